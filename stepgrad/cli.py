@@ -1,0 +1,121 @@
+"""Command line: ``stepgrad [open|replay|check|list] ...``.
+
+Exit codes: 0 ok, 1 a disagreement with torch or a failed expectation, 2 bad input.
+Textual is imported only by ``open``, torch only by ``check``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from stepgrad.errors import ScenarioError
+
+DEFAULT_SCENARIO = "lecture4"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        # One line and exit 2, like every other mistake.
+        self.exit(2, f"{self.prog}: {message} (see {self.prog.split()[0]} --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every subcommand."""
+    p = _Parser(
+        prog="stepgrad",
+        description="A terminal step-through debugger for backpropagation.",
+        epilog="With no command, opens the app on the built-in 'lecture4' scenario.",
+    )
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+
+    o = sub.add_parser("open", help="open the interactive app on a scenario")
+    o.add_argument("scenario", nargs="?", default=DEFAULT_SCENARIO, help="file or bundled name")
+    o.add_argument("--keys", help='keys to press, e.g. "n n n b" (headless when given)')
+    o.add_argument("--screenshot", metavar="OUT.svg", help="save the screen as SVG and exit")
+    o.add_argument("--size", default="120x40", help="terminal size for --keys/--screenshot (WxH)")
+
+    r = sub.add_parser("replay", help="print the timeline of events")
+    r.add_argument("scenario", help="file or bundled name")
+    r.add_argument("--format", choices=("text", "jsonl"), default="text")
+    r.add_argument("--until", type=int, metavar="N", help="stop after event N (inclusive)")
+
+    c = sub.add_parser("check", help="compare every gradient and update with PyTorch")
+    c.add_argument("scenario", help="file or bundled name")
+    c.add_argument("--json", action="store_true", help="print the comparison as JSON")
+
+    sub.add_parser("list", help="list the bundled scenarios")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``stepgrad`` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    commands = {"open", "replay", "check", "list", "-h", "--help"}
+    if not args or (args[0] not in commands and not args[0].startswith("-")):
+        # `stepgrad` and `stepgrad FILE` open the app.
+        args = ["open", *args]
+    ns = build_parser().parse_args(args)
+    try:
+        code = _dispatch(ns)
+    except ScenarioError as e:
+        print(e, file=sys.stderr)
+        code = 2
+    except BrokenPipeError:
+        code = 0
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+
+
+def _dispatch(ns: argparse.Namespace) -> int:
+    if ns.command == "list":
+        return _list()
+    if ns.command == "replay":
+        return _replay(ns)
+    if ns.command == "check":
+        from stepgrad.check import run_check
+
+        return run_check(ns.scenario, as_json=ns.json)
+    return _open(ns)
+
+
+def _list() -> int:
+    from stepgrad.scenario import bundled, load
+
+    names = bundled()
+    width = max(len(n) for n in names) if names else 0
+    for short in names:
+        s = load(short)
+        print(f"{short:<{width}}  {s.name}")
+    return 0
+
+
+def _replay(ns: argparse.Namespace) -> int:
+    from stepgrad.engine.timeline import Timeline
+    from stepgrad.replay import replay
+    from stepgrad.scenario import load
+
+    if ns.until is not None and ns.until < 0:
+        raise ScenarioError(ns.scenario, f"--until must be 0 or more, not {ns.until}")
+    scenario = load(ns.scenario)
+    timeline = Timeline(scenario.program)
+    err = replay(scenario, timeline, sys.stdout, fmt=ns.format, until=ns.until)
+    sys.stdout.flush()
+    if err is not None:
+        print(err, file=sys.stderr)
+        return 2
+    return 0
+
+
+def _open(ns: argparse.Namespace) -> int:
+    from stepgrad.scenario import load
+
+    scenario = load(ns.scenario)
+    try:
+        from stepgrad.app.run import run_app
+    except ImportError as e:  # pragma: no cover - the app ships with the package
+        print(f"stepgrad: the app is not available: {e}", file=sys.stderr)
+        return 2
+    return run_app(scenario, keys=ns.keys, screenshot=ns.screenshot, size=ns.size)

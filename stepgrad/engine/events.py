@@ -1,0 +1,186 @@
+"""Timeline events: one small immutable value per thing that happens in backprop.
+
+The JSON form of each event (``to_json``) is the public transcript format: every event
+has ``seq``, ``kind``, ``step``, ``epoch`` and ``sample``, then its own fields. Numbers
+are widened to Python floats exactly, so they read back to the very same value.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+import numpy as np
+
+Value = Any  # a NumPy scalar or array of the scenario's dtype
+
+
+@dataclass(frozen=True, slots=True)
+class _Event:
+    seq: int
+    step: int | None
+    epoch: int | None
+    sample: int | None
+
+    kind: ClassVar[str] = ""
+    phase: ClassVar[str] = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Forward(_Event):
+    """A node's value computed from its arguments' values."""
+
+    node: str
+    op: str
+    inputs: tuple[str, ...]
+    args: tuple[Value, ...]
+    value: Value
+
+    kind: ClassVar[str] = "forward"
+    phase: ClassVar[str] = "forward"
+
+
+@dataclass(frozen=True, slots=True)
+class LocalGrad(_Event):
+    """∂node/∂wrt at this point, from the op's own rule (``formula``)."""
+
+    node: str
+    wrt: str
+    arg: int
+    formula: str
+    value: Value
+
+    kind: ClassVar[str] = "local_grad"
+    phase: ClassVar[str] = "local"
+
+
+@dataclass(frozen=True, slots=True)
+class BackwardStart(_Event):
+    """The backward pass begins: ∂loss/∂loss = 1."""
+
+    node: str
+    value: Value
+
+    kind: ClassVar[str] = "backward_start"
+    phase: ClassVar[str] = "backward"
+
+
+@dataclass(frozen=True, slots=True)
+class Chain(_Event):
+    """Chain rule along one edge: ∂loss/∂wrt = ∂loss/∂node · ∂node/∂wrt."""
+
+    node: str
+    wrt: str
+    arg: int
+    upstream: Value
+    local: Value
+    product: Value
+
+    kind: ClassVar[str] = "chain"
+    phase: ClassVar[str] = "backward"
+
+
+@dataclass(frozen=True, slots=True)
+class Accumulate(_Event):
+    """A node that already held a gradient receives another one and adds it."""
+
+    node: str
+    before: Value
+    add: Value
+    after: Value
+
+    kind: ClassVar[str] = "accumulate"
+    phase: ClassVar[str] = "backward"
+
+
+@dataclass(frozen=True, slots=True)
+class BackwardEnd(_Event):
+    """The pass is over; ``grads`` is what torch's ``w.grad`` holds now (None: no grad)."""
+
+    grads: tuple[tuple[str, Value | None], ...]
+
+    kind: ClassVar[str] = "backward_end"
+    phase: ClassVar[str] = "backward"
+
+
+@dataclass(frozen=True, slots=True)
+class Update(_Event):
+    """One SGD step on one param: after = before − lr · grad."""
+
+    param: str
+    before: Value
+    grad: Value
+    lr: Value
+    after: Value
+
+    kind: ClassVar[str] = "update"
+    phase: ClassVar[str] = "update"
+
+
+@dataclass(frozen=True, slots=True)
+class ZeroGrad(_Event):
+    """A param's gradient is set back to zero after its update."""
+
+    param: str
+    before: Value
+
+    kind: ClassVar[str] = "zero_grad"
+    phase: ClassVar[str] = "update"
+
+
+@dataclass(frozen=True, slots=True)
+class Predict(_Event):
+    """The model evaluated on the ``predict`` inputs, before or after training."""
+
+    when: str
+    node: str
+    value: Value
+
+    kind: ClassVar[str] = "predict"
+    phase: ClassVar[str] = "predict"
+
+
+Event = Forward | LocalGrad | BackwardStart | Chain | Accumulate | BackwardEnd | Update | ZeroGrad | Predict
+
+EVENT_TYPES: tuple[type[_Event], ...] = (
+    Forward, LocalGrad, BackwardStart, Chain, Accumulate, BackwardEnd, Update, ZeroGrad, Predict,
+)
+KINDS: tuple[str, ...] = tuple(t.kind for t in EVENT_TYPES)
+
+
+def json_number(v: Value) -> Any:
+    """A value as JSON: floats widened exactly, arrays as nested lists, non-finite as strings.
+
+    JSON has no NaN or infinity, so they are written ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
+    """
+    if v is None:
+        return None
+    if isinstance(v, np.ndarray) and v.ndim > 0:
+        return [json_number(x) for x in v]
+    f = float(v)
+    if math.isfinite(f):
+        return f
+    if math.isnan(f):
+        return "NaN"
+    return "Infinity" if f > 0 else "-Infinity"
+
+
+def to_json(event: Event) -> dict[str, Any]:
+    """The event's public JSON form."""
+    out: dict[str, Any] = {"seq": event.seq, "kind": event.kind}
+    for f in fields(event):
+        if f.name == "seq":
+            continue
+        v = getattr(event, f.name)
+        if f.name == "grads":
+            out[f.name] = {k: json_number(g) for k, g in v}
+        elif f.name == "args":
+            out[f.name] = [json_number(a) for a in v]
+        elif f.name == "inputs":
+            out[f.name] = list(v)
+        elif isinstance(v, (str, int)) or v is None:
+            out[f.name] = v
+        else:
+            out[f.name] = json_number(v)
+    return out

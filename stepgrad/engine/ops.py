@@ -1,0 +1,182 @@
+"""The operations a model may use: each op's forward rule sits beside its local gradients.
+
+Every rule works on NumPy values of the scenario's dtype and uses only ufuncs or
+operators, so the same code serves 0-d scalars now and arrays later. Formulas are
+templates over the op's arguments (``{0}``, ``{1}``) and its output (``{out}``), so
+the same text can be shown with names (``2*s``) or with numbers substituted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+Value = Any  # a NumPy scalar or array of the scenario's dtype
+
+# local(k, args, out, dtype) -> ∂out/∂args[k]
+LocalRule = Callable[[int, tuple[Value, ...], Value, Any], Value]
+
+
+@dataclass(frozen=True, slots=True)
+class OpRule:
+    """How one operation computes its value and its local gradients.
+
+    Attributes:
+        name: the op's name in events and JSON (``mul``).
+        symbol: how the graph draws it (``×``).
+        arity: number of arguments.
+        forward: computes the output from the argument values.
+        local: computes ∂out/∂arg_k.
+        formulas: one template per argument for the local gradient's text.
+        infix: template that writes the whole expression (``{0} × {1}``).
+    """
+
+    name: str
+    symbol: str
+    arity: int
+    forward: Callable[..., Value]
+    local: LocalRule
+    formulas: tuple[str, ...]
+    infix: str
+
+
+def _one(dt: Any, like: Value) -> Value:
+    return np.ones_like(like, dtype=dt)[()]
+
+
+def _add_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return _one(dt, out)
+
+
+def _sub_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return _one(dt, out) if k == 0 else -_one(dt, out)
+
+
+def _mul_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return a[1] if k == 0 else a[0]
+
+
+def _div_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    if k == 0:
+        return _one(dt, out) / a[1]
+    return -a[0] / (a[1] * a[1])
+
+
+def _is_two(b: Value) -> bool:
+    return bool(np.ndim(b) == 0 and b == 2)
+
+
+def _square(a: Value, b: Value) -> Value:
+    # x**2 as x*x: the correctly rounded square, as torch computes pow(x, 2).
+    return a * a if _is_two(b) else np.power(a, b)
+
+
+def _pow_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    base, exp = a
+    if k == 0:
+        if _is_two(exp):
+            return exp * base
+        return exp * np.power(base, exp - _one(dt, out))
+    return np.log(base) * out
+
+
+def _neg_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return -_one(dt, out)
+
+
+def _exp_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return out
+
+
+def _log_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return _one(dt, out) / a[0]
+
+
+def _sqrt_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return _one(dt, out) / (dt(2) * out)
+
+
+def _sigmoid(a: Value) -> Value:
+    one = _one(a.dtype.type, a)
+    return one / (one + np.exp(-a))
+
+
+def _sigmoid_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return out * (_one(dt, out) - out)
+
+
+def _tanh_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return _one(dt, out) - out * out
+
+
+def _relu(a: Value) -> Value:
+    return np.maximum(a, np.zeros_like(a)[()])
+
+
+def _relu_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return (a[0] > 0).astype(dt)[()] if isinstance(a[0], np.ndarray) else dt(a[0] > 0)
+
+
+def _sin_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return np.cos(a[0])
+
+
+def _cos_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return -np.sin(a[0])
+
+
+def _abs_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return np.sign(a[0])
+
+
+def _id_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return _one(dt, out)
+
+
+_RULES = (
+    OpRule("add", "+", 2, lambda a, b: a + b, _add_local, ("1", "1"), "{0} + {1}"),
+    OpRule("sub", "−", 2, lambda a, b: a - b, _sub_local, ("1", "-1"), "{0} − {1}"),
+    OpRule("mul", "×", 2, lambda a, b: a * b, _mul_local, ("{1}", "{0}"), "{0} × {1}"),
+    OpRule("div", "÷", 2, lambda a, b: a / b, _div_local, ("1/{1}", "-{0}/{1}**2"), "{0} ÷ {1}"),
+    OpRule("pow", "^", 2, _square, _pow_local, ("{1}*{0}**({1}-1)", "log({0})*{out}"), "{0}^{1}"),
+    OpRule("neg", "−x", 1, lambda a: -a, _neg_local, ("-1",), "−{0}"),
+    OpRule("exp", "exp", 1, np.exp, _exp_local, ("{out}",), "exp({0})"),
+    OpRule("log", "log", 1, np.log, _log_local, ("1/{0}",), "log({0})"),
+    OpRule("sqrt", "√", 1, np.sqrt, _sqrt_local, ("1/(2*{out})",), "sqrt({0})"),
+    OpRule("sigmoid", "σ", 1, _sigmoid, _sigmoid_local, ("{out}*(1-{out})",), "sigmoid({0})"),
+    OpRule("tanh", "tanh", 1, np.tanh, _tanh_local, ("1-{out}**2",), "tanh({0})"),
+    OpRule("relu", "relu", 1, _relu, _relu_local, ("({0} > 0)",), "relu({0})"),
+    OpRule("sin", "sin", 1, np.sin, _sin_local, ("cos({0})",), "sin({0})"),
+    OpRule("cos", "cos", 1, np.cos, _cos_local, ("-sin({0})",), "cos({0})"),
+    OpRule("abs", "abs", 1, np.abs, _abs_local, ("sign({0})",), "abs({0})"),
+    OpRule("id", "=", 1, lambda a: a, _id_local, ("1",), "{0}"),
+)
+
+RULES: dict[str, OpRule] = {rule.name: rule for rule in _RULES}
+
+#: The functions a model may call, by the name it writes.
+FUNCTIONS: tuple[str, ...] = (
+    "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "sin", "cos", "abs",
+)
+
+
+def pow_formula(exponent_text: str, base: str) -> str:
+    """The lecture's text for ∂(base**k)/∂base when k is a written constant.
+
+    ``2`` gives ``2*s``, ``3`` gives ``3*s**2``, anything else ``k*s**(k-1)``.
+    """
+    try:
+        k = float(exponent_text)
+    except ValueError:
+        return f"{exponent_text}*{base}**({exponent_text}-1)"
+    if k.is_integer():
+        n = int(k)
+        if n == 2:
+            return f"2*{base}"
+        if n == 1:
+            return "1"
+        return f"{n}*{base}**{n - 1}"
+    return f"{exponent_text}*{base}**({exponent_text}-1)"

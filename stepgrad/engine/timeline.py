@@ -1,0 +1,618 @@
+"""The timeline: random access to every event of a run, without recording the whole run.
+
+A run is a sequence of steps (one sample's forward pass, local gradients, backward
+pass, update). The timeline keeps one small checkpoint per step (param values and
+gradients at the step's start) and regenerates a step's events on demand from it, so
+a 100,000-step training opens at once and any event is a checkpoint lookup plus one
+step's worth of arithmetic away. Both paths through a step (recording events, or only
+advancing the checkpoint) run the same code, so they agree to the bit.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from stepgrad.engine.events import (
+    Accumulate,
+    BackwardEnd,
+    BackwardStart,
+    Chain,
+    Event,
+    Forward,
+    LocalGrad,
+    Predict,
+    Update,
+    ZeroGrad,
+)
+from stepgrad.engine.graph import Const, Graph, Node
+from stepgrad.engine.program import Program
+
+Value = Any
+
+_STEP_CACHE = 64
+_CHUNK = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """Everything known as of one event (that event included).
+
+    Attributes:
+        seq: the event's index.
+        event: the event itself.
+        step: training step (None for predictions).
+        epoch: epoch (None for predictions).
+        sample: sample index within the epoch (None without data).
+        phase: ``forward``, ``local``, ``backward``, ``update`` or ``predict``.
+        values: each node's value by id; None when not yet computed in this step.
+        grads: each node's ∂loss/∂node by id; None when not yet known. A param's gradient
+            may come from earlier steps when gradients are not zeroed.
+        local: local gradients known so far, by (node id, argument index).
+        predictions: prediction values known so far, by node name.
+    """
+
+    seq: int
+    event: Event
+    step: int | None
+    epoch: int | None
+    sample: int | None
+    phase: str
+    values: tuple[Value | None, ...]
+    grads: tuple[Value | None, ...]
+    local: dict[tuple[int, int], Value]
+    predictions: dict[str, Value]
+
+
+class NonFiniteError(Exception):
+    """Raised by callers that refuse non-finite numbers; names the first such event."""
+
+    def __init__(self, event: Event, field: str, value: Value):
+        self.event = event
+        self.field = field
+        self.value = value
+        super().__init__(describe_nonfinite(event, field, value))
+
+
+def describe_nonfinite(event: Event, field: str, value: Value) -> str:
+    """One line naming where a non-finite number first appears."""
+    what = getattr(event, "node", None) or getattr(event, "param", None) or ""
+    where = f"step {event.step}, epoch {event.epoch}" if event.step is not None else event.kind
+    return (
+        f"non-finite value {float(value)!r} first appears at event {event.seq} "
+        f"({event.kind} {what}, {field}; {where})"
+    )
+
+
+class Timeline:
+    """Random access to the events of a program's run, and to the state after each.
+
+    Args:
+        program: what to run.
+    """
+
+    def __init__(self, program: Program):
+        self.program = program
+        self.graph: Graph = program.graph
+        g = self.graph
+        self.dtype = np.dtype(program.dtype)
+        self._dt = self.dtype.type
+        dt = self._dt
+        self.n_samples = program.n_samples
+        self.n_steps = program.n_steps
+        self.training = program.training
+        self._lr = dt(program.lr) if program.lr is not None else None
+        self._one = dt(1)
+        self._zero = dt(0)
+
+        self._params = g.params
+        self._param_pos = {p: j for j, p in enumerate(self._params)}
+        # Each argument resolved once: ("n", id) for a node, ("c", value) for a constant.
+        self._args: list[tuple[tuple[bool, Any], ...]] = [
+            tuple((False, dt(a.value)) if isinstance(a, Const) else (True, a) for a in n.args)
+            for n in g.nodes
+        ]
+        self._forward_plan = [(i, g.nodes[i].rule.forward, self._args[i]) for i in g.order]
+        self._edge_plan = [
+            (e, g.nodes[e.node].rule.local, self._args[e.node]) for e in g.edges
+        ]
+        self._fixed = {g.by_name[k]: dt(v) for k, v in program.inputs.items()}
+        self._data = {
+            g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()
+        }
+
+        # Checkpoints: param values and grads at the start of each step.
+        P = len(self._params)
+        cap = min(self.n_steps + 1, _CHUNK)
+        self._ck_values = np.empty((cap, P), dtype=self.dtype)
+        self._ck_grads = np.zeros((cap, P), dtype=self.dtype)
+        self._ck_values[0] = [dt(program.params[g.nodes[p].name]) for p in self._params]
+        self._loss = np.empty(min(self.n_steps, _CHUNK), dtype=self.dtype)
+        self._known = 0  # checkpoints 0..known are valid; loss 0..known-1
+        self._first_bad_step: int | None = None
+        self._cache: OrderedDict[int, tuple[Event, ...]] = OrderedDict()
+
+        self._predict_nodes = self._find_predict_nodes()
+        self._pre = len(self._predict_nodes)
+        self._count0, self._count1 = self._step_counts()
+        self._len = self._pre + self._count0 + (self.n_steps - 1) * self._count1 + self._pre
+
+    # ----- structure -------------------------------------------------------------------
+
+    def _step_counts(self) -> tuple[int, int]:
+        g = self.graph
+        F = len(g.order)
+        L = len(g.edges)
+        seen: set[int] = set()
+        acc = 0
+        for e in g.edges:
+            if e.wrt in seen:
+                acc += 1
+            seen.add(e.wrt)
+        P = len(self._params)
+        U = P if self.training else 0
+        Z = P if self.training and self.program.zero_grad else 0
+        first = F + L + 1 + L + acc + 1 + U + Z
+        carried = P if self.training and not self.program.zero_grad else 0
+        return first, first + carried
+
+    def _find_predict_nodes(self) -> tuple[int, ...]:
+        pred = self.program.predict
+        if not pred:
+            return ()
+        g = self.graph
+        known = {g.by_name[k] for k in pred} | set(self._params)
+        known |= {i for i in self._fixed if g.nodes[i].name not in pred}
+        computable: list[int] = []
+        for i in g.order:
+            if all(a in known for a in g.nodes[i].inputs):
+                known.add(i)
+                computable.append(i)
+        used = {a for i in computable for a in g.nodes[i].inputs}
+        return tuple(i for i in computable if i not in used)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def step_start(self, step: int) -> int:
+        """Seq of the first event of ``step``."""
+        if step == 0:
+            return self._pre
+        return self._pre + self._count0 + (step - 1) * self._count1
+
+    def step_range(self, step: int) -> range:
+        """Seqs of ``step``'s events."""
+        start = self.step_start(step)
+        return range(start, start + (self._count0 if step == 0 else self._count1))
+
+    def locate(self, seq: int) -> int | None:
+        """The step that event ``seq`` belongs to, or None for a prediction."""
+        if seq < 0 or seq >= self._len:
+            raise IndexError(f"event {seq} is outside 0..{self._len - 1}")
+        if seq < self._pre or seq >= self._len - self._pre:
+            return None
+        rel = seq - self._pre
+        if rel < self._count0:
+            return 0
+        return 1 + (rel - self._count0) // self._count1
+
+    def epoch_of(self, step: int) -> int:
+        """The epoch a step belongs to."""
+        return step // self.n_samples
+
+    def sample_of(self, step: int) -> int | None:
+        """The sample a step feeds, or None without data."""
+        return step % self.n_samples if self._data else None
+
+    # ----- checkpoints -----------------------------------------------------------------
+
+    @property
+    def known_steps(self) -> int:
+        """How many steps have checkpoints after them; ``n_steps`` once all are computed."""
+        return self._known
+
+    def ensure(self, step: int, *, budget: float | None = None) -> bool:
+        """Compute checkpoints up to the start of ``step``.
+
+        Args:
+            step: the step whose start must be known (``n_steps`` for the end of training).
+            budget: seconds to spend at most; None for no limit.
+
+        Returns:
+            True when the checkpoint of ``step`` is known.
+        """
+        import time
+
+        deadline = None if budget is None else time.perf_counter() + budget
+        with np.errstate(all="ignore"):
+            while self._known < step:
+                self._advance()
+                if deadline is not None and (self._known & 63) == 0 and time.perf_counter() > deadline:
+                    break
+        return self._known >= step
+
+    def _grow(self) -> None:
+        n = self._ck_values.shape[0]
+        new = min(self.n_steps + 1, n * 2)
+        for name in ("_ck_values", "_ck_grads"):
+            old = getattr(self, name)
+            arr = np.zeros((new, old.shape[1]), dtype=self.dtype)
+            arr[:n] = old
+            setattr(self, name, arr)
+        loss = np.empty(min(self.n_steps, new), dtype=self.dtype)
+        loss[: self._loss.shape[0]] = self._loss
+        self._loss = loss
+
+    def _advance(self) -> None:
+        step = self._known
+        if step + 1 >= self._ck_values.shape[0]:
+            self._grow()
+        values, grads, finite = self._run_step(step, None)
+        self._loss[step] = values[self.graph.loss]
+        self._known = step + 1
+        if not finite and self._first_bad_step is None:
+            self._first_bad_step = step
+
+    def losses(self, upto: int | None = None) -> np.ndarray:
+        """The loss of every step computed so far (or up to ``upto``)."""
+        n = self._known if upto is None else min(upto, self._known)
+        return self._loss[:n]
+
+    def param_values(self, step: int) -> dict[str, Value]:
+        """Param values at the start of ``step`` (``n_steps``: after training)."""
+        self.ensure(step)
+        return {
+            self.graph.nodes[p].name: self._ck_values[step, j] for j, p in enumerate(self._params)
+        }
+
+    # ----- running a step --------------------------------------------------------------
+
+    def _holding(self, step: int) -> bool:
+        return self.training and not self.program.zero_grad and step > 0
+
+    def _leaf_values(self, step: int) -> list[Value | None]:
+        g = self.graph
+        values: list[Value | None] = [None] * len(g.nodes)
+        sample = step % self.n_samples
+        for i, v in self._fixed.items():
+            values[i] = v
+        for i, arr in self._data.items():
+            values[i] = arr[sample]
+        row = self._ck_values[step]
+        for j, p in enumerate(self._params):
+            values[p] = row[j]
+        return values
+
+    def _initial_grads(self, step: int) -> list[Value | None]:
+        grads: list[Value | None] = [None] * len(self.graph.nodes)
+        if self.training and step > 0:
+            row = self._ck_grads[step]
+            for j, p in enumerate(self._params):
+                grads[p] = row[j]
+        return grads
+
+    def _run_step(
+        self, step: int, out: list[Event] | None
+    ) -> tuple[list[Value | None], list[Value | None], bool]:
+        """Run one step from its checkpoint; append its events to ``out`` when given.
+
+        Writes the next checkpoint. Returns node values, node grads, and whether every
+        number stayed finite.
+        """
+        g = self.graph
+        nodes = g.nodes
+        dt = self._dt
+        values = self._leaf_values(step)
+        rec = out is not None
+        epoch = step // self.n_samples
+        sample = step % self.n_samples if self._data else None
+        seq = self.step_start(step)
+        check = 0.0
+
+        for i, fn, args in self._forward_plan:
+            a = tuple(values[x] if isnode else x for isnode, x in args)
+            v = fn(*a)
+            values[i] = v
+            check += v
+            if rec:
+                n = nodes[i]
+                out.append(  # type: ignore[union-attr]
+                    Forward(seq, step, epoch, sample, n.name, n.op,
+                            tuple(nodes[x].name for x in n.inputs), a, v)
+                )
+                seq += 1
+
+        local: list[Value] = []
+        for e, fn, args in self._edge_plan:
+            a = tuple(values[x] if isnode else x for isnode, x in args)
+            lv = fn(e.arg, a, values[e.node], dt)
+            local.append(lv)
+            check += lv
+            if rec:
+                out.append(  # type: ignore[union-attr]
+                    LocalGrad(seq, step, epoch, sample, nodes[e.node].name, nodes[e.wrt].name,
+                              e.arg, g.local_formula(e), lv)
+                )
+                seq += 1
+
+        grads = self._initial_grads(step)
+        holding = self._holding(step)
+        if not holding:
+            for p in self._params:
+                grads[p] = None
+        grads[g.loss] = self._one
+        if rec:
+            out.append(BackwardStart(seq, step, epoch, sample, nodes[g.loss].name, self._one))  # type: ignore[union-attr]
+            seq += 1
+        for e, lv in zip(g.edges, local, strict=True):
+            up = grads[e.node]
+            prod = up * lv
+            check += prod
+            before = grads[e.wrt]
+            if rec:
+                out.append(  # type: ignore[union-attr]
+                    Chain(seq, step, epoch, sample, nodes[e.node].name, nodes[e.wrt].name, e.arg,
+                          up, lv, prod)
+                )
+                seq += 1
+            if before is None:
+                grads[e.wrt] = prod
+            else:
+                after = before + prod
+                grads[e.wrt] = after
+                if rec:
+                    out.append(  # type: ignore[union-attr]
+                        Accumulate(seq, step, epoch, sample, nodes[e.wrt].name, before, prod, after)
+                    )
+                    seq += 1
+
+        if rec:
+            out.append(  # type: ignore[union-attr]
+                BackwardEnd(seq, step, epoch, sample,
+                            tuple((nodes[p].name, grads[p]) for p in self._params))
+            )
+            seq += 1
+
+        nxt = step + 1
+        if self.training and nxt < self._ck_values.shape[0]:
+            lr = self._lr
+            new_values = self._ck_values[nxt]
+            new_grads = self._ck_grads[nxt]
+            for j, p in enumerate(self._params):
+                before = values[p]
+                gr = grads[p]
+                after = before - lr * gr
+                check += after
+                new_values[j] = after
+                if rec:
+                    out.append(  # type: ignore[union-attr]
+                        Update(seq, step, epoch, sample, nodes[p].name, before, gr, lr, after)
+                    )
+                    seq += 1
+            for j, p in enumerate(self._params):
+                gr = grads[p]
+                if self.program.zero_grad:
+                    new_grads[j] = self._zero
+                    if rec:
+                        out.append(ZeroGrad(seq, step, epoch, sample, nodes[p].name, gr))  # type: ignore[union-attr]
+                        seq += 1
+                else:
+                    new_grads[j] = gr
+        elif self.training and rec:
+            raise AssertionError("checkpoint storage too small")  # pragma: no cover
+        finite = bool(np.all(np.isfinite(check)))
+        if not finite:
+            # The running sum can overflow on finite numbers; look at each one to be sure.
+            numbers = [*values, *local, *grads]
+            if self.training and nxt < self._ck_values.shape[0]:
+                numbers.extend(self._ck_values[nxt])
+            finite = all(bool(np.all(np.isfinite(v))) for v in numbers if v is not None)
+        return values, grads, finite
+
+    def events_of_step(self, step: int) -> tuple[Event, ...]:
+        """Every event of one step, regenerated from its checkpoint (cached)."""
+        cached = self._cache.get(step)
+        if cached is not None:
+            self._cache.move_to_end(step)
+            return cached
+        self.ensure(step)
+        out: list[Event] = []
+        with np.errstate(all="ignore"):
+            if step == self._known:
+                self._advance_recording(step, out)
+            else:
+                self._run_step_readonly(step, out)
+        events = tuple(out)
+        self._cache[step] = events
+        if len(self._cache) > _STEP_CACHE:
+            self._cache.popitem(last=False)
+        return events
+
+    def _advance_recording(self, step: int, out: list[Event]) -> None:
+        if step + 1 >= self._ck_values.shape[0] and step + 1 <= self.n_steps:
+            self._grow()
+        values, _grads, finite = self._run_step(step, out)
+        self._loss[step] = values[self.graph.loss]
+        self._known = step + 1
+        if not finite and self._first_bad_step is None:
+            self._first_bad_step = step
+
+    def _run_step_readonly(self, step: int, out: list[Event]) -> None:
+        # Re-running an old step rewrites the next checkpoint with the same bits.
+        self._run_step(step, out)
+
+    def _predict_events(self, when: str) -> tuple[Event, ...]:
+        g = self.graph
+        pred = self.program.predict or {}
+        dt = self._dt
+        step = 0 if when == "before" else self.n_steps
+        self.ensure(step)
+        values: list[Value | None] = [None] * len(g.nodes)
+        for i, v in self._fixed.items():
+            values[i] = v
+        for k, v in pred.items():
+            values[g.by_name[k]] = dt(v)
+        for j, p in enumerate(self._params):
+            values[p] = self._ck_values[step, j]
+        with np.errstate(all="ignore"):
+            for i, fn, args in self._forward_plan:
+                if all(values[x] is not None for isnode, x in args if isnode):
+                    values[i] = fn(*(values[x] if isnode else x for isnode, x in args))
+        base = 0 if when == "before" else self._len - self._pre
+        return tuple(
+            Predict(base + k, None, None, None, when, g.nodes[i].name, values[i])
+            for k, i in enumerate(self._predict_nodes)
+        )
+
+    # ----- random access ---------------------------------------------------------------
+
+    def __getitem__(self, seq: int) -> Event:
+        if seq < 0:
+            seq += self._len
+        step = self.locate(seq)
+        if step is None:
+            when = "before" if seq < self._pre else "after"
+            events = self._predict_events(when)
+            return events[seq - (0 if when == "before" else self._len - self._pre)]
+        return self.events_of_step(step)[seq - self.step_start(step)]
+
+    def __iter__(self) -> Iterator[Event]:
+        return self.iter_events()
+
+    def iter_events(self, start: int = 0, stop: int | None = None) -> Iterator[Event]:
+        """Events ``start`` .. ``stop - 1`` in order, generated a step at a time."""
+        stop = self._len if stop is None else min(stop, self._len)
+        seq = start
+        while seq < stop:
+            step = self.locate(seq)
+            if step is None:
+                when = "before" if seq < self._pre else "after"
+                chunk = self._predict_events(when)
+                first = 0 if when == "before" else self._len - self._pre
+            else:
+                chunk = self._events_streaming(step)
+                first = self.step_start(step)
+            for ev in chunk[seq - first : stop - first]:
+                yield ev
+            seq = first + len(chunk)
+
+    def _events_streaming(self, step: int) -> tuple[Event, ...]:
+        # A full replay should not churn the cache that interactive seeking relies on.
+        cached = self._cache.get(step)
+        if cached is not None:
+            return cached
+        self.ensure(step)
+        out: list[Event] = []
+        with np.errstate(all="ignore"):
+            if step == self._known:
+                self._advance_recording(step, out)
+            else:
+                self._run_step(step, out)
+        return tuple(out)
+
+    def state_at(self, seq: int) -> State:
+        """The state as of event ``seq`` (that event applied)."""
+        if seq < 0:
+            seq += self._len
+        ev = self[seq]
+        step = self.locate(seq)
+        g = self.graph
+        if step is None:
+            # Predictions: show the training state they were made from.
+            base_step = 0 if seq < self._pre else self.n_steps
+            self.ensure(base_step)
+            vals: list[Value | None] = [None] * len(g.nodes)
+            for j, p in enumerate(self._params):
+                vals[p] = self._ck_values[base_step, j]
+            first = 0 if seq < self._pre else self._len - self._pre
+            preds = {
+                e.node: e.value
+                for e in self._predict_events(ev.when)[: seq - first + 1]  # type: ignore[union-attr]
+            }
+            grads: list[Value | None] = [None] * len(g.nodes)
+            if base_step > 0:
+                grads = self._initial_grads(base_step) if self.training else grads
+            return State(seq, ev, None, None, None, "predict", tuple(vals), tuple(grads), {}, preds)
+
+        events = self.events_of_step(step)
+        upto = seq - self.step_start(step)
+        values = self._leaf_values(step)
+        grads = self._initial_grads(step)
+        local: dict[tuple[int, int], Value] = {}
+        by = g.by_name
+        # Mirrors _run_step: a node "holds" a gradient once it received one in this pass,
+        # or from the last step when gradients are not zeroed.
+        held: set[int] = set(self._params) if self._holding(step) else set()
+        for e in events[: upto + 1]:
+            k = e.kind
+            if k == "forward":
+                values[by[e.node]] = e.value  # type: ignore[union-attr]
+            elif k == "local_grad":
+                local[(by[e.node], e.arg)] = e.value  # type: ignore[union-attr]
+            elif k == "backward_start":
+                grads[by[e.node]] = e.value  # type: ignore[union-attr]
+            elif k == "chain":
+                w = by[e.wrt]  # type: ignore[union-attr]
+                if w not in held:
+                    grads[w] = e.product  # type: ignore[union-attr]
+                    held.add(w)
+            elif k == "accumulate":
+                grads[by[e.node]] = e.after  # type: ignore[union-attr]
+            elif k == "update":
+                values[by[e.param]] = e.after  # type: ignore[union-attr]
+            elif k == "zero_grad":
+                grads[by[e.param]] = self._zero  # type: ignore[union-attr]
+        return State(
+            seq, ev, step, self.epoch_of(step), self.sample_of(step), ev.phase,
+            tuple(values), tuple(grads), local, {},
+        )
+
+    # ----- searching -------------------------------------------------------------------
+
+    def find(self, start: int, pred: Callable[[Event], bool], *, stop: int | None = None) -> int | None:
+        """The first seq at or after ``start`` (before ``stop``) whose event matches ``pred``."""
+        for ev in self.iter_events(start, stop):
+            if pred(ev):
+                return ev.seq
+        return None
+
+    def first_nonfinite(self) -> tuple[Event, str, Value] | None:
+        """The first event holding a NaN or infinity, with the field and the value."""
+        self.ensure(self.n_steps)
+        for when in ("before",):
+            for ev in self._predict_events(when):
+                if not np.all(np.isfinite(ev.value)):  # type: ignore[union-attr]
+                    return ev, "value", ev.value  # type: ignore[union-attr]
+        if self._first_bad_step is not None:
+            for ev in self.events_of_step(self._first_bad_step):
+                bad = nonfinite_field(ev)
+                if bad is not None:
+                    return ev, bad[0], bad[1]
+        for ev in self._predict_events("after"):
+            if not np.all(np.isfinite(ev.value)):  # type: ignore[union-attr]
+                return ev, "value", ev.value  # type: ignore[union-attr]
+        return None
+
+    def node(self, name: str) -> Node:
+        """A node by name."""
+        return self.graph[name]
+
+
+_NUMERIC_FIELDS = ("value", "upstream", "local", "product", "before", "add", "after", "grad")
+
+
+def nonfinite_field(ev: Event) -> tuple[str, Value] | None:
+    """The first field of ``ev`` holding a NaN or an infinity, with its value."""
+    for name in _NUMERIC_FIELDS:
+        v = getattr(ev, name, None)
+        if v is not None and not np.all(np.isfinite(v)):
+            return name, v
+    if ev.kind == "backward_end":
+        for name, v in ev.grads:  # type: ignore[union-attr]
+            if v is not None and not np.all(np.isfinite(v)):
+                return f"grads.{name}", v
+    return None
