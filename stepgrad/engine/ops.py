@@ -44,7 +44,9 @@ class OpRule:
 
 
 def _one(dt: Any, like: Value) -> Value:
-    return np.ones_like(like, dtype=dt)[()]
+    if isinstance(like, np.ndarray):
+        return np.ones_like(like, dtype=dt)
+    return dt(1)
 
 
 def _add_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:

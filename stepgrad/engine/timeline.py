@@ -10,9 +10,11 @@ advancing the checkpoint) run the same code, so they agree to the bit.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -111,15 +113,29 @@ class Timeline:
 
         self._params = g.params
         self._param_pos = {p: j for j, p in enumerate(self._params)}
-        # Each argument resolved once: ("n", id) for a node, ("c", value) for a constant.
-        self._args: list[tuple[tuple[bool, Any], ...]] = [
-            tuple((False, dt(a.value)) if isinstance(a, Const) else (True, a) for a in n.args)
-            for n in g.nodes
-        ]
-        self._forward_plan = [(i, g.nodes[i].rule.forward, self._args[i]) for i in g.order]
-        self._edge_plan = [
-            (e, g.nodes[e.node].rule.local, self._args[e.node]) for e in g.edges
-        ]
+        # Constants live in extra slots after the nodes, so that every argument is an index
+        # into one list and an itemgetter fetches a node's arguments in one call.
+        n_nodes = len(g.nodes)
+        consts: list[Value] = []
+        slots: list[tuple[int, ...]] = []
+        for n in g.nodes:
+            idx = []
+            for a in n.args:
+                if isinstance(a, Const):
+                    consts.append(dt(a.value))
+                    idx.append(n_nodes + len(consts) - 1)
+                else:
+                    idx.append(a)
+            slots.append(tuple(idx))
+        self._template: list[Value | None] = [None] * n_nodes + consts
+        self._arg_slots = slots
+        getters = [_getter(ix) for ix in slots]
+        self._forward_plan = [(i, _forward_fn(g.nodes[i]), getters[i]) for i in g.order]
+        self._edge_plan = [(e, _local_fn(g.nodes[e.node], dt), getters[e.node]) for e in g.edges]
+        # Texts that never change from step to step, prepared once for the event path.
+        self._names = tuple(n.name for n in g.nodes)
+        self._input_names = tuple(tuple(self._names[x] for x in n.inputs) for n in g.nodes)
+        self._formulas = tuple(g.local_formula(e) for e in g.edges)
         self._fixed = {g.by_name[k]: dt(v) for k, v in program.inputs.items()}
         self._data = {
             g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()
@@ -275,8 +291,7 @@ class Timeline:
         return self.training and not self.program.zero_grad and step > 0
 
     def _leaf_values(self, step: int) -> list[Value | None]:
-        g = self.graph
-        values: list[Value | None] = [None] * len(g.nodes)
+        values = self._template.copy()
         sample = step % self.n_samples
         for i, v in self._fixed.items():
             values[i] = v
@@ -305,6 +320,9 @@ class Timeline:
         """
         g = self.graph
         nodes = g.nodes
+        names = self._names
+        input_names = self._input_names
+        formulas = self._formulas
         dt = self._dt
         values = self._leaf_values(step)
         rec = out is not None
@@ -313,29 +331,26 @@ class Timeline:
         seq = self.step_start(step)
         check = 0.0
 
-        for i, fn, args in self._forward_plan:
-            a = tuple(values[x] if isnode else x for isnode, x in args)
+        for i, fn, get in self._forward_plan:
+            a = get(values)
             v = fn(*a)
             values[i] = v
             check += v
             if rec:
-                n = nodes[i]
                 out.append(  # type: ignore[union-attr]
-                    Forward(seq, step, epoch, sample, n.name, n.op,
-                            tuple(nodes[x].name for x in n.inputs), a, v)
+                    Forward(seq, step, epoch, sample, names[i], nodes[i].op, input_names[i], a, v)
                 )
                 seq += 1
 
         local: list[Value] = []
-        for e, fn, args in self._edge_plan:
-            a = tuple(values[x] if isnode else x for isnode, x in args)
-            lv = fn(e.arg, a, values[e.node], dt)
+        for k, (e, fn, get) in enumerate(self._edge_plan):
+            lv = fn(e.arg, get(values), values[e.node], dt)
             local.append(lv)
             check += lv
             if rec:
                 out.append(  # type: ignore[union-attr]
-                    LocalGrad(seq, step, epoch, sample, nodes[e.node].name, nodes[e.wrt].name,
-                              e.arg, g.local_formula(e), lv)
+                    LocalGrad(seq, step, epoch, sample, names[e.node], names[e.wrt], e.arg,
+                              formulas[k], lv)
                 )
                 seq += 1
 
@@ -404,7 +419,7 @@ class Timeline:
                     new_grads[j] = gr
         elif self.training and rec:
             raise AssertionError("checkpoint storage too small")  # pragma: no cover
-        finite = bool(np.all(np.isfinite(check)))
+        finite = _finite(check)
         if not finite:
             # The running sum can overflow on finite numbers; look at each one to be sure.
             numbers = [*values, *local, *grads]
@@ -451,7 +466,7 @@ class Timeline:
         dt = self._dt
         step = 0 if when == "before" else self.n_steps
         self.ensure(step)
-        values: list[Value | None] = [None] * len(g.nodes)
+        values = self._template.copy()
         for i, v in self._fixed.items():
             values[i] = v
         for k, v in pred.items():
@@ -459,9 +474,10 @@ class Timeline:
         for j, p in enumerate(self._params):
             values[p] = self._ck_values[step, j]
         with np.errstate(all="ignore"):
-            for i, fn, args in self._forward_plan:
-                if all(values[x] is not None for isnode, x in args if isnode):
-                    values[i] = fn(*(values[x] if isnode else x for isnode, x in args))
+            for i, fn, get in self._forward_plan:
+                a = get(values)
+                if all(x is not None for x in a):
+                    values[i] = fn(*a)
         base = 0 if when == "before" else self._len - self._pre
         return tuple(
             Predict(base + k, None, None, None, when, g.nodes[i].name, values[i])
@@ -600,6 +616,41 @@ class Timeline:
     def node(self, name: str) -> Node:
         """A node by name."""
         return self.graph[name]
+
+
+def _getter(idx: tuple[int, ...]) -> Callable[[list[Value | None]], tuple[Value, ...]]:
+    if not idx:  # leaves
+        return lambda values: ()
+    if len(idx) == 1:
+        (i,) = idx
+        return lambda values: (values[i],)
+    return itemgetter(*idx)  # type: ignore[return-value]
+
+
+def _finite(x: Value) -> bool:
+    try:
+        return math.isfinite(x)
+    except TypeError:  # an array
+        return bool(np.all(np.isfinite(x)))
+
+
+def _local_fn(node: Node, dt: Any) -> Callable[..., Value]:
+    if node.op == "pow" and isinstance(node.args[1], Const) and node.args[1].value == 2:
+        two = dt(2)
+        # d(s**2)/ds = 2*s, the product torch's pow backward forms.
+        return lambda k, a, out, dt: two * a[0]
+    return node.rule.local
+
+
+def _forward_fn(node: Node) -> Callable[..., Value]:
+    # `s ** 2` is by far the commonest power: square it directly rather than test the exponent.
+    if node.op == "pow" and isinstance(node.args[1], Const) and node.args[1].value == 2:
+        return _square
+    return node.rule.forward
+
+
+def _square(a: Value, b: Value) -> Value:
+    return a * a
 
 
 _NUMERIC_FIELDS = ("value", "upstream", "local", "product", "before", "add", "after", "grad")
