@@ -12,6 +12,7 @@ from stepgrad.errors import ScenarioError
 from stepgrad.explain import describe
 from stepgrad.scenario.load import Scenario
 
+
 def nonfinite_error(scenario: Scenario, ev: Event, field: str, value: Any) -> ScenarioError:
     """A one-line error pointing at the model line (or lr) where a non-finite number appears."""
     name = getattr(ev, "node", None) or getattr(ev, "param", None)

@@ -144,7 +144,15 @@ class Predict(_Event):
 Event = Forward | LocalGrad | BackwardStart | Chain | Accumulate | BackwardEnd | Update | ZeroGrad | Predict
 
 EVENT_TYPES: tuple[type[_Event], ...] = (
-    Forward, LocalGrad, BackwardStart, Chain, Accumulate, BackwardEnd, Update, ZeroGrad, Predict,
+    Forward,
+    LocalGrad,
+    BackwardStart,
+    Chain,
+    Accumulate,
+    BackwardEnd,
+    Update,
+    ZeroGrad,
+    Predict,
 )
 KINDS: tuple[str, ...] = tuple(t.kind for t in EVENT_TYPES)
 

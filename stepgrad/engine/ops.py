@@ -161,7 +161,15 @@ RULES: dict[str, OpRule] = {rule.name: rule for rule in _RULES}
 
 #: The functions a model may call, by the name it writes.
 FUNCTIONS: tuple[str, ...] = (
-    "exp", "log", "sqrt", "sigmoid", "tanh", "relu", "sin", "cos", "abs",
+    "exp",
+    "log",
+    "sqrt",
+    "sigmoid",
+    "tanh",
+    "relu",
+    "sin",
+    "cos",
+    "abs",
 )
 
 

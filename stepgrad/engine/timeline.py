@@ -137,9 +137,7 @@ class Timeline:
         self._input_names = tuple(tuple(self._names[x] for x in n.inputs) for n in g.nodes)
         self._formulas = tuple(g.local_formula(e) for e in g.edges)
         self._fixed = {g.by_name[k]: dt(v) for k, v in program.inputs.items()}
-        self._data = {
-            g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()
-        }
+        self._data = {g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()}
 
         # Checkpoints: param values and grads at the start of each step.
         P = len(self._params)
@@ -267,7 +265,7 @@ class Timeline:
         step = self._known
         if step + 1 >= self._ck_values.shape[0]:
             self._grow()
-        values, grads, finite = self._run_step(step, None)
+        values, _grads, finite = self._run_step(step, None)
         self._loss[step] = values[self.graph.loss]
         self._known = step + 1
         if not finite and self._first_bad_step is None:
@@ -281,9 +279,7 @@ class Timeline:
     def param_values(self, step: int) -> dict[str, Value]:
         """Param values at the start of ``step`` (``n_steps``: after training)."""
         self.ensure(step)
-        return {
-            self.graph.nodes[p].name: self._ck_values[step, j] for j, p in enumerate(self._params)
-        }
+        return {self.graph.nodes[p].name: self._ck_values[step, j] for j, p in enumerate(self._params)}
 
     # ----- running a step --------------------------------------------------------------
 
@@ -349,8 +345,7 @@ class Timeline:
             check += lv
             if rec:
                 out.append(  # type: ignore[union-attr]
-                    LocalGrad(seq, step, epoch, sample, names[e.node], names[e.wrt], e.arg,
-                              formulas[k], lv)
+                    LocalGrad(seq, step, epoch, sample, names[e.node], names[e.wrt], e.arg, formulas[k], lv)
                 )
                 seq += 1
 
@@ -370,8 +365,9 @@ class Timeline:
             before = grads[e.wrt]
             if rec:
                 out.append(  # type: ignore[union-attr]
-                    Chain(seq, step, epoch, sample, nodes[e.node].name, nodes[e.wrt].name, e.arg,
-                          up, lv, prod)
+                    Chain(
+                        seq, step, epoch, sample, nodes[e.node].name, nodes[e.wrt].name, e.arg, up, lv, prod
+                    )
                 )
                 seq += 1
             if before is None:
@@ -387,8 +383,7 @@ class Timeline:
 
         if rec:
             out.append(  # type: ignore[union-attr]
-                BackwardEnd(seq, step, epoch, sample,
-                            tuple((nodes[p].name, grads[p]) for p in self._params))
+                BackwardEnd(seq, step, epoch, sample, tuple((nodes[p].name, grads[p]) for p in self._params))
             )
             seq += 1
 
@@ -512,8 +507,7 @@ class Timeline:
             else:
                 chunk = self._events_streaming(step)
                 first = self.step_start(step)
-            for ev in chunk[seq - first : stop - first]:
-                yield ev
+            yield from chunk[seq - first : stop - first]
             seq = first + len(chunk)
 
     def _events_streaming(self, step: int) -> tuple[Event, ...]:
@@ -583,8 +577,16 @@ class Timeline:
             elif k == "zero_grad":
                 grads[by[e.param]] = self._zero  # type: ignore[union-attr]
         return State(
-            seq, ev, step, self.epoch_of(step), self.sample_of(step), ev.phase,
-            tuple(values), tuple(grads), local, {},
+            seq,
+            ev,
+            step,
+            self.epoch_of(step),
+            self.sample_of(step),
+            ev.phase,
+            tuple(values),
+            tuple(grads),
+            local,
+            {},
         )
 
     # ----- searching -------------------------------------------------------------------

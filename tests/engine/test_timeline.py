@@ -1,0 +1,188 @@
+"""The timeline: event order, accumulation, random access in both directions, exact JSON."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+
+import numpy as np
+
+from stepgrad.engine import to_json
+
+REUSE = """
+params: {a: 3.0}
+model:
+  b: a + a
+  c: b + b
+"""
+
+SQUARE_BY_HAND = """
+inputs: {x: 3.0}
+params: {w: 2.0}
+model:
+  loss: x * w * w
+"""
+
+
+def kinds(t) -> list[str]:
+    return [e.kind for e in t]
+
+
+def test_lecture4_event_order(timeline_of):
+    t = timeline_of("lecture4")
+    assert kinds(t) == (
+        ["forward"] * 3
+        + ["local_grad"] * 3
+        + ["backward_start"]
+        + ["chain"] * 3
+        + ["backward_end", "update", "zero_grad"]
+    )
+    assert [e.seq for e in t] == list(range(len(t)))
+
+
+def test_reused_non_leaf_node_accumulates(model_timeline):
+    """b = a + a, c = b + b: dc/db = 1 + 1 = 2, dc/da = 2*1 + 2*1 = 4."""
+    t = model_timeline(REUSE)
+    acc = [(e.node, float(e.before), float(e.add), float(e.after)) for e in t if e.kind == "accumulate"]
+    assert acc == [("b", 1.0, 1.0, 2.0), ("a", 2.0, 2.0, 4.0)]
+    end = next(e for e in t if e.kind == "backward_end")
+    assert dict(end.grads) == {"a": 4.0}
+
+
+def test_param_used_twice_gets_two_chain_events(model_timeline):
+    """loss = (x*w)*w = x*w^2: dloss/dw = 2*x*w = 12, built as 6 + 6."""
+    t = model_timeline(SQUARE_BY_HAND)
+    chains = [(e.node, e.wrt, float(e.product)) for e in t if e.kind == "chain"]
+    assert chains == [("loss", "loss.1", 2.0), ("loss", "w", 6.0), ("loss.1", "w", 6.0)]
+    acc = [e for e in t if e.kind == "accumulate"]
+    assert [(float(e.before), float(e.add), float(e.after)) for e in acc] == [(6.0, 6.0, 12.0)]
+
+
+def test_no_zero_grad_accumulates_across_steps(timeline_of):
+    """Without zero_grad, w.grad after step 1 is -2 + (gradient at the new w)."""
+    t = timeline_of("no-zero-grad")
+    assert not any(e.kind == "zero_grad" for e in t)
+    acc = next(e for e in t if e.kind == "accumulate")
+    assert acc.step == 1
+    assert float(acc.before) == -2.0
+    # The update of step 1 uses the accumulated gradient.
+    upd = next(e for e in t if e.kind == "update" and e.step == 1)
+    assert upd.grad == acc.after
+    assert float(upd.after) == float(np.float32(upd.before) - np.float32(0.01) * acc.after)
+
+
+def test_length_matches_events_generated(timeline_of):
+    for name in ("lecture4", "ex4-3", "ex4-5", "no-zero-grad", "lecture4-torch"):
+        t = timeline_of(name)
+        assert sum(1 for _ in t) == len(t), name
+
+
+def test_seek_backwards_gives_the_same_state_as_forwards(timeline_of):
+    t = timeline_of("ex4-5")
+    forward = [t.state_at(i) for i in range(len(t))]
+    fresh = timeline_of("ex4-5")
+    order = list(range(len(t)))
+    random.Random(4).shuffle(order)
+    for i in order:
+        s = fresh.state_at(i)
+        assert s.seq == forward[i].seq
+        assert s.values == forward[i].values
+        assert s.grads == forward[i].grads
+        assert s.local == forward[i].local
+    assert [fresh[i] for i in range(len(t))] == [e for e in t]
+
+
+def test_state_marks_unknown_values(timeline_of):
+    t = timeline_of("lecture4")
+    g = t.graph
+    s0 = t.state_at(0)  # y_hat computed, s and loss not yet
+    assert float(s0.values[g.by_name["y_hat"]]) == 1.0
+    assert s0.values[g.by_name["s"]] is None
+    assert s0.values[g.by_name["loss"]] is None
+    assert all(v is None for v in s0.grads)
+    s8 = t.state_at(8)  # chain to y_hat done, w not yet
+    assert float(s8.grads[g.by_name["y_hat"]]) == -2.0
+    assert s8.grads[g.by_name["w"]] is None
+    last = t.state_at(len(t) - 1)  # after update and zero_grad
+    assert float(last.values[g.by_name["w"]]) == 1.02
+    assert float(last.grads[g.by_name["w"]]) == 0.0
+
+
+def test_json_numbers_read_back_exactly(timeline_of):
+    t = timeline_of("lecture4-torch")
+    for e in t.iter_events(0, 60):
+        d = json.loads(json.dumps(to_json(e)))
+        assert set(d) >= {"seq", "kind", "step", "epoch", "sample"}
+        for key in ("value", "product", "after"):
+            if key in d:
+                assert np.float32(d[key]) == getattr(e, key)
+                assert d[key] == float(getattr(e, key))
+    g = next(e for e in t if e.kind == "backward_end" and e.step == 1)
+    assert to_json(g)["grads"] == {"w": -7.840000152587891}
+
+
+def test_json_fields_per_kind(timeline_of):
+    t = timeline_of("ex4-3")
+    expected = {
+        "forward": {"node", "op", "inputs", "value"},
+        "local_grad": {"node", "wrt", "formula", "value"},
+        "backward_start": {"node"},
+        "chain": {"node", "wrt", "upstream", "local", "product"},
+        "backward_end": {"grads"},
+        "update": {"param", "before", "grad", "lr", "after"},
+        "zero_grad": {"param", "before"},
+        "predict": {"when", "node", "value"},
+    }
+    seen = set()
+    for e in t:
+        d = to_json(e)
+        assert expected[d["kind"]] <= set(d), d
+        seen.add(d["kind"])
+    assert seen == set(expected)
+
+
+def test_nonfinite_is_found_at_its_first_event(model_timeline):
+    t = model_timeline(
+        """
+params: {w: 1.0}
+data: {x: [1.0, 2.0, 3.0], y: [2.0, 4.0, 6.0]}
+model:
+  y_hat: x * w
+  loss: (y_hat - y) ** 2
+train: {epochs: 200, lr: 10.0}
+"""
+    )
+    ev, _field, value = t.first_nonfinite()
+    assert not np.isfinite(value)
+    # Every event before it is finite.
+    for e in t.iter_events(0, ev.seq):
+        for k in ("value", "product", "after"):
+            v = getattr(e, k, None)
+            assert v is None or np.isfinite(v)
+
+
+def test_long_training_opens_at_once_and_seeks_fast(model_timeline):
+    t0 = time.perf_counter()
+    t = model_timeline(
+        """
+params: {w: 1.0}
+data: {x: [1.0, 2.0, 3.0, 4.0], y: [2.0, 4.0, 6.0, 8.0]}
+model:
+  y_hat: x * w
+  loss: (y_hat - y) ** 2
+train: {epochs: 25000, lr: 0.001}
+"""
+    )
+    assert t.n_steps == 100_000
+    assert time.perf_counter() - t0 < 0.5
+    assert t.known_steps == 0  # nothing precomputed
+    t.ensure(t.n_steps)
+    rng = random.Random(1)
+    worst = 0.0
+    for _ in range(50):
+        i = rng.randrange(len(t))
+        s = time.perf_counter()
+        t.state_at(i)
+        worst = max(worst, time.perf_counter() - s)
+    assert worst < 0.005
