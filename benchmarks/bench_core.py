@@ -1,0 +1,223 @@
+"""Benchmarks of the core (issue 2), printed in one run.
+
+    python benchmarks/bench_core.py [--quick]
+
+1. Events per second of ``replay`` over a long training (text and JSON lines, to a null sink).
+2. A 100,000-step timeline: time to open, time to checkpoint every step, seek latency
+   (median and worst) at random positions, and peak memory against one object per event.
+3. Time per training step of stepgrad (recording every event) divided by torch eager
+   autograd on the same scenario, for every bundled scenario (lower is better).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import io
+import os
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from typing import Any
+
+from stepgrad.engine import Program, Timeline
+from stepgrad.replay import replay
+from stepgrad.scenario import bundled, load, loads
+
+LONG = """
+name: bench
+params: {w: 1.0}
+data: {x: [1.0, 2.0, 3.0, 4.0], y: [2.0, 4.0, 6.0, 8.0]}
+model:
+  y_hat: x * w
+  s: y_hat - y
+  loss: s ** 2
+train: {epochs: 25000, lr: 0.001}
+"""
+
+
+class _Null(io.TextIOBase):
+    def write(self, s: str) -> int:
+        return len(s)
+
+
+def bench_replay(epochs: int) -> None:
+    base = load("ex4-3")
+    program = dataclasses.replace(base.program, epochs=epochs)
+    scenario = dataclasses.replace(base, program=program)
+    for fmt in ("text", "jsonl"):
+        t = Timeline(program)
+        start = time.perf_counter()
+        replay(scenario, t, _Null(), fmt=fmt)
+        elapsed = time.perf_counter() - start
+        print(
+            f"  replay --format {fmt:<5}  {len(t):>9,} events in {elapsed:6.2f} s = "
+            f"{len(t) / elapsed:>10,.0f} events/s"
+        )
+    t = Timeline(program)
+    start = time.perf_counter()
+    n = sum(1 for _ in t.iter_events())
+    elapsed = time.perf_counter() - start
+    print(f"  events only (no output) {n:>9,} events in {elapsed:6.2f} s = {n / elapsed:>10,.0f} events/s")
+
+
+def bench_seek(seeks: int) -> None:
+    program = loads(LONG, "bench.yaml").program
+    start = time.perf_counter()
+    t = Timeline(program)
+    opened = time.perf_counter() - start
+    start = time.perf_counter()
+    t.ensure(t.n_steps)
+    checkpointed = time.perf_counter() - start
+    rng = random.Random(0)
+    lat = []
+    for _ in range(seeks):
+        i = rng.randrange(len(t))
+        s = time.perf_counter()
+        t.state_at(i)
+        lat.append(time.perf_counter() - s)
+    back = []
+    i = len(t) - 1
+    for _ in range(seeks):  # stepping backwards one event at a time from the end
+        s = time.perf_counter()
+        t.state_at(i)
+        back.append(time.perf_counter() - s)
+        i -= 1
+    # Memory in a second run: tracemalloc slows everything it watches.
+    tracemalloc.start()
+    m = Timeline(program)
+    m.ensure(m.n_steps)
+    for _ in range(seeks):
+        m.state_at(rng.randrange(len(m)))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del m
+    fresh = Timeline(program)
+    s = time.perf_counter()
+    fresh.state_at(len(fresh) - 1)
+    cold_end = time.perf_counter() - s
+
+    sample_events = list(t.events_of_step(0))
+    per_event = statistics.mean(_deep_size(e) for e in sample_events)
+    print(f"  timeline of {t.n_steps:,} steps, {len(t):,} events")
+    print(
+        f"  open: {opened * 1e3:.2f} ms   checkpoint every step: {checkpointed:.2f} s "
+        f"({checkpointed / t.n_steps * 1e6:.1f} us/step)   first jump to the end, cold: {cold_end:.2f} s"
+    )
+    lat.sort()
+    back.sort()
+    print(
+        f"  seek at {seeks} random positions: median {statistics.median(lat) * 1e3:.3f} ms, "
+        f"worst {lat[-1] * 1e3:.3f} ms (target < 5 ms)"
+    )
+    print(
+        f"  step back one event x{seeks}: median {statistics.median(back) * 1e3:.3f} ms, "
+        f"worst {back[-1] * 1e3:.3f} ms"
+    )
+    print(
+        f"  peak memory (tracemalloc): {peak / 2**20:.1f} MiB; one object per event would be "
+        f"about {per_event * len(t) / 2**20:,.0f} MiB ({per_event:.0f} bytes x {len(t):,})"
+    )
+
+
+def _deep_size(ev: Any) -> int:
+    size = sys.getsizeof(ev)
+    for f in dataclasses.fields(ev):
+        v = getattr(ev, f.name)
+        if not isinstance(v, (str, int)) and v is not None:
+            size += sys.getsizeof(v)
+    return size
+
+
+def _torch_loop(program: Program, steps: int) -> float:
+    """Seconds per step of a plain torch eager training loop on the same model."""
+    import torch
+
+    from stepgrad.oracle import _forward
+
+    g = program.graph
+    dt = torch.float32 if program.dtype == "float32" else torch.float64
+    fixed = {g.by_name[k]: torch.tensor(v, dtype=dt) for k, v in program.inputs.items()}
+    samples = {
+        g.by_name[k]: [torch.tensor(x, dtype=dt) for x in xs] for k, xs in (program.data or {}).items()
+    }
+    params = {
+        p: torch.tensor(program.params[g.nodes[p].name], dtype=dt, requires_grad=True) for p in g.params
+    }
+    lr = program.lr
+    assert lr is not None
+    n = program.n_samples
+
+    def run(k: int) -> None:
+        for step in range(k):
+            env: list[Any] = [None] * len(g.nodes)
+            for i, v in fixed.items():
+                env[i] = v
+            for i, vs in samples.items():
+                env[i] = vs[step % n]
+            for i, v in params.items():
+                env[i] = v
+            _forward(torch, g, env, retain=False)
+            env[g.loss].backward()
+            for w in params.values():
+                w.data = w.data - lr * w.grad.data
+                w.grad.data.zero_()
+
+    run(50)
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        run(steps)
+        best = min(best, (time.perf_counter() - start) / steps)
+    return best
+
+
+def as_training(program: Program, steps: int) -> Program:
+    """The scenario as a training of about ``steps`` steps (a single pass becomes SGD on its one sample)."""
+    lr = program.lr if program.lr is not None else 0.01
+    return dataclasses.replace(program, epochs=max(1, steps // program.n_samples), lr=lr)
+
+
+def _stepgrad_loop(program: Program, steps: int) -> float:
+    prog = as_training(program, steps)
+    best = float("inf")
+    for _ in range(3):
+        t = Timeline(prog)
+        start = time.perf_counter()
+        for _ev in t.iter_events():
+            pass
+        best = min(best, (time.perf_counter() - start) / prog.n_steps)
+    return best
+
+
+def bench_vs_torch(steps: int) -> None:
+    print(f"  {'scenario':<16}{'events/step':>12}{'stepgrad us/step':>18}{'torch us/step':>15}{'ratio':>8}")
+    ratios = []
+    for name in bundled():
+        program = load(name).program
+        t = Timeline(program)
+        per_step = len(t.events_of_step(min(1, t.n_steps - 1)))
+        ours = _stepgrad_loop(program, steps)
+        theirs = _torch_loop(as_training(program, steps), steps)
+        ratios.append(ours / theirs)
+        print(f"  {name:<16}{per_step:>12}{ours * 1e6:>18.1f}{theirs * 1e6:>15.1f}{ours / theirs:>8.2f}")
+    print(f"  worst ratio {max(ratios):.2f} (target <= 1.00: no slower than torch eager)")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    ns = ap.parse_args()
+    print(f"stepgrad core benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} cores)")
+    print("\n1. replay throughput (ex4-3 loop, long training)")
+    bench_replay(200 if ns.quick else 2000)
+    print("\n2. random access on a 100,000-step timeline")
+    bench_seek(200 if ns.quick else 2000)
+    print("\n3. per training step: stepgrad recording every event vs torch eager autograd")
+    bench_vs_torch(300 if ns.quick else 3000)
+
+
+if __name__ == "__main__":
+    main()
