@@ -2,6 +2,9 @@
 
 Nothing is ever passed to ``eval`` or ``exec``: the parse tree is walked and turned into
 graph nodes directly, one node per operation.
+
+Every error carries a character offset into the expression text as written, so that the
+loader can point at the offending token in the file.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from stepgrad.engine.graph import Arg, Const, Node
 from stepgrad.engine.ops import FUNCTIONS
 
 MAX_CHARS = 1000
-MAX_DEPTH = 48
+MAX_DEPTH = 64
 MAX_NODES = 5000
 
 _BINOPS: dict[type[ast.operator], str] = {
@@ -26,46 +29,96 @@ _BAD_BINOPS: dict[type[ast.operator], str] = {
     ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
 }
 _ALLOWED = "numbers, names, + - * / **, unary -, parentheses and " + ", ".join(FUNCTIONS)
+_FUNCS = ", ".join(FUNCTIONS)
+
+# Set on every parsed node: its start and end as character offsets into the text as written.
+_OFF = "stepgrad_off"
+_END = "stepgrad_end"
 
 
 class ExprError(Exception):
-    """A problem inside one expression, at a 1-based line and 0-based column within it."""
+    """A problem inside one expression.
 
-    def __init__(self, message: str, line: int = 1, col: int = 0):
+    Args:
+        message: what is wrong, one line.
+        offset: 0-based character offset into the expression text as written.
+    """
+
+    def __init__(self, message: str, offset: int = 0):
         super().__init__(message)
         self.message = message
-        self.line = line
-        self.col = col
+        self.offset = offset
 
 
-def _describe(node: ast.AST) -> str:
+def _off(t: ast.AST) -> int:
+    return getattr(t, _OFF, 0)
+
+
+def _end(t: ast.AST) -> int:
+    return getattr(t, _END, _off(t))
+
+
+def _snippet(t: ast.AST, limit: int = 30) -> str:
+    """The user's own text of a sub-expression, shortened for a one-line message."""
+    text = " ".join(getattr(t, "stepgrad_text", "")[_off(t) : _end(t)].split())
+    if not text:
+        text = ast.unparse(t) if _depth(t) < 20 else type(t).__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _describe(node: ast.AST) -> tuple[str, int]:
+    """Why a node is refused, and where to point."""
+    where = _off(node)
     if isinstance(node, ast.Attribute):
-        return f"attribute access '{ast.unparse(node)}' is not allowed"
+        dot = _after(node.value, ".")
+        return f"attribute access ('.{node.attr}') is not allowed; a model may use {_ALLOWED}", dot
     if isinstance(node, ast.Lambda):
-        return "lambdas are not allowed"
+        return "lambdas are not allowed", where
     if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-        return "comprehensions are not allowed"
-    if isinstance(node, (ast.Subscript, ast.Slice)):
-        return f"subscripts like '{ast.unparse(node)}' are not allowed"
+        return "comprehensions are not allowed", where
+    if isinstance(node, ast.Subscript):
+        return f"subscripts like '{_snippet(node)}' are not allowed", _after(node.value, "[")
+    if isinstance(node, ast.Slice):
+        return "slices are not allowed", where
     if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
-        return "strings are not allowed in a model"
+        return f"strings ({_snippet(node)}) are not allowed in a model", where
     if isinstance(node, ast.JoinedStr):
-        return "strings are not allowed in a model"
-    if isinstance(node, ast.Constant) and isinstance(node.value, bool):
-        return f"'{node.value}' is not a number"
+        return f"strings ({_snippet(node)}) are not allowed in a model", where
+    if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or node.value is None):
+        return f"'{node.value}' is not a number", where
     if isinstance(node, ast.Constant) and isinstance(node.value, complex):
-        return "complex numbers are not supported"
+        return f"complex numbers ('{_snippet(node)}') are not supported", where
+    if isinstance(node, ast.Constant):
+        return f"'{_snippet(node)}' is not a number", where
     if isinstance(node, (ast.Compare, ast.BoolOp)):
-        return f"comparisons and logic ('{ast.unparse(node)}') are not allowed"
+        return f"comparisons and logic ('{_snippet(node)}') are not allowed", where
     if isinstance(node, ast.IfExp):
-        return "conditional expressions are not allowed"
+        return "conditional expressions (if/else) are not allowed", where
     if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
-        return f"'{ast.unparse(node)}' is not allowed: a model works on numbers"
+        return f"'{_snippet(node)}' is not allowed: a model works on numbers", where
     if isinstance(node, ast.NamedExpr):
-        return "assignment expressions are not allowed"
+        return "assignment expressions (:=) are not allowed", where
     if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.Starred)):
-        return f"'{ast.unparse(node)}' is not allowed"
-    return f"'{type(node).__name__}' is not allowed; a model may use {_ALLOWED}"
+        return f"'{_snippet(node)}' is not allowed", where
+    return f"'{type(node).__name__}' is not allowed; a model may use {_ALLOWED}", where
+
+
+def _after(t: ast.AST, token: str) -> int:
+    """The offset of ``token`` after sub-expression ``t`` (skipping spaces and ``)``)."""
+    text: str = getattr(t, "stepgrad_text", "")
+    i = _end(t)
+    while i < len(text) and (text[i].isspace() or text[i] == ")"):
+        i += 1
+    return i if text.startswith(token, i) else _off(t)
+
+
+def _operator(t: ast.BinOp) -> int:
+    """The offset of a binary operator's symbol."""
+    text: str = getattr(t, "stepgrad_text", "")
+    i = _end(t.left)
+    while i < _off(t.right) and (text[i].isspace() or text[i] == ")"):
+        i += 1
+    return i if i < _off(t.right) else _off(t)
 
 
 def _suggest(name: str, candidates: list[str]) -> str:
@@ -76,44 +129,98 @@ def _suggest(name: str, candidates: list[str]) -> str:
 def parse_expression(text: str) -> ast.expr:
     """Parse one model expression and check its size.
 
+    The text may span several lines (a YAML block scalar): line breaks count as spaces.
+    Every node of the returned tree knows its offsets in ``text`` (see ``ExprError``).
+
     Raises:
         ExprError: a syntax error, or an expression too long or too deep.
     """
+    depth, at = _paren_depth(text)
+    if depth > MAX_DEPTH:
+        raise ExprError(
+            f"expression is nested too deeply (more than {MAX_DEPTH} parentheses inside each other)",
+            at,
+        )
     if len(text) > MAX_CHARS:
-        raise ExprError(f"expression is too long ({len(text)} characters; at most {MAX_CHARS})")
+        raise ExprError(
+            f"expression is too long ({len(text)} characters; at most {MAX_CHARS}); "
+            "split it into named steps"
+        )
     if not text.strip():
         raise ExprError("the expression is empty")
+    hash_at = text.find("#")
+    if hash_at >= 0:
+        raise ExprError(
+            "'#' is not allowed in an expression (a YAML comment needs a space before it)", hash_at
+        )
+    # Same length, so every offset still points into the text as written.
+    flat = "".join(" " if ch in "\r\n\x0b\x0c" else ch for ch in text)
+    lead = len(flat) - len(flat.lstrip())
+    body = flat.strip()
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(body, mode="eval")
     except SyntaxError as e:
         msg = e.msg
         if "too many nested parentheses" in msg:
             msg = f"expression is nested too deeply (at most {MAX_DEPTH} levels)"
+        elif "null bytes" in msg:
+            msg = "the expression contains a NUL character"
         else:
             msg = f"invalid expression: {msg}"
-        lead = len(text) - len(text.lstrip())
-        raise ExprError(msg, e.lineno or 1, lead + max((e.offset or 1) - 1, 0)) from None
+        raise ExprError(msg, lead + max((e.offset or 1) - 1, 0)) from None
+    except ValueError:  # NUL bytes on some Python versions
+        raise ExprError("the expression contains a NUL character", lead) from None
     except (RecursionError, MemoryError):
-        raise ExprError(f"expression is nested too deeply (at most {MAX_DEPTH} levels)") from None
-    depth = _depth(tree.body)
+        raise ExprError(f"expression is nested too deeply (at most {MAX_DEPTH} levels)", lead) from None
+    chars = _char_offsets(body)
+    for n in ast.walk(tree):
+        if hasattr(n, "col_offset"):
+            setattr(n, _OFF, lead + chars(n.col_offset))
+            setattr(n, _END, lead + chars(n.end_col_offset or n.col_offset))
+            n.stepgrad_text = text  # type: ignore[attr-defined]
+    depth, deepest = _depth(tree.body)
     if depth > MAX_DEPTH:
-        raise ExprError(f"expression is nested too deeply ({depth} levels; at most {MAX_DEPTH})")
-    lead = len(text) - len(text.lstrip())
-    if lead:
-        for n in ast.walk(tree):
-            if hasattr(n, "col_offset") and getattr(n, "lineno", 1) == 1:
-                n.col_offset += lead  # type: ignore[attr-defined]
+        raise ExprError(
+            f"expression is too deep ({depth} operations inside each other; at most {MAX_DEPTH}); "
+            "split it into named steps",
+            _off(deepest),
+        )
     return tree.body
 
 
-def _depth(root: ast.AST) -> int:
-    best = 0
-    stack = [(root, 1)]
+def _paren_depth(text: str) -> tuple[int, int]:
+    """The deepest bracket nesting, and where it first goes past ``MAX_DEPTH``."""
+    depth = best = at = 0
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+            if depth > best:
+                best = depth
+                if depth == MAX_DEPTH + 1:
+                    at = i
+        elif ch in ")]}":
+            depth -= 1
+    return best, at
+
+
+def _char_offsets(line: str) -> Callable[[int], int]:
+    """A function from UTF-8 byte offsets (as ``ast`` gives them) to character offsets."""
+    if line.isascii():
+        return lambda b: b
+    data = line.encode("utf-8")
+    return lambda b: len(data[:b].decode("utf-8", errors="ignore"))
+
+
+def _depth(root: ast.AST) -> tuple[int, ast.AST]:
+    """How many expressions sit inside each other at most, and the innermost one."""
+    best, deepest = 0, root
+    stack: list[tuple[ast.AST, int]] = [(root, 1)]
     while stack:
         node, d = stack.pop()
-        best = max(best, d)
-        stack.extend((c, d + 1) for c in ast.iter_child_nodes(node))
-    return best
+        if d > best:
+            best, deepest = d, node
+        stack.extend((c, d + 1) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
+    return best, deepest
 
 
 class ModelBuilder:
@@ -123,13 +230,32 @@ class ModelBuilder:
         leaves: the inputs and params, already nodes (ids 0..n-1).
         later: every model name in file order, to explain use-before-assignment.
         references: for cycle messages, the names each later expression mentions.
+        dtype: the scenario's dtype name, to name it when a constant does not fit.
+        largest: the largest finite magnitude of the dtype.
+
+    Attributes:
+        offsets: each node made so far by name: the offset of its sub-expression in the
+            text of the assignment that made it.
     """
 
-    def __init__(self, leaves: list[Node], later: list[str], references: dict[str, set[str]]):
+    def __init__(
+        self,
+        leaves: list[Node],
+        later: list[str],
+        references: dict[str, set[str]],
+        *,
+        dtype: str = "float64",
+        largest: float = 1.7976931348623157e308,
+    ):
         self.nodes: list[Node] = list(leaves)
         self.names: dict[str, int] = {n.name: n.id for n in leaves}
+        self.offsets: dict[str, int] = {}
         self._later = later
         self._refs = references
+        self._dtype = dtype
+        self._largest = largest
+        self._target = ""
+        self._count = 0
 
     def add(self, target: str, tree: ast.expr) -> int:
         """Compile ``target = tree``; returns the new node's id.
@@ -139,23 +265,24 @@ class ModelBuilder:
         """
         self._target = target
         self._count = 0
-        if isinstance(tree, ast.Constant) and _is_number(tree.value) or (
+        if (isinstance(tree, ast.Constant) and _is_number(tree.value)) or (
             isinstance(tree, ast.UnaryOp) and isinstance(tree.operand, ast.Constant)
             and _is_number(tree.operand.value)
         ):
-            raise ExprError(
-                f"'{target}' is a constant; declare it under inputs instead",
-                tree.lineno, tree.col_offset,
-            )
+            raise ExprError(f"'{target}' is a constant; declare it under inputs instead", _off(tree))
         arg = self._walk(tree, top=True)
-        if isinstance(arg, int) and self.nodes[arg].name == target:
+        if isinstance(arg, Const):
+            raise ExprError(
+                f"'{target}' is a constant ({arg.value!r}); declare it under inputs instead", _off(tree)
+            )
+        if self.nodes[arg].name == target:
             return arg
         # A bare name (`z: y_hat`): keep the assignment visible as its own node.
-        return self._make("id", (arg,), top=True)
+        return self._make("id", (arg,), tree, top=True)
 
-    def _make(self, op: str, args: tuple[Arg, ...], *, top: bool) -> int:
+    def _make(self, op: str, args: tuple[Arg, ...], t: ast.AST, *, top: bool) -> int:
         if len(self.nodes) >= MAX_NODES:
-            raise ExprError(f"the model is too large (more than {MAX_NODES} operations)")
+            raise ExprError(f"the model is too large (more than {MAX_NODES} operations)", _off(t))
         if top:
             name, named = self._target, True
         else:
@@ -163,33 +290,28 @@ class ModelBuilder:
             name, named = f"{self._target}.{self._count}", False
         node = Node(len(self.nodes), name, op, args, named)
         self.nodes.append(node)
+        self.offsets[name] = _off(t)
         if top:
             self.names[name] = node.id
         return node.id
 
     def _walk(self, t: ast.expr, *, top: bool = False) -> Arg:
         if isinstance(t, ast.Constant):
-            if _is_number(t.value):
-                v = float(t.value)
-                if not math.isfinite(v):
-                    raise ExprError(f"'{ast.unparse(t)}' is not a finite number", t.lineno, t.col_offset)
-                return Const(v, ast.unparse(t))
-            raise ExprError(_describe(t), t.lineno, t.col_offset)
+            return self._constant(t)
         if isinstance(t, ast.Name):
             return self._name(t)
         if isinstance(t, ast.BinOp):
             kind = type(t.op)
             if kind in _BAD_BINOPS:
-                raise ExprError(
-                    f"operator '{_BAD_BINOPS[kind]}' is not supported; use + - * / **",
-                    t.lineno, t.col_offset,
-                )
+                sym = _BAD_BINOPS[kind]
+                hint = "; use ** for powers" if sym == "^" else "; use + - * / **"
+                raise ExprError(f"operator '{sym}' is not supported{hint}", _operator(t))
             left = self._walk(t.left)
             right = self._walk(t.right)
             op = _BINOPS[kind]
             if isinstance(left, Const) and isinstance(right, Const):
-                return _fold(op, left, right, t)
-            return self._make(op, (left, right), top=top)
+                return self._fold(op, left, right, t)
+            return self._make(op, (left, right), t, top=top)
         if isinstance(t, ast.UnaryOp):
             if isinstance(t.op, ast.UAdd):
                 return self._walk(t.operand, top=top)
@@ -197,51 +319,75 @@ class ModelBuilder:
                 inner = self._walk(t.operand)
                 if isinstance(inner, Const):
                     return Const(-inner.value, "-" + inner.text)
-                return self._make("neg", (inner,), top=top)
-            raise ExprError(f"'{ast.unparse(t)}' is not allowed; only unary minus is", t.lineno, t.col_offset)
+                return self._make("neg", (inner,), t, top=top)
+            sym = "not" if isinstance(t.op, ast.Not) else "~"
+            raise ExprError(f"'{sym}' is not allowed; only unary minus is", _off(t))
         if isinstance(t, ast.Call):
             return self._call(t, top)
-        raise ExprError(_describe(t), getattr(t, "lineno", 1), getattr(t, "col_offset", 0))
+        msg, where = _describe(t)
+        raise ExprError(msg, where)
+
+    def _constant(self, t: ast.Constant) -> Const:
+        if not _is_number(t.value):
+            msg, where = _describe(t)
+            raise ExprError(msg, where)
+        try:
+            v = float(t.value)
+        except OverflowError:
+            raise ExprError(f"the number '{_snippet(t, 20)}' is too large", _off(t)) from None
+        if not math.isfinite(v):
+            raise ExprError(f"'{_snippet(t)}' is not a finite number", _off(t))
+        self._fits(v, t)
+        return Const(v, ast.unparse(t))
+
+    def _fits(self, v: float, t: ast.AST) -> None:
+        if abs(v) > self._largest:
+            raise ExprError(
+                f"'{_snippet(t)}' = {v:g} does not fit in {self._dtype} "
+                f"(largest {self._largest:.4g})",
+                _off(t),
+            )
 
     def _call(self, t: ast.Call, top: bool) -> Arg:
         if not isinstance(t.func, ast.Name):
-            raise ExprError(
-                f"only these functions may be called: {', '.join(FUNCTIONS)}", t.lineno, t.col_offset
-            )
+            if isinstance(t.func, (ast.Attribute, ast.Subscript, ast.Lambda)):
+                msg, where = _describe(t.func)
+                raise ExprError(msg, where)
+            raise ExprError(f"only these functions may be called: {_FUNCS}", _off(t))
         fname = t.func.id
         if fname not in FUNCTIONS:
+            if fname in self.names or fname in self._later:
+                raise ExprError(f"'{fname}' is not a function; write '*' to multiply", _end(t.func))
             raise ExprError(
-                f"unknown function '{fname}'{_suggest(fname, list(FUNCTIONS))} "
-                f"(allowed: {', '.join(FUNCTIONS)})",
-                t.lineno, t.col_offset,
+                f"unknown function '{fname}'{_suggest(fname, list(FUNCTIONS))} (allowed: {_FUNCS})",
+                _off(t),
             )
         if t.keywords or len(t.args) != 1:
-            raise ExprError(f"{fname}() takes exactly one argument", t.lineno, t.col_offset)
+            raise ExprError(f"{fname}() takes exactly one argument", _off(t))
         inner = self._walk(t.args[0])
         if isinstance(inner, Const):
-            raise ExprError(
-                f"{fname}() of a constant is a constant; write the number instead",
-                t.lineno, t.col_offset,
-            )
-        return self._make(fname, (inner,), top=top)
+            raise ExprError(f"{fname}() of a constant is a constant; write the number instead", _off(t))
+        return self._make(fname, (inner,), t, top=top)
 
     def _name(self, t: ast.Name) -> int:
         name = t.id
         if name in self.names:
             return self.names[name]
         if name == self._target:
-            raise ExprError(f"'{name}' refers to itself", t.lineno, t.col_offset)
+            raise ExprError(f"'{name}' refers to itself", _off(t))
         if name in self._later:
             cycle = self._cycle(name)
             if cycle:
-                msg = "cycle: " + " → ".join(cycle)
+                msg = (
+                    f"cycle: {' → '.join(cycle)}; each name must be assigned from names above it"
+                )
             else:
                 msg = f"'{name}' is used before it is assigned; move '{name}' above '{self._target}'"
-            raise ExprError(msg, t.lineno, t.col_offset)
+            raise ExprError(msg, _off(t))
         if name in FUNCTIONS:
-            raise ExprError(f"'{name}' is a function; call it as {name}(...)", t.lineno, t.col_offset)
+            raise ExprError(f"'{name}' is a function; call it as {name}(...)", _off(t))
         known = [n for n in self.names if "." not in n]
-        raise ExprError(f"unknown name '{name}'{_suggest(name, known)}", t.lineno, t.col_offset)
+        raise ExprError(f"unknown name '{name}'{_suggest(name, known)}", _off(t))
 
     def _cycle(self, start: str) -> list[str] | None:
         """A path start → … → current target through later definitions, if one exists."""
@@ -258,6 +404,16 @@ class ModelBuilder:
                     stack.append((ref, [*path, ref]))
         return None
 
+    def _fold(self, op: str, a: Const, b: Const, t: ast.BinOp) -> Const:
+        try:
+            v = _FOLD[op](a.value, b.value)
+        except (ZeroDivisionError, OverflowError, ValueError):
+            v = math.nan
+        if isinstance(v, complex) or not math.isfinite(v):
+            raise ExprError(f"'{_snippet(t)}' has no finite value", _operator(t))
+        self._fits(float(v), t)
+        return Const(float(v), ast.unparse(t))
+
 
 def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
@@ -270,16 +426,6 @@ _FOLD: dict[str, Callable[[float, float], float]] = {
     "div": lambda a, b: a / b,
     "pow": lambda a, b: a**b,
 }
-
-
-def _fold(op: str, a: Const, b: Const, t: ast.BinOp) -> Const:
-    try:
-        v = _FOLD[op](a.value, b.value)
-    except (ZeroDivisionError, OverflowError, ValueError):
-        raise ExprError(f"'{ast.unparse(t)}' has no finite value", t.lineno, t.col_offset) from None
-    if isinstance(v, complex) or not math.isfinite(v):
-        raise ExprError(f"'{ast.unparse(t)}' has no finite value", t.lineno, t.col_offset)
-    return Const(float(v), ast.unparse(t))
 
 
 def referenced_names(tree: ast.expr) -> set[str]:

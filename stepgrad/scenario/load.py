@@ -5,9 +5,12 @@ from __future__ import annotations
 import difflib
 import keyword
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from stepgrad.engine.graph import Graph, Node
 from stepgrad.engine.ops import FUNCTIONS
@@ -108,7 +111,12 @@ def load(spec: str) -> Scenario:
     """
     path, short = resolve(spec)
     shown = spec if short is None else str(path)
-    if not path.exists():
+    try:
+        is_dir = path.is_dir()
+        exists = is_dir or path.exists()
+    except (OSError, ValueError) as e:  # a name too long, or with a NUL byte
+        raise _printable(ScenarioError(spec, f"cannot open the file: {_reason(e)}", 1, 1)) from None
+    if not exists:
         hint = ""
         names = list(bundled())
         close = difflib.get_close_matches(spec, names, n=1)
@@ -116,32 +124,66 @@ def load(spec: str) -> Scenario:
             hint = f"; did you mean the bundled scenario '{close[0]}'?"
         elif names:
             hint = f" (bundled scenarios: {', '.join(names)})"
-        raise ScenarioError(spec, f"no such file{hint}")
-    if path.is_dir():
-        raise ScenarioError(spec, "is a directory, not a scenario file")
+        raise _printable(ScenarioError(spec, f"no such file{hint}", 1, 1))
+    if is_dir:
+        raise _printable(ScenarioError(spec, "is a directory, not a scenario file", 1, 1))
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as f:
+            # Bounded, so that /dev/zero or a huge file cannot eat the memory.
+            raw = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
-        raise ScenarioError(spec, f"cannot read the file: {e.strerror}") from None
+        raise _printable(ScenarioError(spec, f"cannot read the file: {_reason(e)}", 1, 1)) from None
     if len(raw) > MAX_FILE_BYTES:
-        raise ScenarioError(spec, f"the file is too large ({len(raw)} bytes; at most {MAX_FILE_BYTES})")
+        raise _printable(
+            ScenarioError(spec, f"the file is too large (more than {MAX_FILE_BYTES} bytes)", 1, 1)
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
-        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
-        raise ScenarioError(spec, f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x})", line, col) from None
+        col = len(raw[raw.rfind(b"\n", 0, e.start) + 1 : e.start].decode("utf-8", "replace")) + 1
+        raise _printable(
+            ScenarioError(spec, f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x})", line, col)
+        ) from None
     return loads(text, shown, short=short)
 
 
 def loads(text: str, path: str = "<scenario>", *, short: str | None = None) -> Scenario:
-    """Load a scenario from YAML text; ``path`` names it in errors."""
-    return _Checker(path).scenario(load_located(text.lstrip("\ufeff"), path), short)
+    """Load a scenario from YAML text; ``path`` names it in errors.
+
+    Raises:
+        ScenarioError: anything wrong with the text, as one line.
+    """
+    try:
+        return _Checker(path).scenario(load_located(text.lstrip("\ufeff"), path), short)
+    except ScenarioError as e:
+        raise _printable(e) from None
+
+
+def _printable(e: ScenarioError) -> ScenarioError:
+    """The error with its text made safe for one terminal line.
+
+    Names and values quoted from the file may hold line breaks or control characters
+    (even terminal escapes); they are shown escaped, so the error stays one harmless line.
+    """
+    e.message = _clean(e.message)
+    e.path = _clean(e.path)
+    e.args = (e.message,)
+    return e
+
+
+def _clean(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
 
 
 class _Checker:
     def __init__(self, path: str):
         self.path = path
+        self.dtype = "float64"
+        self.largest = float(np.finfo(np.float64).max)
+        self.node_where: dict[str, tuple[int, int]] = {}
 
     def fail(self, loc: Loc | tuple[int, int] | None, message: str) -> ScenarioError:
         if loc is None:
@@ -171,17 +213,29 @@ class _Checker:
             try:
                 v = float(v.strip())
             except ValueError:
-                raise self.fail(loc, f"{what} must be a number, not the text {loc.value!r}") from None
+                raise self.fail(loc, f"{what} must be a number, not {_kind(loc.value)}") from None
         if isinstance(v, bool) or not isinstance(v, (int, float)):
             raise self.fail(loc, f"{what} must be a number, not {_kind(v)}")
-        f = float(v)
+        try:
+            f = float(v)
+        except OverflowError:
+            f = math.inf
         if not math.isfinite(f):
-            raise self.fail(loc, f"{what} must be a finite number, not {v}")
+            raise self.fail(loc, f"{what} must be a finite number, not {_short(str(v))}")
+        if abs(f) > self.largest:
+            # The engine would silently turn it into an infinity.
+            raise self.fail(
+                loc, f"{what} = {f:g} does not fit in {self.dtype} (largest {self.largest:.4g})"
+            )
         return f
 
     def ident(self, name: str, pos: tuple[int, int], what: str) -> None:
         if not name.isidentifier() or keyword.iskeyword(name):
-            raise self.fail(pos, f"'{name}' is not a valid {what} name (letters, digits, _)")
+            raise self.fail(pos, f"'{_short(name)}' is not a valid {what} name (letters, digits, _)")
+        if unicodedata.normalize("NFKC", name) != name:
+            # Python reads `ｗ` in an expression as `w`: the two would not match.
+            plain = unicodedata.normalize("NFKC", name)
+            raise self.fail(pos, f"'{name}' is read as '{plain}' in expressions; write '{plain}'")
         if name in FUNCTIONS:
             raise self.fail(pos, f"'{name}' is a function name; choose another {what} name")
 
@@ -207,7 +261,12 @@ class _Checker:
         if "dtype" in top:
             dtype = str(top["dtype"].value)
             if dtype not in DTYPES:
-                raise self.fail(top["dtype"], f"dtype must be float64 or float32, not {top['dtype'].value!r}")
+                close = _hint(dtype, list(DTYPES))
+                raise self.fail(
+                    top["dtype"], f"dtype must be float64 or float32, not {_kind(top['dtype'].value)}{close}"
+                )
+        self.dtype = dtype
+        self.largest = float(np.finfo(dtype).max)
 
         inputs = self.numbers(top["inputs"], "inputs") if "inputs" in top else {}
         params = self.numbers(top["params"], "params")
@@ -222,9 +281,9 @@ class _Checker:
 
         leaves = [Node(i, k, "input") for i, k in enumerate(input_names)]
         leaves += [Node(len(leaves) + j, k, "param") for j, k in enumerate(params)]
-        graph = self.model(top["model"], leaves, top.get("loss"))
+        graph = self.model(top["model"], leaves, top.get("loss"), dtype)
 
-        for k, (_, vloc) in params.items():
+        for k in params:
             pid = graph.by_name[k]
             if not graph.requires_grad[graph.loss] or not _reaches(graph, pid, graph.loss):
                 raise self.fail(
@@ -267,7 +326,7 @@ class _Checker:
         )
         expect = self.expect(top["expect"], graph, predict) if "expect" in top else None
         manual = self.manual(top["manual"], params) if "manual" in top else {}
-        where = {k: (v.line, v.col) for k, v in top["model"].value.items()}
+        where = dict(self.node_where)
         where.update({k: (v.line, v.col) for k, (_, v) in params.items()})
         where.update({k: (v.line, v.col) for k, (_, v) in inputs.items()})
         if "data" in top:
@@ -314,10 +373,12 @@ class _Checker:
             raise self.fail(loc, "data is empty; give one list per input")
         return out
 
-    def model(self, loc: Loc, leaves: list[Node], loss_loc: Loc | None) -> Graph:
+    def model(self, loc: Loc, leaves: list[Node], loss_loc: Loc | None, dtype: str) -> Graph:
         entries = self.mapping(loc, "model")
         if not entries:
-            raise self.fail(loc, "model is empty; write at least one assignment like 'loss: (x * w - y) ** 2'")
+            raise self.fail(
+                loc, "model is empty; write at least one assignment like 'loss: (x * w - y) ** 2'"
+            )
         taken = {n.name: n.op for n in leaves}
         trees = {}
         for target, eloc in entries.items():
@@ -327,40 +388,39 @@ class _Checker:
                 raise self.fail(pos, f"'{target}' is already an {taken[target]}; pick another name")
             if isinstance(eloc.value, bool) or not isinstance(eloc.value, (str, int, float)):
                 raise self.fail(eloc, f"model '{target}' must be an expression, not {_kind(eloc.value)}")
-            text = str(eloc.value)
             try:
-                trees[target] = parse_expression(text)
+                trees[target] = parse_expression(str(eloc.value))
             except ExprError as e:
                 raise self.expr_fail(eloc, e) from None
         refs = {t: referenced_names(tree) for t, tree in trees.items()}
-        builder = ModelBuilder(leaves, list(entries), refs)
+        builder = ModelBuilder(
+            leaves, list(entries), refs, dtype=dtype, largest=float(np.finfo(dtype).max)
+        )
         for target, tree in trees.items():
             try:
                 builder.add(target, tree)
             except ExprError as e:
                 raise self.expr_fail(entries[target], e) from None
+            except RecursionError:
+                raise self.fail(entries[target], "expression is nested too deeply") from None
+        self.node_where = {}
+        for name, off in builder.offsets.items():
+            self.node_where[name] = entries[name.split(".")[0]].locate(off)
         names = list(entries)
         loss_name = names[-1]
         if loss_loc is not None:
-            loss_name = str(loss_loc.value)
+            if not isinstance(loss_loc.value, str):
+                raise self.fail(loss_loc, f"loss must be a model name, not {_kind(loss_loc.value)}")
+            loss_name = loss_loc.value
             if loss_name not in names:
-                raise self.fail(
-                    loss_loc, f"loss '{loss_name}' is not a model name{_hint(loss_name, names)}"
+                what = f"an {taken[loss_name]}, not a model name" if loss_name in taken else (
+                    "not a model name"
                 )
+                raise self.fail(loss_loc, f"loss '{loss_name}' is {what}{_hint(loss_name, names)}")
         return Graph(tuple(builder.nodes), builder.names[loss_name])
 
     def expr_fail(self, eloc: Loc, e: ExprError) -> ScenarioError:
-        line, col = eloc.line, eloc.col
-        if eloc.style in ("'", '"'):
-            col += 1
-        if eloc.style in ("|", ">"):
-            line += e.line
-            col = 1 + e.col
-        elif e.line > 1:
-            line += e.line - 1
-            col = 1 + e.col
-        else:
-            col += e.col
+        line, col = eloc.locate(e.offset)
         return ScenarioError(self.path, e.message, line, col)
 
     def train(self, loc: Loc, data: dict[str, tuple[float, ...]] | None) -> tuple[int, float, bool]:
@@ -416,7 +476,9 @@ class _Checker:
         out: dict[str, str] = {}
         for k, v in self.mapping(loc, "manual").items():
             if k not in params:
-                raise self.fail(loc.keys[k], f"manual gives '{k}', which is not a param{_hint(k, list(params))}")
+                raise self.fail(
+                    loc.keys[k], f"manual gives '{k}', which is not a param{_hint(k, list(params))}"
+                )
             if not isinstance(v.value, str):
                 raise self.fail(v, f"manual '{k}' must be an expression, not {_kind(v.value)}")
             try:
@@ -446,6 +508,16 @@ def _hint(name: str, names: list[str]) -> str:
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
+def _reason(e: Exception) -> str:
+    if isinstance(e, OSError) and e.strerror:
+        return e.strerror.lower()
+    return str(e)
+
+
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _kind(v: Any) -> str:
     if v is None:
         return "nothing"
@@ -456,5 +528,7 @@ def _kind(v: Any) -> str:
     if isinstance(v, list):
         return "a list"
     if isinstance(v, str):
-        return f"the text {v!r}"
-    return f"{type(v).__name__} {v!r}"
+        return f"the text {_short(repr(v))}"
+    if isinstance(v, (int, float)):
+        return f"the number {_short(repr(v))}"
+    return f"{type(v).__name__} {_short(str(v))}"

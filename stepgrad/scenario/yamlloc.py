@@ -2,17 +2,56 @@
 
 ``yaml.safe_load`` returns plain values without positions; a scenario error must name
 the line and column, so we compose the node tree with the safe loader and build the
-values ourselves, keeping each node's start mark.
+values ourselves, keeping each node's start mark. A scalar also keeps its span in the
+source, so that an error inside a model expression can point at the offending token
+whether the expression was written plain, quoted or as a block (``|``, ``>``).
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
 
 from stepgrad.errors import ScenarioError
+
+# Characters YAML may fold or strip inside a scalar: they never carry meaning in an
+# expression, so positions are matched on everything else.
+_WS = frozenset(" \t\r\n\x85\u2028\u2029\ufeff")
+
+# A file may nest this deep (a scenario needs three levels) and expand to this many values
+# (aliases can make a small file expand exponentially: "billion laughs").
+MAX_DEPTH = 32
+MAX_VALUES = 200_000
+
+_ESCAPE_LEN = {"x": 2, "u": 4, "U": 8}
+_ESCAPES = {
+    "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
+    "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85",
+    "_": "\xa0", "L": "\u2028", "P": "\u2029",
+}
+
+
+class Source:
+    """The text of a YAML file, to turn character indexes into 1-based line and column.
+
+    Args:
+        text: the whole file as parsed.
+    """
+
+    def __init__(self, text: str):
+        self.text = text
+        self._starts = [0]
+        for i, ch in enumerate(text):
+            if ch == "\n":
+                self._starts.append(i + 1)
+
+    def position(self, index: int) -> tuple[int, int]:
+        """1-based (line, column) of the character at ``index``."""
+        line = bisect.bisect_right(self._starts, index) - 1
+        return line + 1, index - self._starts[line] + 1
 
 
 @dataclass(slots=True)
@@ -25,6 +64,8 @@ class Loc:
         col: 1-based column of the value.
         keys: for mappings, the position of each key.
         style: the scalar's YAML style (None plain, ``'`` or ``"`` quoted, ``|``/``>`` block).
+        span: for scalars, the start and end index of the scalar in ``source``.
+        source: the file the value came from.
     """
 
     value: Any
@@ -32,6 +73,8 @@ class Loc:
     col: int
     keys: dict[str, tuple[int, int]] = field(default_factory=dict)
     style: str | None = None
+    span: tuple[int, int] | None = None
+    source: Source | None = None
 
     def plain(self) -> Any:
         """The value with positions stripped."""
@@ -41,55 +84,157 @@ class Loc:
             return [v.plain() for v in self.value]
         return self.value
 
+    def locate(self, offset: int) -> tuple[int, int]:
+        """The file position of character ``offset`` of this scalar's text (``str(value)``).
+
+        An offset on whitespace (or past the end) moves to the next character that is not
+        whitespace (or just after the last one), since YAML may fold whitespace. When the
+        text cannot be matched with the source (a number written as ``1e0``, say), this
+        is the scalar's first character.
+        """
+        first = (self.line, self.col + (1 if self.style in ("'", '"') else 0))
+        if self.span is None or self.source is None:
+            return first
+        text = str(self.value)
+        chars = [i for i, ch in enumerate(text) if ch not in _WS]
+        where = _source_chars(self.source.text, self.span, self.style)
+        if where is None or len(where) != len(chars) or not chars:
+            return first
+        k = bisect.bisect_left(chars, max(offset, 0))
+        if k < len(chars):
+            return self.source.position(where[k])
+        line, col = self.source.position(where[-1])
+        return line, col + 1
+
+
+def _source_chars(text: str, span: tuple[int, int], style: str | None) -> list[int] | None:
+    """Source index of each character of a scalar's value that is not whitespace, in order."""
+    start, end = span
+    if style in ("|", ">"):
+        # Skip the header line (indicator, indentation/chomping hints, comment).
+        nl = text.find("\n", start, end)
+        if nl < 0:
+            return []
+        return [i for i in range(nl + 1, end) if text[i] not in _WS]
+    if style is None:
+        return [i for i in range(start, end) if text[i] not in _WS]
+    out: list[int] = []
+    i, stop = start + 1, end - 1
+    while i < stop:
+        ch = text[i]
+        if style == "'" and ch == "'" and i + 1 < stop and text[i + 1] == "'":
+            out.append(i)
+            i += 2
+            continue
+        if style == '"' and ch == "\\" and i + 1 < stop:
+            nxt = text[i + 1]
+            if nxt in "\r\n":  # an escaped line break joins the lines
+                i += 2
+                continue
+            decoded = "?" if nxt in _ESCAPE_LEN else _ESCAPES.get(nxt, "?")
+            if decoded not in _WS:
+                out.append(i)
+            i += 2 + _ESCAPE_LEN.get(nxt, 0)
+            continue
+        if ch not in _WS:
+            out.append(i)
+        i += 1
+    return out
+
 
 def load_located(text: str, path: str) -> Loc:
     """Parse YAML text into a ``Loc`` tree.
 
     Raises:
-        ScenarioError: invalid YAML, duplicate or non-string keys.
+        ScenarioError: invalid YAML, duplicate or non-string keys, nesting too deep.
     """
-    loader = yaml.SafeLoader(text)
+    source = Source(text)
+    loader: yaml.SafeLoader | None = None
     try:
+        loader = yaml.SafeLoader(text)  # checks the characters already
         node = loader.get_single_node()
         if node is None:
             raise ScenarioError(path, "the file is empty; a scenario needs params and model", 1, 1)
-        return _build(loader, node, path, 0)
+        return _Builder(loader, path, source).build(node, 0)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         problem = e.problem or e.context or "invalid YAML"
-        line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
-        raise ScenarioError(path, f"invalid YAML: {problem}", line, col) from None
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise ScenarioError(path, f"invalid YAML: {_one_line(problem)}", line, col) from None
+    except yaml.reader.ReaderError as e:
+        line, col = source.position(min(e.position, len(text)))
+        what = f"#x{e.character:04x}" if isinstance(e.character, int) else repr(e.character)
+        raise ScenarioError(
+            path, f"invalid YAML: the character {what} is not allowed in a YAML file", line, col
+        ) from None
     except yaml.YAMLError as e:
-        raise ScenarioError(path, f"invalid YAML: {e}", 1, 1) from None
+        raise ScenarioError(path, f"invalid YAML: {_one_line(str(e))}", 1, 1) from None
+    except RecursionError:
+        # PyYAML composes nested collections recursively.
+        raise ScenarioError(
+            path, f"the YAML is nested too deeply (at most {MAX_DEPTH} levels)", 1, 1
+        ) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
-_MAX_DEPTH = 32
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
-def _build(loader: yaml.SafeLoader, node: yaml.Node, path: str, depth: int) -> Loc:
-    line, col = node.start_mark.line + 1, node.start_mark.column + 1
-    if depth > _MAX_DEPTH:
-        raise ScenarioError(path, "the YAML is nested too deeply", line, col)
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
-        out: dict[str, Loc] = {}
-        keys: dict[str, tuple[int, int]] = {}
-        for knode, vnode in node.value:
-            kline, kcol = knode.start_mark.line + 1, knode.start_mark.column + 1
-            key = loader.construct_object(knode, deep=True)
-            if not isinstance(key, str):
-                raise ScenarioError(path, f"keys must be names, not {key!r}", kline, kcol)
-            if key in out:
-                first = keys[key][0]
-                raise ScenarioError(
-                    path, f"duplicate key '{key}' (first given on line {first})", kline, kcol
-                )
-            keys[key] = (kline, kcol)
-            out[key] = _build(loader, vnode, path, depth + 1)
-        return Loc(out, line, col, keys)
-    if isinstance(node, yaml.SequenceNode):
-        return Loc([_build(loader, v, path, depth + 1) for v in node.value], line, col)
-    value = loader.construct_object(node, deep=True)
-    return Loc(value, line, col, style=getattr(node, "style", None))
+class _Builder:
+    def __init__(self, loader: yaml.SafeLoader, path: str, source: Source):
+        self.loader = loader
+        self.path = path
+        self.source = source
+        self.count = 0
+
+    def fail(self, node: yaml.Node, message: str) -> ScenarioError:
+        return ScenarioError(self.path, message, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def construct(self, node: yaml.Node) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (ValueError, OverflowError) as e:
+            if "digits" in str(e):  # Python's limit on int() of long digit strings
+                raise self.fail(node, "this number has too many digits") from None
+            raise self.fail(node, f"cannot read this value: {_one_line(str(e))}") from None
+
+    def build(self, node: yaml.Node, depth: int) -> Loc:
+        line, col = node.start_mark.line + 1, node.start_mark.column + 1
+        self.count += 1
+        if depth > MAX_DEPTH:
+            raise self.fail(node, f"the YAML is nested too deeply (at most {MAX_DEPTH} levels)")
+        if self.count > MAX_VALUES:
+            raise self.fail(
+                node, f"the YAML expands to more than {MAX_VALUES} values (aliases used too often?)"
+            )
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)
+            out: dict[str, Loc] = {}
+            keys: dict[str, tuple[int, int]] = {}
+            for knode, vnode in node.value:
+                kline, kcol = knode.start_mark.line + 1, knode.start_mark.column + 1
+                if isinstance(knode, yaml.ScalarNode):
+                    key = self.construct(knode)
+                    shown = repr(key)
+                else:
+                    key, shown = None, "a list" if isinstance(knode, yaml.SequenceNode) else "a mapping"
+                if not isinstance(key, str):
+                    raise ScenarioError(self.path, f"keys must be names, not {shown}", kline, kcol)
+                if key in out:
+                    first = keys[key][0]
+                    raise ScenarioError(
+                        self.path, f"duplicate key '{key}' (first given on line {first})", kline, kcol
+                    )
+                keys[key] = (kline, kcol)
+                out[key] = self.build(vnode, depth + 1)
+            return Loc(out, line, col, keys)
+        if isinstance(node, yaml.SequenceNode):
+            return Loc([self.build(v, depth + 1) for v in node.value], line, col)
+        value = self.construct(node)
+        return Loc(
+            value, line, col, style=getattr(node, "style", None),
+            span=(node.start_mark.index, node.end_mark.index), source=self.source,
+        )
