@@ -11,6 +11,8 @@ advancing the checkpoint) run the same code, so they agree to the bit.
 from __future__ import annotations
 
 import math
+import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -149,6 +151,8 @@ class Timeline:
         self._known = 0  # checkpoints 0..known are valid; loss 0..known-1
         self._first_bad_step: int | None = None
         self._cache: OrderedDict[int, tuple[Event, ...]] = OrderedDict()
+        # One lock for checkpoints and cache: the app computes checkpoints on a worker thread.
+        self._lock = threading.RLock()
 
         self._predict_nodes = self._find_predict_nodes()
         self._pre = len(self._predict_nodes)
@@ -239,14 +243,17 @@ class Timeline:
         Returns:
             True when the checkpoint of ``step`` is known.
         """
-        import time
-
         deadline = None if budget is None else time.perf_counter() + budget
-        with np.errstate(all="ignore"):
-            while self._known < step:
-                self._advance()
-                if deadline is not None and (self._known & 63) == 0 and time.perf_counter() > deadline:
-                    break
+        while self._known < step:
+            # Short turns under the lock, so that a reader on another thread (the app's UI
+            # while a worker computes checkpoints) never waits more than a few milliseconds.
+            with self._lock, np.errstate(all="ignore"):
+                for _ in range(256):
+                    if self._known >= step:
+                        break
+                    self._advance()
+            if deadline is not None and time.perf_counter() > deadline:
+                break
         return self._known >= step
 
     def _grow(self) -> None:
@@ -273,13 +280,16 @@ class Timeline:
 
     def losses(self, upto: int | None = None) -> np.ndarray:
         """The loss of every step computed so far (or up to ``upto``)."""
-        n = self._known if upto is None else min(upto, self._known)
-        return self._loss[:n]
+        with self._lock:
+            n = self._known if upto is None else min(upto, self._known)
+            return self._loss[:n]
 
     def param_values(self, step: int) -> dict[str, Value]:
         """Param values at the start of ``step`` (``n_steps``: after training)."""
         self.ensure(step)
-        return {self.graph.nodes[p].name: self._ck_values[step, j] for j, p in enumerate(self._params)}
+        with self._lock:
+            row = self._ck_values[step].copy()
+        return {self.graph.nodes[p].name: row[j] for j, p in enumerate(self._params)}
 
     # ----- running a step --------------------------------------------------------------
 
@@ -425,6 +435,10 @@ class Timeline:
 
     def events_of_step(self, step: int) -> tuple[Event, ...]:
         """Every event of one step, regenerated from its checkpoint (cached)."""
+        with self._lock:
+            return self._events_of_step(step)
+
+    def _events_of_step(self, step: int) -> tuple[Event, ...]:
         cached = self._cache.get(step)
         if cached is not None:
             self._cache.move_to_end(step)
@@ -456,6 +470,10 @@ class Timeline:
         self._run_step(step, out)
 
     def _predict_events(self, when: str) -> tuple[Event, ...]:
+        with self._lock:
+            return self._predict_events_locked(when)
+
+    def _predict_events_locked(self, when: str) -> tuple[Event, ...]:
         g = self.graph
         pred = self.program.predict or {}
         dt = self._dt
@@ -512,6 +530,10 @@ class Timeline:
 
     def _events_streaming(self, step: int) -> tuple[Event, ...]:
         # A full replay should not churn the cache that interactive seeking relies on.
+        with self._lock:
+            return self._events_uncached(step)
+
+    def _events_uncached(self, step: int) -> tuple[Event, ...]:
         cached = self._cache.get(step)
         if cached is not None:
             return cached
@@ -526,6 +548,10 @@ class Timeline:
 
     def state_at(self, seq: int) -> State:
         """The state as of event ``seq`` (that event applied)."""
+        with self._lock:
+            return self._state_at(seq)
+
+    def _state_at(self, seq: int) -> State:
         if seq < 0:
             seq += self._len
         ev = self[seq]
