@@ -1,0 +1,577 @@
+"""``stepgrad check``: the engine against PyTorch, event by event, plus ``expect``.
+
+The engine's timeline and the torch oracle run in lock-step, one training step at a
+time. Per step this compares every forward value, every gradient-carrying node's
+gradient once the backward pass has delivered it (the loss, each intermediate, each
+param's ``w.grad`` at ``backward_end``) and every param after its update; then the
+predictions before and after training. Single-step scenarios are also checked against
+central finite differences in float64. Finally the scenario's ``expect`` is asserted.
+
+The comparison stops at the first disagreement: everything after it depends on it.
+Exit codes: 0 all agree and ``expect`` holds, 1 a disagreement or a failed
+expectation (named), 2 bad input (raised as ``ScenarioError``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+import numpy as np
+
+from stepgrad.compare import Verdict, compare, tolerance
+from stepgrad.engine.events import Event, json_number
+from stepgrad.engine.program import Program
+from stepgrad.engine.timeline import Timeline
+from stepgrad.errors import ScenarioError
+from stepgrad.explain import fmt
+from stepgrad.oracle import TorchStep, torch_available, torch_predictions, torch_steps
+from stepgrad.replay import nonfinite_error
+from stepgrad.scenario.load import Scenario, load
+
+#: Finite differences: the step is FD_H·max(1, |w|); stepgrad's gradient g agrees with the
+#: central difference d when |g − d| ≤ rtol·max(|g|, |d|) + atol·max(1, |loss|).
+FD_H = 1e-6
+FD_TOLERANCES: dict[str, tuple[float, float]] = {
+    "float64": (1e-5, 1e-7),
+    # A float32 gradient is compared with a float64 difference: float32 rounding dominates.
+    "float32": (1e-3, 1e-4),
+}
+
+StepsFn = Callable[[Program], Iterable[TorchStep]]
+PredictFn = Callable[..., dict[str, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One compared number.
+
+    Attributes:
+        seq: the engine event it belongs to (None for finite differences and expect).
+        step: the training step (None outside the run).
+        kind: the event kind (``forward``, ``chain``, ``accumulate``, ``backward_start``,
+            ``backward_end``, ``update``, ``predict``), or ``finite_diff`` / ``expect``.
+        node: what is compared, as text: ``y_hat``, ``∂loss/∂s``, ``w.grad``, ``w``.
+        ours: stepgrad's number (None: it has none).
+        theirs: torch's number, the finite difference, or the expected value.
+        verdict: how they compare.
+        note: extra words for the reader (e.g. ``before`` for a prediction).
+    """
+
+    seq: int | None
+    step: int | None
+    kind: str
+    node: str
+    ours: float | None
+    theirs: float | None
+    verdict: Verdict
+    note: str = ""
+
+    def to_json(self, other: str = "torch") -> dict[str, Any]:
+        """The row as JSON (numbers widened exactly; non-finite as strings).
+
+        Args:
+            other: the key for the other side's number (``torch``, ``finite_diff``, ``expected``).
+        """
+        out: dict[str, Any] = {
+            "seq": self.seq,
+            "step": self.step,
+            "kind": self.kind,
+            "node": self.node,
+            "stepgrad": json_number(self.ours),
+            other: json_number(self.theirs),
+            "diff": json_number(self.verdict.diff),
+            "verdict": self.verdict.status,
+        }
+        if self.note:
+            out["note"] = self.note
+        return out
+
+
+@dataclass
+class StepTable:
+    """The rows of one step, shown in full for the first step and a disagreeing one."""
+
+    step: int
+    epoch: int
+    sample: int | None
+    rows: list[Row]
+
+
+@dataclass
+class Report:
+    """Everything ``check`` found; rendered as text or JSON."""
+
+    scenario: Scenario
+    n_steps: int
+    steps_compared: int = 0
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"values": 0, "grads": 0, "updates": 0, "predictions": 0}
+    )
+    statuses: dict[str, int] = field(
+        default_factory=lambda: {"equal": 0, "close": 0, "differs": 0, "missing": 0}
+    )
+    max_diff: float = 0.0
+    tables: list[StepTable] = field(default_factory=list)
+    first_bad: Row | None = None
+    predictions: list[Row] = field(default_factory=list)
+    finite_diffs: list[Row] | None = None
+    expect: list[Row] = field(default_factory=list)
+
+    @property
+    def torch_ok(self) -> bool:
+        """True when every number compared with torch agrees."""
+        return self.first_bad is None
+
+    @property
+    def fd_ok(self) -> bool:
+        """True when finite differences agree (or were not run)."""
+        return all(r.verdict.ok or r.verdict.status == "skipped" for r in self.finite_diffs or ())
+
+    @property
+    def expect_ok(self) -> bool:
+        """True when every expectation holds."""
+        return all(r.verdict.ok for r in self.expect)
+
+    @property
+    def exit_code(self) -> int:
+        """0 when everything agrees, 1 otherwise."""
+        return 0 if self.torch_ok and self.fd_ok and self.expect_ok else 1
+
+    def count(self, what: str, row: Row) -> None:
+        self.counts[what] += 1
+        self.statuses[row.verdict.status] = self.statuses.get(row.verdict.status, 0) + 1
+        d = row.verdict.diff
+        if not math.isnan(d):
+            self.max_diff = max(self.max_diff, d)
+
+
+# ----- running the comparison ----------------------------------------------------------
+
+
+def check(
+    scenario: Scenario,
+    *,
+    steps: StepsFn | None = None,
+    predictions: PredictFn | None = None,
+) -> Report:
+    """Compare the engine with torch, finite differences and ``expect``.
+
+    Args:
+        scenario: a loaded scenario.
+        steps: the torch oracle (``torch_steps``); a test double may stand in.
+        predictions: the torch predictions (``torch_predictions``); likewise.
+
+    Returns:
+        The report.
+
+    Raises:
+        ScenarioError: when the run produces a NaN or an infinity (naming the event).
+    """
+    steps = steps or torch_steps
+    predictions = predictions or torch_predictions
+    program = scenario.program
+    t = Timeline(program)
+    bad = t.first_nonfinite()
+    if bad is not None:
+        raise nonfinite_error(scenario, *bad)
+
+    report = Report(scenario, t.n_steps)
+    dtype = program.dtype
+    last: TorchStep | None = None
+    oracle: Iterator[TorchStep] = iter(steps(program))
+    for step in range(t.n_steps):
+        ts = next(oracle, None)
+        events = t.events_of_step(step)
+        rows = _step_rows(t, events, ts, dtype)
+        report.steps_compared += 1
+        for what, row in rows:
+            report.count(what, row)
+            if report.first_bad is None and not row.verdict.ok:
+                report.first_bad = row
+        keep = step == 0 or (report.first_bad is not None and report.first_bad.step == step)
+        if keep:
+            report.tables.append(
+                StepTable(step, t.epoch_of(step), t.sample_of(step), [r for _, r in rows])
+            )
+        last = ts
+        if report.first_bad is not None:
+            break
+    close = getattr(oracle, "close", None)
+    if close is not None:
+        close()
+
+    if report.first_bad is None and program.predict:
+        _compare_predictions(report, t, program, predictions, last)
+    if t.n_steps == 1:
+        report.finite_diffs = _finite_differences(t, program)
+    if scenario.expect is not None:
+        report.expect = _expectations(scenario, t)
+    return report
+
+
+def _step_rows(
+    t: Timeline, events: tuple[Event, ...], ts: TorchStep | None, dtype: str
+) -> list[tuple[str, Row]]:
+    """One step's comparisons, in event order, each tagged values/grads/updates."""
+    g = t.graph
+    loss = g.nodes[g.loss].name
+    params = {g.nodes[p].name for p in g.params}
+    values = ts.values if ts is not None else {}
+    grads = ts.grads if ts is not None else {}
+    after = ts.params_after if ts is not None else {}
+    out: list[tuple[str, Row]] = []
+    # The event that delivers each intermediate's final gradient in this pass.
+    final: dict[str, tuple[Event, Any]] = {}
+
+    def row(ev: Event, node: str, label: str, ours: Any, theirs: Any) -> Row:
+        return Row(ev.seq, ev.step, ev.kind, label, _f(ours), theirs, compare(ours, theirs, dtype))
+
+    for ev in events:
+        k = ev.kind
+        if k == "forward":
+            out.append(("values", row(ev, ev.node, ev.node, ev.value, values.get(ev.node))))  # type: ignore[union-attr]
+        elif k == "backward_start":
+            final[ev.node] = (ev, ev.value)  # type: ignore[union-attr]
+        elif k == "chain":
+            if ev.wrt not in params and ev.wrt not in final:  # type: ignore[union-attr]
+                final[ev.wrt] = (ev, ev.product)  # type: ignore[union-attr]
+        elif k == "accumulate":
+            if ev.node not in params:  # type: ignore[union-attr]
+                final[ev.node] = (ev, ev.after)  # type: ignore[union-attr]
+        elif k == "backward_end":
+            inter = sorted(final.items(), key=lambda kv: kv[1][0].seq)
+            for name, (src, v) in inter:
+                out.append(("grads", row(src, name, f"∂{loss}/∂{name}", v, grads.get(name))))
+            # Gradient-carrying nodes torch knows of but the engine never reached.
+            for name, tv in grads.items():
+                if name not in params and name not in final and tv is not None:
+                    out.append(("grads", row(ev, name, f"∂{loss}/∂{name}", None, tv)))
+            for name, v in ev.grads:  # type: ignore[union-attr]
+                out.append(("grads", row(ev, name, f"{name}.grad", v, grads.get(name))))
+        elif k == "update":
+            out.append(("updates", row(ev, ev.param, ev.param, ev.after, after.get(ev.param))))  # type: ignore[union-attr]
+    if ts is None and events:
+        # The oracle stopped early: name the first event of the step it did not reach.
+        ev = events[0]
+        out.insert(0, ("values", Row(ev.seq, ev.step, "step", f"step {ev.step}", None, None,
+                                     Verdict("missing", math.nan), "torch produced no step")))
+    return out
+
+
+def _f(v: Any) -> float | None:
+    return None if v is None else float(v)
+
+
+def _compare_predictions(
+    report: Report, t: Timeline, program: Program, predictions: PredictFn, last: TorchStep | None
+) -> None:
+    pre = [t[i] for i in _predict_seqs(t)]
+    theirs: dict[str, dict[str, float]] = {"before": predictions(program, "before")}
+    params_after = last.params_after if last is not None and program.training else None
+    theirs["after"] = predictions(program, "after", params_after)
+    for ev in pre:
+        tv = theirs[ev.when].get(ev.node)  # type: ignore[union-attr]
+        r = Row(ev.seq, None, "predict", ev.node, _f(ev.value), tv,  # type: ignore[union-attr]
+                compare(ev.value, tv, program.dtype), ev.when)  # type: ignore[union-attr]
+        report.predictions.append(r)
+        report.count("predictions", r)
+        if report.first_bad is None and not r.verdict.ok:
+            report.first_bad = r
+
+
+def _loss64(program: Program, params: dict[str, float]) -> float:
+    p = dataclasses.replace(program, dtype="float64", params=params, lr=None, predict=None)
+    tl = Timeline(p)
+    tl.ensure(1)
+    return float(tl.losses()[0])
+
+
+def _finite_differences(t: Timeline, program: Program) -> list[Row]:
+    """Central differences of the loss in float64 against stepgrad's first gradients.
+
+    At a kink (relu or abs at 0) the two one-sided differences disagree; a gradient
+    equal to either of them is accepted there, as torch picks one side too.
+    """
+    end = next(e for e in t.events_of_step(0) if e.kind == "backward_end")
+    ours = dict(end.grads)  # type: ignore[union-attr]
+    base = dict(program.params)
+    with np.errstate(all="ignore"):
+        l0 = _loss64(program, base)
+        rtol, atol_scale = FD_TOLERANCES.get(program.dtype, FD_TOLERANCES["float64"])
+        atol = atol_scale * max(1.0, abs(l0))
+        rows: list[Row] = []
+        for name, w in base.items():
+            h = FD_H * max(1.0, abs(w))
+            wp, wm = w + h, w - h
+            lp = _loss64(program, {**base, name: wp})
+            lm = _loss64(program, {**base, name: wm})
+            label = f"∂{t.graph.nodes[t.graph.loss].name}/∂{name}"
+            g = _f(ours.get(name))
+            if not all(math.isfinite(x) for x in (l0, lp, lm)):
+                rows.append(Row(None, None, "finite_diff", label, g, None,
+                                Verdict("skipped", math.nan), "loss not finite near this point"))
+                continue
+            central = (lp - lm) / (wp - wm)
+            v = compare(g, central, "float64", rtol=rtol, atol=atol)
+            note = f"h={h:g}"
+            if not v.ok:
+                right = (lp - l0) / (wp - w)
+                left = (l0 - lm) / (w - wm)
+                if abs(right - left) > 1e-3 * max(1.0, abs(right), abs(left)):
+                    side, val = min(
+                        (("right", right), ("left", left)),
+                        key=lambda sv: abs(sv[1] - (g if g is not None else math.inf)),
+                    )
+                    vs = compare(g, val, "float64", rtol=rtol, atol=atol)
+                    if vs.ok:
+                        v, central, note = vs, val, f"h={h:g}, kink: {side}-sided difference"
+            rows.append(Row(None, None, "finite_diff", label, g, central, v, note))
+    return rows
+
+
+def _expectations(scenario: Scenario, t: Timeline) -> list[Row]:
+    exp = scenario.expect
+    assert exp is not None
+    dtype = scenario.program.dtype
+    g = t.graph
+    rows: list[Row] = []
+
+    def add(label: str, ours: Any, want: float) -> None:
+        rows.append(Row(None, None, "expect", label, _f(ours), want, compare(ours, want, dtype)))
+
+    events0 = t.events_of_step(0)
+    if exp.grad:
+        end = next(e for e in events0 if e.kind == "backward_end")
+        grads = dict(end.grads)  # type: ignore[union-attr]
+        for name, want in exp.grad.items():
+            add(f"grad {name}", grads.get(name), want)
+    if exp.loss is not None:
+        t.ensure(1)
+        add(f"loss ({g.nodes[g.loss].name})", t.losses()[0], exp.loss)
+    if exp.params:
+        after = t.param_values(t.n_steps if scenario.program.training else 0)
+        for name, want in exp.params.items():
+            add(f"param {name}", after.get(name), want)
+    if exp.predict:
+        after = [t[i] for i in _predict_seqs(t) if t[i].when == "after"]  # type: ignore[union-attr]
+        preds = {e.node: e.value for e in after}  # type: ignore[union-attr]
+        for name, want in exp.predict.items():
+            add(f"predict {name}", preds.get(name), want)
+    return rows
+
+
+def _predict_seqs(t: Timeline) -> list[int]:
+    """Seqs of the prediction events: before the first step and after the last."""
+    end = t.step_range(t.n_steps - 1).stop
+    return [*range(t.step_start(0)), *range(end, len(t))]
+
+
+# ----- output ------------------------------------------------------------------------
+
+
+def _num(v: float | None) -> str:
+    return fmt(v)
+
+
+def _diff(v: Verdict) -> str:
+    if v.status == "equal":
+        return "0"
+    if math.isnan(v.diff):
+        return "·"
+    return f"{v.diff:.3g}"
+
+
+def _table(rows: list[Row], other: str) -> list[str]:
+    head = ("seq", "event", "node", "stepgrad", other, "diff", "verdict")
+    body = [
+        (
+            "" if r.seq is None else f"#{r.seq}",
+            r.kind if not r.note or r.kind != "predict" else f"predict {r.note}",
+            r.node,
+            _num(r.ours),
+            _num(r.theirs),
+            _diff(r.verdict),
+            r.verdict.status + (f"  ({r.note})" if r.note and r.kind != "predict" else ""),
+        )
+        for r in rows
+    ]
+    widths = [max(len(c[i]) for c in (head, *body)) for i in range(len(head) - 1)]
+    lines = []
+    for cells in (head, *body):
+        line = "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False))
+        lines.append(("  " + line + "  " + cells[-1]).rstrip())
+    return lines
+
+
+def _n(x: int) -> str:
+    return f"{x:,}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{_n(n)} {word}" + ("" if n == 1 else "s")
+
+
+def summary(report: Report) -> str:
+    """One line: what was compared with torch and how it came out."""
+    c = report.counts
+    parts = [_plural(c["values"], "value"), _plural(c["grads"], "grad")]
+    if report.scenario.program.training:
+        parts.append(_plural(c["updates"], "update"))
+    if c["predictions"]:
+        parts.append(_plural(c["predictions"], "prediction"))
+    what = ", ".join(parts[:-1]) + " and " + parts[-1]
+    steps = _plural(report.steps_compared, "step")
+    if report.steps_compared < report.n_steps:
+        steps += f" of {_n(report.n_steps)}"
+    s = report.statuses
+    total = sum(s.values())
+    if report.first_bad is None:
+        if s["close"] == 0:
+            how = "all equal bit for bit"
+        else:
+            how = (f"{_n(s['equal'])} equal bit for bit, {_n(s['close'])} close "
+                   f"(largest difference {report.max_diff:.3g}; within the "
+                   f"{report.scenario.program.dtype} tolerance)")
+    else:
+        how = (f"{_n(s['equal'])} equal, {_n(s['close'])} close, "
+               f"{_n(s['differs'] + s['missing'])} disagree")
+    return f"{steps}, {what} compared with torch ({_n(total)} numbers): {how}"
+
+
+def first_failure(report: Report) -> str | None:
+    """One line naming the first disagreement (torch, finite differences or expect)."""
+    r = report.first_bad
+    if r is not None:
+        if r.step is not None:
+            sc = report.scenario.program
+            epoch = r.step // sc.n_samples
+            where = f"step {r.step}, epoch {epoch}"
+            if sc.data:
+                where += f", sample {r.step % sc.n_samples}"
+        else:
+            where = f"prediction {r.note}"
+        return (f"first disagreement with torch: event #{r.seq} ({where}) {r.kind} {r.node}: "
+                f"stepgrad {_num(r.ours)}, torch {_num(r.theirs)} "
+                f"({r.verdict.status}, diff {_diff(r.verdict)})")
+    for r in report.finite_diffs or ():
+        if not (r.verdict.ok or r.verdict.status == "skipped"):
+            return (f"finite differences disagree on {r.node}: stepgrad {_num(r.ours)}, "
+                    f"central difference {_num(r.theirs)} (diff {_diff(r.verdict)}, {r.note})")
+    for r in report.expect:
+        if not r.verdict.ok:
+            return (f"expectation failed: {r.node}: stepgrad {_num(r.ours)}, "
+                    f"expected {_num(r.theirs)} (diff {_diff(r.verdict)})")
+    return None
+
+
+def render_text(report: Report) -> str:
+    """The report as the readable text ``stepgrad check`` prints."""
+    sc = report.scenario
+    p = sc.program
+    rtol, atol = tolerance(p.dtype)
+    lines = [f"{sc.name}  ({sc.path})",
+             f"{p.dtype}, {_plural(report.n_steps, 'step')}; tolerance for 'close': "
+             f"|a-b| <= {atol:g} + {rtol:g}·max(|a|,|b|)", ""]
+    for tab in report.tables:
+        where = f"step {tab.step} (epoch {tab.epoch}"
+        where += f", sample {tab.sample})" if tab.sample is not None else ")"
+        lines.append(f"stepgrad vs torch, {where}")
+        lines.extend(_table(tab.rows, "torch"))
+        lines.append("")
+    if report.predictions:
+        lines.append("predictions")
+        lines.extend(_table(report.predictions, "torch"))
+        lines.append("")
+    if report.finite_diffs is not None:
+        fr, fa = FD_TOLERANCES.get(p.dtype, FD_TOLERANCES["float64"])
+        lines.append(f"finite differences in float64 (central, h = {FD_H:g}·max(1,|w|); "
+                     f"agree within {fr:g}·max(|a|,|b|) + {fa:g}·max(1,|loss|))")
+        lines.extend(_table(report.finite_diffs, "finite diff"))
+        lines.append("")
+    if report.expect:
+        lines.append("expect")
+        lines.extend(_table(report.expect, "expected"))
+        lines.append("")
+    lines.append(summary(report))
+    fail = first_failure(report)
+    if report.finite_diffs is not None and report.fd_ok:
+        n = len(report.finite_diffs)
+        lines.append(f"finite differences: {_plural(n, 'gradient')} "
+                     f"{'agrees' if n == 1 else 'agree'}")
+    if report.expect and report.expect_ok:
+        n = len(report.expect)
+        lines.append(f"expect: {_plural(n, 'value')} {'holds' if n == 1 else 'hold'}")
+    lines.append(fail if fail is not None else "ok: stepgrad and torch agree")
+    return "\n".join(lines) + "\n"
+
+
+def render_json(report: Report) -> dict[str, Any]:
+    """The report as one JSON object (the same information as the text)."""
+    sc = report.scenario
+    p = sc.program
+    rtol, atol = tolerance(p.dtype)
+    fr, fa = FD_TOLERANCES.get(p.dtype, FD_TOLERANCES["float64"])
+    return {
+        "scenario": sc.path,
+        "name": sc.name,
+        "dtype": p.dtype,
+        "steps": report.n_steps,
+        "steps_compared": report.steps_compared,
+        "ok": report.exit_code == 0,
+        "exit": report.exit_code,
+        "tolerance": {"rtol": rtol, "atol": atol},
+        "counts": dict(report.counts),
+        "verdicts": dict(report.statuses),
+        "max_diff": json_number(report.max_diff),
+        "summary": summary(report),
+        "first_disagreement": None if report.first_bad is None else report.first_bad.to_json(),
+        "failure": first_failure(report),
+        "tables": [
+            {"step": tb.step, "epoch": tb.epoch, "sample": tb.sample,
+             "rows": [r.to_json() for r in tb.rows]}
+            for tb in report.tables
+        ],
+        "predictions": [r.to_json() for r in report.predictions],
+        "finite_differences": None if report.finite_diffs is None else {
+            "h": FD_H, "rtol": fr, "atol_per_unit_loss": fa,
+            "rows": [r.to_json("finite_diff") for r in report.finite_diffs],
+        },
+        "expect": [r.to_json("expected") for r in report.expect],
+    }
+
+
+def run_check(spec: str, as_json: bool = False, *, out: TextIO | None = None) -> int:
+    """``stepgrad check SPEC``: print the comparison and return the exit code.
+
+    Args:
+        spec: a scenario file or bundled short name.
+        as_json: print one JSON object instead of the text tables.
+        out: where to print (stdout by default).
+
+    Returns:
+        0 when stepgrad, torch, finite differences and ``expect`` all agree; 1 otherwise;
+        2 when torch is not installed.
+
+    Raises:
+        ScenarioError: a bad scenario, or a non-finite number in the run (exit 2).
+    """
+    out = out or sys.stdout
+    scenario = load(spec)
+    if not torch_available():
+        print("stepgrad check: torch is not installed (pip install torch)", file=sys.stderr)
+        return 2
+    report = check(scenario)
+    if as_json:
+        out.write(json.dumps(render_json(report), ensure_ascii=False) + "\n")
+    else:
+        out.write(render_text(report))
+    return report.exit_code
+
+
+__all__ = ["Report", "Row", "ScenarioError", "check", "render_json", "render_text", "run_check"]
