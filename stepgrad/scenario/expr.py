@@ -164,12 +164,12 @@ def parse_expression(text: str) -> ast.expr:
         if "too many nested parentheses" in msg:
             msg = f"expression is nested too deeply (at most {MAX_DEPTH} levels)"
         elif "null bytes" in msg:
-            msg = "the expression contains a NUL character"
+            raise ExprError("the expression contains a NUL character", text.find("\0")) from None
         else:
             msg = f"invalid expression: {msg}"
         raise ExprError(msg, lead + max((e.offset or 1) - 1, 0)) from None
     except ValueError:  # NUL bytes on some Python versions
-        raise ExprError("the expression contains a NUL character", lead) from None
+        raise ExprError("the expression contains a NUL character", max(text.find("\0"), 0)) from None
     except (RecursionError, MemoryError):
         raise ExprError(f"expression is nested too deeply (at most {MAX_DEPTH} levels)", lead) from None
     chars = _char_offsets(body)
@@ -178,12 +178,12 @@ def parse_expression(text: str) -> ast.expr:
             setattr(n, _OFF, lead + chars(n.col_offset))
             setattr(n, _END, lead + chars(n.end_col_offset or n.col_offset))
             n.stepgrad_text = text  # type: ignore[attr-defined]
-    depth, deepest = _depth(tree.body)
+    depth, past = _depth(tree.body)
     if depth > MAX_DEPTH:
         raise ExprError(
             f"expression is too deep ({depth} operations inside each other; at most {MAX_DEPTH}); "
             "split it into named steps",
-            _off(deepest),
+            _off(past),
         )
     return tree.body
 
@@ -212,15 +212,18 @@ def _char_offsets(line: str) -> Callable[[int], int]:
 
 
 def _depth(root: ast.AST) -> tuple[int, ast.AST]:
-    """How many expressions sit inside each other at most, and the innermost one."""
-    best, deepest = 0, root
-    stack: list[tuple[ast.AST, int]] = [(root, 1)]
+    """How many expressions sit inside each other at most, and on that deepest path, the
+    one that goes past ``MAX_DEPTH`` (the root when none does)."""
+    best, past = 0, root
+    stack: list[tuple[ast.AST, int, ast.AST]] = [(root, 1, root)]
     while stack:
-        node, d = stack.pop()
+        node, d, mark = stack.pop()
+        if d == MAX_DEPTH + 1:
+            mark = node
         if d > best:
-            best, deepest = d, node
-        stack.extend((c, d + 1) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
-    return best, deepest
+            best, past = d, mark
+        stack.extend((c, d + 1, mark) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
+    return best, past
 
 
 class ModelBuilder:
@@ -309,6 +312,8 @@ class ModelBuilder:
             left = self._walk(t.left)
             right = self._walk(t.right)
             op = _BINOPS[kind]
+            if op == "div" and isinstance(right, Const) and right.value == 0:
+                raise ExprError(f"division by zero in '{_snippet(t)}'", _operator(t))
             if isinstance(left, Const) and isinstance(right, Const):
                 return self._fold(op, left, right, t)
             return self._make(op, (left, right), t, top=top)

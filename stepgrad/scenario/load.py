@@ -385,7 +385,7 @@ class _Checker:
             pos = loc.keys[target]
             self.ident(target, pos, "model")
             if target in taken:
-                raise self.fail(pos, f"'{target}' is already an {taken[target]}; pick another name")
+                raise self.fail(pos, f"'{target}' is already {_article(taken[target])}; pick another name")
             if isinstance(eloc.value, bool) or not isinstance(eloc.value, (str, int, float)):
                 raise self.fail(eloc, f"model '{target}' must be an expression, not {_kind(eloc.value)}")
             try:
@@ -413,7 +413,7 @@ class _Checker:
                 raise self.fail(loss_loc, f"loss must be a model name, not {_kind(loss_loc.value)}")
             loss_name = loss_loc.value
             if loss_name not in names:
-                what = f"an {taken[loss_name]}, not a model name" if loss_name in taken else (
+                what = f"{_article(taken[loss_name])}, not a model name" if loss_name in taken else (
                     "not a model name"
                 )
                 raise self.fail(loss_loc, f"loss '{loss_name}' is {what}{_hint(loss_name, names)}")
@@ -506,6 +506,10 @@ def _reaches(graph: Graph, src: int, dst: int) -> bool:
 def _hint(name: str, names: list[str]) -> str:
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def _article(word: str) -> str:
+    return f"an {word}" if word[0] in "aeiou" else f"a {word}"
 
 
 def _reason(e: Exception) -> str:

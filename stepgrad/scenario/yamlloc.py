@@ -26,6 +26,7 @@ _WS = frozenset(" \t\r\n\x85\u2028\u2029\ufeff")
 MAX_DEPTH = 32
 MAX_VALUES = 200_000
 
+_COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _ESCAPE_LEN = {"x": 2, "u": 4, "U": 8}
 _ESCAPES = {
     "0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
@@ -98,7 +99,9 @@ class Loc:
         text = str(self.value)
         chars = [i for i, ch in enumerate(text) if ch not in _WS]
         where = _source_chars(self.source.text, self.span, self.style)
-        if where is None or len(where) != len(chars) or not chars:
+        if not chars:
+            return self.line, self.col
+        if where is None or len(where) != len(chars):
             return first
         k = bisect.bisect_left(chars, max(offset, 0))
         if k < len(chars):
@@ -158,9 +161,9 @@ def load_located(text: str, path: str) -> Loc:
         return _Builder(loader, path, source).build(node, 0)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        problem = e.problem or e.context or "invalid YAML"
+        problem = _one_line(e.problem or e.context or "invalid YAML")
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ScenarioError(path, f"invalid YAML: {_one_line(problem)}", line, col) from None
+        raise ScenarioError(path, f"invalid YAML: {_plain_words(problem)}", line, col) from None
     except yaml.reader.ReaderError as e:
         line, col = source.position(min(e.position, len(text)))
         what = f"#x{e.character:04x}" if isinstance(e.character, int) else repr(e.character)
@@ -179,8 +182,32 @@ def load_located(text: str, path: str) -> Loc:
             loader.dispose()
 
 
+def _short(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+# PyYAML's most common complaints, in the words of someone editing a scenario.
+_PLAIN_WORDS = (
+    ("expected <block end>", "this line is not indented like the lines above it"),
+    ("but found another document", "a scenario is one YAML document; remove the second '---'"),
+    ("mapping values are not allowed here", "unexpected ':' (quote a value that contains ': ')"),
+    ("found character '\\t' that cannot start any token", "tabs cannot indent YAML; use spaces"),
+    ("could not determine a constructor for the tag", "YAML tags like '!!name' are not allowed here"),
+)
+
+
+def _plain_words(problem: str) -> str:
+    if "constructor for the tag" in problem and problem.count("'") >= 2:
+        tag = problem.split("'")[1].replace("tag:yaml.org,2002:", "!!")
+        return f"YAML tags like '{_short(tag)}' are not allowed here"
+    for pattern, words in _PLAIN_WORDS:
+        if pattern in problem:
+            return words
+    return problem
 
 
 class _Builder:
@@ -210,6 +237,9 @@ class _Builder:
             raise self.fail(
                 node, f"the YAML expands to more than {MAX_VALUES} values (aliases used too often?)"
             )
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
+            raise self.fail(node, f"YAML tags like '{_short(tag)}' are not allowed here")
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)
             out: dict[str, Loc] = {}
