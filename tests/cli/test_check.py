@@ -1,0 +1,107 @@
+"""`stepgrad check`: exit codes 0 / 1 / 2, the text table and --json, as a user runs them."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stepgrad.check import run_check
+from stepgrad.oracle import torch_available
+
+needs_torch = pytest.mark.skipif(not torch_available(), reason="torch is not installed")
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stepgrad", *args],
+        capture_output=True, text=True, timeout=120, cwd=cwd,
+    )
+
+
+@needs_torch
+def test_green_text_table():
+    r = run("check", "ex4-3")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    header = next(line for line in lines if "stepgrad vs torch" in line)
+    assert header == "stepgrad vs torch, step 0 (epoch 0, sample 0)"
+    assert lines[lines.index(header) + 1].split() == [
+        "seq", "event", "node", "stepgrad", "torch", "diff", "verdict",
+    ]
+    row = next(line for line in lines if "w.grad" in line)
+    assert row.split() == ["#11", "backward_end", "w.grad", "-2.0", "-2.0", "0", "equal"]
+    # Long runs: only the first step's table, then one summary line.
+    assert r.stdout.count("stepgrad vs torch") == 1
+    assert (
+        "30 steps, 90 values, 120 grads, 30 updates and 2 predictions compared with torch "
+        "(242 numbers): all equal bit for bit" in lines
+    )
+    assert lines[-1] == "ok: stepgrad and torch agree"
+    assert r.stderr == ""
+
+
+@needs_torch
+def test_json_parses_and_is_green():
+    r = run("check", "lecture4-torch", "--json")
+    assert r.returncode == 0, r.stderr
+    obj = json.loads(r.stdout)
+    assert len(r.stdout.strip().splitlines()) == 1
+    assert obj["ok"] is True and obj["dtype"] == "float32" and obj["steps"] == 30
+    assert obj["first_disagreement"] is None
+    grads = [row for row in obj["tables"][0]["rows"] if row["node"] == "w.grad"]
+    assert grads[0]["stepgrad"] == grads[0]["torch"] == -2.0
+    after = next(p for p in obj["predictions"] if p["note"] == "after")
+    assert after["stepgrad"] == after["torch"] == 7.804864406585693
+
+
+@needs_torch
+def test_failed_expectation_exits_1(tmp_path):
+    f = tmp_path / "wrong.yaml"
+    f.write_text(
+        "params: {w: 1.0}\ninputs: {x: 1.0, y: 2.0}\n"
+        "model:\n  y_hat: x * w\n  loss: (y_hat - y) ** 2\nexpect:\n  grad: {w: -3.0}\n"
+    )
+    r = run("check", str(f))
+    assert r.returncode == 1
+    assert r.stdout.splitlines()[-1] == (
+        "expectation failed: grad w: stepgrad -2.0, expected -3.0 (diff 1)"
+    )
+    # --json in process (another subprocess would only re-import torch).
+    out = io.StringIO()
+    assert run_check(str(f), as_json=True, out=out) == 1
+    obj = json.loads(out.getvalue())
+    assert obj["ok"] is False and obj["exit"] == 1
+    assert obj["failure"].startswith("expectation failed: grad w")
+    assert obj["expect"][0]["verdict"] == "differs"
+
+
+def test_bad_scenario_exits_2_with_one_line(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text("params: {w: 1.0}\nmodel:\n  loss: w * yhat\n")
+    r = run("check", str(f))
+    assert r.returncode == 2
+    assert r.stdout == ""
+    assert r.stderr.count("\n") == 1
+    assert r.stderr.startswith(f"{f}:3:13: unknown name 'yhat'")
+
+
+def test_missing_file_exits_2():
+    r = run("check", "no-such-scenario.yaml")
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "no such file" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_nonfinite_run_exits_2_naming_the_event(tmp_path):
+    f = tmp_path / "nan.yaml"
+    f.write_text("params: {w: 1.0}\nmodel:\n  a: log(w - 2)\n  loss: a * w\n")
+    r = run("check", str(f))
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1
+    assert r.stderr.startswith(f"{f}:3:")
+    assert "non-finite value nan first appears at event 1 (forward a" in r.stderr
