@@ -1,0 +1,479 @@
+"""Every mistake in a scenario is one line ``FILE:LINE:COL: what is wrong``.
+
+Each case gives the YAML as written and the exact line a user sees; the line and column
+can be checked by counting in the YAML text of the case.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from stepgrad.errors import ScenarioError
+from stepgrad.scenario import load, loads
+
+H = "params: {w: 1.0}\ninputs: {x: 1.0, y: 2.0}\n"  # lines 1-2
+M = "model:\n  y_hat: x * w\n  loss: (y_hat - y) ** 2\n"  # three lines
+D = "data:\n  x: [1.0, 2.0]\n  y: [2.0, 4.0]\n"  # three lines
+P = "params: {w: 1.0}\n"  # line 1
+ONE = "params: {w: 1.0}\ninputs: {x: 1.0}\nmodel:\n  loss: "  # the expression starts at 4:9
+
+
+def error_of(text: str, path: str = "s.yaml") -> str:
+    """The one-line error ``loads`` raises for ``text``."""
+    with pytest.raises(ScenarioError) as info:
+        loads(text, path)
+    line = str(info.value)
+    assert "\n" not in line and "\r" not in line
+    return line
+
+
+CASES: list[tuple[str, str, str]] = [
+    # --- the file as a whole -----------------------------------------------------------
+    ("empty", "", "1:1: the file is empty; a scenario needs params and model"),
+    ("only comments", "# nothing here\n\n", "1:1: the file is empty; a scenario needs params and model"),
+    ("a list", "- params\n- model\n", "1:1: a scenario must be a mapping of names to values, not a list"),
+    ("a scalar", "hello\n", "1:1: a scenario must be a mapping of names to values, not the text 'hello'"),
+    ("missing params", "inputs: {x: 1.0}\n" + M, "1:1: missing required key 'params'"),
+    ("missing model", H, "1:1: missing required key 'model'"),
+    # --- invalid YAML ------------------------------------------------------------------
+    (
+        "bad indentation",
+        H + "model:\n  y_hat: x * w\n loss: 3\n",
+        "5:2: invalid YAML: this line is not indented like the lines above it",
+    ),
+    (
+        "unclosed flow mapping",
+        "params: {w: 1.0\nmodel: {}\n",
+        "2:6: invalid YAML: expected ',' or '}', but got ':'",
+    ),
+    ("tab indentation", "params:\n\tw: 1\n", "2:1: invalid YAML: tabs cannot indent YAML; use spaces"),
+    (
+        "two documents",
+        H + M + "---\n" + H,
+        "6:1: invalid YAML: a scenario is one YAML document; remove the second '---'",
+    ),
+    (
+        "control character",
+        "params: {w: 1}\x01\n",
+        "1:15: invalid YAML: the character #x0001 is not allowed in a YAML file",
+    ),
+    (
+        "python tag on a scalar",
+        "params: !!python/name:os.system x\n",
+        "1:9: invalid YAML: YAML tags like '!!python/name:os.system' are not allowed here",
+    ),
+    (
+        "python tag on a list",
+        "params: !!python/object/apply:os.system ['echo hi']\n",
+        "1:9: YAML tags like '!!python/object/apply:os.system' are not allowed here",
+    ),
+    (
+        "duplicate top-level key",
+        H + M + "params: {w: 2.0}\n",
+        "6:1: duplicate key 'params' (first given on line 1)",
+    ),
+    (
+        "duplicate model name",
+        H + "model:\n  loss: x * w\n  loss: x * w * 2\n",
+        "5:3: duplicate key 'loss' (first given on line 4)",
+    ),
+    ("recursive alias", "a: &a [*a]\n", "1:4: the YAML is nested too deeply (at most 32 levels)"),
+    (
+        "alias bomb",
+        "a: &a [1,1,1,1,1,1,1,1,1,1]\n"
+        + "".join(
+            f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcde", "bcdef", strict=True)
+        ),
+        "1:24: the YAML expands to more than 200000 values (aliases used too often?)",
+    ),
+    (
+        "deep YAML",
+        "params: " + "[" * 3000 + "]" * 3000 + "\n",
+        "1:1: the YAML is nested too deeply (at most 32 levels)",
+    ),
+    ("huge integer", "params: {w: 1" + "0" * 5000 + "}\n" + M, "1:13: this number has too many digits"),
+    # --- wrong types -------------------------------------------------------------------
+    ("params: 3", "params: 3\n" + M, "1:9: params must be a mapping of names to values, not the number 3"),
+    ("lr: fast", P + D + M + "train: {lr: fast}\n", "8:13: lr must be a number, not the text 'fast'"),
+    (
+        "epochs: 2.5",
+        P + D + M + "train: {lr: 0.1, epochs: 2.5}\n",
+        "8:26: epochs must be a whole number, not 2.5",
+    ),
+    (
+        'zero_grad: "yes"',
+        P + D + M + 'train: {lr: 0.1, zero_grad: "yes"}\n',
+        "8:29: zero_grad must be true or false, not 'yes'",
+    ),
+    (
+        "param true",
+        "params: {w: true}\ninputs: {x: 1.0}\n" + M,
+        "1:13: param 'w' must be a number, not the boolean true",
+    ),
+    ("param date", "params: {w: 2020-01-01}\n" + M, "1:13: param 'w' must be a number, not date 2020-01-01"),
+    ("param nan", "params: {w: .nan}\n" + M, "1:13: param 'w' must be a finite number, not nan"),
+    ("param 'inf'", "params: {w: 'inf'}\n" + M, "1:13: param 'w' must be a finite number, not inf"),
+    ("name: [1]", "name: [1]\n" + H + M, "1:7: name must be text, not a list"),
+    ("model: list", H + "model: [a, b]\n", "3:8: model must be a mapping of names to values, not a list"),
+    ("model: null", H + "model:\n  loss:\n", "4:8: model 'loss' must be an expression, not nothing"),
+    (
+        "dtype float16",
+        "dtype: float16\n" + H + M,
+        "1:8: dtype must be float64 or float32, not the text 'float16'; did you mean 'float64'?",
+    ),
+    (
+        "data not a list",
+        P + "data:\n  x: 1.0\n  y: [2.0]\n" + M,
+        "3:6: data 'x' must be a list of numbers, not the number 1.0",
+    ),
+    (
+        "data item text",
+        P + "data:\n  x: [1.0, two]\n  y: [2.0, 4.0]\n" + M,
+        "3:12: data 'x' item 1 must be a number, not the text 'two'",
+    ),
+    ("key not text", "params: {1: 1.0}\n" + M, "1:10: keys must be names, not 1"),
+    (
+        "param name not a name",
+        "params: {w-1: 1.0}\n" + M,
+        "1:10: 'w-1' is not a valid param name (letters, digits, _)",
+    ),
+    (
+        "param named like a function",
+        "params: {exp: 1.0}\n" + M,
+        "1:10: 'exp' is a function name; choose another param name",
+    ),
+    (
+        "model name with escapes",
+        H + 'model:\n  "lo\\x1bss\\n": x * w\n',
+        "4:3: 'lo\\x1bss\\n' is not a valid model name (letters, digits, _)",
+    ),
+    (
+        "fullwidth name",
+        "params: {ｗ: 1.0}\ninputs: {x: 1.0}\nmodel: {loss: x * w}\n",
+        "1:10: 'ｗ' is read as 'w' in expressions; write 'w'",
+    ),
+    ("loss: [a]", H + M + "loss: [a]\n", "6:7: loss must be a model name, not a list"),
+    # --- unknown keys ------------------------------------------------------------------
+    (
+        "top-level typo",
+        H + M + "modle: 3\n",
+        "6:1: unknown key 'modle' in the scenario; did you mean 'model'?",
+    ),
+    (
+        "top-level unknown",
+        H + M + "foo: 3\n",
+        "6:1: unknown key 'foo' in the scenario (allowed: name, description, dtype, inputs, params, model, "
+        "loss, data, train, predict, expect, manual)",
+    ),
+    (
+        "train typo",
+        P + D + M + "train: {lr: 0.1, epoch: 3}\n",
+        "8:18: unknown key 'epoch' in train; did you mean 'epochs'?",
+    ),
+    (
+        "train unknown",
+        P + D + M + "train: {lr: 0.1, momentum: 0.9}\n",
+        "8:18: unknown key 'momentum' in train (allowed: epochs, lr, zero_grad)",
+    ),
+    (
+        "expect typo",
+        H + M + "expect:\n  grads: {w: -2}\n",
+        "7:3: unknown key 'grads' in expect; did you mean 'grad'?",
+    ),
+    (
+        "expect unknown param",
+        H + M + "expect:\n  grad: {ww: -2}\n",
+        "7:10: 'ww' is not a param; did you mean 'w'?",
+    ),
+    # --- names -------------------------------------------------------------------------
+    (
+        "unknown name",
+        H + "model:\n  y_hat: x * w\n  loss: (yhat - y) ** 2\n",
+        "5:10: unknown name 'yhat'; did you mean 'y_hat'?",
+    ),
+    ("unknown name, nothing close", H + "model:\n  loss: (x * q - y) ** 2 * w\n", "4:14: unknown name 'q'"),
+    (
+        "use before assignment",
+        H + "model:\n  loss: (y_hat - y) ** 2\n  y_hat: x * w\n",
+        "4:10: 'y_hat' is used before it is assigned; move 'y_hat' above 'loss'",
+    ),
+    (
+        "cycle",
+        H + "model:\n  a: b + 1\n  b: a * 2\n  loss: a * w\n",
+        "4:6: cycle: a → b → a; each name must be assigned from names above it",
+    ),
+    ("refers to itself", H + "model:\n  a: a + w\n", "4:6: 'a' refers to itself"),
+    (
+        "function used as a name",
+        H + "model:\n  loss: exp * w\n",
+        "4:9: 'exp' is a function; call it as exp(...)",
+    ),
+    (
+        "name called like a function",
+        H + "model:\n  loss: w(x)\n",
+        "4:10: 'w' is not a function; write '*' to multiply",
+    ),
+    ("model name is an input", H + "model:\n  x: w * 2\n", "4:3: 'x' is already an input; pick another name"),
+    # --- disallowed syntax -------------------------------------------------------------
+    (
+        "attribute access",
+        H + "model:\n  loss: x.real * w\n",
+        "4:10: attribute access ('.real') is not allowed; a model may use numbers, names, + - * / **, "
+        "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs",
+    ),
+    (
+        "__import__('os').system",
+        H + "model:\n  loss: __import__('os').system('echo hi')\n",
+        "4:25: attribute access ('.system') is not allowed; a model may use numbers, names, + - * / **, "
+        "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs",
+    ),
+    (
+        "__import__('os')",
+        H + "model:\n  loss: w * __import__('os')\n",
+        "4:13: unknown function '__import__' (allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs)",
+    ),
+    (
+        "max(a, b)",
+        H + "model:\n  loss: max(x, w)\n",
+        "4:9: unknown function 'max' (allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs)",
+    ),
+    (
+        "function typo",
+        H + "model:\n  loss: sigmod(x * w)\n",
+        "4:9: unknown function 'sigmod'; did you mean 'sigmoid'? "
+        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs)",
+    ),
+    ("two arguments", H + "model:\n  loss: exp(w, x)\n", "4:9: exp() takes exactly one argument"),
+    ("lambda", H + "model:\n  loss: '(lambda: w)() * x'\n", "4:11: lambdas are not allowed"),
+    ("list comprehension", H + "model:\n  loss: '[w for w in x]'\n", "4:10: comprehensions are not allowed"),
+    ("generator", H + "model:\n  loss: exp(w for w in x)\n", "4:12: comprehensions are not allowed"),
+    ("subscript", H + "model:\n  loss: w[0] * x\n", "4:10: subscripts like 'w[0]' are not allowed"),
+    ("string", H + "model:\n  loss: w * 'abc'\n", "4:13: strings ('abc') are not allowed in a model"),
+    ("f-string", H + "model:\n  loss: f'{w}'\n", "4:9: strings (f'{w}') are not allowed in a model"),
+    (
+        "floor division",
+        H + "model:\n  loss: w // x\n",
+        "4:11: operator '//' is not supported; use + - * / **",
+    ),
+    ("caret", H + "model:\n  loss: w ^ 2\n", "4:11: operator '^' is not supported; use ** for powers"),
+    ("comparison", H + "model:\n  loss: w < x\n", "4:9: comparisons and logic ('w < x') are not allowed"),
+    (
+        "conditional",
+        H + "model:\n  loss: w if x else y\n",
+        "4:9: conditional expressions (if/else) are not allowed",
+    ),
+    ("not", H + "model:\n  loss: not w\n", "4:9: 'not' is not allowed; only unary minus is"),
+    ("walrus", H + "model:\n  loss: (q := w)\n", "4:10: assignment expressions (:=) are not allowed"),
+    ("complex number", H + "model:\n  loss: w * 2j\n", "4:13: complex numbers ('2j') are not supported"),
+    ("None", H + "model:\n  loss: w * None\n", "4:13: 'None' is not a number"),
+    (
+        "hash in a quoted expression",
+        H + "model:\n  loss: 'x * w #c'\n",
+        "4:16: '#' is not allowed in an expression (a YAML comment needs a space before it)",
+    ),
+    (
+        "NUL in a quoted expression",
+        H + 'model:\n  loss: "x * w \\0"\n',
+        "4:16: the expression contains a NUL character",
+    ),
+    ("syntax error", H + "model:\n  loss: (w * x\n", "4:9: invalid expression: '(' was never closed"),
+    ("syntax error 2", H + "model:\n  loss: w * * x\n", "4:13: invalid expression: invalid syntax"),
+    ("empty expression", H + "model:\n  loss: ''\n", "4:9: the expression is empty"),
+    (
+        "a constant",
+        H + "model:\n  a: 3\n  loss: a * w\n",
+        "4:6: 'a' is a constant; declare it under inputs instead",
+    ),
+    (
+        "function of a constant",
+        H + "model:\n  loss: w * exp(2)\n",
+        "4:13: exp() of a constant is a constant; write the number instead",
+    ),
+    # --- data and training -------------------------------------------------------------
+    (
+        "data lengths differ",
+        P + "data:\n  x: [1.0, 2.0, 3.0]\n  y: [2.0, 4.0]\n" + M,
+        "4:6: data 'y' has 2 samples but 'x' has 3; every list needs one value per sample",
+    ),
+    (
+        "data list empty",
+        P + "data:\n  x: []\n  y: []\n" + M,
+        "3:6: data 'x' is empty; give at least one sample",
+    ),
+    ("data empty", P + "data: {}\n" + M, "2:7: data is empty; give one list per input"),
+    (
+        "train without data",
+        H + M + "train: {lr: 0.1}\n",
+        "6:8: train needs data: add a 'data:' section with one list per input",
+    ),
+    ("lr zero", P + D + M + "train: {lr: 0}\n", "8:13: lr must be positive, not 0"),
+    ("lr negative", P + D + M + "train:\n  lr: -0.5\n", "9:7: lr must be positive, not -0.5"),
+    ("no lr", P + D + M + "train:\n  epochs: 3\n", "9:3: train needs a learning rate 'lr', e.g. lr: 0.01"),
+    (
+        "too many steps",
+        P + D + M + "train: {lr: 0.1, epochs: 100000000}\n",
+        "8:8: 200000000 training steps is too many (at most 10000000)",
+    ),
+    # --- too deep, too long, constants that overflow -----------------------------------
+    (
+        "500 nested parentheses",
+        ONE + "(" * 500 + "x * w" + ")" * 500 + "\n",
+        "4:73: expression is nested too deeply (more than 64 parentheses inside each other)",
+    ),
+    (
+        "80 nested calls",
+        ONE + "exp(" * 80 + "x * w" + ")" * 80 + "\n",
+        "4:268: expression is nested too deeply (more than 64 parentheses inside each other)",
+    ),
+    (
+        "500 unary minus",
+        ONE + "-" * 500 + "x * w\n",
+        # (-…-x) * w: the product is the outermost operation, the 64th minus the 65th.
+        "4:72: expression is too deep (502 operations inside each other; at most 64)"
+        "; split it into named steps",
+    ),
+    (
+        "a sum of 100 terms",
+        ONE + " + ".join(["x * w"] * 100) + "\n",
+        "4:9: expression is too deep (101 operations inside each other; at most 64)"
+        "; split it into named steps",
+    ),
+    (
+        "5,000 characters",
+        ONE + "+".join(["x*w"] * 1250) + "\n",
+        "4:9: expression is too long (4999 characters; at most 1000); split it into named steps",
+    ),
+    ("10 ** 10 ** 10", ONE + "x * w * 10 ** 10 ** 10\n", "4:20: '10 ** 10 ** 10' has no finite value"),
+    ("1e999", ONE + "x * w * 1e999\n", "4:17: '1e999' is not a finite number"),
+    (
+        "a 400-digit integer",
+        ONE + "x * w * 1" + "0" * 400 + "\n",
+        "4:17: the number '1000000000000000000…' is too large",
+    ),
+    ("division by a zero constant", ONE + "x * w / (1 - 1)\n", "4:15: division by zero in 'x * w / (1 - 1)'"),
+    (
+        "float32 constant overflow",
+        "dtype: float32\n" + ONE + "x * w * 1e39\n",
+        "5:17: '1e39' = 1e+39 does not fit in float32 (largest 3.403e+38)",
+    ),
+    (
+        "float32 input overflow",
+        "dtype: float32\nparams: {w: 1.0}\ninputs: {x: 1e39}\nmodel:\n  loss: x * w\n",
+        "3:13: input 'x' = 1e+39 does not fit in float32 (largest 3.403e+38)",
+    ),
+    # --- names that do not fit together ------------------------------------------------
+    (
+        "param not used by the loss",
+        "params: {w: 1.0, b: 0.5}\ninputs: {x: 1.0, y: 2.0}\n" + M,
+        "1:18: param 'b' is never used by the loss 'loss'",
+    ),
+    (
+        "input and param",
+        "params: {w: 1.0, x: 2.0}\ninputs: {x: 1.0, y: 2.0}\n" + M,
+        "1:18: 'x' is both an input and a param",
+    ),
+    (
+        "data and param",
+        "params: {w: 1.0, x: 2.0}\ndata:\n  x: [1.0]\n  y: [2.0]\n" + M,
+        "3:3: 'x' is a param; data can only feed inputs",
+    ),
+    (
+        "loss: names nothing",
+        H + M + "loss: lss\n",
+        "6:7: loss 'lss' is not a model name; did you mean 'loss'?",
+    ),
+    ("loss: names a param", H + M + "loss: w\n", "6:7: loss 'w' is a param, not a model name"),
+    (
+        "predict unknown input",
+        H + M + "predict: {z: 4.0}\n",
+        "6:11: predict gives 'z', which is not an input",
+    ),
+    (
+        "predict typo",
+        P + D + M + "predict: {xx: 4.0}\n",
+        "8:11: predict gives 'xx', which is not an input; did you mean 'x'?",
+    ),
+    (
+        "manual syntax error",
+        H + M + "manual: {w: '2 * x * (x * w - y'}\n",
+        "6:22: invalid expression: '(' was never closed",
+    ),
+    (
+        "manual unknown param",
+        H + M + "manual: {q: '2 * x'}\n",
+        "6:10: manual gives 'q', which is not a param",
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_error_line(text: str, expected: str) -> None:
+    assert error_of(text) == f"s.yaml:{expected}"
+
+
+def test_cases_have_unique_names() -> None:
+    names = [c[0] for c in CASES]
+    assert len(names) == len(set(names))
+
+
+class TestFiles:
+    """Problems with the file itself: no position inside it, so 1:1 (as ruff does)."""
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        missing = tmp_path / "nope.yaml"
+        with pytest.raises(ScenarioError) as info:
+            load(str(missing))
+        assert str(info.value).startswith(f"{missing}:1:1: no such file (bundled scenarios: lecture4, ")
+
+    def test_missing_file_close_to_a_bundled_name(self) -> None:
+        with pytest.raises(ScenarioError) as info:
+            load("lecture5")
+        assert str(info.value) == "lecture5:1:1: no such file; did you mean the bundled scenario 'lecture4'?"
+
+    def test_directory(self, tmp_path: Path) -> None:
+        with pytest.raises(ScenarioError) as info:
+            load(str(tmp_path))
+        assert str(info.value) == f"{tmp_path}:1:1: is a directory, not a scenario file"
+
+    def test_not_utf8(self, tmp_path: Path) -> None:
+        f = tmp_path / "latin1.yaml"
+        f.write_bytes("name: é\nparams: {w: 1}\n".encode() + b"description: caf\xe9\n")
+        with pytest.raises(ScenarioError) as info:
+            load(str(f))
+        # Line 3, 'caf' then the bad byte in column 17: counted in characters, not bytes.
+        assert str(info.value) == f"{f}:3:17: the file is not UTF-8 text (byte 0xe9)"
+
+    def test_name_too_long(self, tmp_path: Path) -> None:
+        name = str(tmp_path / ("a" * 300))
+        with pytest.raises(ScenarioError) as info:
+            load(name)
+        assert str(info.value) == f"{name}:1:1: cannot open the file: file name too long"
+
+    def test_too_large(self, tmp_path: Path) -> None:
+        f = tmp_path / "big.yaml"
+        f.write_text("# " + "x" * 1_000_000 + "\n")
+        with pytest.raises(ScenarioError) as info:
+            load(str(f))
+        assert str(info.value) == f"{f}:1:1: the file is too large (more than 1000000 bytes)"
+
+    def test_error_inside_a_file_names_the_file(self, tmp_path: Path) -> None:
+        f = tmp_path / "typo.yaml"
+        f.write_text(H + "model:\n  y_hat: x * w\n  loss: (yhat - y) ** 2\n")
+        with pytest.raises(ScenarioError) as info:
+            load(str(f))
+        assert str(info.value) == f"{f}:5:10: unknown name 'yhat'; did you mean 'y_hat'?"
+
+    def test_byte_order_mark_is_not_an_error(self) -> None:
+        assert loads("\ufeff" + H + M, "bom.yaml").program.graph.by_name["loss"] is not None
+
+
+def test_every_bundled_scenario_loads() -> None:
+    """The checks refuse nothing that the bundled scenarios use."""
+    from stepgrad.scenario import bundled
+
+    names = bundled()
+    assert len(names) >= 8
+    for name in names:
+        load(name)
