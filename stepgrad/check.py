@@ -59,7 +59,7 @@ class Row:
         node: what is compared, as text: ``y_hat``, ``∂loss/∂s``, ``w.grad``, ``w``.
         ours: stepgrad's number (None: it has none).
         theirs: torch's number, the finite difference, or the expected value.
-        verdict: how they compare.
+        verdict: how they compare (finite differences may also be ``skipped``).
         note: extra words for the reader (e.g. ``before`` for a prediction).
     """
 
@@ -229,13 +229,13 @@ def _step_rows(
     # The event that delivers each intermediate's final gradient in this pass.
     final: dict[str, tuple[Event, Any]] = {}
 
-    def row(ev: Event, node: str, label: str, ours: Any, theirs: Any) -> Row:
+    def row(ev: Event, label: str, ours: Any, theirs: Any) -> Row:
         return Row(ev.seq, ev.step, ev.kind, label, _f(ours), theirs, compare(ours, theirs, dtype))
 
     for ev in events:
         k = ev.kind
         if k == "forward":
-            out.append(("values", row(ev, ev.node, ev.node, ev.value, values.get(ev.node))))  # type: ignore[union-attr]
+            out.append(("values", row(ev, ev.node, ev.value, values.get(ev.node))))  # type: ignore[union-attr]
         elif k == "backward_start":
             final[ev.node] = (ev, ev.value)  # type: ignore[union-attr]
         elif k == "chain":
@@ -247,15 +247,15 @@ def _step_rows(
         elif k == "backward_end":
             inter = sorted(final.items(), key=lambda kv: kv[1][0].seq)
             for name, (src, v) in inter:
-                out.append(("grads", row(src, name, f"∂{loss}/∂{name}", v, grads.get(name))))
+                out.append(("grads", row(src, f"∂{loss}/∂{name}", v, grads.get(name))))
             # Gradient-carrying nodes torch knows of but the engine never reached.
             for name, tv in grads.items():
                 if name not in params and name not in final and tv is not None:
-                    out.append(("grads", row(ev, name, f"∂{loss}/∂{name}", None, tv)))
+                    out.append(("grads", row(ev, f"∂{loss}/∂{name}", None, tv)))
             for name, v in ev.grads:  # type: ignore[union-attr]
-                out.append(("grads", row(ev, name, f"{name}.grad", v, grads.get(name))))
+                out.append(("grads", row(ev, f"{name}.grad", v, grads.get(name))))
         elif k == "update":
-            out.append(("updates", row(ev, ev.param, ev.param, ev.after, after.get(ev.param))))  # type: ignore[union-attr]
+            out.append(("updates", row(ev, ev.param, ev.after, after.get(ev.param))))  # type: ignore[union-attr]
     if ts is None and events:
         # The oracle stopped early: name the first event of the step it did not reach.
         ev = events[0]
