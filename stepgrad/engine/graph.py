@@ -100,10 +100,16 @@ class Graph:
         for i in order:
             req[i] = any(req[a] for a in self.nodes[i].inputs)
         object.__setattr__(self, "requires_grad", tuple(req))
+        # Only nodes the loss depends on receive a gradient (a model name the loss never uses
+        # gets none, as in torch).
+        feeds = {self.loss}
+        for i in reversed(order):
+            if i in feeds:
+                feeds.update(self.nodes[i].inputs)
         edges = [
             Edge(i, k, a)
             for i in reversed(order)
-            if req[i]
+            if req[i] and i in feeds
             for k, a in enumerate(self.nodes[i].args)
             if isinstance(a, int) and req[a]
         ]

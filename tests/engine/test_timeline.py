@@ -186,3 +186,21 @@ train: {epochs: 25000, lr: 0.001}
         t.state_at(i)
         worst = max(worst, time.perf_counter() - s)
     assert worst < 0.005
+
+
+def test_a_model_name_the_loss_never_uses_gets_no_gradient(model_timeline):
+    t = model_timeline(
+        """
+inputs: {x: 1.0, y: 2.0}
+params: {w: 1.0}
+model:
+  extra: w * 3
+  y_hat: x * w
+  loss: (y_hat - y) ** 2
+loss: loss
+"""
+    )
+    assert float(next(e for e in t if e.kind == "forward" and e.node == "extra").value) == 3.0
+    assert not any(getattr(e, "node", None) == "extra" for e in t if e.kind != "forward")
+    assert dict(next(e for e in t if e.kind == "backward_end").grads) == {"w": -2.0}
+    assert t.state_at(len(t) - 1).grads[t.graph.by_name["extra"]] is None
