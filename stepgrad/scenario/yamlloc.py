@@ -21,10 +21,10 @@ from stepgrad.errors import ScenarioError
 # expression, so positions are matched on everything else.
 _WS = frozenset(" \t\r\n\x85\u2028\u2029\ufeff")
 
-# A file may nest this deep (a scenario needs three levels) and expand to this many values
-# (aliases can make a small file expand exponentially: "billion laughs").
+# A scenario needs three levels of nesting; deeper files are refused while scanning, since
+# PyYAML slows down badly on deep flow collections and composes them recursively.
 MAX_DEPTH = 32
-MAX_VALUES = 200_000
+_TOO_DEEP = f"the YAML is nested too deeply (at most {MAX_DEPTH} levels)"
 
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _ESCAPE_LEN = {"x": 2, "u": 4, "U": 8}
@@ -145,6 +145,20 @@ def _source_chars(text: str, span: tuple[int, int], style: str | None) -> list[i
     return out
 
 
+class _Loader(yaml.SafeLoader):
+    """The safe loader, refusing deep nesting as soon as the scanner meets it."""
+
+    def fetch_flow_collection_start(self, TokenClass: Any) -> None:
+        if self.flow_level >= MAX_DEPTH:
+            raise yaml.scanner.ScannerError(problem=_TOO_DEEP, problem_mark=self.get_mark())
+        super().fetch_flow_collection_start(TokenClass)
+
+    def add_indent(self, column: int) -> bool:
+        if len(self.indents) >= MAX_DEPTH:
+            raise yaml.scanner.ScannerError(problem=_TOO_DEEP, problem_mark=self.get_mark())
+        return bool(super().add_indent(column))
+
+
 def load_located(text: str, path: str) -> Loc:
     """Parse YAML text into a ``Loc`` tree.
 
@@ -152,9 +166,9 @@ def load_located(text: str, path: str) -> Loc:
         ScenarioError: invalid YAML, duplicate or non-string keys, nesting too deep.
     """
     source = Source(text)
-    loader: yaml.SafeLoader | None = None
+    loader: _Loader | None = None
     try:
-        loader = yaml.SafeLoader(text)  # checks the characters already
+        loader = _Loader(text)  # checks the characters already
         node = loader.get_single_node()
         if node is None:
             raise ScenarioError(path, "the file is empty; a scenario needs params and model", 1, 1)
@@ -163,7 +177,9 @@ def load_located(text: str, path: str) -> Loc:
         mark = e.problem_mark or e.context_mark
         problem = _one_line(e.problem or e.context or "invalid YAML")
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise ScenarioError(path, f"invalid YAML: {_plain_words(problem)}", line, col) from None
+        if problem != _TOO_DEEP:
+            problem = f"invalid YAML: {_plain_words(problem)}"
+        raise ScenarioError(path, problem, line, col) from None
     except yaml.reader.ReaderError as e:
         line, col = source.position(min(e.position, len(text)))
         what = f"#x{e.character:04x}" if isinstance(e.character, int) else repr(e.character)
@@ -174,9 +190,7 @@ def load_located(text: str, path: str) -> Loc:
         raise ScenarioError(path, f"invalid YAML: {_one_line(str(e))}", 1, 1) from None
     except RecursionError:
         # PyYAML composes nested collections recursively.
-        raise ScenarioError(
-            path, f"the YAML is nested too deeply (at most {MAX_DEPTH} levels)", 1, 1
-        ) from None
+        raise ScenarioError(path, _TOO_DEEP, 1, 1) from None
     finally:
         if loader is not None:
             loader.dispose()
@@ -215,7 +229,9 @@ class _Builder:
         self.loader = loader
         self.path = path
         self.source = source
-        self.count = 0
+        # An alias is the node it refers to: build it once and share it, so that aliases
+        # of aliases ("billion laughs") cost nothing.
+        self.built: dict[int, Loc] = {}
 
     def fail(self, node: yaml.Node, message: str) -> ScenarioError:
         return ScenarioError(self.path, message, node.start_mark.line + 1, node.start_mark.column + 1)
@@ -229,14 +245,17 @@ class _Builder:
             raise self.fail(node, f"cannot read this value: {_one_line(str(e))}") from None
 
     def build(self, node: yaml.Node, depth: int) -> Loc:
+        done = self.built.get(id(node))
+        if done is not None:
+            return done
+        if depth > MAX_DEPTH:  # a recursive alias (`a: &a [*a]`)
+            raise self.fail(node, _TOO_DEEP)
+        loc = self._build(node, depth)
+        self.built[id(node)] = loc
+        return loc
+
+    def _build(self, node: yaml.Node, depth: int) -> Loc:
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
-        self.count += 1
-        if depth > MAX_DEPTH:
-            raise self.fail(node, f"the YAML is nested too deeply (at most {MAX_DEPTH} levels)")
-        if self.count > MAX_VALUES:
-            raise self.fail(
-                node, f"the YAML expands to more than {MAX_VALUES} values (aliases used too often?)"
-            )
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             raise self.fail(node, f"YAML tags like '{_short(tag)}' are not allowed here")

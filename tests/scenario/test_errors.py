@@ -81,17 +81,27 @@ CASES: list[tuple[str, str, str]] = [
     ),
     ("recursive alias", "a: &a [*a]\n", "1:4: the YAML is nested too deeply (at most 32 levels)"),
     (
+        # Ten to the sixth values if aliases were expanded: an alias is built once and shared.
         "alias bomb",
-        "a: &a [1,1,1,1,1,1,1,1,1,1]\n"
+        P
+        + M
+        + "data:\n  a: &a [1,1,1,1,1,1,1,1,1,1]\n"
         + "".join(
-            f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcde", "bcdef", strict=True)
+            f"  {n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcde", "bcdef", strict=True)
         ),
-        "1:24: the YAML expands to more than 200000 values (aliases used too often?)",
+        # Item 0 of 'b' is the alias *a: the error points where 'a' is defined.
+        "6:6: data 'b' item 0 must be a number, not a list",
     ),
     (
-        "deep YAML",
+        "deep flow YAML",
         "params: " + "[" * 3000 + "]" * 3000 + "\n",
-        "1:1: the YAML is nested too deeply (at most 32 levels)",
+        # The 33rd bracket, column 9 + 32.
+        "1:41: the YAML is nested too deeply (at most 32 levels)",
+    ),
+    (
+        "deep block YAML",
+        "".join(" " * i + f"k{i}:\n" for i in range(1000)),
+        "33:36: the YAML is nested too deeply (at most 32 levels)",
     ),
     ("huge integer", "params: {w: 1" + "0" * 5000 + "}\n" + M, "1:13: this number has too many digits"),
     # --- wrong types -------------------------------------------------------------------
