@@ -55,7 +55,9 @@ class TestOtherTokens:
 
     def test_quoted_string_after_escaped_quote(self) -> None:
         # '' is one quote in the value: the string starts at the first of the two.
-        assert self.error("  loss: '''a'' * w * x'\n") == "c.yaml:4:10: strings ('a') are not allowed in a model"
+        assert (
+            self.error("  loss: '''a'' * w * x'\n") == "c.yaml:4:10: strings ('a') are not allowed in a model"
+        )
 
     def test_operator_in_a_block(self) -> None:
         assert self.error("  loss: |\n    x *\n      w // x\n") == (

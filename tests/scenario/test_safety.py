@@ -75,4 +75,7 @@ def test_code_in_a_model_is_refused_and_not_run(expression: str, monkeypatch: py
 def test_python_tags_are_refused() -> None:
     with pytest.raises(ScenarioError) as info:
         loads("params: !!python/object/apply:os.system ['echo hi']\n", "evil.yaml")
-    assert str(info.value) == "evil.yaml:1:9: YAML tags like '!!python/object/apply:os.system' are not allowed here"
+    assert (
+        str(info.value)
+        == "evil.yaml:1:9: YAML tags like '!!python/object/apply:os.system' are not allowed here"
+    )

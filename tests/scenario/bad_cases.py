@@ -1,32 +1,17 @@
-"""Every mistake in a scenario is one line ``FILE:LINE:COL: what is wrong``.
+"""Bad scenarios and the exact error line each must give (after ``FILE:``).
 
-Each case gives the YAML as written and the exact line a user sees; the line and column
-can be checked by counting in the YAML text of the case.
+Shared by the loader tests (tests/scenario) and the command-line tests (tests/cli). Each
+case is (name, YAML text, "LINE:COL: message"); the line and column can be checked by
+counting in the YAML text of the case.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
-
-import pytest
-
-from stepgrad.errors import ScenarioError
-from stepgrad.scenario import load, loads
 
 H = "params: {w: 1.0}\ninputs: {x: 1.0, y: 2.0}\n"  # lines 1-2
 M = "model:\n  y_hat: x * w\n  loss: (y_hat - y) ** 2\n"  # three lines
 D = "data:\n  x: [1.0, 2.0]\n  y: [2.0, 4.0]\n"  # three lines
 P = "params: {w: 1.0}\n"  # line 1
 ONE = "params: {w: 1.0}\ninputs: {x: 1.0}\nmodel:\n  loss: "  # the expression starts at 4:9
-
-
-def error_of(text: str, path: str = "s.yaml") -> str:
-    """The one-line error ``loads`` raises for ``text``."""
-    with pytest.raises(ScenarioError) as info:
-        loads(text, path)
-    line = str(info.value)
-    assert "\n" not in line and "\r" not in line
-    return line
 
 
 CASES: list[tuple[str, str, str]] = [
@@ -416,74 +401,3 @@ CASES: list[tuple[str, str, str]] = [
         "6:10: manual gives 'q', which is not a param",
     ),
 ]
-
-
-@pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_error_line(text: str, expected: str) -> None:
-    assert error_of(text) == f"s.yaml:{expected}"
-
-
-def test_cases_have_unique_names() -> None:
-    names = [c[0] for c in CASES]
-    assert len(names) == len(set(names))
-
-
-class TestFiles:
-    """Problems with the file itself: no position inside it, so 1:1 (as ruff does)."""
-
-    def test_missing_file(self, tmp_path: Path) -> None:
-        missing = tmp_path / "nope.yaml"
-        with pytest.raises(ScenarioError) as info:
-            load(str(missing))
-        assert str(info.value).startswith(f"{missing}:1:1: no such file (bundled scenarios: lecture4, ")
-
-    def test_missing_file_close_to_a_bundled_name(self) -> None:
-        with pytest.raises(ScenarioError) as info:
-            load("lecture5")
-        assert str(info.value) == "lecture5:1:1: no such file; did you mean the bundled scenario 'lecture4'?"
-
-    def test_directory(self, tmp_path: Path) -> None:
-        with pytest.raises(ScenarioError) as info:
-            load(str(tmp_path))
-        assert str(info.value) == f"{tmp_path}:1:1: is a directory, not a scenario file"
-
-    def test_not_utf8(self, tmp_path: Path) -> None:
-        f = tmp_path / "latin1.yaml"
-        f.write_bytes("name: é\nparams: {w: 1}\n".encode() + b"description: caf\xe9\n")
-        with pytest.raises(ScenarioError) as info:
-            load(str(f))
-        # Line 3, 'caf' then the bad byte in column 17: counted in characters, not bytes.
-        assert str(info.value) == f"{f}:3:17: the file is not UTF-8 text (byte 0xe9)"
-
-    def test_name_too_long(self, tmp_path: Path) -> None:
-        name = str(tmp_path / ("a" * 300))
-        with pytest.raises(ScenarioError) as info:
-            load(name)
-        assert str(info.value) == f"{name}:1:1: cannot open the file: file name too long"
-
-    def test_too_large(self, tmp_path: Path) -> None:
-        f = tmp_path / "big.yaml"
-        f.write_text("# " + "x" * 1_000_000 + "\n")
-        with pytest.raises(ScenarioError) as info:
-            load(str(f))
-        assert str(info.value) == f"{f}:1:1: the file is too large (more than 1000000 bytes)"
-
-    def test_error_inside_a_file_names_the_file(self, tmp_path: Path) -> None:
-        f = tmp_path / "typo.yaml"
-        f.write_text(H + "model:\n  y_hat: x * w\n  loss: (yhat - y) ** 2\n")
-        with pytest.raises(ScenarioError) as info:
-            load(str(f))
-        assert str(info.value) == f"{f}:5:10: unknown name 'yhat'; did you mean 'y_hat'?"
-
-    def test_byte_order_mark_is_not_an_error(self) -> None:
-        assert loads("\ufeff" + H + M, "bom.yaml").program.graph.by_name["loss"] is not None
-
-
-def test_every_bundled_scenario_loads() -> None:
-    """The checks refuse nothing that the bundled scenarios use."""
-    from stepgrad.scenario import bundled
-
-    names = bundled()
-    assert len(names) >= 8
-    for name in names:
-        load(name)
