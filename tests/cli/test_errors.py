@@ -1,0 +1,289 @@
+"""Bad input on the command line: one line on stderr, exit status 2, no traceback.
+
+Every bad scenario of tests/scenario/bad_cases.py goes through ``replay``, ``check`` and
+``open`` in-process (fast); a sample runs as ``python -m stepgrad`` in real processes,
+which is where a stray traceback or NumPy warning would show.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from stepgrad.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _bad_cases() -> list[tuple[str, str, str]]:
+    spec = importlib.util.spec_from_file_location("bad_cases", ROOT / "tests" / "scenario" / "bad_cases.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.CASES
+
+
+CASES = _bad_cases()
+COMMANDS = ("replay", "check", "open")
+
+LECTURE = """\
+params: {w: 1.0}
+data:
+  x: [1.0, 2.0, 3.0]
+  y: [2.0, 4.0, 6.0]
+model:
+  y_hat: x * w
+  s: y_hat - y
+  loss: s ** 2
+train:
+"""
+# lr 10 on the lecture's model: |w| grows about 19-fold per step until s ** 2 overflows.
+DIVERGES = LECTURE + "  epochs: 100\n  lr: 10\n"
+# The first update already overflows: w - 1e308 × (-2) is infinite.
+LR_HUGE = LECTURE + "  epochs: 3\n  lr: 1.0e308\n"
+LOG_NEGATIVE = "params: {w: 1.0}\ninputs: {x: 1.0, y: 2.0}\nmodel:\n  y_hat: x * w\n  loss: log(y_hat - y)\n"
+
+DIVERGES_ERROR = (
+    "8:9: non-finite value inf first appears at event 1120 (forward loss, value; step 86, epoch 28)"
+)
+LR_HUGE_ERROR = (
+    "11:7: non-finite value inf first appears at event 11 (update w, after; step 0, epoch 0); "
+    "the learning rate may be too large"
+)
+LOG_NEGATIVE_ERROR = (
+    "5:9: non-finite value nan first appears at event 2 (forward loss, value; step 0, epoch 0)"
+)
+
+
+def run_main(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    """Run the CLI in this process: exit status, stdout, stderr."""
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    out, err = capsys.readouterr()
+    code = info.value.code
+    return (code if isinstance(code, int) else 1), out, err
+
+
+@pytest.fixture(scope="module")
+def case_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each bad case written to its own file, once for all commands."""
+    where = tmp_path_factory.mktemp("bad")
+    files = {}
+    for i, (name, text, _) in enumerate(CASES):
+        files[name] = where / f"case{i}.yaml"
+        files[name].write_text(text, encoding="utf-8")
+    return files
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+@pytest.mark.parametrize(("name", "expected"), [(c[0], c[2]) for c in CASES], ids=[c[0] for c in CASES])
+def test_every_bad_scenario_every_command(
+    command: str, name: str, expected: str, case_files: dict[str, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = case_files[name]
+    code, out, err = run_main([command, str(f)], capsys)
+    assert (code, out, err) == (2, "", f"{f}:{expected}\n")
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_file_problems_every_command(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Missing file, directory, not UTF-8: the same one line from every command."""
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(b"name: caf\xe9\nparams: {w: 1}\n")
+    code, out, err = run_main([command, str(tmp_path / "nope.yaml")], capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith(f"{tmp_path}/nope.yaml:1:1: no such file (bundled scenarios: lecture4, ")
+    assert err.count("\n") == 1
+    directory = f"{tmp_path}:1:1: is a directory, not a scenario file\n"
+    assert run_main([command, str(tmp_path)], capsys) == (2, "", directory)
+    not_utf8 = f"{latin1}:1:10: the file is not UTF-8 text (byte 0xe9)\n"
+    assert run_main([command, str(latin1)], capsys) == (2, "", not_utf8)
+
+
+USAGE = [
+    (["replay", "lecture4", "--until", "-1"], "lecture4: --until must be 0 or more, not -1"),
+    (["replay", "lecture4", "--until", "abc"], "stepgrad replay: argument --until: invalid int value: 'abc'"),
+    (["replay", "lecture4", "--format", "xml"], "stepgrad replay: argument --format: invalid choice: 'xml'"),
+    (["replay"], "stepgrad replay: the following arguments are required: scenario"),
+    (["replay", "lecture4", "--bogus"], "stepgrad: unrecognized arguments: --bogus"),
+    (["check", "lecture4", "--bogus"], "stepgrad: unrecognized arguments: --bogus"),
+    (["open", "lecture4", "--bogus"], "stepgrad: unrecognized arguments: --bogus"),
+    (["--bogus"], "stepgrad: unrecognized arguments: --bogus"),
+    (["list", "extra"], "stepgrad: unrecognized arguments: extra"),
+    # Not a command, so a scenario for `open`: and there is no such file.
+    (["frobnicate"], "frobnicate:1:1: no such file (bundled scenarios: lecture4, "),
+]
+
+
+@pytest.mark.parametrize(("argv", "start"), USAGE, ids=[" ".join(u[0]) for u in USAGE])
+def test_usage_errors(argv: list[str], start: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run_main(argv, capsys)
+    assert (code, out) == (2, "")
+    assert err.startswith(start)
+    assert err.count("\n") == 1
+
+
+class TestNonFiniteInProcess:
+    """``replay`` prints the events up to the first non-finite one, then the error line."""
+
+    def test_text(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        f = tmp_path / "diverges.yaml"
+        f.write_text(DIVERGES)
+        code, out, err = run_main(["replay", str(f)], capsys)
+        lines = out.splitlines()
+        assert code == 2
+        assert err == f"{f}:{DIVERGES_ERROR}\n"
+        assert len(lines) == 1121
+        assert lines[-1].startswith("#1120 ")
+        assert lines[-1].endswith("loss = s^2 = (-4.69944095314767e+155)^2 = inf")
+
+    def test_jsonl(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        f = tmp_path / "diverges.yaml"
+        f.write_text(DIVERGES)
+        code, out, err = run_main(["replay", "--format", "jsonl", str(f)], capsys)
+        last = json.loads(out.splitlines()[-1])
+        assert (code, err) == (2, f"{f}:{DIVERGES_ERROR}\n")
+        assert (last["seq"], last["kind"], last["node"], last["step"]) == (1120, "forward", "loss", 86)
+        assert last["value"] == "Infinity"
+
+    def test_until_stops_before_the_trouble(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        f = tmp_path / "diverges.yaml"
+        f.write_text(DIVERGES)
+        assert run_main(["replay", "--until", "1119", str(f)], capsys)[0] == 0
+
+    def test_update_points_at_lr(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        f = tmp_path / "lr.yaml"
+        f.write_text(LR_HUGE)
+        code, out, err = run_main(["replay", str(f)], capsys)
+        assert (code, err) == (2, f"{f}:{LR_HUGE_ERROR}\n")
+        assert out.splitlines()[-1].startswith("#11 ")
+
+    def test_log_of_a_negative(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+        f = tmp_path / "log.yaml"
+        f.write_text(LOG_NEGATIVE)
+        code, out, err = run_main(["replay", str(f)], capsys)
+        assert (code, err) == (2, f"{f}:{LOG_NEGATIVE_ERROR}\n")
+        assert out.splitlines()[-1].endswith("loss = log(loss.1) = log((-1.0)) = nan")
+
+
+# --- real processes ------------------------------------------------------------------------
+
+UNKNOWN_NAME = "params: {w: 1.0}\ninputs: {x: 1.0, y: 2.0}\nmodel:\n  y_hat: x * w\n  loss: (yhat - y) ** 2\n"
+UNKNOWN_NAME_ERROR = "5:10: unknown name 'yhat'; did you mean 'y_hat'?"
+IMPORT = "params: {w: 1.0}\ninputs: {x: 1.0}\nmodel:\n  loss: __import__('os').system('echo hi')\n"
+IMPORT_ERROR = (
+    "4:25: attribute access ('.system') is not allowed; a model may use numbers, names, + - * / **, "
+    "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs"
+)
+FILES = {
+    "unknown.yaml": UNKNOWN_NAME.encode(),
+    "import.yaml": IMPORT.encode(),
+    "latin1.yaml": b"name: caf\xe9\nparams: {w: 1}\n",
+    "invalid.yaml": b"params: {w: 1.0\nmodel: {}\n",
+    "diverges.yaml": DIVERGES.encode(),
+    "lr.yaml": LR_HUGE.encode(),
+    "log.yaml": LOG_NEGATIVE.encode(),
+}
+BUNDLED = "lecture4, ex4-1, ex4-2, ex4-3, ex4-4, ex4-5, lecture4-torch, no-zero-grad"
+
+# (id, arguments, the one stderr line, stdout's last line or None for no output).
+# Paths are relative: the processes run in the directory holding FILES. Kept short: each
+# process costs a third of a second; the in-process tests above cover every case.
+PROCESSES: list[tuple[str, list[str], str, str | None]] = [
+    (
+        "replay missing file",
+        ["replay", "nope.yaml"],
+        f"nope.yaml:1:1: no such file (bundled scenarios: {BUNDLED}",
+        None,
+    ),
+    (
+        "replay not UTF-8",
+        ["replay", "latin1.yaml"],
+        "latin1.yaml:1:10: the file is not UTF-8 text (byte 0xe9)",
+        None,
+    ),
+    ("replay unknown name", ["replay", "unknown.yaml"], f"unknown.yaml:{UNKNOWN_NAME_ERROR}", None),
+    ("replay __import__", ["replay", "import.yaml"], f"import.yaml:{IMPORT_ERROR}", None),
+    ("replay diverges", ["replay", "diverges.yaml"], f"diverges.yaml:{DIVERGES_ERROR}", "#1120 "),
+    ("replay lr too large", ["replay", "lr.yaml"], f"lr.yaml:{LR_HUGE_ERROR}", "#11 "),
+    ("replay log of a negative", ["replay", "log.yaml"], f"log.yaml:{LOG_NEGATIVE_ERROR}", "#2 "),
+    (
+        "replay --until abc",
+        ["replay", "lecture4", "--until", "abc"],
+        "stepgrad replay: argument --until: invalid int value: 'abc' (see stepgrad --help)",
+        None,
+    ),
+    (
+        "unknown subcommand",
+        ["frobnicate"],
+        f"frobnicate:1:1: no such file (bundled scenarios: {BUNDLED})",
+        None,
+    ),
+    ("check unknown name", ["check", "unknown.yaml"], f"unknown.yaml:{UNKNOWN_NAME_ERROR}", None),
+    ("check diverges", ["check", "diverges.yaml"], f"diverges.yaml:{DIVERGES_ERROR}", ""),
+    (
+        "open invalid YAML",
+        ["open", "invalid.yaml"],
+        "invalid.yaml:2:6: invalid YAML: expected ',' or '}', but got ':'",
+        None,
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def processes(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[dict[str, subprocess.CompletedProcess[str]]]:
+    """Run every process of PROCESSES at once (two at a time per core is plenty)."""
+    where = tmp_path_factory.mktemp("cli")
+    for name, data in FILES.items():
+        (where / name).write_bytes(data)
+
+    def run(args: list[str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "stepgrad", *args],
+            cwd=where,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "default"},
+        )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = dict(zip([p[0] for p in PROCESSES], pool.map(run, [p[1] for p in PROCESSES]), strict=True))
+    yield results
+
+
+@pytest.mark.parametrize(
+    ("name", "stderr", "stdout_last"), [(p[0], p[2], p[3]) for p in PROCESSES], ids=[p[0] for p in PROCESSES]
+)
+def test_process(
+    name: str, stderr: str, stdout_last: str | None, processes: dict[str, subprocess.CompletedProcess[str]]
+) -> None:
+    r = processes[name]
+    assert "Traceback" not in r.stderr
+    assert r.returncode == 2
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1, r.stderr
+    if stderr.endswith(BUNDLED):  # the bundled list may grow
+        assert lines[0].startswith(stderr.removesuffix(BUNDLED) + "lecture4, ")
+    else:
+        assert lines[0] == stderr
+    if stdout_last is None:
+        assert r.stdout == ""
+    elif stdout_last:
+        assert r.stdout.splitlines()[-1].startswith(stdout_last)
+
+
+def test_nothing_ran(processes: dict[str, subprocess.CompletedProcess[str]]) -> None:
+    """``__import__('os').system('echo hi')`` printed nothing: it was never executed."""
+    assert "hi" not in processes["replay __import__"].stdout
