@@ -1,0 +1,552 @@
+"""The stepgrad app: a cursor over a timeline, and everything drawn from "the state as of
+event i".
+
+The app owns the timeline, the keys and the position. Each move computes the state once
+and hands it down to the widgets (``redraw``). Two kinds of background work keep the keys
+answering at once:
+
+- checkpoints for a far jump (End, ``g``, ``a`` on a long run) are computed in slices of a
+  few milliseconds on the event loop, with progress in the header; no other thread ever
+  touches the timeline;
+- torch runs in a thread worker, one ``TorchStep`` at a time and only as far as the step
+  being viewed, so the app opens and steps before torch is even imported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from pathlib import Path
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.content import Content
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from stepgrad.app import comparison
+from stepgrad.app.explainer import Explainer
+from stepgrad.app.screens import CompareScreen, GotoScreen, HelpScreen, MainScreen
+from stepgrad.app.trace import PHASE_LABEL, START, Trace, touches
+from stepgrad.app.widgets import GraphView, Inspector, LossSpark, ParamsPanel, StatusBar, TimelineList
+from stepgrad.engine.timeline import Timeline, describe_nonfinite
+from stepgrad.scenario import Scenario
+
+PHASE_COLOR = {
+    "start": "$text-muted",
+    "forward": "$secondary",
+    "local": "$warning",
+    "backward": "$primary",
+    "update": "$success",
+    "predict": "$accent",
+}
+"""Theme variable of each phase's colour (the same as the TCSS component classes)."""
+
+SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
+"""Play speeds, events per second."""
+
+NEAR = 512
+"""A jump this many steps past the known checkpoints is computed at once; farther ones in slices."""
+
+SLICE = 0.006
+"""Seconds of checkpoint work between two looks at the keyboard."""
+
+DEFAULT_THEME = "tokyo-night"
+"""Its primary, secondary, warning and success colours are four distinct hues, one per phase."""
+
+Oracle = Callable[[Any], Iterable[Any]]
+"""program -> TorchStep per step (``stepgrad.oracle.torch_steps`` or a test double)."""
+
+
+def _default_oracle(program: Any) -> Iterator[Any]:
+    from stepgrad.oracle import torch_steps
+
+    return torch_steps(program)
+
+
+class StepgradApp(App[int]):
+    """Step through backpropagation.
+
+    Args:
+        scenario: the loaded scenario.
+        oracle: where torch's numbers come from; None for ``stepgrad.oracle.torch_steps``.
+        theme: the theme (pinned for screenshots).
+        autoplay: start playing at once.
+    """
+
+    CSS_PATH = "stepgrad.tcss"
+    ENABLE_COMMAND_PALETTE = False
+    TITLE = "stepgrad"
+
+    BINDINGS = [
+        Binding("n,right", "next", "next", id="step.next"),
+        Binding("p,left", "prev", "prev", id="step.prev"),
+        Binding("f", "forward_end", "fwd", id="step.forward_end"),
+        Binding("b", "backward_end", "bwd", id="step.backward_end"),
+        Binding("u", "next_update", "update", id="step.update"),
+        Binding("e", "next_epoch", "epoch", id="step.epoch"),
+        Binding("g", "goto", "go to", show=False, id="step.goto"),
+        Binding("home", "home", "start", show=False, id="step.home"),
+        Binding("end", "end", "end", show=False, id="step.end"),
+        Binding("space", "play", "play", id="play.toggle"),
+        Binding("plus,equals_sign", "faster", "faster", show=False, id="play.faster"),
+        Binding("minus", "slower", "slower", show=False, id="play.slower"),
+        Binding("x", "breakpoint", "break", id="node.breakpoint"),
+        Binding("a", "nonfinite", "NaN", show=False, id="step.nonfinite"),
+        Binding("c", "compare", "torch", id="torch.compare"),
+        Binding("t", "toggle_timeline", "timeline", show=False, id="view.timeline"),
+        Binding("escape", "back", "back", show=False, id="node.back"),
+        Binding("question_mark", "help", "help", id="app.help"),
+        Binding("q", "quit", "quit", id="app.quit"),
+    ]
+
+    position: reactive[int] = reactive(START, init=False)
+    """The current event's seq; START before the first."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        oracle: Oracle | None = None,
+        theme: str = DEFAULT_THEME,
+        autoplay: bool = False,
+    ):
+        super().__init__()
+        self.scenario = scenario
+        self.trace = Trace(Timeline(scenario.program))
+        self.explainer = Explainer(self.trace, scenario.name, scenario.description)
+        self._oracle: Oracle = oracle or _default_oracle
+        self.theme = theme
+        self.animation_level = "none"
+        self.autoplay = autoplay
+        self.breakpoints: set[int] = set()
+        """Node ids with a breakpoint."""
+        self.selected: int | None = None
+        """The node clicked last (x puts a breakpoint on it); None: the current event's node."""
+        self.inspecting = False
+        """True while the inspector shows the selected node rather than the event."""
+        self.message = ""
+        """A one-off message in the header (cleared by the next move)."""
+        self.playing = False
+        self.speed = 4.0
+        self._timer: Any = None
+        self._main = MainScreen(self)
+        self.torch: list[Any] = []
+        """Torch steps received so far (step k at index k)."""
+        self.torch_state = "loading"
+        """``loading`` (nothing yet), ``running``, ``done`` or an error message."""
+        self._torch_want = 0
+        self._torch_cv = threading.Condition()
+        self._seeking = False
+        self.last_latency: float | None = None
+        """Seconds from the start of the last key's action to its screen (for the benchmark)."""
+        self._t0: float | None = None
+        self.latencies: list[float] = []
+
+    def get_default_screen(self) -> Screen[Any]:
+        return self._main
+
+    def on_mount(self) -> None:
+        # Torch starts after the first frame: importing it must not delay the screen.
+        self.call_after_refresh(self._start_torch)
+        if self.autoplay:
+            self.action_play()
+
+    # ----- drawing ---------------------------------------------------------------------
+
+    def watch_position(self) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Hand the state at ``position`` to every widget."""
+        screen = self._main
+        if not screen.is_mounted:
+            return
+        pos = self.position
+        trace = self.trace
+        state = trace.state(pos)
+        focus = trace.focus(pos)
+        phase = "start" if pos == START else state.phase
+        color = PHASE_COLOR[phase]
+        screen.query_one(GraphView).show(
+            pos, state, focus, breakpoints=self.breakpoints, selected=self.selected
+        )
+        screen.query_one(TimelineList).show(pos)
+        inspector = screen.query_one(Inspector)
+        if self.inspecting and self.selected is not None:
+            lines = self.explainer.node(self.selected, pos, state, self.selected in self.breakpoints)
+        else:
+            lines = self.explainer.event(pos, state)
+        inspector.show(lines, color)
+        screen.query_one(ParamsPanel).show(comparison.rows(trace, pos, state, self.torch), self.torch_state)
+        step = trace.step_of(pos)
+        g = trace.graph
+        t = trace.timeline
+        loss_now = state.values[g.loss] if pos != START and step is not None else None
+        screen.query_one(LossSpark).show(t.losses(), t.n_steps, step, loss_now, color)
+        self._draw_status(pos, state, color)
+        self._ask_torch(comparison.needed_step(trace, pos))
+        if self._t0 is not None:
+            t0 = self._t0
+            self._t0 = None
+            self.call_after_refresh(self._record_latency, t0)
+
+    def _draw_status(self, pos: int, state: Any, color: str) -> None:
+        t = self.trace.timeline
+        if self.message:
+            left = Content.assemble((" " + self.message, "bold $warning"))
+        else:
+            name = self.scenario.name
+            if self._main.has_class("-narrow"):
+                name = self.scenario.short or Path(self.scenario.path).stem
+            left = Content.assemble((" stepgrad", "bold $accent"), (" · ", "$text-muted"), (name, "bold"))
+        parts: list[str | tuple[str, str]] = []
+        if self.playing:
+            parts.append((f"▶ {self.speed:g}/s  ", "bold $success"))
+        if pos == START:
+            parts += [("start", f"bold {color}"), (f" · {self.trace.length} events ", "$text-muted")]
+        elif state.step is None:
+            ev = state.event
+            parts += [(f"{ev.when} training", f"bold {color}"), (" · ", "$text-muted")]
+            parts += [(f"event #{pos}", "bold"), (f" of {self.trace.length} ", "$text-muted")]
+        else:
+            parts.append((f"step {state.step}", "bold"))
+            if t.n_steps > 1:
+                parts.append((f"/{t.n_steps - 1}", "$text-muted"))
+            if t.training and t.program.epochs > 1:
+                parts += [(" · epoch ", "$text-muted"), (str(state.epoch), "bold")]
+            if state.sample is not None:
+                parts += [(" · sample ", "$text-muted"), (str(state.sample), "bold")]
+            parts += [(" · ", "$text-muted"), (PHASE_LABEL[state.phase], f"bold {color}"), (" · ", "$text-muted")]
+            parts += [(f"event #{pos}", "bold"), (f" of {self.trace.length} ", "$text-muted")]
+        self._main.query_one(StatusBar).show(left, Content.assemble(*parts))
+
+    def _record_latency(self, t0: float) -> None:
+        self.last_latency = time.perf_counter() - t0
+        self.latencies.append(self.last_latency)
+
+    # ----- moving ----------------------------------------------------------------------
+
+    def go(self, target: int, message: str = "") -> None:
+        """Move to ``target`` (clamped), computing far checkpoints in the background."""
+        self._t0 = time.perf_counter()
+        self.message = message
+        self.inspecting = False
+        target = self.trace.clamp(target)
+        step = self.trace.step_of(target)
+        t = self.trace.timeline
+        need = t.n_steps if step is None else step
+        self._cancel_seek()
+        if need > t.known_steps + NEAR:
+            self._seek(need, lambda: self._arrive(target), f"going to event #{target}")
+            return
+        self._arrive(target)
+
+    def _arrive(self, target: int) -> None:
+        if target == self.position:
+            self.redraw()
+        else:
+            self.position = target
+
+    def _cancel_seek(self) -> None:
+        if self._seeking:
+            self.workers.cancel_group(self, "seek")
+            self._seeking = False
+
+    def _seek(self, step: int, then: Callable[[], None], what: str) -> None:
+        self._seeking = True
+        self.run_worker(self._seek_slices(step, then, what), group="seek", exclusive=True)
+
+    async def _seek_slices(self, step: int, then: Callable[[], None], what: str) -> None:
+        t = self.trace.timeline
+        while not t.ensure(step, budget=SLICE):
+            self.message = f"{what}: computing step {t.known_steps:,} of {step:,}…"
+            self._draw_status(self.position, self.trace.state(self.position), PHASE_COLOR["start"])
+            await asyncio.sleep(0)
+        self._seeking = False
+        self.message = ""
+        self._t0 = time.perf_counter()
+        then()
+
+    def _stop_at(self, target: int | None, none_message: str) -> None:
+        if target is None:
+            self.go(self.position, none_message)
+            return
+        names = {self.trace.graph.nodes[b].name for b in self.breakpoints}
+        stop = self.trace.stop_before(self.position, target, names)
+        if stop != target:
+            self.go(stop, f"breakpoint: stopped at {self._touched(stop)}")
+        else:
+            self.go(target)
+
+    def _touched(self, seq: int) -> str:
+        ev = self.trace.timeline[seq]
+        names = {self.trace.graph.nodes[b].name for b in self.breakpoints}
+        for attr in ("wrt", "node", "param"):
+            v = getattr(ev, attr, None)
+            if v in names:
+                return f"{v} (#{seq})"
+        return f"#{seq}"
+
+    def action_next(self) -> None:
+        """Next event."""
+        self.go(self.position + 1)
+
+    def action_prev(self) -> None:
+        """Previous event."""
+        self.go(self.position - 1)
+
+    def action_forward_end(self) -> None:
+        """To the end of this forward pass (or the next one's)."""
+        self._stop_at(self.trace.forward_end(self.position), "no forward pass after this point")
+
+    def action_backward_end(self) -> None:
+        """To the end of this backward pass (or the next one's)."""
+        self._stop_at(self.trace.backward_end(self.position), "no backward pass after this point")
+
+    def action_next_update(self) -> None:
+        """To the next update."""
+        if not self.trace.timeline.training:
+            self.go(self.position, "this scenario does not train: no updates (no lr)")
+            return
+        self._stop_at(self.trace.next_update(self.position), "no update after this point")
+
+    def action_next_epoch(self) -> None:
+        """To the first event of the next epoch."""
+        target = self.trace.next_epoch(self.position)
+        if target <= self.position:
+            self.go(self.position, "already in the last epoch's last event")
+            return
+        self._stop_at(target, "")
+
+    def action_home(self) -> None:
+        """To the start, before the first event."""
+        self.go(START)
+
+    def action_end(self) -> None:
+        """To the last event."""
+        self.go(self.trace.length - 1)
+
+    def action_goto(self) -> None:
+        """Ask for an event number."""
+
+        def done(seq: int | None) -> None:
+            if seq is not None:
+                self.go(seq)
+
+        self.push_screen(GotoScreen(self.trace.length - 1), done)
+
+    def action_nonfinite(self) -> None:
+        """To the first NaN or infinity, if there is one."""
+        t = self.trace.timeline
+        self._cancel_seek()
+        if t.known_steps < t.n_steps - NEAR:
+            self._seek(t.n_steps, self._jump_nonfinite, "looking for NaN or infinity")
+        else:
+            self._jump_nonfinite()
+
+    def _jump_nonfinite(self) -> None:
+        self._t0 = time.perf_counter()
+        found = self.trace.timeline.first_nonfinite()
+        if found is None:
+            self.go(self.position, f"no NaN or infinity anywhere in this run ({self.trace.timeline.n_steps} steps)")
+            return
+        ev, field, value = found
+        self.go(ev.seq, describe_nonfinite(ev, field, value))
+
+    # ----- play ----------------------------------------------------------------------
+
+    def action_play(self) -> None:
+        """Play or pause."""
+        if self.playing:
+            self._pause()
+        else:
+            self.playing = True
+            self._timer = self.set_interval(1 / self.speed, self._tick)
+        self.redraw()
+
+    def _pause(self, message: str = "") -> None:
+        self.playing = False
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if message:
+            self.message = message
+
+    def _tick(self) -> None:
+        pos = self.position
+        if pos >= self.trace.length - 1:
+            self._pause("played to the end")
+            self.redraw()
+            return
+        nxt = pos + 1
+        names = {self.trace.graph.nodes[b].name for b in self.breakpoints}
+        if names and touches(self.trace.timeline[nxt], names):
+            self._pause()
+            self.go(nxt, f"breakpoint: stopped at {self._touched(nxt)}")
+            return
+        self.go(nxt)
+
+    def _set_speed(self, k: int) -> None:
+        i = SPEEDS.index(self.speed) if self.speed in SPEEDS else 3
+        self.speed = SPEEDS[max(0, min(len(SPEEDS) - 1, i + k))]
+        if self.playing and self._timer is not None:
+            self._timer.stop()
+            self._timer = self.set_interval(1 / self.speed, self._tick)
+        self.message = f"speed {self.speed:g} events per second"
+        self.redraw()
+
+    def action_faster(self) -> None:
+        """Play faster."""
+        self._set_speed(+1)
+
+    def action_slower(self) -> None:
+        """Play slower."""
+        self._set_speed(-1)
+
+    # ----- nodes -----------------------------------------------------------------------
+
+    def current_node(self) -> int | None:
+        """The selected node, or else the current event's node."""
+        if self.selected is not None:
+            return self.selected
+        focus = self.trace.focus(self.position)
+        return focus.nodes[0] if focus.nodes else None
+
+    def inspect_node(self, node: int) -> None:
+        """Select a node and show it in the inspector."""
+        self.selected = node
+        self.inspecting = True
+        self.message = ""
+        self.redraw()
+
+    def action_back(self) -> None:
+        """Leave the node view; forget the selection."""
+        self.selected = None
+        self.inspecting = False
+        self.message = ""
+        self.redraw()
+
+    def action_breakpoint(self) -> None:
+        """Toggle a breakpoint on the selected node (or the current event's)."""
+        node = self.current_node()
+        if node is None:
+            self.message = "no node here: click a node or step to one first"
+        else:
+            name = self.trace.graph.nodes[node].name
+            if node in self.breakpoints:
+                self.breakpoints.discard(node)
+                self.message = f"breakpoint on {name} removed"
+            else:
+                self.breakpoints.add(node)
+                self.message = f"breakpoint on {name}: play and f/b/e stop at its events"
+        self.redraw()
+
+    # ----- screens ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """Show the help screen."""
+        self.push_screen(HelpScreen())
+
+    def action_compare(self) -> None:
+        """Show every computed step against torch."""
+        step = comparison.needed_step(self.trace, self.position)
+        self.push_screen(CompareScreen(self.trace, self.torch, self.torch_state, step))
+
+    def action_toggle_timeline(self) -> None:
+        """Show or hide the timeline (on a narrow screen, in place of the inspector)."""
+        self._main.toggle_class("-timeline-toggled")
+
+    # ----- torch ---------------------------------------------------------------------
+
+    def _ask_torch(self, step: int) -> None:
+        if step > self._torch_want:
+            with self._torch_cv:
+                self._torch_want = step
+                self._torch_cv.notify()
+
+    def _start_torch(self) -> None:
+        self.run_worker(self._torch_loop, thread=True, group="torch", exclusive=True, exit_on_error=False)
+
+    def _torch_loop(self) -> None:
+        worker = get_current_worker()
+        produced = 0
+        batch: list[Any] = []
+        last = time.monotonic()
+        try:
+            it = iter(self._oracle(self.scenario.program))
+            while not worker.is_cancelled:
+                with self._torch_cv:
+                    while produced > self._torch_want and not batch and not worker.is_cancelled:
+                        self._torch_cv.wait(0.2)
+                if worker.is_cancelled:
+                    return
+                if produced > self._torch_want:
+                    self._deliver(batch, "running")
+                    batch = []
+                    continue
+                try:
+                    ts = next(it)
+                except StopIteration:
+                    self._deliver(batch, "done")
+                    return
+                batch.append(ts)
+                produced += 1
+                now = time.monotonic()
+                if produced > self._torch_want or now - last > 0.05:
+                    self._deliver(batch, "running")
+                    batch = []
+                    last = now
+        except Exception as e:  # torch missing or failing must not take the app down
+            self._deliver(batch, f"unavailable ({type(e).__name__}: {e})")
+
+    def _deliver(self, batch: list[Any], state: str) -> None:
+        try:
+            self.call_from_thread(self._torch_arrived, list(batch), state)
+        except RuntimeError:  # the app has exited
+            pass
+
+    def _torch_arrived(self, batch: list[Any], state: str) -> None:
+        self.torch.extend(batch)
+        self.torch_state = state
+        self.redraw()
+
+    def torch_settled(self) -> bool:
+        """True when torch has what the current position needs, or has stopped."""
+        need = comparison.needed_step(self.trace, self.position)
+        return len(self.torch) > need or self.torch_state not in ("loading", "running")
+
+    async def settle(self, timeout: float = 60.0) -> None:
+        """Wait until background work for the current position is done (tests, screenshots)."""
+        deadline = time.monotonic() + timeout
+        while (self._seeking or not self.torch_settled()) and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        # One more frame with the final numbers.
+        await asyncio.sleep(0)
+
+
+def make_app(
+    scenario: Scenario,
+    *,
+    oracle: Oracle | None = None,
+    theme: str = DEFAULT_THEME,
+    autoplay: bool = False,
+    size: tuple[int, int] | None = None,
+) -> StepgradApp:
+    """The one way to build the app (CLI, tests, screenshots): theme pinned, no animation,
+    no clock, no blinking cursor.
+
+    Args:
+        scenario: the loaded scenario.
+        oracle: test double for torch (program -> TorchStep iterator); None for torch itself.
+        theme: the theme.
+        autoplay: start playing.
+        size: the terminal size for headless runs (kept on the app as ``headless_size``).
+    """
+    app = StepgradApp(scenario, oracle=oracle, theme=theme, autoplay=autoplay)
+    app.headless_size = size  # type: ignore[attr-defined]
+    return app

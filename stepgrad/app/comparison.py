@@ -1,0 +1,171 @@
+"""Which torch number matches what stepgrad shows now, and whether they agree. Pure.
+
+Torch runs one ``TorchStep`` per training step, so it can be compared with stepgrad at
+the points where both hold the same thing:
+
+- a param's value: its value at the start of the step until stepgrad's update of it,
+  then the value after the update (``params_after``);
+- a param's gradient (``w.grad``): before this step's backward pass, what the last step
+  left (nothing at step 0, zero after ``zero_grad``, the running sum without it); after
+  the ``backward_end`` event, this step's ``w.grad``; in between, stepgrad is still adding
+  it up, so the comparison waits for the end of the pass;
+- the loss, once stepgrad's forward pass has computed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from stepgrad.app.trace import START, Trace
+from stepgrad.compare import Verdict, compare
+from stepgrad.engine.timeline import State
+
+PENDING = "pending"
+"""Status of a row whose torch number is not known at this point of the step."""
+WAITING = "waiting"
+"""Status of a row whose torch step has not been computed yet."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One compared quantity.
+
+    Attributes:
+        label: what it is (``w``, ``∂loss/∂w``, ``loss``).
+        ours: stepgrad's number now (None: not yet known).
+        theirs: torch's number for the same point (None: torch has none, or unknown).
+        status: a verdict status (``equal``, ``close``, ``differs``, ``missing``), or
+            ``pending`` (torch's number applies after the backward pass), or ``waiting``
+            (torch has not reached this step).
+        diff: the absolute difference when compared.
+        torch_step: which torch step ``theirs`` comes from (None: from the scenario).
+        at: for a pending row, the event at which the comparison becomes possible.
+    """
+
+    label: str
+    ours: Any
+    theirs: Any
+    status: str
+    diff: float = 0.0
+    torch_step: int | None = None
+    at: int | None = None
+
+
+TorchStep = Any  # stepgrad.oracle.TorchStep; not imported, so torch stays unloaded
+
+
+def needed_step(trace: Trace, pos: int) -> int:
+    """The last torch step needed to compare at ``pos``."""
+    t = trace.timeline
+    step = trace.step_of(pos)
+    if step is None:
+        return t.n_steps - 1 if pos > t.step_start(0) else 0
+    return step
+
+
+def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> list[Row]:
+    """Every param's value and gradient, and the loss, beside torch's.
+
+    Args:
+        trace: the run.
+        pos: the position.
+        state: stepgrad's state at ``pos``.
+        torch: the torch steps computed so far (step k at index k).
+    """
+    t = trace.timeline
+    g = trace.graph
+    dtype = str(t.program.dtype)
+    loss = g.nodes[g.loss].name
+    step = trace.step_of(pos)
+    after_training = step is None and pos > t.step_start(0)
+    if step is None:
+        step = t.n_steps - 1 if after_training else 0
+    have = len(torch)
+    idx = trace.index(step) if pos != START else None
+    seq = state.seq if pos != START else -1
+    if after_training:
+        seq = trace.length  # everything of the last step has happened
+
+    def verdict(label: str, ours: Any, theirs: Any, k: int | None) -> Row:
+        v: Verdict = compare(ours, theirs, dtype)
+        return Row(label, ours, theirs, v.status, v.diff, k)
+
+    def wait(label: str, ours: Any, k: int) -> Row:
+        return Row(label, ours, None, WAITING, 0.0, k)
+
+    out: list[Row] = []
+    for p in g.params:
+        name = g.nodes[p].name
+        ours_v = state.values[p]
+        ours_g = state.grads[p]
+        # The value.
+        upd = idx.updates.get(name) if idx is not None else None
+        if upd is not None and seq >= upd.seq:
+            out.append(verdict(name, ours_v, torch[step].params_after[name], step) if have > step else wait(name, ours_v, step))
+        elif step == 0:
+            out.append(verdict(name, ours_v, t.program.params[name], None))
+        else:
+            out.append(
+                verdict(name, ours_v, torch[step - 1].params_after[name], step - 1)
+                if have > step - 1
+                else wait(name, ours_v, step - 1)
+            )
+        # The gradient.
+        label = f"∂{loss}/∂{name}"
+        ends = idx.phase_end if idx is not None else {}
+        zero = [e.seq for e in idx.events if e.kind == "zero_grad" and e.param == name] if idx else []  # type: ignore[union-attr]
+        start = idx.phase_end.get("local", idx.first - 1) + 1 if idx is not None else 0
+        if zero and seq >= zero[0]:
+            out.append(verdict(label, ours_g, 0.0, None))
+        elif "backward_end" in ends and seq >= ends["backward_end"]:
+            out.append(
+                verdict(label, ours_g, torch[step].grads.get(name), step) if have > step else wait(label, ours_g, step)
+            )
+        elif pos == START or seq < start:
+            if step == 0:
+                out.append(verdict(label, ours_g, None, None))
+            elif t.program.zero_grad:
+                out.append(verdict(label, ours_g, 0.0, None))
+            else:
+                out.append(
+                    verdict(label, ours_g, torch[step - 1].grads.get(name), step - 1)
+                    if have > step - 1
+                    else wait(label, ours_g, step - 1)
+                )
+        else:
+            out.append(Row(label, ours_g, None, PENDING, 0.0, step, ends.get("backward_end")))
+    ours_loss = state.values[g.loss] if pos != START and not after_training else None
+    if ours_loss is not None:
+        out.append(verdict(loss, ours_loss, torch[step].loss, step) if have > step else wait(loss, ours_loss, step))
+    else:
+        out.append(Row(loss, None, None, PENDING, 0.0, step))
+    return out
+
+
+def step_rows(trace: Trace, step: int, ts: TorchStep) -> list[Row]:
+    """One training step compared in full: loss, each param's gradient and updated value."""
+    t = trace.timeline
+    g = trace.graph
+    dtype = str(t.program.dtype)
+    loss = g.nodes[g.loss].name
+    idx = trace.index(step)
+    end = idx.events[idx.phase_end["backward_end"] - idx.first]
+    fwd = idx.forward[loss]
+    out = [Row(loss, fwd.value, ts.loss, *_vd(fwd.value, ts.loss, dtype), step)]  # type: ignore[union-attr]
+    grads = dict(end.grads)  # type: ignore[union-attr]
+    after = t.param_values(step + 1) if t.training else t.param_values(0)
+    for p in g.params:
+        name = g.nodes[p].name
+        gl = f"∂{loss}/∂{name}"
+        out.append(Row(gl, grads.get(name), ts.grads.get(name), *_vd(grads.get(name), ts.grads.get(name), dtype), step))
+        if t.training:
+            out.append(Row(f"{name} after", after[name], ts.params_after[name],
+                           *_vd(after[name], ts.params_after[name], dtype), step))  # fmt: skip
+    return out
+
+
+def _vd(a: Any, b: Any, dtype: str) -> tuple[str, float]:
+    v = compare(a, b, dtype)
+    return v.status, v.diff

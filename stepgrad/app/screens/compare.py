@@ -1,0 +1,80 @@
+"""Every computed step compared with torch: loss, each gradient, each updated param."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from stepgrad.app.comparison import Row, step_rows
+from stepgrad.app.trace import Trace
+from stepgrad.app.widgets.params import mark
+from stepgrad.explain import fmt
+
+WINDOW = 200
+"""At most this many steps are listed, centred on the current one."""
+
+
+class CompareScreen(ModalScreen[None]):
+    """A table of stepgrad against torch for the steps torch has run so far.
+
+    Args:
+        trace: the run.
+        torch: the torch steps computed so far.
+        torch_state: ``loading``, ``running``, ``done`` or an error.
+        current: the step being viewed.
+    """
+
+    BINDINGS = [Binding("escape,q,c", "close", "close", id="compare.close")]
+
+    def __init__(self, trace: Trace, torch: Sequence[Any], torch_state: str, current: int):
+        super().__init__()
+        self.trace = trace
+        self.torch = list(torch)
+        self.torch_state = torch_state
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="compare-box") as box:
+            box.border_title = "stepgrad against torch"
+            yield Static(id="compare-summary", markup=False)
+            table: DataTable[Any] = DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
+            yield table
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        n = len(self.torch)
+        lo = max(0, min(self.current - WINDOW // 2, n - WINDOW))
+        hi = min(n, lo + WINDOW)
+        rows: list[tuple[int, Row]] = []
+        for k in range(lo, hi):
+            rows.extend((k, r) for r in step_rows(self.trace, k, self.torch[k]))
+        table.add_columns("step", "quantity", "stepgrad", "torch", "")
+        counts: dict[str, int] = {}
+        for k, r in rows:
+            text, style = mark(r, self.torch_state)
+            counts[r.status] = counts.get(r.status, 0) + 1
+            table.add_row(
+                str(k), r.label, fmt(r.ours), fmt(r.theirs), Content.styled(text, style),
+                key=f"{k}:{r.label}",
+            )
+        total = self.trace.timeline.n_steps
+        if n == 0:
+            head = f"torch: {self.torch_state}; nothing to compare yet"
+        else:
+            head = f"steps {lo} to {hi - 1} of {total} ({n} run by torch so far): "
+            head += ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        self.query_one("#compare-summary", Static).update(head)
+        cur_rows = [i for i, (k, _) in enumerate(rows) if k == self.current]
+        if cur_rows:
+            table.move_cursor(row=cur_rows[0], animate=False)
+
+    def action_close(self) -> None:
+        """Back to the main screen."""
+        self.dismiss(None)

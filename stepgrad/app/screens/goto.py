@@ -1,0 +1,49 @@
+"""Go to an event number: a small modal with an input."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Input, Static
+
+
+class GotoScreen(ModalScreen[int | None]):
+    """Asks for an event number; dismisses with it, or None.
+
+    Args:
+        last: the last event number.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "cancel", id="goto.cancel")]
+
+    def __init__(self, last: int):
+        super().__init__()
+        self.last = last
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="goto-box") as box:
+            box.border_title = "go to event"
+            yield Static(f"event number, 0 to {self.last}", id="goto-hint", markup=False)
+            inp = Input(placeholder="#", id="goto-input", type="integer")
+            inp.cursor_blink = False
+            yield inp
+
+    @on(Input.Submitted)
+    def _submitted(self, event: Input.Submitted) -> None:
+        text = event.value.strip().lstrip("#")
+        try:
+            seq = int(text)
+        except ValueError:
+            self.query_one("#goto-hint", Static).update(f"not a number: {text!r}; 0 to {self.last}")
+            return
+        if not 0 <= seq <= self.last:
+            self.query_one("#goto-hint", Static).update(f"{seq} is outside 0 to {self.last}")
+            return
+        self.dismiss(seq)
+
+    def action_cancel(self) -> None:
+        """Close without moving."""
+        self.dismiss(None)

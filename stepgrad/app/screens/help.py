@@ -1,0 +1,79 @@
+"""The help screen: how to read the main screen, and every key."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS: tuple[tuple[str, str], ...] = (
+    ("n  →", "next event"),
+    ("p  ←", "previous event (exact: the screen is as it was)"),
+    ("f", "to the end of this forward pass"),
+    ("b", "to the end of this backward pass"),
+    ("u", "to the next update"),
+    ("e", "to the next epoch"),
+    ("g", "go to an event number"),
+    ("Home  End", "the start, the last event"),
+    ("space", "play / pause;  + and - change the speed"),
+    ("x", "breakpoint on the selected node: play and f/b/e stop at its events"),
+    ("a", "jump to the first NaN or infinity"),
+    ("c", "every step compared with torch"),
+    ("t", "show or hide the timeline"),
+    ("click", "a node to inspect it, an event to jump to it;  Esc returns"),
+    ("?", "this help"),
+    ("q", "quit"),
+)
+"""Every key and what it does, in the order the help lists them."""
+
+
+def help_content() -> Content:
+    """The help text."""
+    parts: list[str | tuple[str, str]] = [
+        ("How to read the screen\n", "bold"),
+        ("graph      ", "bold $text"),
+        "one box per node: its name, its operation, its value, and ∂ = ∂loss/∂node.\n",
+        "           Values flow left to right (forward), gradients right to left (backward).\n",
+        ("·", "bold $text-muted"),
+        "          not computed yet at this point: never an old number.\n",
+        ("inspector  ", "bold $text"),
+        "the current event with its numbers; ← #k is the event that produced a number.\n",
+        ("params     ", "bold $text"),
+        "stepgrad's numbers beside PyTorch's for the same point:\n",
+        "           ✓ equal (same bits), ≈ (within rounding), ",
+        ("✗ differs", "bold $error"),
+        ".\n",
+        ("timeline   ", "bold $text"),
+        "every event, grouped by step and phase; ▶ marks the current one.\n\n",
+        ("Phases  ", "bold"),
+        ("forward", "bold $secondary"), "  compute each value   ",
+        ("local ∂", "bold $warning"), "  each op's own derivative\n        ",
+        ("backward", "bold $primary"), " chain rule from the loss   ",
+        ("update", "bold $success"), "  w ← w − lr·∂loss/∂w\n\n",
+        ("Keys\n", "bold"),
+    ]
+    for key, what in KEYS:
+        parts.append((f"  {key:<11}", "bold $accent"))
+        parts.append(what + "\n")
+    parts.append(("\nEsc, q or ? closes this help.", "$text-muted"))
+    return Content.assemble(*parts)
+
+
+class HelpScreen(ModalScreen[None]):
+    """A modal with ``help_content``."""
+
+    BINDINGS = [
+        Binding("escape,q,question_mark", "close", "close", id="help.close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help-box") as box:
+            box.border_title = "stepgrad · help"
+            yield Static(help_content(), id="help-text")
+
+    def action_close(self) -> None:
+        """Back to the main screen."""
+        self.dismiss(None)

@@ -1,0 +1,64 @@
+"""The main screen: graph, inspector, params beside torch, loss, timeline."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Container, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from stepgrad.app.widgets import GraphView, Inspector, LossSpark, ParamsPanel, StatusBar, TimelineList
+
+if TYPE_CHECKING:
+    from stepgrad.app.app import StepgradApp
+
+
+class MainScreen(Screen[None]):
+    """Lays the widgets out; the app hands it each position to show (``StepgradApp.redraw``).
+
+    From 100 columns: the graph on the left, the inspector and params on the right, the
+    timeline below. Narrower: the graph on top, the inspector and params side by side
+    below it, and the timeline folded away (``t`` shows it in their place).
+    """
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]
+
+    def __init__(self, app: StepgradApp):
+        super().__init__()
+        self.stepgrad = app
+
+    def compose(self) -> ComposeResult:
+        trace = self.stepgrad.trace
+        yield StatusBar(id="status")
+        with Container(id="body"):
+            graph = GraphView(trace, id="graph")
+            graph.border_title = "graph"
+            yield graph
+            with Container(id="side"):
+                inspector = Inspector(id="inspector", markup=False)
+                inspector.border_title = "inspector"
+                yield inspector
+                with Vertical(id="numbers"):
+                    params = ParamsPanel(id="params")
+                    params.border_title = "params · torch"
+                    yield params
+                    yield LossSpark(id="loss")
+        timeline = TimelineList(trace, id="timeline")
+        timeline.border_title = "timeline"
+        yield timeline
+        yield Footer(id="footer")
+
+    def on_mount(self) -> None:
+        self.stepgrad.redraw()
+
+    @on(GraphView.NodeClicked)
+    def _node_clicked(self, message: GraphView.NodeClicked) -> None:
+        self.stepgrad.inspect_node(message.node)
+
+    @on(TimelineList.EventClicked)
+    def _event_clicked(self, message: TimelineList.EventClicked) -> None:
+        self.stepgrad.go(message.seq)

@@ -1,0 +1,352 @@
+"""What the app asks of a timeline, answered without Textual: pure and unit-tested.
+
+``Trace`` wraps a ``Timeline`` with small per-step indexes (which event computed a node's
+value, which gave it its gradient, where each phase ends), so that the screen can say
+where every number came from and the keys can find their targets quickly.
+
+Positions run from -1 ("start": nothing computed yet) to ``len(timeline) - 1``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from stepgrad.engine.events import Event
+from stepgrad.engine.timeline import State, Timeline
+from stepgrad.explain import describe
+
+START = -1
+"""The position before the first event."""
+
+PHASE_LABEL = {
+    "start": "start",
+    "forward": "forward",
+    "local": "local ∂",
+    "backward": "backward",
+    "update": "update",
+    "predict": "predict",
+}
+"""How each phase is named on screen."""
+
+_INDEX_CACHE = 64
+
+
+@dataclass(frozen=True, slots=True)
+class Focus:
+    """What an event is about, for highlighting.
+
+    Attributes:
+        nodes: node ids to highlight (the first is kept in view).
+        edges: (consumer, argument) edges to highlight.
+        backward: True when the highlighted edges carry a gradient (drawn right to left).
+    """
+
+    nodes: tuple[int, ...] = ()
+    edges: tuple[tuple[int, int], ...] = ()
+    backward: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StepIndex:
+    """Lookups over one step's events.
+
+    Attributes:
+        step: the step.
+        first: seq of its first event.
+        events: its events.
+        forward: forward event by node name.
+        local: local-gradient event by (node name, argument index).
+        setters: per node name, the seqs that changed its gradient in this step, in order.
+        phase_end: last seq of each phase present.
+        updates: update event by param name.
+    """
+
+    step: int
+    first: int
+    events: tuple[Event, ...]
+    forward: dict[str, Event]
+    local: dict[tuple[str, int], Event]
+    setters: dict[str, list[int]]
+    phase_end: dict[str, int]
+    updates: dict[str, Event]
+
+
+def touches(ev: Event, names: Iterable[str]) -> bool:
+    """True when the event computes or changes something of one of the named nodes."""
+    names = set(names)
+    for attr in ("node", "wrt", "param"):
+        v = getattr(ev, attr, None)
+        if v is not None and v in names:
+            if attr == "node" and ev.kind == "chain":
+                continue  # a chain event changes the gradient of `wrt`, not of `node`
+            return True
+    return False
+
+
+class Trace:
+    """A timeline with the lookups the app needs.
+
+    Args:
+        timeline: the run.
+    """
+
+    def __init__(self, timeline: Timeline):
+        self.timeline = timeline
+        self.graph = timeline.graph
+        self.length = len(timeline)
+        self._index: OrderedDict[int, StepIndex] = OrderedDict()
+        self._start: State | None = None
+
+    # ----- states --------------------------------------------------------------------
+
+    def clamp(self, pos: int) -> int:
+        """A position within START .. last event."""
+        return max(START, min(pos, self.length - 1))
+
+    def state(self, pos: int) -> State:
+        """The state as of ``pos`` (START: the leaves' values of step 0, nothing else)."""
+        if pos == START:
+            return self.start_state()
+        return self.timeline.state_at(pos)
+
+    def start_state(self) -> State:
+        """Before the first event: inputs and params of step 0 known, nothing computed."""
+        if self._start is None:
+            t = self.timeline
+            first = t.step_start(0)
+            s0 = t.state_at(first)
+            leaves = {n.id for n in self.graph.nodes if n.is_leaf}
+            n = len(self.graph.nodes)
+            values = tuple(v if i in leaves else None for i, v in enumerate(s0.values[:n]))
+            grads = tuple(None for _ in range(n))
+            self._start = State(
+                START, s0.event, 0, 0, s0.sample, "start", values, grads, {}, {}
+            )
+        return self._start
+
+    def step_of(self, pos: int) -> int | None:
+        """The step of a position (START counts as step 0; predictions have none)."""
+        if pos == START:
+            return 0
+        return self.timeline.locate(pos)
+
+    # ----- per-step index ------------------------------------------------------------
+
+    def index(self, step: int) -> StepIndex:
+        """The lookups for one step (cached)."""
+        got = self._index.get(step)
+        if got is not None:
+            self._index.move_to_end(step)
+            return got
+        events = self.timeline.events_of_step(step)
+        forward: dict[str, Event] = {}
+        local: dict[tuple[str, int], Event] = {}
+        setters: dict[str, list[int]] = {}
+        phase_end: dict[str, int] = {}
+        updates: dict[str, Event] = {}
+        for ev in events:
+            k = ev.kind
+            phase_end[ev.phase] = ev.seq
+            phase_end[k] = ev.seq
+            if k == "forward":
+                forward[ev.node] = ev  # type: ignore[union-attr]
+            elif k == "local_grad":
+                local[(ev.node, ev.arg)] = ev  # type: ignore[union-attr]
+            elif k == "backward_start":
+                setters.setdefault(ev.node, []).append(ev.seq)  # type: ignore[union-attr]
+            elif k == "chain":
+                setters.setdefault(ev.wrt, []).append(ev.seq)  # type: ignore[union-attr]
+            elif k == "accumulate":
+                # The accumulate, not the chain before it, holds the sum.
+                lst = setters.setdefault(ev.node, [])  # type: ignore[union-attr]
+                if lst and lst[-1] == ev.seq - 1:
+                    lst[-1] = ev.seq
+                else:
+                    lst.append(ev.seq)
+            elif k == "update":
+                updates[ev.param] = ev  # type: ignore[union-attr]
+        idx = StepIndex(step, events[0].seq, events, forward, local, setters, phase_end, updates)
+        self._index[step] = idx
+        if len(self._index) > _INDEX_CACHE:
+            self._index.popitem(last=False)
+        return idx
+
+    # ----- text ----------------------------------------------------------------------
+
+    def line(self, seq: int) -> str:
+        """The event in the lecture's words, numbers substituted (as ``replay`` prints it)."""
+        ev = self.timeline[seq]
+        args = out = None
+        if ev.kind == "local_grad" and ev.step is not None:
+            fwd = self.index(ev.step).forward.get(ev.node)  # type: ignore[union-attr]
+            if fwd is not None:
+                args, out = fwd.args, fwd.value  # type: ignore[union-attr]
+        return describe(self.graph, ev, args, out)
+
+    # ----- focus ---------------------------------------------------------------------
+
+    def focus(self, pos: int) -> Focus:
+        """The nodes and edges the event at ``pos`` is about."""
+        if pos == START:
+            return Focus()
+        ev = self.timeline[pos]
+        g = self.graph
+        k = ev.kind
+        if k == "forward":
+            node = g[ev.node]  # type: ignore[union-attr]
+            edges = tuple((node.id, a) for a, x in enumerate(node.args) if isinstance(x, int))
+            return Focus((node.id,), edges)
+        if k == "local_grad":
+            node = g[ev.node]  # type: ignore[union-attr]
+            return Focus((node.id,), ((node.id, ev.arg),))  # type: ignore[union-attr]
+        if k == "chain":
+            return Focus((g.by_name[ev.wrt],), ((g.by_name[ev.node], ev.arg),), backward=True)  # type: ignore[union-attr]
+        if k in ("backward_start", "accumulate", "predict"):
+            return Focus((g.by_name[ev.node],), backward=k != "predict")  # type: ignore[union-attr]
+        if k in ("update", "zero_grad"):
+            return Focus((g.by_name[ev.param],))  # type: ignore[union-attr]
+        if k == "backward_end":
+            return Focus(g.params, backward=True)
+        return Focus()
+
+    # ----- where numbers came from ---------------------------------------------------
+
+    def grad_origin(self, step: int, name: str, before: int) -> int | None:
+        """The event that last set ``name``'s gradient before seq ``before``.
+
+        Looks into the previous step when the gradient was carried over (no zero_grad).
+        """
+        idx = self.index(step)
+        earlier = [s for s in idx.setters.get(name, []) if s < before]
+        if earlier:
+            return earlier[-1]
+        t = self.timeline
+        node = self.graph[name]
+        if node.op == "param" and step > 0 and t.training:
+            prev = self.index(step - 1)
+            zero = [e.seq for e in prev.events if e.kind == "zero_grad" and e.param == name]  # type: ignore[union-attr]
+            if zero:
+                return zero[-1]
+            lst = prev.setters.get(name)
+            return lst[-1] if lst else None
+        return None
+
+    def value_origin(self, step: int, name: str) -> int | None:
+        """The event that computed ``name``'s value used in ``step`` (None: an input or initial)."""
+        node = self.graph[name]
+        if node.op == "input":
+            return None
+        if node.op == "param":
+            if step == 0:
+                return None
+            up = self.index(step - 1).updates.get(name)
+            return None if up is None else up.seq
+        fwd = self.index(step).forward.get(name)
+        return None if fwd is None else fwd.seq
+
+    def path_factors(self, seq: int) -> list[Event] | None:
+        """For a chain event, the local-gradient events along the single path from the loss.
+
+        ``∂loss/∂w = ∂loss/∂s · ∂s/∂y_hat · ∂y_hat/∂w``: returns the local events for
+        (loss, s), (s, y_hat), (y_hat, w) in that order. None when some node on the way got
+        its gradient from more than one edge (then the gradient is a sum, not one product).
+        """
+        ev = self.timeline[seq]
+        if ev.kind != "chain" or ev.step is None:
+            return None
+        idx = self.index(ev.step)
+        loss = self.graph.nodes[self.graph.loss].name
+        factors = [idx.local[(ev.node, ev.arg)]]  # type: ignore[union-attr]
+        cur = ev.node  # type: ignore[union-attr]
+        while cur != loss:
+            setters = [s for s in idx.setters.get(cur, []) if s < seq]
+            if len(setters) != 1:
+                return None
+            up = idx.events[setters[0] - idx.first]
+            if up.kind != "chain":
+                return None
+            factors.append(idx.local[(up.node, up.arg)])  # type: ignore[union-attr]
+            cur = up.node  # type: ignore[union-attr]
+        factors.reverse()
+        return factors
+
+    # ----- jump targets --------------------------------------------------------------
+
+    def _next_in_steps(self, pos: int, pick: Callable[[StepIndex], int | None]) -> int | None:
+        step = self.step_of(pos)
+        if step is None:
+            if pos >= self.length - 1 or pos > self.timeline.step_start(0):
+                return None  # predictions after training: nothing follows
+            step = 0
+        for s in range(step, min(step + 2, self.timeline.n_steps)):
+            got = pick(self.index(s))
+            if got is not None and got > pos:
+                return got
+        return None
+
+    def forward_end(self, pos: int) -> int | None:
+        """The last forward event at or after the next one (this pass, or the next step's)."""
+        return self._next_in_steps(pos, lambda i: i.phase_end.get("forward"))
+
+    def backward_end(self, pos: int) -> int | None:
+        """The next ``backward_end`` event."""
+        return self._next_in_steps(pos, lambda i: i.phase_end.get("backward_end"))
+
+    def next_update(self, pos: int) -> int | None:
+        """The next ``update`` event (None when the scenario does not train)."""
+        if not self.timeline.training:
+            return None
+
+        def first_update(i: StepIndex) -> int | None:
+            ups = sorted(e.seq for e in i.updates.values())
+            after = [s for s in ups if s > pos]
+            return after[0] if after else None
+
+        return self._next_in_steps(pos, first_update)
+
+    def next_epoch(self, pos: int) -> int:
+        """The first event of the next epoch, or the last event when in the last epoch."""
+        t = self.timeline
+        step = self.step_of(pos)
+        if step is None:
+            return self.length - 1 if pos > t.step_start(0) else t.step_start(0)
+        nxt = (t.epoch_of(step) + 1) * t.n_samples
+        if nxt >= t.n_steps:
+            return self.length - 1
+        return t.step_start(nxt)
+
+    def stop_before(self, pos: int, target: int, names: set[str]) -> int:
+        """``target``, or the first event after ``pos`` and before it that touches a breakpoint."""
+        if not names or target <= pos + 1:
+            return target
+        hit = self.timeline.find(pos + 1, lambda ev: touches(ev, names), stop=target)
+        return target if hit is None else hit
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut to ``width`` cells at a space, never inside a number, marked with ``…``."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    cut = text.rfind(" ", 0, width - 1)
+    if cut <= 0:
+        return "…"
+    return text[:cut].rstrip() + " …"
+
+
+def dtype_of(trace: Trace) -> str:
+    """The scenario's dtype name."""
+    return str(trace.timeline.program.dtype)
+
+
+def value_fields(ev: Event) -> dict[str, Any]:
+    """The event's numeric fields by name (for the non-finite marker)."""
+    return {
+        f: getattr(ev, f)
+        for f in ("value", "upstream", "local", "product", "before", "add", "after", "grad")
+        if getattr(ev, f, None) is not None
+    }

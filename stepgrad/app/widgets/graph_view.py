@@ -1,0 +1,487 @@
+"""The computational graph, drawn on the Line API.
+
+The layout (``stepgrad.app.layout``) is computed once per graph and placed again only
+when a step's numbers need wider boxes. Each screen row is composed from a base row
+(borders and wires) plus the overlays that change with the position (box contents, the
+highlighted node and wire); a row becomes a new ``Strip`` only when its overlays changed,
+and only those rows are refreshed.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from stepgrad.app import layout as lay
+from stepgrad.app.trace import START, Focus, Trace
+from stepgrad.engine.graph import Const, Node
+from stepgrad.engine.timeline import State
+from stepgrad.explain import fmt
+
+MIN_BOX = 11
+"""Narrowest box, borders included."""
+
+# Style slots: an index per look, resolved to Rich styles once per theme.
+S_BLANK, S_BORDER, S_WIRE, S_NAME, S_LABEL, S_NUM, S_UNKNOWN, S_DIM, S_BAD, S_BREAK, S_SELECT = range(11)
+S_PHASE = 11  # + phase index
+PHASES = ("forward", "local", "backward", "update", "predict", "start")
+_COMPONENTS = (
+    "graph--blank", "graph--border", "graph--wire", "graph--name", "graph--label",
+    "graph--number", "graph--unknown", "graph--dim", "graph--nonfinite", "graph--breakpoint",
+    "graph--selected",
+)  # fmt: skip
+
+
+def op_label(node: Node) -> str:
+    """What a box says about its operation: ``input``, ``param``, ``×``, ``^2``, ``2×``."""
+    if node.is_leaf:
+        return node.op
+    rule = node.rule
+    if not any(isinstance(a, Const) for a in node.args):
+        return rule.symbol
+    texts = [a.text if isinstance(a, Const) else "" for a in node.args]
+    return rule.infix.format(*texts).replace(" ", "").replace("()", "")
+
+
+def _bad(v: Any) -> bool:
+    return v is not None and not bool(np.all(np.isfinite(v)))
+
+
+@dataclass(frozen=True, slots=True)
+class BoxView:
+    """What one box shows at one position.
+
+    Attributes:
+        value: the value text (``·`` when not yet computed).
+        grad: the gradient text, or "" for a node that carries no gradient.
+        value_style: style slot of the value.
+        grad_style: style slot of the gradient.
+        border: style slot of the border.
+        heavy: draw the border in heavy lines (the current node).
+        mark: a one-cell marker in the top border (``●`` for a breakpoint) or "".
+    """
+
+    value: str
+    grad: str
+    value_style: int
+    grad_style: int
+    border: int
+    heavy: bool
+    mark: str
+
+
+class GraphView(ScrollView, can_focus=False):
+    """The graph: one box per node (name, operation, value, ∂loss/∂node), wires between.
+
+    The screen calls ``show`` with the state to draw; clicks post ``NodeClicked``.
+    """
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        *_COMPONENTS,
+        *(f"graph--{p}" for p in PHASES),
+    }
+
+    DEFAULT_CSS = """
+    GraphView { overflow-x: auto; overflow-y: auto; }
+    """
+
+    class NodeClicked(Message):
+        """A node's box was clicked."""
+
+        def __init__(self, node: int) -> None:
+            super().__init__()
+            self.node = node
+            """The clicked node's id."""
+
+    def __init__(self, trace: Trace, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.trace = trace
+        graph = trace.graph
+        self._frame = lay.arrange(lay.rank(graph))
+        self._labels = {n.id: op_label(n) for n in graph.nodes}
+        self._req = graph.requires_grad
+        self._styles: list[Style] = []
+        self._widths_cache: OrderedDict[int, tuple[int, ...]] = OrderedDict()
+        self._layout: lay.Layout | None = None
+        self._base_chars: list[list[str]] = []
+        self._base_styles: list[list[int]] = []
+        self._row_boxes: list[list[int]] = []
+        self._strips: list[Strip] = []
+        self._sigs: list[Any] = []
+        self._views: dict[int, BoxView] = {}
+        self._hot: dict[tuple[int, int], tuple[str, int]] = {}
+        self._focus_box: int | None = None
+        self.layout_data: lay.Layout | None = None
+
+    # ----- styles ----------------------------------------------------------------------
+
+    def _resolve_styles(self) -> None:
+        names = [*_COMPONENTS, *(f"graph--{p}" for p in PHASES)]
+        base = self.rich_style
+        self._styles = [base + self.get_component_rich_style(n, partial=True) for n in names]
+
+    def on_mount(self) -> None:
+        self._resolve_styles()
+        self.watch(self.app, "theme", self._on_theme, init=False)
+
+    def _on_theme(self) -> None:
+        self._resolve_styles()
+        self._sigs = [None] * len(self._sigs)
+        self._rebuild_rows(range(len(self._sigs)), force=True)
+        self.refresh()
+
+    # ----- widths ----------------------------------------------------------------------
+
+    def _node_widths(self, state: State, step: int | None) -> dict[int, tuple[int, int]]:
+        """Per node, the widest value and gradient text it shows during this step."""
+        g = self.trace.graph
+        vw = {n.id: 1 for n in g.nodes}
+        gw = {n.id: 1 for n in g.nodes}
+
+        def val(name: str, v: Any) -> None:
+            i = g.by_name[name]
+            vw[i] = max(vw[i], len(fmt(v)))
+
+        def grad(name: str, v: Any) -> None:
+            i = g.by_name[name]
+            gw[i] = max(gw[i], len(fmt(v)))
+
+        n = len(g.nodes)
+        for i, v in enumerate(state.values[:n]):
+            if v is not None:
+                vw[i] = max(vw[i], len(fmt(v)))
+        for i, v in enumerate(state.grads[:n]):
+            if v is not None:
+                gw[i] = max(gw[i], len(fmt(v)))
+        for name, v in state.predictions.items():
+            val(name, v)
+        if step is None:
+            return {i: (vw[i], gw[i]) for i in vw}
+        for ev in self.trace.index(step).events:
+            k = ev.kind
+            if k == "forward":
+                val(ev.node, ev.value)  # type: ignore[union-attr]
+                node = g[ev.node]  # type: ignore[union-attr]
+                for a, v in zip(node.args, ev.args, strict=True):  # type: ignore[union-attr]
+                    if isinstance(a, int):
+                        vw[a] = max(vw[a], len(fmt(v)))
+            elif k == "chain":
+                grad(ev.wrt, ev.product)  # type: ignore[union-attr]
+            elif k == "accumulate":
+                grad(ev.node, ev.before)  # type: ignore[union-attr]
+                grad(ev.node, ev.after)  # type: ignore[union-attr]
+            elif k == "backward_start":
+                grad(ev.node, ev.value)  # type: ignore[union-attr]
+            elif k == "update":
+                val(ev.param, ev.before)  # type: ignore[union-attr]
+                val(ev.param, ev.after)  # type: ignore[union-attr]
+            elif k == "zero_grad":
+                grad(ev.param, ev.before)  # type: ignore[union-attr]
+                grad(ev.param, 0.0)  # type: ignore[union-attr]
+        return {i: (vw[i], gw[i]) for i in vw}
+
+    def widths_for(self, state: State, step: int | None) -> tuple[int, ...]:
+        """Box width of each layer so that every number of this step fits whole."""
+        if step is not None:
+            got = self._widths_cache.get(step)
+            if got is not None:
+                return got
+        g = self.trace.graph
+        per_node = self._node_widths(state, step)
+        layers = self._frame.ranking.layers
+        out = []
+        for items in layers:
+            w = MIN_BOX
+            for it in items:
+                if isinstance(it, lay.Dummy):
+                    continue
+                vw, gw = per_node[it]
+                title = f"{g.nodes[it].name} {self._labels[it]}"
+                inner = max(len(title) + 1, vw, 2 + gw)
+                w = max(w, inner + 4)  # one space of padding each side, two borders
+            out.append(w)
+        widths = tuple(out)
+        if step is not None:
+            self._widths_cache[step] = widths
+            if len(self._widths_cache) > 64:
+                self._widths_cache.popitem(last=False)
+        return widths
+
+    # ----- geometry --------------------------------------------------------------------
+
+    def _set_layout(self, widths: tuple[int, ...]) -> None:
+        L = lay.place(self._frame, widths)
+        self._layout = self.layout_data = L
+        g = self.trace.graph
+        chars = [[" "] * L.width for _ in range(L.height)]
+        styles = [[S_BLANK] * L.width for _ in range(L.height)]
+        for (cx, cy), m in L.masks.items():
+            chars[cy][cx] = lay.LIGHT[m]
+            styles[cy][cx] = S_WIRE
+        for w in L.wires.values():
+            if w.edge[0] in L.boxes:
+                ax, ay = w.arrow
+                chars[ay][ax] = lay.ARROW
+        rows: list[list[int]] = [[] for _ in range(L.height)]
+        for node, box in L.boxes.items():
+            for dy in range(box.height):
+                rows[box.y + dy].append(node)
+            name = g.nodes[node].name
+            label = self._labels[node]
+            for dy, line in enumerate(lay.box_lines(f"{name} {label}", ("", ""), box.width)):
+                for dx, ch in enumerate(line):
+                    chars[box.y + dy][box.x + dx] = ch
+                    styles[box.y + dy][box.x + dx] = S_BORDER
+            for dx in range(len(name)):
+                styles[box.y][box.x + 2 + dx] = S_NAME if g.nodes[node].named else S_DIM
+            for dx in range(len(label)):
+                styles[box.y][box.x + 3 + len(name) + dx] = S_LABEL
+        self._base_chars, self._base_styles, self._row_boxes = chars, styles, rows
+        self._strips = [Strip.blank(L.width)] * L.height
+        self._sigs = [None] * L.height
+        self.virtual_size = Size(L.width, L.height)
+
+    # ----- what to show ----------------------------------------------------------------
+
+    def _box_view(
+        self,
+        i: int,
+        state: State,
+        focus: Focus,
+        phase_slot: int,
+        marks: dict[int, str],
+        selected: int | None,
+        kind: str,
+    ) -> BoxView:
+        g = self.trace.graph
+        node = g.nodes[i]
+        v = state.values[i]
+        if v is None and node.name in state.predictions:
+            v = state.predictions[node.name]
+        gv = state.grads[i]
+        hot = bool(focus.nodes) and i in focus.nodes
+        value_style = S_UNKNOWN if v is None else (S_BAD if _bad(v) else S_NUM)
+        grad_style = S_UNKNOWN if gv is None else (S_BAD if _bad(gv) else S_NUM)
+        if hot and focus.nodes[0] == i:
+            if kind in ("forward", "update", "predict"):
+                value_style = S_BAD if _bad(v) else phase_slot
+            elif kind in ("chain", "accumulate", "backward_start", "zero_grad", "backward_end"):
+                grad_style = S_BAD if _bad(gv) else phase_slot
+        elif hot and kind == "backward_end":
+            grad_style = phase_slot
+        border = phase_slot if hot else (S_SELECT if i == selected else S_BORDER)
+        grad_text = fmt(gv) if (self._req[i] or gv is not None) else ""
+        return BoxView(fmt(v), grad_text, value_style, grad_style, border, hot, marks.get(i, ""))
+
+    def show(
+        self,
+        pos: int,
+        state: State,
+        focus: Focus,
+        *,
+        breakpoints: Iterable[int] = (),
+        selected: int | None = None,
+    ) -> None:
+        """Draw the graph as of ``pos``.
+
+        Args:
+            pos: the position (START or an event seq).
+            state: the state at ``pos``.
+            focus: what the current event is about.
+            breakpoints: node ids with a breakpoint (marked ``●``).
+            selected: the node clicked last, outlined.
+        """
+        step = state.step if pos != START else 0
+        widths = self.widths_for(state, step)
+        if self._layout is None or self._layout.layer_width != widths:
+            self._set_layout(widths)
+        L = self._layout
+        assert L is not None
+        phase = "start" if pos == START else state.phase
+        phase_slot = S_PHASE + PHASES.index(phase)
+        kind = "start" if pos == START else state.event.kind
+        marks = {b: "●" for b in breakpoints}
+        self._views = {
+            i: self._box_view(i, state, focus, phase_slot, marks, selected, kind) for i in L.boxes
+        }
+        hot: dict[tuple[int, int], tuple[str, int]] = {}
+        for key in focus.edges:
+            wire = L.wires.get(key)
+            if wire is None:
+                continue
+            for cx, cy, m in wire.cells:
+                # Where other wires share the cell, keep the light glyph that shows them all.
+                full = L.masks[(cx, cy)]
+                ch = lay.HEAVY[m] if full == m else lay.LIGHT[full]
+                hot[(cx, cy)] = (ch, phase_slot)
+            ax, ay = wire.arrow
+            hot[(ax, ay)] = (lay.ARROW, phase_slot)
+            if focus.backward:
+                # The gradient flows right to left: point back at the source.
+                sx, sy, _ = wire.cells[0]
+                hot[(sx, sy)] = ("◀", phase_slot)
+        self._hot = hot
+        self._focus_box = focus.nodes[0] if focus.nodes else None
+        changed = self._rebuild_rows(range(L.height))
+        self._scroll_to_focus()
+        for y in changed:
+            self.refresh(Region(0, y - int(self.scroll_y), self.size.width, 1))
+
+    def _row_sig(self, y: int) -> Any:
+        L = self._layout
+        assert L is not None
+        parts = []
+        for node in self._row_boxes[y]:
+            box = L.boxes[node]
+            dy = y - box.y
+            v = self._views[node]
+            if dy == 1:
+                parts.append((node, dy, v.value, v.value_style, v.border, v.heavy))
+            elif dy == 2:
+                parts.append((node, dy, v.grad, v.grad_style, v.border, v.heavy))
+            else:
+                parts.append((node, dy, v.border, v.heavy, v.mark))
+        hot = tuple(sorted((x, c) for (x, yy), c in self._hot.items() if yy == y))
+        return (tuple(parts), hot)
+
+    def _rebuild_rows(self, rows: Iterable[int], force: bool = False) -> list[int]:
+        changed = []
+        for y in rows:
+            sig = self._row_sig(y)
+            if not force and sig == self._sigs[y]:
+                continue
+            self._sigs[y] = sig
+            self._strips[y] = self._compose_row(y)
+            changed.append(y)
+        return changed
+
+    def _compose_row(self, y: int) -> Strip:
+        L = self._layout
+        assert L is not None
+        chars = self._base_chars[y][:]
+        styles = self._base_styles[y][:]
+        for node in self._row_boxes[y]:
+            box = L.boxes[node]
+            v = self._views[node]
+            dy = y - box.y
+            x0, x1 = box.x, box.x + box.width - 1
+            inner = box.width - 4
+            if v.heavy:
+                for x in range(x0, x1 + 1):
+                    c = chars[x]
+                    chars[x] = _HEAVY_BORDER.get(c, c)
+            for x in range(x0, x1 + 1):
+                if styles[x] == S_BORDER:
+                    styles[x] = v.border
+            if dy == 0 and v.mark:
+                chars[x1 - 1] = v.mark
+                styles[x1 - 1] = S_BREAK
+            elif dy in (1, 2):
+                label = "" if dy == 1 else ("∂" if v.grad else "")
+                num = v.value if dy == 1 else v.grad
+                num_style = v.value_style if dy == 1 else v.grad_style
+                text = label + num.rjust(inner - len(label))
+                for k, ch in enumerate(text[:inner]):
+                    chars[x0 + 2 + k] = ch
+                    styles[x0 + 2 + k] = S_LABEL if k < len(label) else num_style
+        for (x, yy), (ch, st) in self._hot.items():
+            if yy == y:
+                chars[x] = ch
+                styles[x] = st
+        segs = []
+        start = 0
+        n = len(chars)
+        resolved = self._styles
+        while start < n:
+            st = styles[start]
+            end = start + 1
+            while end < n and styles[end] == st:
+                end += 1
+            segs.append(Segment("".join(chars[start:end]), resolved[st] if resolved else None))
+            start = end
+        return Strip(segs, n)
+
+    # ----- scrolling ---------------------------------------------------------------------
+
+    def focus_scroll(self) -> tuple[int, int]:
+        """Where to scroll: a function of the current node only, so stepping back restores it.
+
+        Horizontally the view starts at a layer's first column, the leftmost that still
+        shows the current box whole; vertically the current box is centred.
+        """
+        L = self._layout
+        if L is None or self._focus_box is None:
+            return (0, 0)
+        box = L.boxes[self._focus_box]
+        vw, vh = self.scrollable_content_region.size
+        sx = 0
+        if L.width > vw:
+            for x in L.layer_x:
+                if box.x + box.width <= x + vw:
+                    sx = x
+                    break
+            sx = min(sx, box.x)
+        sy = 0
+        if L.height > vh:
+            sy = max(0, min(box.y + box.height // 2 - vh // 2, L.height - vh))
+        return (sx, sy)
+
+    def _scroll_to_focus(self) -> None:
+        sx, sy = self.focus_scroll()
+        self.scroll_to(sx, sy, animate=False, immediate=True)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._scroll_to_focus()
+
+    # ----- drawing -----------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        sx, sy = self.scroll_offset
+        width = self.scrollable_content_region.width
+        row = sy + y
+        if self._layout is None or row >= len(self._strips):
+            return Strip.blank(width, self.rich_style)
+        strip = self._strips[row].crop_extend(sx, sx + width, self.rich_style)
+        # Never show part of a box: blank any layer column that is not wholly in view.
+        L = self._layout
+        for x, w in zip(L.layer_x, L.layer_width, strict=True):
+            if x < sx + width and x + w > sx and (x < sx or x + w > sx + width):
+                a = max(x, sx) - sx
+                b = min(x + w, sx + width) - sx
+                strip = Strip.join(
+                    [strip.crop(0, a), Strip.blank(b - a, self.rich_style), strip.crop(b, width)]
+                )
+        return strip.simplify()
+
+    def on_click(self, event: events.Click) -> None:
+        off = event.get_content_offset(self)
+        if off is None or self._layout is None:
+            return
+        node = self._layout.box_at(off.x + int(self.scroll_x), off.y + int(self.scroll_y))
+        if node is not None:
+            self.post_message(self.NodeClicked(node))
+
+    def box_region(self, node: int) -> Region | None:
+        """A node's box in content coordinates (for tests and clicking)."""
+        if self._layout is None:
+            return None
+        b = self._layout.boxes[node]
+        return Region(b.x - int(self.scroll_x), b.y - int(self.scroll_y), b.width, b.height)
+
+    def text_rows(self) -> list[str]:
+        """The whole graph as plain text (for tests)."""
+        return ["".join(seg.text for seg in strip) for strip in self._strips]
+
+
+_HEAVY_BORDER = {"┌": "┏", "┐": "┓", "└": "┗", "┘": "┛", "─": "━", "│": "┃"}

@@ -1,0 +1,103 @@
+"""The loss of every step computed so far, as a one-line sparkline with the current step."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from textual.content import Content
+from textual.widget import Widget
+
+from stepgrad.explain import fmt
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def spark(losses: np.ndarray, n_steps: int, current: int | None, width: int) -> tuple[str, int | None]:
+    """Bars for ``losses`` over ``n_steps`` in ``width`` cells, and the current step's cell.
+
+    Steps are grouped into cells (the mean of each group); a step not computed yet is a
+    dot, a non-finite loss is ``!``. Heights are linear between the smallest and the
+    largest finite loss so far.
+    """
+    if width <= 0 or n_steps <= 0:
+        return "", None
+    cells = min(width, n_steps)
+    per = n_steps / cells
+    vals: list[float | None] = []
+    for c in range(cells):
+        lo, hi = int(c * per), max(int((c + 1) * per), int(c * per) + 1)
+        chunk = losses[lo:min(hi, len(losses))]
+        if len(chunk) == 0:
+            vals.append(None)
+        else:
+            with np.errstate(all="ignore"):
+                m = float(np.mean(chunk.astype(np.float64)))
+            vals.append(m)
+    finite = [v for v in vals if v is not None and math.isfinite(v)]
+    lo_v, hi_v = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    out = []
+    for v in vals:
+        if v is None:
+            out.append("·")
+        elif not math.isfinite(v):
+            out.append("!")
+        elif hi_v == lo_v:
+            out.append(BARS[len(BARS) // 2])
+        else:
+            out.append(BARS[round((v - lo_v) / (hi_v - lo_v) * (len(BARS) - 1))])
+    cur = None if current is None else min(int(current / per), cells - 1)
+    return "".join(out), cur
+
+
+class LossSpark(Widget):
+    """``loss ▇▅▃▂▁`` with the current step's bar in the phase colour and its value."""
+
+    DEFAULT_CSS = """
+    LossSpark { height: 1; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self._losses: np.ndarray = np.empty(0)
+        self._n_steps = 1
+        self._current: int | None = None
+        self._value: object = None
+        self._color = "$secondary"
+
+    def show(self, losses: np.ndarray, n_steps: int, current: int | None, value: object, color: str) -> None:
+        """Set the data and redraw.
+
+        Args:
+            losses: loss per step computed so far.
+            n_steps: steps in the run.
+            current: the current step (None: not in a step).
+            value: the current step's loss if known now, else None.
+            color: theme variable of the current phase.
+        """
+        self._losses, self._n_steps, self._current = losses, n_steps, current
+        self._value, self._color = value, color
+        self.refresh()
+
+    def render(self) -> Content:
+        label = "loss "
+        value = fmt(self._value) if self._value is not None else "·"
+        where = f" at step {self._current}" if self._current is not None else ""
+        room = self.size.width - len(label)
+        # Bars, the value and the step if they fit; then drop the step; then the bars.
+        for tail, min_bars in ((f"  {value}{where}", 8), (f"  {value}", 4), (f"{value}", 0)):
+            bars_w = room - len(tail)
+            if bars_w >= min_bars:
+                break
+        else:
+            return Content.assemble((label, "$text-muted"))
+        parts: list[str | tuple[str, str]] = [(label, "$text-muted")]
+        if bars_w > 0:
+            bars, cur = spark(self._losses, self._n_steps, self._current, bars_w)
+            if cur is None:
+                parts.append((bars, "$text-muted"))
+            else:
+                mark = bars[cur] if bars[cur] != "·" else "▏"
+                parts += [(bars[:cur], "$text-muted"), (mark, f"bold {self._color}"), (bars[cur + 1 :], "$text-muted")]
+        parts.append((tail, "bold"))
+        return Content.assemble(*parts)

@@ -1,0 +1,113 @@
+"""Params beside torch: each param's value and gradient, torch's number for the same point,
+and whether they agree."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.content import Content
+from textual.widgets import Static
+
+from stepgrad.app.comparison import PENDING, WAITING, Row
+from stepgrad.explain import fmt
+
+MARK = {
+    "equal": ("✓ equal", "$success"),
+    "close": ("≈", "$success"),
+    "differs": ("✗ differs", "bold $error"),
+    "missing": ("✗ missing", "bold $error"),
+    PENDING: ("after backward", "$text-muted"),
+}
+"""Text and style of each comparison status."""
+
+
+def mark(row: Row, torch_state: str) -> tuple[str, str]:
+    """The agree/disagree mark of a row."""
+    if row.status == WAITING:
+        return ("loading…" if torch_state == "loading" else "computing…", "$text-muted")
+    if row.status == "close":
+        return (f"≈ {row.diff:.0e}", "$success")
+    if row.status == PENDING:
+        # Torch's w.grad is known once the whole backward pass has run.
+        at = f"at #{row.at}" if row.at is not None else "after backward"
+        return (at if row.ours is not None else "", "$text-muted")
+    if row.status == "equal" and row.ours is None:
+        return ("", "")
+    return MARK[row.status]
+
+
+def table(rows: Sequence[Row], torch_state: str, width: int) -> Content:
+    """The panel's text for ``width`` cells.
+
+    When stepgrad's and torch's numbers fit side by side, both are shown; otherwise
+    torch's number is written under stepgrad's, except where the two are the same bits
+    (the mark says ``✓ equal``, which is the whole story).
+
+    Args:
+        rows: the compared quantities.
+        torch_state: ``loading``, ``running``, ``done``, or an error message.
+        width: cells available.
+    """
+    label_w = max(len(r.label) for r in rows) + 2
+    ours = [fmt(r.ours) for r in rows]
+    theirs = [fmt(r.theirs) if r.status not in (WAITING, PENDING) and r.ours is not None else "" for r in rows]
+    num_w = max(len("stepgrad"), *(len(s) for s in ours)) + 2
+    their_w = max(len("torch"), *(len(s) for s in theirs)) + 2
+    marks = [mark(r, torch_state) for r in rows]
+    mark_w = max(len(m[0]) for m in marks)
+    unavailable = torch_state not in ("loading", "running", "done")
+    wide = not unavailable and label_w + num_w + their_w + mark_w <= width
+    parts: list[str | tuple[str, str]] = []
+    head = " " * label_w + "stepgrad".ljust(num_w)
+    if not unavailable:
+        if wide:
+            head += "torch".ljust(their_w)
+        elif label_w + num_w + mark_w <= width:
+            head += "torch"
+        else:
+            head = " " * label_w + "stepgrad · torch"
+    parts.append((head.rstrip(), "$text-muted"))
+    for r, o, th, (m, ms) in zip(rows, ours, theirs, marks, strict=True):
+        parts.append("\n")
+        parts.append((r.label.ljust(label_w), "$text"))
+        o_style = "$text-muted" if r.ours is None else "bold $text"
+        parts.append((o.ljust(num_w), o_style))
+        if unavailable:
+            continue
+        if wide:
+            parts.append((th.ljust(their_w), "$text"))
+            parts.append((m, ms))
+            continue
+        if label_w + num_w + len(m) > width:
+            parts.append("\n")
+            parts.append(" " * label_w)
+        parts.append((m, ms))
+        if th and r.status != "equal":
+            parts.append("\n")
+            parts.append(("torch".rjust(label_w - 2).ljust(label_w), "$text-muted"))
+            parts.append((th, "bold $error" if r.status in ("differs", "missing") else "$text"))
+    if unavailable:
+        parts.append("\n")
+        parts.append((f"torch: {torch_state}", "$text-muted"))
+    return Content.assemble(*parts)
+
+
+class ParamsPanel(Static):
+    """The table of ``table``; the screen passes the rows."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes, markup=False)
+        self._rows: Sequence[Row] = ()
+        self._torch_state = "loading"
+
+    def show(self, rows: Sequence[Row], torch_state: str) -> None:
+        """Set the rows and torch's state (``loading``, ``running``, ``done`` or an error)."""
+        self._rows, self._torch_state = rows, torch_state
+        self._redraw()
+
+    def _redraw(self) -> None:
+        if self._rows:
+            self.update(table(self._rows, self._torch_state, self.content_region.width or 60))
+
+    def on_resize(self) -> None:
+        self._redraw()
