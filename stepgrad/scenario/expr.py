@@ -31,9 +31,11 @@ _BAD_BINOPS: dict[type[ast.operator], str] = {
 _ALLOWED = "numbers, names, + - * / **, unary -, parentheses and " + ", ".join(FUNCTIONS)
 _FUNCS = ", ".join(FUNCTIONS)
 
-# Set on every parsed node: its start and end as character offsets into the text as written.
+# Set on every parsed node: its start and end as character offsets into the text as
+# written, and that text, so that a message can quote it and point into it.
 _OFF = "stepgrad_off"
 _END = "stepgrad_end"
+_TEXT = "stepgrad_text"
 
 
 class ExprError(Exception):
@@ -60,9 +62,9 @@ def _end(t: ast.AST) -> int:
 
 def _snippet(t: ast.AST, limit: int = 30) -> str:
     """The user's own text of a sub-expression, shortened for a one-line message."""
-    text = " ".join(getattr(t, "stepgrad_text", "")[_off(t) : _end(t)].split())
+    text = " ".join(getattr(t, _TEXT, "")[_off(t) : _end(t)].split())
     if not text:
-        text = ast.unparse(t) if _depth(t) < 20 else type(t).__name__
+        text = ast.unparse(t) if _depth(t)[0] < 20 else type(t).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -105,7 +107,7 @@ def _describe(node: ast.AST) -> tuple[str, int]:
 
 def _after(t: ast.AST, token: str) -> int:
     """The offset of ``token`` after sub-expression ``t`` (skipping spaces and ``)``)."""
-    text: str = getattr(t, "stepgrad_text", "")
+    text: str = getattr(t, _TEXT, "")
     i = _end(t)
     while i < len(text) and (text[i].isspace() or text[i] == ")"):
         i += 1
@@ -114,7 +116,7 @@ def _after(t: ast.AST, token: str) -> int:
 
 def _operator(t: ast.BinOp) -> int:
     """The offset of a binary operator's symbol."""
-    text: str = getattr(t, "stepgrad_text", "")
+    text: str = getattr(t, _TEXT, "")
     i = _end(t.left)
     while i < _off(t.right) and (text[i].isspace() or text[i] == ")"):
         i += 1
@@ -177,7 +179,7 @@ def parse_expression(text: str) -> ast.expr:
         if hasattr(n, "col_offset"):
             setattr(n, _OFF, lead + chars(n.col_offset))
             setattr(n, _END, lead + chars(n.end_col_offset or n.col_offset))
-            n.stepgrad_text = text  # type: ignore[attr-defined]
+            setattr(n, _TEXT, text)
     depth, past = _depth(tree.body)
     if depth > MAX_DEPTH:
         raise ExprError(
