@@ -432,7 +432,8 @@ class _Checker:
         if "epochs" in m:
             e = m["epochs"]
             if isinstance(e.value, bool) or not isinstance(e.value, int):
-                raise self.fail(e, f"epochs must be a whole number, not {e.value!r}")
+                shown = e.value if isinstance(e.value, float) else _kind(e.value)
+                raise self.fail(e, f"epochs must be a whole number, not {shown}")
             if e.value < 1:
                 raise self.fail(e, f"epochs must be at least 1, not {e.value}")
             epochs = e.value
