@@ -1,0 +1,462 @@
+"""Three roads to one gradient: the closed form, the chain rule, and (given) torch's autograd.
+
+For every param at a training step this module sets side by side:
+
+- the **chain rule**: the engine's gradient for this backward pass (the sum of the
+  chain-rule products that reach the param in this step);
+- the **closed form**: ``symbolic.derive``'s formula evaluated at the step's values;
+- a scenario's **hand derivation** (``manual: {w: "2 * x * (x * w - y)"}``), evaluated
+  the same way, and checked against the chain rule at every step;
+- optionally **torch**'s ``w.grad`` at the same step (from the oracle's ``TorchStep.grads``).
+
+A step's values come from the engine's public API only: inputs from the program (fixed
+values and the step's data sample, cast to the dtype as the engine casts them), params
+from ``Timeline.param_values(step)`` (the checkpoint at the step's start, i.e. the values
+the forward pass used), model nodes from the step's ``forward`` events, the pass's
+gradients from its ``chain`` events and ``w.grad`` from its ``backward_end`` event. Long
+runs are walked with ``Timeline.iter_events``, one step at a time, without filling the
+timeline's step cache.
+
+Pure: NumPy and the engine; sympy only through ``symbolic`` (lazily); no torch, no Textual.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from stepgrad.engine.graph import Graph
+from stepgrad.engine.timeline import Timeline
+from stepgrad.explain import fmt
+from stepgrad.scenario.load import Scenario
+from stepgrad.symbolic import (
+    Agreement,
+    Derivation,
+    Formula,
+    FormulaError,
+    TooLarge,
+    agree,
+    compile_formula,
+    derive,
+)
+
+Value = Any  # a NumPy scalar of the scenario's dtype
+
+
+# ----- a step's numbers -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepValues:
+    """The numbers of one training step that the three roads need.
+
+    Attributes:
+        step: the step.
+        epoch: its epoch.
+        sample: its data sample (None without data).
+        seq: the seq of the step's ``backward_end`` event (where the app shows the roads).
+        values: every input, param (as the forward pass used it) and model node, by name.
+        pass_grads: each param's gradient from this backward pass alone, by the chain rule
+            (None when no gradient reaches the param).
+        held_grads: each param's ``.grad`` after the pass (``backward_end``): the same as
+            ``pass_grads`` unless gradients accumulate across steps (no ``zero_grad``).
+    """
+
+    step: int
+    epoch: int
+    sample: int | None
+    seq: int
+    values: dict[str, Value]
+    pass_grads: dict[str, Value | None]
+    held_grads: dict[str, Value | None]
+
+
+class _Leaves:
+    """Inputs and params of any step, cast to the dtype exactly as the engine casts them."""
+
+    def __init__(self, timeline: Timeline):
+        program = timeline.program
+        dt = timeline.dtype.type
+        self._t = timeline
+        self._fixed = {k: dt(v) for k, v in program.inputs.items()}
+        self._data = {k: np.asarray(v, dtype=timeline.dtype) for k, v in (program.data or {}).items()}
+
+    def at(self, step: int) -> dict[str, Value]:
+        out = dict(self._fixed)
+        sample = step % self._t.n_samples
+        for k, arr in self._data.items():
+            out[k] = arr[sample]
+        out.update(self._t.param_values(step))
+        return out
+
+
+def iter_step_values(timeline: Timeline, start: int = 0, stop: int | None = None) -> Iterator[StepValues]:
+    """``StepValues`` for steps ``start`` .. ``stop - 1``, streamed from the timeline's events.
+
+    Args:
+        timeline: the engine's timeline.
+        start: first step.
+        stop: one past the last step (``n_steps`` when None).
+    """
+    stop = timeline.n_steps if stop is None else min(stop, timeline.n_steps)
+    if start >= stop:
+        return
+    leaves = _Leaves(timeline)
+    params = [timeline.graph.nodes[p].name for p in timeline.graph.params]
+    first = timeline.step_start(start)
+    last = timeline.step_range(stop - 1).stop
+    step = -1
+    values: dict[str, Value] = {}
+    grads: dict[str, Value | None] = {}
+    for ev in timeline.iter_events(first, last):
+        if ev.step != step:
+            step = ev.step  # type: ignore[assignment]
+            values = leaves.at(step)
+            grads = dict.fromkeys(params)
+        kind = ev.kind
+        if kind == "forward":
+            values[ev.node] = ev.value  # type: ignore[union-attr]
+        elif kind == "chain":
+            w = ev.wrt  # type: ignore[union-attr]
+            if w in grads:
+                # The engine's own sum, in its order: first product, then before + product.
+                before = grads[w]
+                grads[w] = ev.product if before is None else before + ev.product  # type: ignore[union-attr]
+        elif kind == "backward_end":
+            yield StepValues(
+                step,
+                timeline.epoch_of(step),
+                timeline.sample_of(step),
+                ev.seq,
+                values,
+                grads,
+                dict(ev.grads),  # type: ignore[union-attr]
+            )
+
+
+def step_values(timeline: Timeline, step: int) -> StepValues:
+    """``StepValues`` of one step.
+
+    Raises:
+        IndexError: ``step`` is outside the run.
+    """
+    if not 0 <= step < timeline.n_steps:
+        raise IndexError(f"step {step} is outside 0..{timeline.n_steps - 1}")
+    return next(iter_step_values(timeline, step, step + 1))
+
+
+# ----- hand derivations -----------------------------------------------------------------
+
+
+def formula_names(graph: Graph) -> set[str]:
+    """The names a hand derivation may use: inputs, params and the model's named nodes."""
+    return {n.name for n in graph.nodes if n.named}
+
+
+def compile_manual(scenario: Scenario) -> dict[str, Formula | FormulaError]:
+    """Each ``manual:`` formula compiled, or the reason it cannot be evaluated.
+
+    The loader has already checked the syntax; names are checked here (inputs, params
+    and named model nodes such as ``s`` may be used).
+    """
+    names = formula_names(scenario.program.graph)
+    out: dict[str, Formula | FormulaError] = {}
+    for param, text in scenario.manual.items():
+        try:
+            out[param] = compile_formula(text, names)
+        except FormulaError as e:
+            out[param] = e
+    return out
+
+
+def manual_problems(scenario: Scenario) -> list[str]:
+    """One line per ``manual:`` formula that cannot be evaluated (e.g. an unknown name).
+
+    ``stepgrad check`` should treat these as bad input (exit 2), like any scenario error.
+    """
+    compiled = compile_manual(scenario).items()
+    return [f"manual '{p}': {f.message}" for p, f in compiled if isinstance(f, FormulaError)]
+
+
+# ----- the three roads at one step ------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Road:
+    """One param's gradient at one step, reached three (or four) ways.
+
+    Values are NumPy scalars of the scenario's dtype (``explain.fmt`` prints them);
+    torch's is the Python float the oracle gives. Agreements are None when a side is
+    absent; their ``.ok`` is the agree/disagree mark, ``.status`` is ``equal`` (same
+    bits), ``close``, ``differs`` or ``missing``.
+
+    Attributes:
+        param: the param.
+        step: the step.
+        chain_value: this pass's ∂loss/∂param by the chain rule (None: no gradient reaches it).
+        grad_value: ``param.grad`` after the pass; differs from ``chain_value`` only when
+            gradients accumulate across steps.
+        closed_form: the closed-form formula (``2*x*(w*x - y)``), None when not derived.
+        closed_value: it, evaluated at this step's values.
+        closed_ok: closed form vs chain rule.
+        manual: the scenario's hand derivation as written, if any.
+        manual_value: it, evaluated at this step's values (None when it cannot be).
+        manual_ok: hand derivation vs chain rule.
+        torch_value: torch's ``w.grad`` after the same step, when given.
+        torch_ok: torch vs ``grad_value``.
+        note: why a side is missing: ``too large to show symbolically: …`` or a manual
+            formula's error.
+    """
+
+    param: str
+    step: int
+    chain_value: Value | None
+    grad_value: Value | None
+    closed_form: str | None
+    closed_value: Value | None
+    closed_ok: Agreement | None
+    manual: str | None
+    manual_value: Value | None
+    manual_ok: Agreement | None
+    torch_value: float | None
+    torch_ok: Agreement | None
+    note: str | None
+
+
+class _Roads:
+    """The per-scenario preparation shared by ``roads_at`` and ``check_manual``."""
+
+    def __init__(self, timeline: Timeline, scenario: Scenario | None, derivation: Derivation | TooLarge):
+        self.t = timeline
+        self.dtype = timeline.program.dtype
+        self.dt = timeline.dtype.type
+        self.params = [timeline.graph.nodes[p].name for p in timeline.graph.params]
+        self.derivation = derivation
+        self.manual_text = dict(scenario.manual) if scenario is not None else {}
+        self.manual = compile_manual(scenario) if scenario is not None else {}
+
+    def closed(self, param: str, sv: StepValues) -> tuple[Value | None, float]:
+        d = self.derivation
+        if isinstance(d, TooLarge):
+            return None, 0.0
+        return d.formulas[param].evaluate(sv.values, self.dtype)
+
+    def hand(self, param: str, sv: StepValues) -> tuple[Value | None, float]:
+        f = self.manual.get(param)
+        if not isinstance(f, Formula):
+            return None, 0.0
+        return f.evaluate(sv.values, self.dtype)
+
+    def chain(self, param: str, sv: StepValues) -> Value:
+        v = sv.pass_grads[param]
+        # No gradient reaches the param: mathematically its derivative is 0.
+        return self.dt(0) if v is None else v
+
+    def road(self, param: str, sv: StepValues, torch: Mapping[str, float | None] | None) -> Road:
+        chain = sv.pass_grads[param]
+        cv, ce = self.closed(param, sv)
+        mv, me = self.hand(param, sv)
+        d = self.derivation
+        closed_form = None if isinstance(d, TooLarge) else d.texts[param]
+        note = str(d) if isinstance(d, TooLarge) else None
+        f = self.manual.get(param)
+        if isinstance(f, FormulaError):
+            note = f"manual '{param}': {f.message}"
+        target = self.chain(param, sv)
+        closed_ok = None if cv is None else agree(target, cv, self.dtype, ce)
+        manual_ok = None if mv is None else agree(target, mv, self.dtype, max(ce, me))
+        tv = None if torch is None else torch.get(param)
+        torch_ok = None
+        if torch is not None:
+            torch_ok = agree(sv.held_grads.get(param), tv, self.dtype, ce)
+        return Road(
+            param, sv.step, chain, sv.held_grads.get(param), closed_form, cv, closed_ok,
+            self.manual_text.get(param), mv, manual_ok, tv, torch_ok, note,
+        )
+
+
+def _derivation(
+    timeline: Timeline, derivation: Derivation | TooLarge | None, limits: dict[str, Any]
+) -> Derivation | TooLarge:
+    return derive(timeline.graph, **limits) if derivation is None else derivation
+
+
+def roads_at(
+    timeline: Timeline,
+    scenario: Scenario | None,
+    step: int,
+    *,
+    torch_grads: Mapping[str, float | None] | None = None,
+    derivation: Derivation | TooLarge | None = None,
+    **limits: Any,
+) -> list[Road]:
+    """The three roads for every param at ``step``, in the graph's param order.
+
+    Args:
+        timeline: the engine's timeline of the scenario.
+        scenario: for its ``manual:`` formulas (None: no hand derivations).
+        step: the training step (0-based).
+        torch_grads: torch's gradients after the same step (``TorchStep.grads``), if known.
+        derivation: ``symbolic.derive(timeline.graph)``'s result when the caller already
+            has it (the app computes it in a worker); derived here (bounded) when None.
+        **limits: ``timeout_s``, ``max_nodes``, ``max_size`` for ``derive``.
+    """
+    r = _Roads(timeline, scenario, _derivation(timeline, derivation, limits))
+    sv = step_values(timeline, step)
+    return [r.road(p, sv, torch_grads) for p in r.params]
+
+
+# ----- checking a hand derivation over the whole run ------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """The first step where a hand derivation and the chain rule part ways.
+
+    Attributes:
+        param: the param.
+        step: the step; ``epoch`` and ``sample`` locate it in the training.
+        epoch: the step's epoch.
+        sample: the step's data sample (None without data).
+        seq: the step's ``backward_end`` event, to jump to.
+        manual: the hand derivation as written.
+        manual_value: its value at that step.
+        chain_value: the chain rule's gradient at that step.
+        diff: ``|manual_value - chain_value|`` (NaN when one is NaN).
+        closed_form: the correct closed form (None when too large to derive).
+        closed_value: its value at that step.
+    """
+
+    param: str
+    step: int
+    epoch: int
+    sample: int | None
+    seq: int
+    manual: str
+    manual_value: Value
+    chain_value: Value
+    diff: float
+    closed_form: str | None
+    closed_value: Value | None
+
+    def message(self) -> str:
+        """One line for ``check`` and ``replay``::
+
+        manual ∂loss/∂w2 = 2 * x * (...) disagrees at step 0 (epoch 0, sample 0):
+        it gives 4.0, the chain rule 16.0 (off by 12.0); the closed form is 2*x**2*(...)
+        """
+        where = f"epoch {self.epoch}" + ("" if self.sample is None else f", sample {self.sample}")
+        head = (
+            f"manual ∂loss/∂{self.param} = {self.manual} disagrees at step {self.step} ({where}): "
+            f"it gives {fmt(self.manual_value)}, the chain rule {fmt(self.chain_value)} "
+            f"(off by {self.diff!r})"
+        )
+        if self.closed_form is None:
+            return head
+        return f"{head}; the closed form is {self.closed_form}"
+
+
+@dataclass(frozen=True, slots=True)
+class ManualCheck:
+    """The verdict on one param's hand derivation over the whole run.
+
+    Attributes:
+        param: the param.
+        manual: the formula as written.
+        closed_form: the correct closed form (None when too large to derive).
+        steps: how many steps were checked (all of them, or up to the first disagreement).
+        first: the first disagreement, or None when every step agrees.
+        error: why the formula cannot be evaluated (an unknown name), or None.
+    """
+
+    param: str
+    manual: str
+    closed_form: str | None
+    steps: int
+    first: Disagreement | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        """True when the formula evaluates and agrees at every step."""
+        return self.first is None and self.error is None
+
+
+def check_manual(
+    timeline: Timeline,
+    scenario: Scenario,
+    *,
+    derivation: Derivation | TooLarge | None = None,
+    stop_at_first: bool = False,
+    **limits: Any,
+) -> list[ManualCheck]:
+    """Check every ``manual:`` formula against the chain rule at every step.
+
+    One pass over the run; a param's check ends at its first disagreement.
+
+    Args:
+        timeline: the engine's timeline of ``scenario``.
+        scenario: the scenario with ``manual:`` formulas (none: an empty list).
+        derivation: as for ``roads_at``.
+        stop_at_first: stop the whole pass at the first disagreement of any param.
+        **limits: as for ``roads_at``.
+
+    Returns:
+        One ``ManualCheck`` per ``manual:`` param, in the graph's param order.
+    """
+    if not scenario.manual:
+        return []
+    r = _Roads(timeline, scenario, _derivation(timeline, derivation, limits))
+    d = r.derivation
+    todo = [p for p in r.params if isinstance(r.manual.get(p), Formula)]
+    first: dict[str, Disagreement] = {}
+    steps: dict[str, int] = dict.fromkeys(todo, 0)
+    if todo:
+        for sv in iter_step_values(timeline):
+            for p in todo:
+                if p in first:
+                    continue
+                steps[p] += 1
+                mv, me = r.hand(p, sv)
+                cv, ce = r.closed(p, sv)
+                target = r.chain(p, sv)
+                a = agree(target, mv, r.dtype, max(ce, me))
+                if not a.ok:
+                    first[p] = Disagreement(
+                        p, sv.step, sv.epoch, sv.sample, sv.seq, r.manual_text[p], mv, target, a.diff,
+                        None if isinstance(d, TooLarge) else d.texts[p], cv,
+                    )
+            if len(first) == len(todo) or (stop_at_first and first):
+                break
+    out: list[ManualCheck] = []
+    for p in r.params:
+        if p not in r.manual:
+            continue
+        f = r.manual[p]
+        closed_form = None if isinstance(d, TooLarge) else d.texts[p]
+        error = f.message if isinstance(f, FormulaError) else None
+        out.append(ManualCheck(p, r.manual_text[p], closed_form, steps.get(p, 0), first.get(p), error))
+    return out
+
+
+def first_manual_disagreement(
+    timeline: Timeline,
+    scenario: Scenario,
+    *,
+    derivation: Derivation | TooLarge | None = None,
+    **limits: Any,
+) -> Disagreement | None:
+    """The earliest step at which a ``manual:`` formula disagrees with the chain rule.
+
+    Ties (two params at one step) go to the param declared first. Formulas that cannot
+    be evaluated are not disagreements: see ``manual_problems``.
+
+    Returns:
+        The disagreement (param, step, both values, the correct closed form), or None.
+    """
+    checks = check_manual(timeline, scenario, derivation=derivation, stop_at_first=True, **limits)
+    found = [c.first for c in checks if c.first is not None]
+    return min(found, key=lambda x: x.step) if found else None
