@@ -182,7 +182,8 @@ class StepgradApp(App[int]):
         else:
             lines = self.explainer.event(pos, state)
         inspector.show(lines, color)
-        screen.query_one(ParamsPanel).show(comparison.rows(trace, pos, state, self.torch), self.torch_state)
+        keep = frozenset(trace.graph.nodes[i].name for i in focus.nodes)
+        screen.query_one(ParamsPanel).show(comparison.rows(trace, pos, state, self.torch), self.torch_state, keep)
         step = trace.step_of(pos)
         g = trace.graph
         t = trace.timeline
@@ -271,6 +272,11 @@ class StepgradApp(App[int]):
         self.message = ""
         self._t0 = time.perf_counter()
         then()
+
+    def compute_ahead(self, step: int) -> None:
+        """Compute checkpoints up to ``step`` in the background, then redraw (no move)."""
+        if not self._seeking:
+            self._seek(step, self.redraw, "computing")
 
     def _stop_at(self, target: int | None, none_message: str) -> None:
         if target is None:

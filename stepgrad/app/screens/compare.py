@@ -55,7 +55,7 @@ class CompareScreen(ModalScreen[None]):
         rows: list[tuple[int, Row]] = []
         for k in range(lo, hi):
             rows.extend((k, r) for r in step_rows(self.trace, k, self.torch[k]))
-        table.add_columns("step", "quantity", "stepgrad", "torch", "")
+        table.add_columns("step", "quantity", "stepgrad", "torch", "agree")
         counts: dict[str, int] = {}
         for k, r in rows:
             text, style = mark(r, self.torch_state)

@@ -59,6 +59,10 @@ class MainScreen(Screen[None]):
     def _node_clicked(self, message: GraphView.NodeClicked) -> None:
         self.stepgrad.inspect_node(message.node)
 
+    @on(TimelineList.NeedSteps)
+    def _need_steps(self, message: TimelineList.NeedSteps) -> None:
+        self.stepgrad.compute_ahead(message.step)
+
     @on(TimelineList.EventClicked)
     def _event_clicked(self, message: TimelineList.EventClicked) -> None:
         self.stepgrad.go(message.seq)

@@ -440,6 +440,31 @@ class GraphView(ScrollView, can_focus=False):
     def _scroll_to_focus(self) -> None:
         sx, sy = self.focus_scroll()
         self.scroll_to(sx, sy, animate=False, immediate=True)
+        self._title_hidden()
+
+    def hidden_layers(self) -> tuple[int, int]:
+        """How many layers are out of view (or cut) on the left and on the right."""
+        L = self._layout
+        if L is None:
+            return (0, 0)
+        sx = int(self.scroll_x)
+        vw = self.scrollable_content_region.width
+        left = sum(1 for x, w in zip(L.layer_x, L.layer_width, strict=True) if x < sx)
+        right = sum(1 for x, w in zip(L.layer_x, L.layer_width, strict=True) if x + w > sx + vw and x >= sx)
+        return left, right
+
+    def _title_hidden(self) -> None:
+        left, right = self.hidden_layers()
+        title = "graph"
+        if left:
+            title = f"◂ {left} more · " + title
+        if right:
+            title += f" · {right} more ▸"
+        self.border_title = title
+
+    def watch_scroll_x(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_x(old_value, new_value)
+        self._title_hidden()
 
     def on_resize(self, event: events.Resize) -> None:
         self._scroll_to_focus()

@@ -31,7 +31,7 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
     """Fold lines longer than ``width`` between words, never inside a number.
 
     A continued line is indented under the text after its first ``=`` (so a long
-    equation keeps its shape), or by two spaces.
+    equation keeps its shape); prose continues at the left edge.
     """
     if width <= 8:
         return list(lines)
@@ -40,7 +40,7 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
         if sum(len(t) for t, _ in line) <= width:
             out.append(line)
             continue
-        indent, col = 2, 0
+        indent, col = 0, 0
         for text, _ in line:
             if text.strip() == "=" and col <= width // 2:
                 indent = col + len(text)
@@ -50,7 +50,7 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
         used = 0
         for text, role in line:
             for tok in _TOKEN.findall(text) or [text]:
-                if used + len(tok) > width and used > indent:
+                if used + len(tok) > width and used > max(indent, 0) and cur:
                     out.append(cur)
                     tok = tok.lstrip()
                     cur, used = [(" " * indent, "")], indent

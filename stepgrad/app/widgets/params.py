@@ -36,7 +36,31 @@ def mark(row: Row, torch_state: str) -> tuple[str, str]:
     return MARK[row.status]
 
 
-def table(rows: Sequence[Row], torch_state: str, width: int) -> Content:
+def pick(rows: Sequence[Row], max_lines: int, keep: set[str]) -> tuple[list[Row], int]:
+    """The rows that fit in ``max_lines`` (header included), and how many params were left out.
+
+    Rows come in pairs per param (value, gradient) and end with the loss. The loss and
+    the params in ``keep`` (those of the current event) are shown first.
+    """
+    groups: list[list[Row]] = [list(rows[k : k + 2]) for k in range(0, len(rows) - 1, 2)]
+    loss = [rows[-1]]
+    if 1 + 2 * len(groups) + 1 <= max_lines:
+        return list(rows), 0
+    budget = max(max_lines - 3, 2)  # header, loss, "more" line
+    chosen: set[int] = set()
+    for want_kept in (True, False):
+        for i, grp in enumerate(groups):
+            if i in chosen or (grp[0].label in keep) != want_kept:
+                continue
+            if len(chosen) * 2 + 2 <= budget:
+                chosen.add(i)
+    shown = [r for i, grp in enumerate(groups) if i in chosen for r in grp]
+    return shown + loss, len(groups) - len(chosen)
+
+
+def table(
+    rows: Sequence[Row], torch_state: str, width: int, max_lines: int = 1000, keep: frozenset[str] = frozenset()
+) -> Content:
     """The panel's text for ``width`` cells.
 
     When stepgrad's and torch's numbers fit side by side, both are shown; otherwise
@@ -47,7 +71,10 @@ def table(rows: Sequence[Row], torch_state: str, width: int) -> Content:
         rows: the compared quantities.
         torch_state: ``loading``, ``running``, ``done``, or an error message.
         width: cells available.
+        max_lines: lines available; params beyond them are counted on a last line.
+        keep: params to show first (the current event's).
     """
+    rows, left_out = pick(rows, max_lines, set(keep))
     label_w = max(len(r.label) for r in rows) + 2
     ours = [fmt(r.ours) for r in rows]
     theirs = [fmt(r.theirs) if r.status not in (WAITING, PENDING) and r.ours is not None else "" for r in rows]
@@ -86,6 +113,9 @@ def table(rows: Sequence[Row], torch_state: str, width: int) -> Content:
             parts.append("\n")
             parts.append(("torch".rjust(label_w - 2).ljust(label_w), "$text-muted"))
             parts.append((th, "bold $error" if r.status in ("differs", "missing") else "$text"))
+    if left_out:
+        parts.append("\n")
+        parts.append((f"+ {left_out} more (c: all)", "$text-muted"))
     if unavailable:
         parts.append("\n")
         parts.append((f"torch: {torch_state}", "$text-muted"))
@@ -99,15 +129,26 @@ class ParamsPanel(Static):
         super().__init__(id=id, classes=classes, markup=False)
         self._rows: Sequence[Row] = ()
         self._torch_state = "loading"
+        self._keep: frozenset[str] = frozenset()
 
-    def show(self, rows: Sequence[Row], torch_state: str) -> None:
-        """Set the rows and torch's state (``loading``, ``running``, ``done`` or an error)."""
-        self._rows, self._torch_state = rows, torch_state
+    def show(self, rows: Sequence[Row], torch_state: str, keep: frozenset[str] = frozenset()) -> None:
+        """Set the rows, torch's state (``loading``, ``running``, ``done`` or an error), and
+        the params to list first when not all fit."""
+        self._rows, self._torch_state, self._keep = rows, torch_state, keep
         self._redraw()
+
+    def max_lines(self) -> int:
+        """Lines the table may use: its own height when the layout fixes it, else a third
+        of the screen."""
+        if self.styles.height is not None and self.styles.height.is_fraction:
+            return max(self.content_region.height, 3)
+        return max(self.screen.size.height // 3, 5)
 
     def _redraw(self) -> None:
         if self._rows:
-            self.update(table(self._rows, self._torch_state, self.content_region.width or 60))
+            self.update(
+                table(self._rows, self._torch_state, self.content_region.width or 60, self.max_lines(), self._keep)
+            )
 
     def on_resize(self) -> None:
         self._redraw()

@@ -23,6 +23,8 @@ from stepgrad.app.trace import PHASE_LABEL, START, Trace, fit
 
 _PHASES = ("forward", "local", "backward", "update", "predict")
 _CACHE = 512
+FAR = 512
+"""Rows more than this many steps past the computed checkpoints are drawn as placeholders."""
 
 
 class TimelineList(ScrollView, can_focus=False):
@@ -44,6 +46,14 @@ class TimelineList(ScrollView, can_focus=False):
     TimelineList { overflow-x: hidden; overflow-y: auto; }
     """
 
+    class NeedSteps(Message):
+        """Rows in view belong to steps whose checkpoints are not computed yet."""
+
+        def __init__(self, step: int) -> None:
+            super().__init__()
+            self.step = step
+            """The last step in view."""
+
     class EventClicked(Message):
         """An event's row was clicked."""
 
@@ -62,6 +72,7 @@ class TimelineList(ScrollView, can_focus=False):
         self._step_w = len(str(max(t.n_steps - 1, 0)))
         self._seq_w = len(str(max(trace.length - 1, 0))) + 1
         self.virtual_size = Size(0, trace.length)
+        self._asked = 0
 
     def on_mount(self) -> None:
         self._resolve_styles()
@@ -165,6 +176,18 @@ class TimelineList(ScrollView, can_focus=False):
         seq = sy + y
         if seq >= self.trace.length:
             return Strip.blank(width, self.rich_style)
+        t = self.trace.timeline
+        step = t.locate(seq)
+        need = t.n_steps if step is None else step
+        if need > t.known_steps + FAR:
+            # Dragged far ahead: ask for the checkpoints rather than freeze the keyboard.
+            if not self._asked or need > self._asked:
+                self._asked = need
+                self.post_message(self.NeedSteps(need))
+            text = f"  #{seq}  computing step {step}…"
+            return Strip([Segment(text, self.rich_style + self._styles["timeline--seq"])]).adjust_cell_length(
+                width, self.rich_style
+            )
         return self._row(seq, seq == self.position, y == 0, width)
 
     def on_click(self, event: events.Click) -> None:
