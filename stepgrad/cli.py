@@ -21,6 +21,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see {self.prog.split()[0]} --help)\n")
 
 
+def _event_number(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an event number, not {text!r}") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"event numbers start at 0, not {n}")
+    return n
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     p = _Parser(
@@ -39,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("replay", help="print the timeline of events")
     r.add_argument("scenario", help="file or bundled name")
     r.add_argument("--format", choices=("text", "jsonl"), default="text")
-    r.add_argument("--until", type=int, metavar="N", help="stop after event N (inclusive)")
+    r.add_argument("--until", type=_event_number, metavar="N", help="stop after event N (inclusive)")
 
     c = sub.add_parser("check", help="compare every gradient and update with PyTorch")
     c.add_argument("scenario", help="file or bundled name")
@@ -55,6 +65,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     commands = {"open", "replay", "check", "list", "-h", "--help"}
     if not args or (args[0] not in commands and not args[0].startswith("-")):
         # `stepgrad` and `stepgrad FILE` open the app.
+        if args and _looks_like_a_command(args[0]):
+            print(
+                f"stepgrad: '{args[0]}' is neither a command (open, replay, check, list) "
+                "nor a scenario file (see stepgrad --help)",
+                file=sys.stderr,
+            )
+            sys.exit(2)
         args = ["open", *args]
     ns = build_parser().parse_args(args)
     try:
@@ -67,6 +84,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     except KeyboardInterrupt:
         code = 130
     sys.exit(code)
+
+
+def _looks_like_a_command(word: str) -> bool:
+    """A bare word that is no file and no bundled scenario is a mistyped command."""
+    from pathlib import Path
+
+    from stepgrad.scenario import bundled
+
+    return not ("/" in word or "." in word or Path(word).exists() or word in bundled())
 
 
 def _dispatch(ns: argparse.Namespace) -> int:
@@ -97,8 +123,6 @@ def _replay(ns: argparse.Namespace) -> int:
     from stepgrad.replay import replay
     from stepgrad.scenario import load
 
-    if ns.until is not None and ns.until < 0:
-        raise ScenarioError(ns.scenario, f"--until must be 0 or more, not {ns.until}")
     scenario = load(ns.scenario)
     timeline = Timeline(scenario.program)
     err = replay(scenario, timeline, sys.stdout, fmt=ns.format, until=ns.until)

@@ -16,15 +16,18 @@ from stepgrad.scenario.load import Scenario
 def nonfinite_error(scenario: Scenario, ev: Event, field: str, value: Any) -> ScenarioError:
     """A one-line error pointing at the model line (or lr) where a non-finite number appears."""
     name = getattr(ev, "node", None) or getattr(ev, "param", None)
-    if ev.kind in ("update",) and "lr" in scenario.where:
-        line, col = scenario.where["lr"]
+    line: int | None = None
+    col: int | None = None
+    hint = ""
+    lr_at = scenario.where.get("lr")
+    if ev.kind == "update" and lr_at is not None:
+        line, col = lr_at
         hint = "; the learning rate may be too large"
     elif name in scenario.where:
         line, col = scenario.where[name]
-        hint = ""
-    else:
-        line, col = None, None  # type: ignore[assignment]
-        hint = ""
+        if lr_at is not None and ev.step:
+            # A forward overflow after some good steps: the updates diverged, lr is the cause.
+            hint = f"; training diverged: lr (line {lr_at[0]}) may be too large"
     return ScenarioError(scenario.path, describe_nonfinite(ev, field, value) + hint, line, col)
 
 

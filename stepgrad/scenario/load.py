@@ -82,7 +82,9 @@ def bundled_dir() -> Path:
     return here.parent / "scenarios"
 
 
-_ORDER = ("lecture4", "ex4-1", "ex4-2", "ex4-3", "ex4-4", "ex4-5", "lecture4-torch", "no-zero-grad")
+_ORDER = (
+    "lecture4", "ex4-1", "ex4-2", "ex4-3", "ex4-4", "ex4-4-wrong", "ex4-5", "lecture4-torch", "no-zero-grad",
+)
 
 
 def bundled() -> dict[str, Path]:

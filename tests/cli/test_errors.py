@@ -52,6 +52,7 @@ LOG_NEGATIVE = "params: {w: 1.0}\ninputs: {x: 1.0, y: 2.0}\nmodel:\n  y_hat: x *
 
 DIVERGES_ERROR = (
     "8:9: non-finite value inf first appears at event 1120 (forward loss, value; step 86, epoch 28)"
+    "; training diverged: lr (line 11) may be too large"
 )
 LR_HUGE_ERROR = (
     "11:7: non-finite value inf first appears at event 11 (update w, after; step 0, epoch 0); "
@@ -110,8 +111,8 @@ def test_file_problems_every_command(
 
 
 USAGE = [
-    (["replay", "lecture4", "--until", "-1"], "lecture4: --until must be 0 or more, not -1"),
-    (["replay", "lecture4", "--until", "abc"], "stepgrad replay: argument --until: invalid int value: 'abc'"),
+    (["replay", "lecture4", "--until", "-1"], "stepgrad replay: argument --until: event numbers start at 0, not -1"),
+    (["replay", "lecture4", "--until", "abc"], "stepgrad replay: argument --until: expected an event number, not 'abc'"),
     (["replay", "lecture4", "--format", "xml"], "stepgrad replay: argument --format: invalid choice: 'xml'"),
     (["replay"], "stepgrad replay: the following arguments are required: scenario"),
     (["replay", "lecture4", "--bogus"], "stepgrad: unrecognized arguments: --bogus"),
@@ -120,7 +121,7 @@ USAGE = [
     (["--bogus"], "stepgrad: unrecognized arguments: --bogus"),
     (["list", "extra"], "stepgrad: unrecognized arguments: extra"),
     # Not a command, so a scenario for `open`: and there is no such file.
-    (["frobnicate"], "frobnicate:1:1: no such file (bundled scenarios: lecture4, "),
+    (["frobnicate"], "stepgrad: 'frobnicate' is neither a command (open, replay, check, list) nor a scenario file"),
 ]
 
 
@@ -219,13 +220,14 @@ PROCESSES: list[tuple[str, list[str], str, str | None]] = [
     (
         "replay --until abc",
         ["replay", "lecture4", "--until", "abc"],
-        "stepgrad replay: argument --until: invalid int value: 'abc' (see stepgrad --help)",
+        "stepgrad replay: argument --until: expected an event number, not 'abc' (see stepgrad --help)",
         None,
     ),
     (
         "unknown subcommand",
         ["frobnicate"],
-        f"frobnicate:1:1: no such file (bundled scenarios: {BUNDLED})",
+        "stepgrad: 'frobnicate' is neither a command (open, replay, check, list) nor a scenario file "
+        "(see stepgrad --help)",
         None,
     ),
     ("check unknown name", ["check", "unknown.yaml"], f"unknown.yaml:{UNKNOWN_NAME_ERROR}", None),

@@ -66,6 +66,7 @@ def test_list_names_every_bundled_scenario():
         "ex4-2",
         "ex4-3",
         "ex4-4",
+        "ex4-4-wrong",
         "ex4-5",
         "lecture4-torch",
         "no-zero-grad",
