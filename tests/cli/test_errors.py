@@ -111,8 +111,14 @@ def test_file_problems_every_command(
 
 
 USAGE = [
-    (["replay", "lecture4", "--until", "-1"], "stepgrad replay: argument --until: event numbers start at 0, not -1"),
-    (["replay", "lecture4", "--until", "abc"], "stepgrad replay: argument --until: expected an event number, not 'abc'"),
+    (
+        ["replay", "lecture4", "--until", "-1"],
+        "stepgrad replay: argument --until: event numbers start at 0, not -1",
+    ),
+    (
+        ["replay", "lecture4", "--until", "abc"],
+        "stepgrad replay: argument --until: expected an event number, not 'abc'",
+    ),
     (["replay", "lecture4", "--format", "xml"], "stepgrad replay: argument --format: invalid choice: 'xml'"),
     (["replay"], "stepgrad replay: the following arguments are required: scenario"),
     (["replay", "lecture4", "--bogus"], "stepgrad: unrecognized arguments: --bogus"),
@@ -121,7 +127,10 @@ USAGE = [
     (["--bogus"], "stepgrad: unrecognized arguments: --bogus"),
     (["list", "extra"], "stepgrad: unrecognized arguments: extra"),
     # Not a command, so a scenario for `open`: and there is no such file.
-    (["frobnicate"], "stepgrad: 'frobnicate' is neither a command (open, replay, check, list) nor a scenario file"),
+    (
+        ["frobnicate"],
+        "stepgrad: 'frobnicate' is neither a command (open, replay, check, list) nor a scenario file",
+    ),
 ]
 
 
