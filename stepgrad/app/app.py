@@ -33,7 +33,8 @@ from stepgrad.app.explainer import Explainer
 from stepgrad.app.screens import CompareScreen, GotoScreen, HelpScreen, MainScreen
 from stepgrad.app.trace import PHASE_LABEL, START, Trace, touches
 from stepgrad.app.widgets import GraphView, Inspector, LossSpark, ParamsPanel, StatusBar, TimelineList
-from stepgrad.engine.timeline import Timeline, describe_nonfinite
+from stepgrad.engine.timeline import Timeline
+from stepgrad.explain import fmt
 from stepgrad.scenario import Scenario
 
 PHASE_COLOR = {
@@ -361,8 +362,10 @@ class StepgradApp(App[int]):
         if found is None:
             self.go(self.position, f"no NaN or infinity anywhere in this run ({self.trace.timeline.n_steps} steps)")
             return
-        ev, field, value = found
-        self.go(ev.seq, describe_nonfinite(ev, field, value))
+        ev, _field, value = found
+        what = getattr(ev, "node", None) or getattr(ev, "param", None) or ev.kind
+        where = f", step {ev.step}" if ev.step is not None else ""
+        self.go(ev.seq, f"first non-finite number: {what} = {fmt(value)} at #{ev.seq} ({ev.kind}{where})")
 
     # ----- play ----------------------------------------------------------------------
 

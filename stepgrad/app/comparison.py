@@ -89,6 +89,9 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
         seq = trace.length  # everything of the last step has happened
 
     def verdict(label: str, ours: Any, theirs: Any, k: int | None) -> Row:
+        if have == 0:
+            # Even a number torch is bound to share (an initial value) waits for torch itself.
+            return wait(label, ours, k or 0)
         v: Verdict = compare(ours, theirs, dtype)
         return Row(label, ours, theirs, v.status, v.diff, k)
 

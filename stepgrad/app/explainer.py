@@ -18,6 +18,9 @@ from stepgrad.engine.events import Event
 from stepgrad.engine.timeline import State
 from stepgrad.explain import arg_texts, d, edge_of, fmt, paren
 
+MAX_PATH = 6
+"""Longest path (in local gradients) written out factor by factor."""
+
 Piece = tuple[str, str]
 Line = list[Piece]
 
@@ -209,7 +212,7 @@ class Explainer:
              _num(ev.local), ("  ", ""), _from(local_ev.seq)]  # type: ignore[union-attr]
         )  # fmt: skip
         factors = tr.path_factors(ev.seq)
-        if factors is not None and len(factors) > 1:
+        if factors is not None and 1 < len(factors) <= MAX_PATH:
             path = " → ".join([self.loss, *(f.wrt for f in factors)])  # type: ignore[union-attr]
             lines.append([("along the path ", "note"), (path, "formula"), (":", "note")])
             names = " · ".join(d(f.node, f.wrt) for f in factors)  # type: ignore[union-attr]

@@ -326,7 +326,7 @@ class GraphView(ScrollView, can_focus=False):
                 ch = lay.HEAVY[m] if full == m else lay.LIGHT[full]
                 hot[(cx, cy)] = (ch, phase_slot)
             ax, ay = wire.arrow
-            hot[(ax, ay)] = (lay.ARROW, phase_slot)
+            hot[(ax, ay)] = (lay.HEAVY[lay.LEFT | lay.RIGHT] if focus.backward else lay.ARROW, phase_slot)
             if focus.backward:
                 # The gradient flows right to left: point back at the source.
                 sx, sy, _ = wire.cells[0]

@@ -81,7 +81,7 @@ def table(
     num_w = max(len("stepgrad"), *(len(s) for s in ours)) + 2
     their_w = max(len("torch"), *(len(s) for s in theirs)) + 2
     marks = [mark(r, torch_state) for r in rows]
-    mark_w = max(len(m[0]) for m in marks)
+    mark_w = max(len(m[0]) for m in marks) + (9 if any(r.status == PENDING for r in rows) else 0)
     unavailable = torch_state not in ("loading", "running", "done")
     wide = not unavailable and label_w + num_w + their_w + mark_w <= width
     parts: list[str | tuple[str, str]] = []
@@ -103,7 +103,7 @@ def table(
             continue
         if wide:
             parts.append((th.ljust(their_w), "$text"))
-            parts.append((m, ms))
+            parts.append(("compared " + m if r.status == PENDING and m.startswith("at #") else m, ms))
             continue
         if label_w + num_w + len(m) > width:
             parts.append("\n")

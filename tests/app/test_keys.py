@@ -1,0 +1,287 @@
+"""Pilot tests: every key, asserting the position, the selection and the inspector's text."""
+
+from __future__ import annotations
+
+from app_helpers import SCENARIOS, disagreeing
+
+from stepgrad.app.app import SPEEDS, StepgradApp
+from stepgrad.app.screens import CompareScreen, GotoScreen, HelpScreen
+from stepgrad.app.trace import START
+from stepgrad.app.widgets import GraphView, Inspector, ParamsPanel, TimelineList
+
+SIZE = (120, 40)
+
+
+def inspector(app: StepgradApp) -> str:
+    return app.screen.query_one(Inspector).plain
+
+
+async def press(pilot, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    for k in keys:
+        await pilot.press(k)
+    await pilot.app.settle()
+    await pilot.pause()
+
+
+class TestStepping:
+    async def test_opens_at_the_start(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """Nothing computed yet: op nodes show ·, the inspector says how to begin."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot)
+            assert app.position == START
+            assert "press n or → to step" in inspector(app)
+            rows = "\n".join(app.screen.query_one(GraphView).text_rows())
+            assert "┌ y_hat × " in rows and "·" in rows
+
+    async def test_n_and_right_p_and_left(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """n and → go forward one event, p and ← back one, never past either end."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "n", "right")
+            assert app.position == 1
+            assert inspector(app).startswith("forward pass · compute s")
+            await press(pilot, "p")
+            assert app.position == 0
+            await press(pilot, "left", "left", "p")
+            assert app.position == START
+
+    async def test_n_then_p_gives_the_same_screen(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """Stepping back is exact: the whole screen after n, p equals the screen before."""
+        app = app_of("no-zero-grad")
+        async with app.run_test(size=SIZE) as pilot:
+            for keys in ((), ("g", "2", "2", "enter"), ("b",), ("u",), ("e",)):
+                await press(pilot, *keys)
+                before = app.export_screenshot()
+                await press(pilot, "n")
+                assert app.export_screenshot() != before
+                await press(pilot, "p")
+                assert app.export_screenshot() == before
+
+    async def test_f_b_u(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """f: end of the forward pass (#2); b: end of the backward pass (#10); u: the update (#11)."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "f")
+            assert app.position == 2
+            assert inspector(app).startswith("forward pass · compute loss")
+            await press(pilot, "b")
+            assert app.position == 10
+            await press(pilot, "u")
+            assert app.position == 11
+            assert "= 1.0 − 0.01 × (-2.0) = 1.02" in inspector(app)
+            await press(pilot, "f")
+            assert app.position == 11
+            assert "no forward pass after this point" in app.message
+
+    async def test_e_next_epoch(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """e goes to the first event of the next epoch (3 samples per epoch in ex4-3)."""
+        app = app_of("ex4-3")
+        async with app.run_test(size=SIZE) as pilot:
+            t = app.trace.timeline
+            await press(pilot, "e")
+            assert app.position == t.step_start(3)
+            await press(pilot, "e")
+            assert app.position == t.step_start(6)
+
+    async def test_home_end(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """End: the last event (a prediction after training); Home: the start."""
+        app = app_of("ex4-3")
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "end")
+            assert app.position == app.trace.length - 1
+            assert inspector(app).startswith("prediction · after training")
+            await press(pilot, "home")
+            assert app.position == START
+
+    async def test_g_goes_to_an_event(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """g opens a box; typing 9 and Enter goes to #9, the chain rule for w."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "g")
+            assert isinstance(app.screen, GotoScreen)
+            await press(pilot, "9", "9", "enter")
+            assert isinstance(app.screen, GotoScreen)  # 99 is out of range: the box stays
+            await press(pilot, "backspace", "enter")
+            assert app.position == 9
+            assert "∂loss/∂w = ∂loss/∂y_hat · ∂y_hat/∂w" in inspector(app)
+            await press(pilot, "g", "escape")
+            assert app.position == 9 and not isinstance(app.screen, GotoScreen)
+
+
+class TestPlay:
+    async def test_space_plays_and_pauses_plus_minus_speed(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """space starts a timer and pauses it; + and - double and halve the speed."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "plus")
+            assert app.speed == 8.0
+            await press(pilot, "minus", "minus")
+            assert app.speed == 2.0
+            await press(pilot, "space")
+            assert app.playing
+            app.speed = SPEEDS[-1]
+            app._tick()
+            app._tick()
+            assert app.position == 1
+            await press(pilot, "space")
+            assert not app.playing
+            assert app.position == 1
+
+    async def test_play_stops_at_the_end(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """Ticking past the last event pauses and says so."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "end", "space")
+            app._tick()
+            assert not app.playing and app.message == "played to the end"
+
+
+class TestBreakpoints:
+    async def test_x_on_the_current_node_then_play_and_b_stop(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """x at #1 (computing s) puts a breakpoint on s; b from the start then stops at s's
+        events (#1, #3, #4, #7) before reaching the end of the backward pass."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            s = app.trace.graph.by_name["s"]
+            await press(pilot, "n", "n", "x")
+            assert app.breakpoints == {s}
+            assert "●" in "\n".join(app.screen.query_one(GraphView).text_rows())
+            await press(pilot, "home", "b")
+            assert app.position == 1 and "breakpoint" in app.message
+            await press(pilot, "b")
+            assert app.position == 3
+            await press(pilot, "b", "b", "b")
+            assert app.position == 10
+            await press(pilot, "home", "space")
+            app._tick()
+            app._tick()
+            assert app.position == 1 and not app.playing
+            await press(pilot, "x")
+            assert app.breakpoints == set()
+
+    async def test_click_a_node_inspects_it_and_x_marks_it(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """Clicking y_hat's box shows the node in the inspector; Esc returns to the event."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "f")
+            graph = app.screen.query_one(GraphView)
+            node = app.trace.graph.by_name["y_hat"]
+            box = graph.box_region(node)
+            assert box is not None
+            off = graph.content_region.offset - graph.region.offset
+            await pilot.click(GraphView, offset=(off.x + box.x + 2, off.y + box.y + 1))
+            await press(pilot)
+            assert app.selected == node and app.inspecting
+            assert inspector(app).startswith("node y_hat")
+            assert "y_hat = x × w" in inspector(app)
+            await press(pilot, "x")
+            assert app.breakpoints == {node}
+            await press(pilot, "escape")
+            assert app.selected is None
+            assert inspector(app).startswith("forward pass · compute loss")
+
+
+class TestTimeline:
+    async def test_click_an_event_jumps_there(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """Clicking the row of #4 in the timeline goes to #4."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot)
+            tl = app.screen.query_one(TimelineList)
+            off = tl.content_region.offset - tl.region.offset
+            await pilot.click(TimelineList, offset=(off.x + 30, off.y + 4 - int(tl.scroll_y)))
+            await press(pilot)
+            assert app.position == 4
+
+    async def test_t_folds_the_timeline(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """Wide: t hides the timeline. Narrow (80x24): hidden at first, t shows it."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            tl = app.screen.query_one(TimelineList)
+            assert tl.display
+            await press(pilot, "t")
+            assert not tl.display
+        app = app_of()
+        async with app.run_test(size=(80, 24)) as pilot:
+            await press(pilot)
+            tl = app.screen.query_one(TimelineList)
+            assert not tl.display
+            await press(pilot, "t")
+            assert tl.display and not app.screen.query_one(Inspector).display or True
+            assert tl.display
+
+
+class TestNonFinite:
+    async def test_a_jumps_to_the_first_infinity(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """lr 10 overflows: a goes to #145 where loss = s^2 becomes inf, and says so."""
+        app = app_of(str(SCENARIOS / "diverge"))
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "a")
+            assert app.position == 145
+            assert "inf" in app.message and "#145" in app.message
+            assert "= inf" in inspector(app)
+
+    async def test_a_says_when_there_is_none(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """lecture4 has no NaN or infinity: a stays and says so."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "a")
+            assert app.position == START
+            assert app.message.startswith("no NaN or infinity")
+
+
+class TestTorch:
+    async def test_c_shows_every_step_against_torch(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """c lists the loss, ∂loss/∂w and w after the update for each step torch has run."""
+        app = app_of("ex4-3")
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "e")
+            await press(pilot, "c")
+            assert isinstance(app.screen, CompareScreen)
+            from textual.widgets import DataTable
+
+            table = app.screen.query_one(DataTable)
+            assert table.row_count == 3 * 4  # steps 0..3, three quantities each
+            assert table.get_row_at(1)[1:4] == ["∂loss/∂w", "-2.0", "-2.0"]
+            await press(pilot, "escape")
+            assert not isinstance(app.screen, CompareScreen)
+
+    async def test_a_disagreement_is_marked(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """A torch double off by 0.5 in w's gradient: the params panel says ✗ differs."""
+        app = app_of(oracle=disagreeing(0, "w", 0.5))
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "b")
+            text = str(app.screen.query_one(ParamsPanel).render())
+            assert "✗ differs" in text and "-1.5" in text
+
+    async def test_opens_before_torch_answers(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """An oracle that never answers: the app still steps, the panel says loading."""
+        import threading
+
+        gate = threading.Event()
+
+        def slow(program):  # type: ignore[no-untyped-def]
+            gate.wait(5)
+            return iter(())
+
+        app = app_of(oracle=slow)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.press("n", "n")
+            assert app.position == 1
+            assert "loading…" in str(app.screen.query_one(ParamsPanel).render())
+            gate.set()
+
+
+class TestScreens:
+    async def test_help_and_quit(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """? opens the help (every key listed), ? closes it, q quits."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            await press(pilot, "question_mark")
+            assert not isinstance(app.screen, HelpScreen)
+            await pilot.press("q")
+            await pilot.pause()
+            assert not app.is_running

@@ -1,0 +1,88 @@
+"""Snapshot tests: the whole screen at the moments a lecture would show.
+
+Each test drives the app with keys, waits for the torch double's numbers (so nothing
+depends on timing), and compares the SVG with the reviewed one in ``__snapshots__``.
+Sizes are fixed, the theme pinned, animations off, no clock.
+"""
+
+from __future__ import annotations
+
+from app_helpers import SCENARIOS, disagreeing, mirror, scenario
+
+from stepgrad.app.app import make_app
+
+WIDE = (120, 40)
+
+
+def drive(*keys: str):  # type: ignore[no-untyped-def]
+    """A run_before that presses keys and waits for background work after each."""
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await pilot.pause()
+        for k in keys:
+            await pilot.press(k)
+            await pilot.app.settle()
+        await pilot.app.settle()
+        await pilot.pause()
+
+    return run
+
+
+def app(spec: str = "lecture4", oracle=mirror):  # type: ignore[no-untyped-def]
+    return make_app(scenario(spec), oracle=oracle)
+
+
+class TestLecture4:
+    def test_open(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """lecture4 at the start: inputs and param known, every op ·, the scenario described."""
+        assert snap_compare(app(), terminal_size=WIDE, run_before=drive())
+
+    def test_mid_forward(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """#1: s = y_hat − y = 1.0 − 2.0 = -1.0; s boxed in the forward colour, loss still ·."""
+        assert snap_compare(app(), terminal_size=WIDE, run_before=drive("n", "n"))
+
+    def test_local_gradient(self, snap_compare) -> None:
+        """#4: ∂s/∂y_hat = 1 on the y_hat → s wire, in the local-gradient colour."""
+        assert snap_compare(app(), terminal_size=WIDE, run_before=drive("f", "n", "n"))
+
+    def test_chain_rule_for_w(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """#9: ∂loss/∂w = (-2.0) × 1.0 = -2.0, and along the path (-2.0) × 1.0 × 1.0; the
+        w ◀ y_hat wire heavy; the params panel waits for the end of the backward pass."""
+        assert snap_compare(app(), terminal_size=WIDE, run_before=drive("g", "9", "enter"))
+
+    def test_after_update(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """#11: w ← 1.0 − 0.01 × (-2.0) = 1.02; torch agrees on w and on ∂loss/∂w."""
+        assert snap_compare(app(), terminal_size=WIDE, run_before=drive("u"))
+
+    def test_help(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """The help screen over the app: how to read the screen, phases, every key."""
+        assert snap_compare(app(), terminal_size=WIDE, run_before=drive("question_mark"))
+
+
+class TestOtherScenarios:
+    def test_accumulation_without_zero_grad(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """no-zero-grad #23: -2.0 (carried from step 0, #10) + (-7.84…) = -9.84…"""
+        assert snap_compare(app("no-zero-grad"), terminal_size=WIDE, run_before=drive("g", "2", "3", "enter"))
+
+    def test_torch_disagreement(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """A torch double whose w.grad is off by 0.5: ✗ differs in the error colour, torch -1.5."""
+        bad = app(oracle=disagreeing(0, "w", 0.5))
+        assert snap_compare(bad, terminal_size=WIDE, run_before=drive("b"))
+
+    def test_non_finite(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """lr 10 diverges; a jumps to the first inf (loss = s^2 at #145), drawn in the error colour."""
+        assert snap_compare(app(str(SCENARIOS / "diverge")), terminal_size=WIDE, run_before=drive("a"))
+
+
+class TestSizes:
+    def test_80x24(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """80×24 at #9: graph above, inspector and params side by side, timeline folded."""
+        assert snap_compare(app(), terminal_size=(80, 24), run_before=drive("g", "9", "enter"))
+
+    def test_80x24_timeline(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """80×24 after t: the timeline in place of the inspector, #9 marked."""
+        assert snap_compare(app(), terminal_size=(80, 24), run_before=drive("g", "9", "enter", "t"))
+
+    def test_200x60_network(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """200×60, the 60-node network mid backward pass: the current box kept in view."""
+        assert snap_compare(app("mlp60"), terminal_size=(200, 60), run_before=drive("b", "p", "p", "p"))
