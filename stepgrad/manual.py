@@ -421,9 +421,13 @@ def check_manual(
                     continue
                 steps[p] += 1
                 mv, me = r.hand(p, sv)
-                cv, ce = r.closed(p, sv)
                 target = r.chain(p, sv)
-                a = agree(target, mv, r.dtype, max(ce, me))
+                a = agree(target, mv, r.dtype, me)
+                if not a.ok:
+                    # Judge again with the closed form's error bound: the chain rule may
+                    # lose more to cancellation than the hand formula does.
+                    cv, ce = r.closed(p, sv)
+                    a = agree(target, mv, r.dtype, max(ce, me))
                 if not a.ok:
                     first[p] = Disagreement(
                         p, sv.step, sv.epoch, sv.sample, sv.seq, r.manual_text[p], mv, target, a.diff,

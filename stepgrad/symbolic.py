@@ -41,10 +41,12 @@ Value = Any  # a NumPy scalar of the scenario's dtype
 MAX_NODES = 100
 #: Operations the loss may have when written out as one formula (shared nodes repeated).
 MAX_SIZE = 400
+#: Operations a derivative may have, as sympy first writes it, to be shown (and simplified).
+MAX_SHOWN_OPS = 120
 #: Seconds of sympy work before ``derive`` gives up (not counting sympy's first import).
 TIMEOUT_S = 2.0
-#: Derivatives with more operations than this are only factored: ``sympy.simplify`` takes
-#: seconds to minutes on larger ones, and rarely shortens them.
+#: Derivatives with more operations than this (or with any function call) are only
+#: factored: ``sympy.simplify`` takes seconds to minutes on them, and rarely shortens them.
 SIMPLIFY_OPS = 40
 
 #: Relative tolerance of ``agree`` per dtype.
@@ -441,34 +443,56 @@ def clear_cache() -> None:
 
 
 def _work(graph: Graph, job: _Job) -> None:
+    # The caller interrupts only while ``done`` is unset, checked under _LOCK; the result is
+    # published under the same lock, so the interruption always lands inside this try.
     try:
+        result: Derivation | TooLarge | None = None
         try:
             # Never interrupted here: a half-finished import would leave sympy broken.
             import sympy  # noqa: F401
+        except ImportError:
+            result = TooLarge("sympy is not installed")
         finally:
             job.imported.set()
-        start = time.perf_counter()
-        result: Derivation | TooLarge = _derive_sympy(graph)
-        if isinstance(result, Derivation):
-            result = Derivation(result.loss, result.texts, result.formulas, time.perf_counter() - start)
-        job.result = result
+        if result is None:
+            result = _compute(graph)
+        with _LOCK:
+            job.result = result
+            job.done.set()
     except _Cancelled:
-        job.result = TooLarge("stopped")
+        with _LOCK:
+            job.result = TooLarge("stopped")
+            job.done.set()
+
+
+def _compute(graph: Graph) -> Derivation | TooLarge:
+    start = time.perf_counter()
+    try:
+        result = _derive_sympy(graph)
     except RecursionError:
-        job.result = TooLarge("the formula is nested too deeply for sympy")
+        return TooLarge("the formula is nested too deeply for sympy")
     except Exception as e:  # sympy failing is not the caller's problem: say so, don't crash
-        job.result = TooLarge(f"sympy failed ({type(e).__name__})")
-    finally:
-        job.done.set()
+        first = (str(e).splitlines() or [""])[0][:80]
+        what = f"{type(e).__name__}: {first}" if first else type(e).__name__
+        return TooLarge(f"sympy failed ({what})")
+    if isinstance(result, Derivation):
+        result = Derivation(result.loss, result.texts, result.formulas, time.perf_counter() - start)
+    return result
 
 
 _SYMPY_FUNCS: dict[str, Any] = {}
+_FUNCS_LOCK = threading.Lock()
 
 
 def _sympy_functions() -> dict[str, Any]:
     """sympy functions for the model's ops; sigmoid and relu keep their names."""
-    if _SYMPY_FUNCS:
-        return _SYMPY_FUNCS
+    with _FUNCS_LOCK:
+        if not _SYMPY_FUNCS:
+            _SYMPY_FUNCS.update(_make_sympy_functions())
+    return _SYMPY_FUNCS
+
+
+def _make_sympy_functions() -> dict[str, Any]:
     import sympy as sp
 
     class sigmoid(sp.Function):
@@ -478,17 +502,29 @@ def _sympy_functions() -> dict[str, Any]:
             s = sigmoid(self.args[0])
             return s * (1 - s)
 
+        def _eval_is_extended_real(self) -> bool | None:
+            # Without this, abs(sigmoid(...)) differentiates into re() and im() parts.
+            return self.args[0].is_extended_real
+
+        def _eval_is_positive(self) -> bool | None:
+            return True if self.args[0].is_extended_real else None
+
     class relu(sp.Function):
         """max(0, x); its derivative is 0 at 0, as in the engine and torch."""
 
         def fdiff(self, argindex: int = 1) -> Any:
             return sp.Heaviside(self.args[0], 0)
 
-    _SYMPY_FUNCS.update(
-        exp=sp.exp, log=sp.log, sqrt=sp.sqrt, sigmoid=sigmoid, tanh=sp.tanh, relu=relu,
-        sin=sp.sin, cos=sp.cos, abs=sp.Abs,
-    )
-    return _SYMPY_FUNCS
+        def _eval_is_extended_real(self) -> bool | None:
+            return self.args[0].is_extended_real
+
+        def _eval_is_nonnegative(self) -> bool | None:
+            return True if self.args[0].is_extended_real else None
+
+    return {
+        "exp": sp.exp, "log": sp.log, "sqrt": sp.sqrt, "sigmoid": sigmoid, "tanh": sp.tanh,
+        "relu": relu, "sin": sp.sin, "cos": sp.cos, "abs": sp.Abs,
+    }
 
 
 def _sympy_number(c: Const) -> Any:
@@ -529,7 +565,7 @@ def _exact(t: ast.expr) -> Any:
     return None
 
 
-def _derive_sympy(graph: Graph) -> Derivation:
+def _derive_sympy(graph: Graph) -> Derivation | TooLarge:
     import sympy as sp
 
     funcs = _sympy_functions()
@@ -561,9 +597,17 @@ def _derive_sympy(graph: Graph) -> Derivation:
     loss = expr[graph.loss]
     texts: dict[str, str] = {}
     formulas: dict[str, Formula] = {}
+    derivatives = {}
     for p in graph.params:
-        sym = expr[p]
-        d = sp.diff(loss, sym)
+        d = sp.diff(loss, expr[p])
+        ops = sp.count_ops(d)
+        if ops > MAX_SHOWN_OPS:
+            # Longer than anyone reads, and printing alone would take seconds.
+            return TooLarge(
+                f"∂loss/∂{graph.nodes[p].name} has {ops} operations (at most {MAX_SHOWN_OPS})"
+            )
+        derivatives[p] = d
+    for p, d in derivatives.items():
         best, tree = _lecture_form(d)
         texts[graph.nodes[p].name] = str(best)
         formulas[graph.nodes[p].name] = Formula(
@@ -574,12 +618,13 @@ def _derive_sympy(graph: Graph) -> Derivation:
 
 def _lecture_form(d: Any) -> tuple[Any, Tree]:
     """The shortest of factor(d), simplify(d) and d by ``count_ops`` (ties: in that order),
-    among those the evaluator understands."""
+    among those the evaluator understands; simplify only for small algebraic ``d``."""
     import sympy as sp
 
     candidates = [sp.factor(d)]
-    ops = sp.count_ops(d)
-    if ops <= SIMPLIFY_OPS:
+    # simplify() only where it helps and is quick: small algebraic formulas. With
+    # functions it takes seconds and trades the lecture's 1 - tanh**2 for 1/cosh**2.
+    if sp.count_ops(d) <= SIMPLIFY_OPS and not d.atoms(sp.Function):
         candidates.append(sp.simplify(d))
     candidates.append(d)
     best: tuple[int, int, Any, Tree] | None = None
