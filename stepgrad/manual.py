@@ -39,11 +39,17 @@ from stepgrad.symbolic import (
     FormulaError,
     TooLarge,
     agree,
+    cached,
     compile_formula,
     derive,
 )
 
 Value = Any  # a NumPy scalar of the scenario's dtype
+
+#: ``Road.note`` while sympy is still deriving (``roads_at(..., wait=False)``).
+DERIVING = "the closed form is still being derived"
+#: ``Road.note`` for array values: closed forms and hand derivations are scalar only.
+SCALAR_ONLY = "closed forms and hand derivations are shown for scalar values only"
 
 
 # ----- a step's numbers -----------------------------------------------------------------
@@ -229,7 +235,9 @@ class Road:
 class _Roads:
     """The per-scenario preparation shared by ``roads_at`` and ``check_manual``."""
 
-    def __init__(self, timeline: Timeline, scenario: Scenario | None, derivation: Derivation | TooLarge):
+    def __init__(
+        self, timeline: Timeline, scenario: Scenario | None, derivation: Derivation | TooLarge | None
+    ):
         self.t = timeline
         self.dtype = timeline.program.dtype
         self.dt = timeline.dtype.type
@@ -240,15 +248,30 @@ class _Roads:
 
     def closed(self, param: str, sv: StepValues) -> tuple[Value | None, float]:
         d = self.derivation
-        if isinstance(d, TooLarge):
+        if not isinstance(d, Derivation) or not _scalar(sv):
             return None, 0.0
         return d.formulas[param].evaluate(sv.values, self.dtype)
 
     def hand(self, param: str, sv: StepValues) -> tuple[Value | None, float]:
         f = self.manual.get(param)
-        if not isinstance(f, Formula):
+        if not isinstance(f, Formula) or not _scalar(sv):
             return None, 0.0
         return f.evaluate(sv.values, self.dtype)
+
+    def closed_form(self, param: str) -> str | None:
+        d = self.derivation
+        return d.texts[param] if isinstance(d, Derivation) else None
+
+    def note(self, param: str, sv: StepValues) -> str | None:
+        f = self.manual.get(param)
+        if isinstance(f, FormulaError):
+            return f"manual '{param}': {f.message}"
+        if not _scalar(sv):
+            return SCALAR_ONLY
+        d = self.derivation
+        if d is None:
+            return DERIVING
+        return str(d) if isinstance(d, TooLarge) else None
 
     def chain(self, param: str, sv: StepValues) -> Value:
         v = sv.pass_grads[param]
@@ -259,12 +282,8 @@ class _Roads:
         chain = sv.pass_grads[param]
         cv, ce = self.closed(param, sv)
         mv, me = self.hand(param, sv)
-        d = self.derivation
-        closed_form = None if isinstance(d, TooLarge) else d.texts[param]
-        note = str(d) if isinstance(d, TooLarge) else None
-        f = self.manual.get(param)
-        if isinstance(f, FormulaError):
-            note = f"manual '{param}': {f.message}"
+        closed_form = self.closed_form(param)
+        note = self.note(param, sv)
         target = self.chain(param, sv)
         closed_ok = None if cv is None else agree(target, cv, self.dtype, ce)
         manual_ok = None if mv is None else agree(target, mv, self.dtype, max(ce, me))
@@ -278,10 +297,18 @@ class _Roads:
         )
 
 
+def _scalar(sv: StepValues) -> bool:
+    return all(np.ndim(v) == 0 for v in sv.values.values())
+
+
 def _derivation(
-    timeline: Timeline, derivation: Derivation | TooLarge | None, limits: dict[str, Any]
-) -> Derivation | TooLarge:
-    return derive(timeline.graph, **limits) if derivation is None else derivation
+    timeline: Timeline, derivation: Derivation | TooLarge | None, wait: bool, limits: dict[str, Any]
+) -> Derivation | TooLarge | None:
+    if derivation is not None:
+        return derivation
+    if wait:
+        return derive(timeline.graph, **limits)
+    return cached(timeline.graph, **limits)
 
 
 def roads_at(
@@ -291,6 +318,7 @@ def roads_at(
     *,
     torch_grads: Mapping[str, float | None] | None = None,
     derivation: Derivation | TooLarge | None = None,
+    wait: bool = True,
     **limits: Any,
 ) -> list[Road]:
     """The three roads for every param at ``step``, in the graph's param order.
@@ -302,9 +330,12 @@ def roads_at(
         torch_grads: torch's gradients after the same step (``TorchStep.grads``), if known.
         derivation: ``symbolic.derive(timeline.graph)``'s result when the caller already
             has it (the app computes it in a worker); derived here (bounded) when None.
+        wait: when False and no derivation is given, never block: use ``symbolic.cached``
+            and, while sympy has not answered, leave the closed form out with the note
+            ``DERIVING``.
         **limits: ``timeout_s``, ``max_nodes``, ``max_size`` for ``derive``.
     """
-    r = _Roads(timeline, scenario, _derivation(timeline, derivation, limits))
+    r = _Roads(timeline, scenario, _derivation(timeline, derivation, wait, limits))
     sv = step_values(timeline, step)
     return [r.road(p, sv, torch_grads) for p in r.params]
 
@@ -409,8 +440,7 @@ def check_manual(
     """
     if not scenario.manual:
         return []
-    r = _Roads(timeline, scenario, _derivation(timeline, derivation, limits))
-    d = r.derivation
+    r = _Roads(timeline, scenario, _derivation(timeline, derivation, True, limits))
     todo = [p for p in r.params if isinstance(r.manual.get(p), Formula)]
     first: dict[str, Disagreement] = {}
     steps: dict[str, int] = dict.fromkeys(todo, 0)
@@ -431,7 +461,7 @@ def check_manual(
                 if not a.ok:
                     first[p] = Disagreement(
                         p, sv.step, sv.epoch, sv.sample, sv.seq, r.manual_text[p], mv, target, a.diff,
-                        None if isinstance(d, TooLarge) else d.texts[p], cv,
+                        r.closed_form(p), cv,
                     )
             if len(first) == len(todo) or (stop_at_first and first):
                 break
@@ -440,9 +470,8 @@ def check_manual(
         if p not in r.manual:
             continue
         f = r.manual[p]
-        closed_form = None if isinstance(d, TooLarge) else d.texts[p]
         error = f.message if isinstance(f, FormulaError) else None
-        out.append(ManualCheck(p, r.manual_text[p], closed_form, steps.get(p, 0), first.get(p), error))
+        out.append(ManualCheck(p, r.manual_text[p], r.closed_form(p), steps.get(p, 0), first.get(p), error))
     return out
 
 

@@ -422,6 +422,25 @@ def derive(
     return out
 
 
+def cached(
+    graph: Graph,
+    *,
+    timeout_s: float = TIMEOUT_S,
+    max_nodes: int = MAX_NODES,
+    max_size: int = MAX_SIZE,
+) -> Derivation | TooLarge | None:
+    """``derive``'s answer if it is known already (or instant), else None; never blocks.
+
+    For a UI thread: show "deriving…" on None and call ``derive`` (same limits) in a worker.
+    """
+    if len(graph.order) > max_nodes or _tree_size(graph, max_size) > max_size:
+        # Refused by size, at once.
+        return derive(graph, timeout_s=timeout_s, max_nodes=max_nodes, max_size=max_size)
+    key = _structure(graph)
+    with _LOCK:
+        return _DONE.get(key) or _DONE.get((*key, (timeout_s,)))
+
+
 def _remember(key: tuple[Any, ...], value: Derivation | TooLarge) -> None:
     _DONE[key] = value
     _DONE.move_to_end(key)

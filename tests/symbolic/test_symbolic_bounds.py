@@ -170,3 +170,26 @@ def _fresh_cache():
     symbolic.clear_cache()
     yield
     symbolic.clear_cache()
+
+
+def test_roads_never_block_when_asked_not_to():
+    """wait=False: before sympy has answered, the roads carry the chain rule and the hand
+    formula at once and say the closed form is still being derived; afterwards it is there."""
+    from stepgrad.manual import DERIVING
+
+    sc = loads(
+        'inputs: {u: 2.0, t: 1.0}\nparams: {k: 1.0}\nmodel:\n  e: u * k - t\n  loss: e ** 2\n'
+        'manual: {k: "2 * e * u"}\n',
+        "pending.yaml",
+    )
+    t = Timeline(sc.program)
+    assert symbolic.cached(sc.program.graph) is None
+    start = time.perf_counter()
+    (r,) = roads_at(t, sc, 0, wait=False)
+    assert time.perf_counter() - start < 0.05
+    assert (r.closed_form, r.note) == (None, DERIVING)
+    assert float(r.chain_value) == 4.0 and r.manual_ok.status == "equal"  # 2·(2·1 − 1)·2
+    d = derive(sc.program.graph)
+    assert symbolic.cached(sc.program.graph) is d
+    (r,) = roads_at(t, sc, 0, wait=False)
+    assert (r.closed_form, r.note) == ("2*u*(k*u - t)", None)
