@@ -5,11 +5,14 @@ For a scalar model the loss is written out as one formula of the inputs and para
 simplified to the form a lecture writes: for lecture 4's graph ``∂loss/∂w`` reads
 ``2*x*(w*x - y)``.
 
-sympy is imported lazily, inside a worker thread, and only for models small enough:
-``derive`` refuses a graph with too many operations (or whose written-out formula would
-be too long) at once, and gives up on sympy after a wall-clock bound, so a caller never
-waits longer than the bound (plus, on the first call in a process, the one-time import
-of sympy, about 0.3 s).
+sympy is imported lazily, inside a worker thread, and only for models small enough.
+``derive`` answers ``TooLarge`` (shown as "too large to show symbolically: <reason>")
+when the graph has more than ``MAX_NODES`` operations or its written-out loss more than
+``MAX_SIZE`` (both checked at once, without sympy), when a derivative comes out longer
+than ``MAX_SHOWN_OPS`` operations (checked before it is printed or simplified), and when
+sympy has not finished after ``TIMEOUT_S`` seconds: the worker is then stopped, so a
+caller never waits longer than the bound (plus, on the first call in a process, the
+one-time import of sympy, about 0.3 s). ``cached`` never waits at all.
 
 Formulas (a closed form, or a student's hand derivation from a scenario's ``manual:``)
 are evaluated without ``eval``: both are turned into one small tree of numeric
@@ -328,6 +331,9 @@ _RUNNING: dict[tuple[Any, ...], _Job] = {}
 _CACHE_SIZE = 64
 
 
+_STOPPED = TooLarge("stopped")
+
+
 class _Cancelled(BaseException):
     """Raised inside an abandoned sympy worker to stop it (BaseException: sympy catches Exception)."""
 
@@ -408,7 +414,7 @@ def derive(
         assert result is not None
         with _LOCK:
             _RUNNING.pop(key, None)
-            if isinstance(result, Derivation):
+            if result != _STOPPED:  # every other answer is what sympy gives every time
                 _remember(key, result)
         return result
     out = TooLarge(f"sympy did not finish within {timeout_s:g} s")
@@ -480,7 +486,7 @@ def _work(graph: Graph, job: _Job) -> None:
             job.done.set()
     except _Cancelled:
         with _LOCK:
-            job.result = TooLarge("stopped")
+            job.result = _STOPPED
             job.done.set()
 
 
