@@ -327,7 +327,7 @@ class _Checker:
             predict=predict,
         )
         expect = self.expect(top["expect"], graph, predict) if "expect" in top else None
-        manual = self.manual(top["manual"], params) if "manual" in top else {}
+        manual = self.manual(top["manual"], params, graph) if "manual" in top else {}
         where = dict(self.node_where)
         where.update({k: (v.line, v.col) for k, (_, v) in params.items()})
         where.update({k: (v.line, v.col) for k, (_, v) in inputs.items()})
@@ -475,7 +475,10 @@ class _Checker:
                 pred[k] = v
         return Expect(grad, loss, values, pred)
 
-    def manual(self, loc: Loc, params: dict[str, tuple[float, Loc]]) -> dict[str, str]:
+    def manual(self, loc: Loc, params: dict[str, tuple[float, Loc]], graph: Graph) -> dict[str, str]:
+        from stepgrad.symbolic import FormulaError, compile_formula
+
+        allowed = {n.name for n in graph.nodes if n.named}
         out: dict[str, str] = {}
         for k, v in self.mapping(loc, "manual").items():
             if k not in params:
@@ -486,8 +489,11 @@ class _Checker:
                 raise self.fail(v, f"manual '{k}' must be an expression, not {_kind(v.value)}")
             try:
                 parse_expression(v.value)
+                compile_formula(v.value, allowed)
             except ExprError as e:
                 raise self.expr_fail(v, e) from None
+            except FormulaError as e:
+                raise self.expr_fail(v, ExprError(e.message, e.offset)) from None
             out[k] = v.value
         return out
 

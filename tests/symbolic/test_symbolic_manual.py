@@ -115,15 +115,13 @@ class TestWrongDerivations:
 
 
 class TestFormulasThatCannotBeEvaluated:
-    def test_unknown_name(self):
-        t, sc = _with_manual("2 * x * (x * w - yy)")
-        assert manual_problems(sc) == ["manual 'w': unknown name 'yy'; did you mean 'y'?"]
-        (c,) = check_manual(t, sc)
-        assert not c.ok and c.first is None and c.error.startswith("unknown name 'yy'")
-        assert first_manual_disagreement(t, sc) is None
-        (r,) = roads_at(t, sc, 0)
-        assert r.manual_value is None and r.manual_ok is None
-        assert r.note.startswith("manual 'w': unknown name")
+    def test_unknown_name_is_refused_when_the_scenario_loads(self):
+        from stepgrad.errors import ScenarioError
+
+        with pytest.raises(ScenarioError) as e:
+            _with_manual("2 * x * (x * w - yy)")
+        assert str(e.value).endswith(": unknown name 'yy'; did you mean 'y'?")
+        assert e.value.line is not None and e.value.col is not None
 
     @pytest.mark.parametrize(
         ("text", "message"),
