@@ -7,9 +7,16 @@ param's ``w.grad`` at ``backward_end``) and every param after its update; then t
 predictions before and after training. Single-step scenarios are also checked against
 central finite differences in float64. Finally the scenario's ``expect`` is asserted.
 
-The comparison stops at the first disagreement: everything after it depends on it.
-Exit codes: 0 all agree and ``expect`` holds, 1 a disagreement or a failed
-expectation (named), 2 bad input (raised as ``ScenarioError``).
+Then the three roads to each param's gradient (scalar models): the closed form that
+sympy derives (``symbolic.derive``, bounded by ``timeout_s``), evaluated at every step and compared with the
+chain rule; torch's ``w.grad`` against stepgrad's at every step; and the scenario's own
+hand derivations (``manual:``) against the chain rule at every step.
+
+The torch comparison stops at the first disagreement: everything after it depends on it.
+Exit codes: 0 all agree and ``expect`` holds, 1 a disagreement (with torch, finite
+differences, between the closed form and the chain rule, or of a ``manual:`` formula)
+or a failed expectation (named), 2 bad input (raised as ``ScenarioError``). A model too
+large for symbolic work only says so: that is no failure.
 """
 
 from __future__ import annotations
@@ -26,13 +33,22 @@ import numpy as np
 
 from stepgrad.compare import Verdict, compare, tolerance
 from stepgrad.engine.events import Event, json_number
+from stepgrad.engine.graph import Graph
 from stepgrad.engine.program import Program
 from stepgrad.engine.timeline import Timeline
 from stepgrad.errors import ScenarioError
 from stepgrad.explain import fmt
+from stepgrad.manual import (
+    SCALAR_ONLY,
+    Disagreement,
+    ManualCheck,
+    iter_roads,
+    manual_problems,
+)
 from stepgrad.oracle import TorchStep, torch_available, torch_predictions, torch_steps
 from stepgrad.replay import nonfinite_error
 from stepgrad.scenario.load import Scenario, load
+from stepgrad.symbolic import TIMEOUT_S, Derivation, TooLarge, derive
 
 #: Finite differences: the step is FD_H·max(1, |w|); stepgrad's gradient g agrees with the
 #: central difference d when |g − d| ≤ rtol·max(|g|, |d|) + atol·max(1, |loss|).
@@ -103,6 +119,118 @@ class StepTable:
     rows: list[Row]
 
 
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """Where a road to a gradient first parts from stepgrad's.
+
+    Attributes:
+        step: the training step; ``epoch`` and ``sample`` locate it.
+        epoch: the step's epoch.
+        sample: the step's data sample (None without data).
+        seq: the step's ``backward_end`` event.
+        value: the road's value (the closed form's, or torch's ``w.grad``).
+        stepgrad: what it is compared with (the chain rule's gradient, or stepgrad's ``w.grad``).
+        status: ``differs`` or ``missing``.
+        diff: ``|value - stepgrad|`` (NaN when not comparable).
+    """
+
+    step: int
+    epoch: int
+    sample: int | None
+    seq: int
+    value: float | None
+    stepgrad: float | None
+    status: str
+    diff: float
+
+    def to_json(self, road: str, other: str) -> dict[str, Any]:
+        """The miss as JSON, the two values under ``road`` and ``other``."""
+        return {
+            "step": self.step, "epoch": self.epoch, "sample": self.sample, "seq": self.seq,
+            road: json_number(self.value), other: json_number(self.stepgrad),
+            "diff": json_number(self.diff), "verdict": self.status,
+        }
+
+
+@dataclass
+class Tally:
+    """How one road compared with stepgrad's gradient over the run.
+
+    Attributes:
+        steps: how many steps were compared.
+        statuses: steps per status (``equal``, ``close``, ``differs``, ``missing``).
+        first: the first step that did not agree, or None.
+    """
+
+    steps: int = 0
+    statuses: dict[str, int] = field(
+        default_factory=lambda: {"equal": 0, "close": 0, "differs": 0, "missing": 0}
+    )
+    first: Miss | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when every compared step agrees."""
+        return self.first is None
+
+    @property
+    def disagreeing(self) -> int:
+        """Steps that did not agree."""
+        return self.statuses["differs"] + self.statuses["missing"]
+
+    def add(self, status: str) -> bool:
+        """Count one step; True when it is the first that does not agree (record it)."""
+        self.steps += 1
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        return status not in ("equal", "close") and self.first is None
+
+    def to_json(self, road: str, other: str) -> dict[str, Any]:
+        """The tally as JSON; the first miss's values under ``road`` and ``other``."""
+        return {
+            "steps": self.steps, **self.statuses, "ok": self.ok,
+            "first_disagreement": None if self.first is None else self.first.to_json(road, other),
+        }
+
+
+@dataclass
+class ParamRoads:
+    """One param's roads over the run.
+
+    Attributes:
+        param: the param.
+        closed_form: its closed-form ∂loss/∂param (None: not derived).
+        closed: the closed form against the chain rule (None: not derived).
+        torch: torch's ``w.grad`` against stepgrad's, step by step.
+    """
+
+    param: str
+    closed_form: str | None = None
+    closed: Tally | None = None
+    torch: Tally = field(default_factory=Tally)
+
+
+@dataclass
+class Roads:
+    """The three roads for every param.
+
+    Attributes:
+        params: per param, in the graph's order.
+        note: why there are no closed forms (``too large to show symbolically: …``, or
+            the model is not scalar), else None.
+        accumulates: gradients pile up across steps (training without zero_grad): then
+            ``w.grad`` is the sum of every pass so far, the closed form this pass's.
+    """
+
+    params: dict[str, ParamRoads]
+    note: str | None = None
+    accumulates: bool = False
+
+    @property
+    def ok(self) -> bool:
+        """True when the closed forms agree with the chain rule wherever derived."""
+        return all(r.closed is None or r.closed.ok for r in self.params.values())
+
+
 @dataclass
 class Report:
     """Everything ``check`` found; rendered as text or JSON."""
@@ -122,6 +250,8 @@ class Report:
     predictions: list[Row] = field(default_factory=list)
     finite_diffs: list[Row] | None = None
     expect: list[Row] = field(default_factory=list)
+    roads: Roads | None = None
+    manual: list[ManualCheck] = field(default_factory=list)
 
     @property
     def torch_ok(self) -> bool:
@@ -139,9 +269,20 @@ class Report:
         return all(r.verdict.ok for r in self.expect)
 
     @property
+    def roads_ok(self) -> bool:
+        """True when every closed form agrees with the chain rule (or none was derived)."""
+        return self.roads is None or self.roads.ok
+
+    @property
+    def manual_ok(self) -> bool:
+        """True when every ``manual:`` formula agrees with the chain rule at every step."""
+        return all(m.ok for m in self.manual)
+
+    @property
     def exit_code(self) -> int:
         """0 when everything agrees, 1 otherwise."""
-        return 0 if self.torch_ok and self.fd_ok and self.expect_ok else 1
+        good = self.torch_ok and self.fd_ok and self.expect_ok and self.roads_ok and self.manual_ok
+        return 0 if good else 1
 
     def count(self, what: str, row: Row) -> None:
         self.counts[what] += 1
@@ -159,29 +300,46 @@ def check(
     *,
     steps: StepsFn | None = None,
     predictions: PredictFn | None = None,
+    roads: bool = True,
+    derivation: Derivation | TooLarge | None = None,
+    timeout_s: float = TIMEOUT_S,
 ) -> Report:
-    """Compare the engine with torch, finite differences and ``expect``.
+    """Compare the engine with torch, finite differences, ``expect``, the closed forms
+    and the ``manual:`` formulas.
 
     Args:
         scenario: a loaded scenario.
         steps: the torch oracle (``torch_steps``); a test double may stand in.
         predictions: the torch predictions (``torch_predictions``); likewise.
+        roads: also compare the three roads and the ``manual:`` formulas.
+        derivation: the closed forms (``symbolic.derive``'s answer) when the caller has
+            them, or a stand-in; derived here (bounded by ``timeout_s``) when None.
+        timeout_s: seconds of sympy work allowed.
 
     Returns:
         The report.
 
     Raises:
-        ScenarioError: when the run produces a NaN or an infinity (naming the event).
+        ScenarioError: when the run produces a NaN or an infinity (naming the event), or
+            a ``manual:`` formula cannot be evaluated.
     """
     steps = steps or torch_steps
     predictions = predictions or torch_predictions
     program = scenario.program
+    problems = manual_problems(scenario) if roads else []
+    if problems:
+        raise ScenarioError(scenario.path, problems[0])
     t = Timeline(program)
     bad = t.first_nonfinite()
     if bad is not None:
         raise nonfinite_error(scenario, *bad)
 
     report = Report(scenario, t.n_steps)
+    if roads:
+        names = [t.graph.nodes[p].name for p in t.graph.params]
+        report.roads = Roads(
+            {p: ParamRoads(p) for p in names}, accumulates=program.training and not program.zero_grad
+        )
     dtype = program.dtype
     last: TorchStep | None = None
     oracle: Iterator[TorchStep] = iter(steps(program))
@@ -194,6 +352,8 @@ def check(
             report.count(what, row)
             if report.first_bad is None and not row.verdict.ok:
                 report.first_bad = row
+        if report.roads is not None:
+            _tally_torch(report.roads, t, step, rows)
         keep = step == 0 or (report.first_bad is not None and report.first_bad.step == step)
         if keep:
             report.tables.append(
@@ -212,7 +372,80 @@ def check(
         report.finite_diffs = _finite_differences(t, program)
     if scenario.expect is not None:
         report.expect = _expectations(scenario, t)
+    if report.roads is not None:
+        # After torch, not beside it in a thread: both imports hold the GIL, and
+        # overlapping them measured slower than one after the other.
+        d = derivation if derivation is not None else _derive(program.graph, timeout_s)
+        _walk_roads(report, report.roads, t, scenario, d)
     return report
+
+
+def _derive(graph: Graph, timeout_s: float) -> Derivation | TooLarge:
+    try:
+        return derive(graph, timeout_s=timeout_s)
+    except Exception as e:  # a closed form is extra: never let it sink the check
+        return TooLarge(f"sympy failed ({type(e).__name__})")
+
+
+def _tally_torch(roads: Roads, t: Timeline, step: int, rows: list[tuple[str, Row]]) -> None:
+    """Count torch's ``w.grad`` against stepgrad's for this step (the ``backward_end`` rows)."""
+    for _, row in rows:
+        if row.kind != "backward_end" or not row.node.endswith(".grad"):
+            continue
+        pr = roads.params.get(row.node[: -len(".grad")])
+        if pr is None:
+            continue
+        v = row.verdict
+        if pr.torch.add(v.status):
+            pr.torch.first = Miss(
+                step, t.epoch_of(step), t.sample_of(step), row.seq or 0, row.theirs, row.ours,
+                v.status, v.diff,
+            )
+
+
+def _walk_roads(
+    report: Report, roads: Roads, t: Timeline, scenario: Scenario, d: Derivation | TooLarge
+) -> None:
+    """Walk the run once: closed form and hand derivations against the chain rule."""
+    if isinstance(d, TooLarge):
+        roads.note = str(d)
+    else:
+        for p, pr in roads.params.items():
+            pr.closed_form = d.texts.get(p)
+            pr.closed = Tally()
+    manual = [p for p in roads.params if p in scenario.manual]
+    if isinstance(d, TooLarge) and not manual:
+        return
+    zero = t.dtype.type(0)
+    first: dict[str, Disagreement] = {}
+    checked: dict[str, int] = dict.fromkeys(manual, 0)
+    for sv, step_roads in iter_roads(t, scenario, derivation=d):
+        if any(r.note == SCALAR_ONLY for r in step_roads):
+            roads.note = SCALAR_ONLY
+            for pr in roads.params.values():
+                pr.closed = None
+            break
+        for r in step_roads:
+            pr = roads.params[r.param]
+            chain = zero if r.chain_value is None else r.chain_value
+            if pr.closed is not None and r.closed_ok is not None:
+                a = r.closed_ok
+                if pr.closed.add(a.status):
+                    pr.closed.first = Miss(
+                        sv.step, sv.epoch, sv.sample, sv.seq, _f(r.closed_value), _f(chain),
+                        a.status, a.diff,
+                    )
+            if r.manual is not None and r.manual_ok is not None and r.param not in first:
+                checked[r.param] += 1
+                if not r.manual_ok.ok:
+                    first[r.param] = Disagreement(
+                        r.param, sv.step, sv.epoch, sv.sample, sv.seq, r.manual, r.manual_value,
+                        chain, r.manual_ok.diff, r.closed_form, r.closed_value,
+                    )
+    report.manual = [
+        ManualCheck(p, scenario.manual[p], roads.params[p].closed_form, checked[p], first.get(p), None)
+        for p in manual
+    ]
 
 
 def _step_rows(
@@ -467,7 +700,133 @@ def first_failure(report: Report) -> str | None:
         if not r.verdict.ok:
             return (f"expectation failed: {r.node}: stepgrad {_num(r.ours)}, "
                     f"expected {_num(r.theirs)} (diff {_diff(r.verdict)})")
+    if report.roads is not None:
+        for pr in report.roads.params.values():
+            m = pr.closed.first if pr.closed is not None else None
+            if m is not None:
+                return (f"the closed form disagrees with the chain rule: {_d(report, pr.param)} = "
+                        f"{pr.closed_form} at {_where(m)}: closed form {_num(m.value)}, "
+                        f"chain rule {_num(m.stepgrad)} (diff {_miss_diff(m)})")
+    wrong = [m.first for m in report.manual if m.first is not None]
+    if wrong:
+        # The earliest step; at one step, the param declared first.
+        return min(wrong, key=lambda d: d.step).message()
     return None
+
+
+def _d(report: Report, param: str) -> str:
+    g = report.scenario.program.graph
+    return f"∂{g.nodes[g.loss].name}/∂{param}"
+
+
+def _where(m: Miss) -> str:
+    where = f"step {m.step} (epoch {m.epoch}"
+    if m.sample is not None:
+        where += f", sample {m.sample}"
+    return where + f", event #{m.seq})"
+
+
+def _miss_diff(m: Miss) -> str:
+    return "·" if math.isnan(m.diff) else f"{m.diff:.3g}"
+
+
+def _span(n: int, total: int) -> str:
+    if n == total == 1:
+        return "at the only step"
+    if n == total:
+        return f"at all {_n(n)} steps"
+    return f"at all {_n(n)} steps compared (of {_n(total)})"
+
+
+def _tally_line(tally: Tally, total: int, road: str, other: str) -> str:
+    """``closed form = chain rule at all 30 steps (all equal bit for bit)``, or the first miss."""
+    if tally.steps == 0:
+        return f"{road} vs {other}: no step compared"
+    st = tally.statuses
+    if tally.first is None:
+        how = ("all equal bit for bit" if st["close"] == 0
+               else f"{_n(st['equal'])} equal bit for bit, {_n(st['close'])} close")
+        return f"{road} = {other} {_span(tally.steps, total)} ({how})"
+    m = tally.first
+    return (f"{road} ≠ {other} at {_n(tally.disagreeing)} of {_plural(tally.steps, 'step')}; "
+            f"first at {_where(m)}: {road} {_num(m.value)}, {other} {_num(m.stepgrad)} "
+            f"({m.status}, diff {_miss_diff(m)})")
+
+
+def _manual_line(m: ManualCheck, note: str | None) -> str:
+    if m.first is not None:
+        return m.first.message()
+    if m.error is not None:
+        return f"manual ∂loss/∂{m.param} = {m.manual}: {m.error}"
+    if m.steps == 0:
+        return f"manual ∂loss/∂{m.param} = {m.manual}: not checked ({note or 'no step'})"
+    return f"manual ∂loss/∂{m.param} = {m.manual} agrees with the chain rule {_span(m.steps, m.steps)}"
+
+
+def roads_text(report: Report) -> list[str]:
+    """The three roads and the ``manual:`` verdicts as text lines (none when not run)."""
+    roads = report.roads
+    if roads is None:
+        return []
+    total = report.n_steps
+    lines = ["three roads to each gradient: closed form (sympy), chain rule (stepgrad), "
+             "w.grad (torch)"]
+    if roads.note is not None:
+        lines.append(f"  {roads.note}")
+    if roads.accumulates:
+        lines.append("  (no zero_grad: w.grad holds the sum of every pass so far; the closed form "
+                     "and the chain rule give this pass's gradient)")
+    for pr in roads.params.values():
+        head = _d(report, pr.param)
+        lines.append(f"  {head} = {pr.closed_form}" if pr.closed_form is not None else f"  {head}")
+        if pr.closed is not None:
+            lines.append("    " + _tally_line(pr.closed, total, "closed form", "chain rule"))
+        lines.append("    " + _tally_line(pr.torch, total, f"torch {pr.param}.grad",
+                                          f"stepgrad {pr.param}.grad"))
+    lines.append("")
+    if report.manual:
+        lines.append("manual derivations (manual:), against the chain rule at every step")
+        lines.extend("  " + _manual_line(m, roads.note) for m in report.manual)
+        lines.append("")
+    return lines
+
+
+def _roads_json(report: Report) -> dict[str, Any] | None:
+    roads = report.roads
+    if roads is None:
+        return None
+    return {
+        "note": roads.note,
+        "accumulates": roads.accumulates,
+        "ok": roads.ok,
+        "params": [
+            {
+                "param": pr.param,
+                "closed_form": pr.closed_form,
+                "closed": None if pr.closed is None else pr.closed.to_json("closed", "chain"),
+                "torch": pr.torch.to_json("torch", "stepgrad"),
+            }
+            for pr in roads.params.values()
+        ],
+    }
+
+
+def _manual_json(m: ManualCheck) -> dict[str, Any]:
+    d = m.first
+    return {
+        "param": m.param,
+        "manual": m.manual,
+        "closed_form": m.closed_form,
+        "steps": m.steps,
+        "ok": m.ok,
+        "error": m.error,
+        "first_disagreement": None if d is None else {
+            "step": d.step, "epoch": d.epoch, "sample": d.sample, "seq": d.seq,
+            "manual": json_number(d.manual_value), "chain": json_number(d.chain_value),
+            "diff": json_number(d.diff), "closed": json_number(d.closed_value),
+        },
+        "message": None if d is None else d.message(),
+    }
 
 
 def render_text(report: Report) -> str:
@@ -498,6 +857,7 @@ def render_text(report: Report) -> str:
         lines.append("expect")
         lines.extend(_table(report.expect, "expected"))
         lines.append("")
+    lines.extend(roads_text(report))
     lines.append(summary(report))
     fail = first_failure(report)
     if report.finite_diffs is not None and report.fd_ok:
@@ -507,6 +867,19 @@ def render_text(report: Report) -> str:
     if report.expect and report.expect_ok:
         n = len(report.expect)
         lines.append(f"expect: {_plural(n, 'value')} {'holds' if n == 1 else 'hold'}")
+    roads = report.roads
+    if roads is not None and roads.ok:
+        derived = [pr for pr in roads.params.values() if pr.closed is not None]
+        if derived:
+            n = len(derived)
+            lines.append(f"three roads: {_plural(n, 'closed form')} "
+                         f"{'agrees' if n == 1 else 'agree'} with the chain rule at every step")
+        elif roads.note is not None:
+            lines.append(f"three roads: no closed form ({roads.note})")
+    if report.manual and report.manual_ok:
+        n = len(report.manual)
+        lines.append(f"manual: {_plural(n, 'hand derivation')} "
+                     f"{'agrees' if n == 1 else 'agree'} with the chain rule at every step")
     lines.append(fail if fail is not None else "ok: stepgrad and torch agree")
     return "\n".join(lines) + "\n"
 
@@ -543,6 +916,8 @@ def render_json(report: Report) -> dict[str, Any]:
             "rows": [r.to_json("finite_diff") for r in report.finite_diffs],
         },
         "expect": [r.to_json("expected") for r in report.expect],
+        "roads": _roads_json(report),
+        "manual": [_manual_json(m) for m in report.manual],
     }
 
 
@@ -574,4 +949,7 @@ def run_check(spec: str, as_json: bool = False, *, out: TextIO | None = None) ->
     return report.exit_code
 
 
-__all__ = ["Report", "Row", "ScenarioError", "check", "render_json", "render_text", "run_check"]
+__all__ = [
+    "Miss", "ParamRoads", "Report", "Roads", "Row", "ScenarioError", "Tally", "check", "render_json",
+    "render_text", "roads_text", "run_check",
+]

@@ -50,6 +50,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", help="file or bundled name")
     r.add_argument("--format", choices=("text", "jsonl"), default="text")
     r.add_argument("--until", type=_event_number, metavar="N", help="stop after event N (inclusive)")
+    r.add_argument(
+        "--roads",
+        action="store_true",
+        help="after each backward pass, each param's closed form, chain rule and manual formula",
+    )
 
     c = sub.add_parser("check", help="compare every gradient and update with PyTorch")
     c.add_argument("scenario", help="file or bundled name")
@@ -125,7 +130,7 @@ def _replay(ns: argparse.Namespace) -> int:
 
     scenario = load(ns.scenario)
     timeline = Timeline(scenario.program)
-    err = replay(scenario, timeline, sys.stdout, fmt=ns.format, until=ns.until)
+    err = replay(scenario, timeline, sys.stdout, fmt=ns.format, until=ns.until, roads=ns.roads)
     sys.stdout.flush()
     if err is not None:
         print(err, file=sys.stderr)

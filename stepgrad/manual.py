@@ -493,3 +493,37 @@ def first_manual_disagreement(
     checks = check_manual(timeline, scenario, derivation=derivation, stop_at_first=True, **limits)
     found = [c.first for c in checks if c.first is not None]
     return min(found, key=lambda x: x.step) if found else None
+
+
+# ----- the three roads over a whole run -------------------------------------------------
+
+
+def iter_roads(
+    timeline: Timeline,
+    scenario: Scenario | None,
+    *,
+    derivation: Derivation | TooLarge | None = None,
+    start: int = 0,
+    stop: int | None = None,
+    **limits: Any,
+) -> Iterator[tuple[StepValues, list[Road]]]:
+    """The three roads (without torch) for every param at steps ``start`` .. ``stop - 1``.
+
+    One pass over the run, streamed like ``iter_step_values``: what ``roads_at`` gives for
+    one step, for many steps at the cost of one (``roads_at`` in a loop walks the
+    timeline once per step and prepares the formulas every time).
+
+    Args:
+        timeline: the engine's timeline of the scenario.
+        scenario: for its ``manual:`` formulas (None: no hand derivations).
+        derivation: as for ``roads_at``; derived here (bounded, waiting) when None.
+        start: first step.
+        stop: one past the last step (``n_steps`` when None).
+        **limits: ``timeout_s``, ``max_nodes``, ``max_size`` for ``derive``.
+
+    Yields:
+        ``(step_values, roads)`` per step, roads in the graph's param order.
+    """
+    r = _Roads(timeline, scenario, _derivation(timeline, derivation, True, limits))
+    for sv in iter_step_values(timeline, start, stop):
+        yield sv, [r.road(p, sv, None) for p in r.params]

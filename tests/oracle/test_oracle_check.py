@@ -38,11 +38,29 @@ predict: {{x: 4.0}}
 """
 
 
-@pytest.mark.parametrize("name", list(bundled()))
+# Wrong on purpose: its manual formula for w2 is caught (tests/cli/test_roads.py).
+WRONG_ON_PURPOSE = {"ex4-4-wrong"}
+
+
+@pytest.mark.parametrize("name", [n for n in bundled() if n not in WRONG_ON_PURPOSE])
 def test_every_bundled_scenario_checks_green(name):
     report = check(load(name))
     assert report.exit_code == 0, first_failure(report)
     assert report.steps_compared == report.n_steps
+    assert report.roads is not None and report.roads.note is None
+    assert all(pr.closed is not None and pr.closed.steps == report.n_steps
+               for pr in report.roads.params.values())
+
+
+def test_ex4_4_wrong_agrees_with_torch_but_not_by_hand():
+    """torch, the chain rule and the closed forms agree everywhere; only the hand
+    derivation of w2 is wrong, so the check fails on it, and only on it."""
+    report = check(load("ex4-4-wrong"))
+    assert report.torch_ok and report.fd_ok and report.expect_ok and report.roads_ok
+    assert not report.manual_ok and report.exit_code == 1
+    assert [(m.param, m.ok) for m in report.manual] == [("w1", True), ("w2", False)]
+    line = first_failure(report)
+    assert line is not None and line.startswith("manual ∂loss/∂w2 = ")
 
 
 @pytest.mark.parametrize("name", ["lecture4-torch", "ex4-3", "no-zero-grad", "ex4-5"])
@@ -65,11 +83,17 @@ def test_counts_for_ex4_3():
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_every_op_agrees_within_tolerance(dtype):
-    """sigmoid, div, pow... are computed in other orders by torch: close, never differs."""
+    """sigmoid, div, pow... are computed in other orders by torch: close, never differs.
+    Its ∂loss/∂w is too long to show (169 operations): check says so and still passes."""
     report = check(loads(ALL_OPS.format(dtype=dtype), "all.yaml"))
     assert report.exit_code == 0, first_failure(report)
     assert report.statuses["equal"] > 0
     assert report.statuses["differs"] == report.statuses["missing"] == 0
+    assert report.roads is not None
+    assert report.roads.note == (
+        "too large to show symbolically: ∂loss/∂w has 169 operations (at most 120)"
+    )
+    assert [pr.torch.steps for pr in report.roads.params.values()] == [20, 20]
 
 
 def _broken(step: int, node: str, delta: float = 0.5):
