@@ -245,16 +245,24 @@ class _Roads:
         self.derivation = derivation
         self.manual_text = dict(scenario.manual) if scenario is not None else {}
         self.manual = compile_manual(scenario) if scenario is not None else {}
+        self._last: tuple[StepValues, bool] | None = None
+
+    def scalar(self, sv: StepValues) -> bool:
+        # Asked several times per param and step: answer once per step (a long run's
+        # check spent a quarter of its time here).
+        if self._last is None or self._last[0] is not sv:
+            self._last = (sv, _scalar(sv))
+        return self._last[1]
 
     def closed(self, param: str, sv: StepValues) -> tuple[Value | None, float]:
         d = self.derivation
-        if not isinstance(d, Derivation) or not _scalar(sv):
+        if not isinstance(d, Derivation) or not self.scalar(sv):
             return None, 0.0
         return d.formulas[param].evaluate(sv.values, self.dtype)
 
     def hand(self, param: str, sv: StepValues) -> tuple[Value | None, float]:
         f = self.manual.get(param)
-        if not isinstance(f, Formula) or not _scalar(sv):
+        if not isinstance(f, Formula) or not self.scalar(sv):
             return None, 0.0
         return f.evaluate(sv.values, self.dtype)
 
@@ -266,7 +274,7 @@ class _Roads:
         f = self.manual.get(param)
         if isinstance(f, FormulaError):
             return f"manual '{param}': {f.message}"
-        if not _scalar(sv):
+        if not self.scalar(sv):
             return SCALAR_ONLY
         d = self.derivation
         if d is None:

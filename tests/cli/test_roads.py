@@ -4,6 +4,7 @@ torch's w.grad, and the scenario's own hand derivation (``manual:``)."""
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import subprocess
 import sys
@@ -87,7 +88,8 @@ class TestCheck:
         ]
         assert section.count("    closed form = chain rule at the only step (all equal bit for bit)") == 3
         for p in ("w1", "w2", "b"):
-            assert f"    torch {p}.grad = stepgrad {p}.grad at the only step (all equal bit for bit)" in section
+            line = f"    torch {p}.grad = stepgrad {p}.grad at the only step (all equal bit for bit)"
+            assert line in section
 
     def test_ex4_4_wrong_exits_1_naming_w2(self):
         """torch agrees, the closed forms agree; the hand derivation of w2 does not, from step 1."""
@@ -196,7 +198,7 @@ class TestReplayRoads:
         r = run("replay", "ex4-3", "--roads", "--format", "jsonl")
         assert r.returncode == 0, r.stderr
         objs = [json.loads(line) for line in r.stdout.splitlines()]
-        roads = [(prev, o) for prev, o in zip(objs, objs[1:], strict=False) if o["kind"] == "roads"]
+        roads = [(prev, o) for prev, o in itertools.pairwise(objs) if o["kind"] == "roads"]
         assert len(roads) == 30
         for end, o in roads:
             # It follows its backward_end and reuses that event's seq.
