@@ -1,7 +1,8 @@
 """Command line: ``stepgrad [open|replay|check|list] ...``.
 
-Exit codes: 0 ok, 1 a disagreement with torch or a failed expectation, 2 bad input.
-Textual is imported only by ``open``, torch only by ``check``.
+Exit codes: 0 ok, 1 a disagreement (with torch, or of a ``manual:`` derivation) or a
+failed expectation, 2 bad input. Textual is imported only by ``open``, torch only by
+``check``, sympy only by ``check`` and ``replay --roads``.
 """
 
 from __future__ import annotations
@@ -56,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="after each backward pass, each param's closed form, chain rule and manual formula",
     )
 
-    c = sub.add_parser("check", help="compare every gradient and update with PyTorch")
+    c = sub.add_parser(
+        "check", help="compare every gradient and update with PyTorch, closed forms and manual: formulas"
+    )
     c.add_argument("scenario", help="file or bundled name")
     c.add_argument("--json", action="store_true", help="print the comparison as JSON")
 

@@ -18,6 +18,7 @@ from stepgrad.engine import Timeline
 from stepgrad.oracle import torch_available
 from stepgrad.replay import replay
 from stepgrad.scenario import load, loads
+from stepgrad.symbolic import Derivation, compile_formula
 
 needs_torch = pytest.mark.skipif(not torch_available(), reason="torch is not installed")
 ROOT = Path(__file__).resolve().parents[2]
@@ -129,6 +130,19 @@ class TestCheck:
         assert (d["step"], d["manual"], d["chain"], d["closed"]) == (1, W2_WRONG, W2_CHAIN, W2_CHAIN)
         assert d["manual"] * 2 == d["chain"]  # 2x where 2x² belongs, at x = 2
         assert obj["failure"] == w2["message"]
+
+    def test_a_wrong_closed_form_fails_naming_step_and_values(self):
+        """A stand-in derivation that forgot the -y: 2*x*w gives 2 at step 0 (x = w = 1),
+        where the chain rule gives -2. A road that parts from the others is a failure."""
+        wrong = Derivation("(w*x - y)**2", {"w": "2*x*w"}, {"w": compile_formula("2*x*w", {"x", "w"})})
+        report = check(load("ex4-3"), derivation=wrong)
+        assert report.torch_ok and not report.roads_ok and report.exit_code == 1
+        assert first_failure(report) == (
+            "the closed form disagrees with the chain rule: ∂loss/∂w = 2*x*w at step 0 "
+            "(epoch 0, sample 0, event #11): closed form 2.0, chain rule -2.0 (diff 4)"
+        )
+        (line,) = [ln for ln in _section(render_text(report)) if "closed form ≠" in ln]
+        assert line.startswith("    closed form ≠ chain rule at 30 of 30 steps; first at step 0")
 
     def test_too_large_degrades_gracefully(self):
         """40 layers: no closed form, a note instead, and the check still passes."""
