@@ -15,6 +15,7 @@ answering at once:
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 import time
 from pathlib import Path
@@ -23,14 +24,13 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
-from textual.content import Content
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from stepgrad.app import comparison
 from stepgrad.app.explainer import Explainer
-from stepgrad.app.screens import CompareScreen, GotoScreen, HelpScreen, MainScreen
+from stepgrad.app.screens.main import MainScreen
 from stepgrad.app.trace import PHASE_LABEL, START, Trace, touches
 from stepgrad.app.widgets import GraphView, Inspector, LossSpark, ParamsPanel, StatusBar, TimelineList
 from stepgrad.engine.timeline import Timeline
@@ -52,6 +52,9 @@ SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0)
 
 NEAR = 512
 """A jump this many steps past the known checkpoints is computed at once; farther ones in slices."""
+
+GC_BATCH = 5000
+"""Allocations between two collections of the youngest generation (Python's default: 700)."""
 
 SLICE = 0.006
 """Seconds of checkpoint work between two looks at the keyboard."""
@@ -79,7 +82,7 @@ class StepgradApp(App[int]):
         autoplay: start playing at once.
     """
 
-    CSS_PATH = "stepgrad.tcss"
+    CSS_PATH = Path(__file__).parent / "stepgrad.tcss"
     ENABLE_COMMAND_PALETTE = False
     TITLE = "stepgrad"
 
@@ -105,7 +108,7 @@ class StepgradApp(App[int]):
         Binding("q", "quit", "quit", id="app.quit"),
     ]
 
-    position: reactive[int] = reactive(START, init=False)
+    position: reactive[int] = reactive(START, init=False, repaint=False)
     """The current event's seq; START before the first."""
 
     def __init__(
@@ -147,6 +150,7 @@ class StepgradApp(App[int]):
         """Seconds from the start of the last key's action to its screen (for the benchmark)."""
         self._t0: float | None = None
         self.latencies: list[float] = []
+        self._gc_owned = False
 
     def get_default_screen(self) -> Screen[Any]:
         return self._main
@@ -154,8 +158,34 @@ class StepgradApp(App[int]):
     def on_mount(self) -> None:
         # Torch starts after the first frame: importing it must not delay the screen.
         self.call_after_refresh(self._start_torch)
+        self.call_after_refresh(self._gc_take_over)
         if self.autoplay:
             self.action_play()
+
+    # ----- garbage collection ----------------------------------------------------------
+    # A full collection over Textual's (and later torch's) objects takes 30-70 ms: long
+    # enough to make a key feel slow. So the objects alive after start-up are frozen, and
+    # the collector runs right after a frame is painted (or on a slow timer when idle)
+    # instead of in the middle of a key's work.
+
+    def _gc_take_over(self) -> None:
+        if not self._gc_owned:
+            self._gc_owned = gc.isenabled()
+            gc.freeze()
+            gc.disable()
+            self.set_interval(1.0, self._gc_tick, name="gc")
+
+    def _gc_tick(self) -> None:
+        if not self._gc_owned:
+            return
+        c0, c1, c2 = gc.get_count()
+        if c0 >= GC_BATCH:
+            gc.collect(2 if c2 >= 10 else 1 if c1 >= 10 else 0)
+
+    def on_unmount(self) -> None:
+        if self._gc_owned:
+            self._gc_owned = False
+            gc.enable()
 
     # ----- drawing ---------------------------------------------------------------------
 
@@ -182,7 +212,7 @@ class StepgradApp(App[int]):
             lines = self.explainer.node(self.selected, pos, state, self.selected in self.breakpoints)
         else:
             lines = self.explainer.event(pos, state)
-        inspector.show(lines, color)
+        inspector.show(lines, phase)
         keep = frozenset(trace.graph.nodes[i].name for i in focus.nodes)
         screen.query_one(ParamsPanel).show(comparison.rows(trace, pos, state, self.torch), self.torch_state, keep)
         step = trace.step_of(pos)
@@ -190,46 +220,47 @@ class StepgradApp(App[int]):
         t = trace.timeline
         loss_now = state.values[g.loss] if pos != START and step is not None else None
         screen.query_one(LossSpark).show(t.losses(), t.n_steps, step, loss_now, color)
-        self._draw_status(pos, state, color)
+        self._draw_status(pos, state, phase)
         self._ask_torch(comparison.needed_step(trace, pos))
         if self._t0 is not None:
             t0 = self._t0
             self._t0 = None
             self.call_after_refresh(self._record_latency, t0)
 
-    def _draw_status(self, pos: int, state: Any, color: str) -> None:
+    def _draw_status(self, pos: int, state: Any, phase: str) -> None:
         t = self.trace.timeline
         if self.message:
-            left = Content.assemble((" " + self.message, "bold $warning"))
+            left: list[tuple[str, str]] = [(" " + self.message, "warn")]
         else:
             name = self.scenario.name
             if self._main.has_class("-narrow"):
                 name = self.scenario.short or Path(self.scenario.path).stem
-            left = Content.assemble((" stepgrad", "bold $accent"), (" · ", "$text-muted"), (name, "bold"))
-        parts: list[str | tuple[str, str]] = []
+            left = [(" stepgrad", "accent"), (" · ", "muted"), (name, "strong")]
+        right: list[tuple[str, str]] = []
         if self.playing:
-            parts.append((f"▶ {self.speed:g}/s  ", "bold $success"))
+            right.append((f"▶ {self.speed:g}/s  ", "ok"))
         if pos == START:
-            parts += [("start", f"bold {color}"), (f" · {self.trace.length} events ", "$text-muted")]
+            right += [("start", "phase"), (f" · {self.trace.length} events ", "muted")]
         elif state.step is None:
             ev = state.event
-            parts += [(f"{ev.when} training", f"bold {color}"), (" · ", "$text-muted")]
-            parts += [(f"event #{pos}", "bold"), (f" of {self.trace.length} ", "$text-muted")]
+            right += [(f"{ev.when} training", "phase"), (" · ", "muted")]
+            right += [(f"event #{pos}", "strong"), (f" of {self.trace.length} ", "muted")]
         else:
-            parts.append((f"step {state.step}", "bold"))
+            right.append((f"step {state.step}", "strong"))
             if t.n_steps > 1:
-                parts.append((f"/{t.n_steps - 1}", "$text-muted"))
+                right.append((f"/{t.n_steps - 1}", "muted"))
             if t.training and t.program.epochs > 1:
-                parts += [(" · epoch ", "$text-muted"), (str(state.epoch), "bold")]
+                right += [(" · epoch ", "muted"), (str(state.epoch), "strong")]
             if state.sample is not None:
-                parts += [(" · sample ", "$text-muted"), (str(state.sample), "bold")]
-            parts += [(" · ", "$text-muted"), (PHASE_LABEL[state.phase], f"bold {color}"), (" · ", "$text-muted")]
-            parts += [(f"event #{pos}", "bold"), (f" of {self.trace.length} ", "$text-muted")]
-        self._main.query_one(StatusBar).show(left, Content.assemble(*parts))
+                right += [(" · sample ", "muted"), (str(state.sample), "strong")]
+            right += [(" · ", "muted"), (PHASE_LABEL[state.phase], "phase"), (" · ", "muted")]
+            right += [(f"event #{pos}", "strong"), (f" of {self.trace.length} ", "muted")]
+        self._main.query_one(StatusBar).show(left, right, phase)
 
     def _record_latency(self, t0: float) -> None:
         self.last_latency = time.perf_counter() - t0
         self.latencies.append(self.last_latency)
+        self._gc_tick()
 
     # ----- moving ----------------------------------------------------------------------
 
@@ -267,7 +298,7 @@ class StepgradApp(App[int]):
         t = self.trace.timeline
         while not t.ensure(step, budget=SLICE):
             self.message = f"{what}: computing step {t.known_steps:,} of {step:,}…"
-            self._draw_status(self.position, self.trace.state(self.position), PHASE_COLOR["start"])
+            self._draw_status(self.position, self.trace.state(self.position), "start")
             await asyncio.sleep(0)
         self._seeking = False
         self.message = ""
@@ -344,6 +375,8 @@ class StepgradApp(App[int]):
         def done(seq: int | None) -> None:
             if seq is not None:
                 self.go(seq)
+
+        from stepgrad.app.screens.goto import GotoScreen
 
         self.push_screen(GotoScreen(self.trace.length - 1), done)
 
@@ -459,10 +492,14 @@ class StepgradApp(App[int]):
 
     def action_help(self) -> None:
         """Show the help screen."""
+        from stepgrad.app.screens.help import HelpScreen
+
         self.push_screen(HelpScreen())
 
     def action_compare(self) -> None:
         """Show every computed step against torch."""
+        from stepgrad.app.screens.compare import CompareScreen
+
         step = comparison.needed_step(self.trace, self.position)
         self.push_screen(CompareScreen(self.trace, self.torch, self.torch_state, step))
 
@@ -520,6 +557,8 @@ class StepgradApp(App[int]):
             pass
 
     def _torch_arrived(self, batch: list[Any], state: str) -> None:
+        if not self.torch and self._gc_owned:
+            gc.freeze()  # torch's modules, now imported, join the objects never collected
         self.torch.extend(batch)
         self.torch_state = state
         self.redraw()

@@ -118,9 +118,9 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
         # The gradient.
         label = f"∂{loss}/∂{name}"
         ends = idx.phase_end if idx is not None else {}
-        zero = [e.seq for e in idx.events if e.kind == "zero_grad" and e.param == name] if idx else []  # type: ignore[union-attr]
+        zero = idx.zeroed.get(name) if idx is not None else None
         start = idx.phase_end.get("local", idx.first - 1) + 1 if idx is not None else 0
-        if zero and seq >= zero[0]:
+        if zero is not None and seq >= zero:
             out.append(verdict(label, ours_g, 0.0, None))
         elif "backward_end" in ends and seq >= ends["backward_end"]:
             out.append(

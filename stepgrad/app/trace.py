@@ -62,6 +62,7 @@ class StepIndex:
         setters: per node name, the seqs that changed its gradient in this step, in order.
         phase_end: last seq of each phase present.
         updates: update event by param name.
+        zeroed: seq of the zero_grad event by param name.
     """
 
     step: int
@@ -72,6 +73,7 @@ class StepIndex:
     setters: dict[str, list[int]]
     phase_end: dict[str, int]
     updates: dict[str, Event]
+    zeroed: dict[str, int]
 
 
 def touches(ev: Event, names: Iterable[str]) -> bool:
@@ -147,6 +149,7 @@ class Trace:
         setters: dict[str, list[int]] = {}
         phase_end: dict[str, int] = {}
         updates: dict[str, Event] = {}
+        zeroed: dict[str, int] = {}
         for ev in events:
             k = ev.kind
             phase_end[ev.phase] = ev.seq
@@ -168,7 +171,9 @@ class Trace:
                     lst.append(ev.seq)
             elif k == "update":
                 updates[ev.param] = ev  # type: ignore[union-attr]
-        idx = StepIndex(step, events[0].seq, events, forward, local, setters, phase_end, updates)
+            elif k == "zero_grad":
+                zeroed[ev.param] = ev.seq  # type: ignore[union-attr]
+        idx = StepIndex(step, events[0].seq, events, forward, local, setters, phase_end, updates, zeroed)
         self._index[step] = idx
         if len(self._index) > _INDEX_CACHE:
             self._index.popitem(last=False)
@@ -227,9 +232,8 @@ class Trace:
         node = self.graph[name]
         if node.op == "param" and step > 0 and t.training:
             prev = self.index(step - 1)
-            zero = [e.seq for e in prev.events if e.kind == "zero_grad" and e.param == name]  # type: ignore[union-attr]
-            if zero:
-                return zero[-1]
+            if name in prev.zeroed:
+                return prev.zeroed[name]
             lst = prev.setters.get(name)
             return lst[-1] if lst else None
         return None

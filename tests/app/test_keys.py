@@ -252,7 +252,7 @@ class TestTorch:
         app = app_of(oracle=disagreeing(0, "w", 0.5))
         async with app.run_test(size=SIZE) as pilot:
             await press(pilot, "b")
-            text = str(app.screen.query_one(ParamsPanel).render())
+            text = app.screen.query_one(ParamsPanel).plain
             assert "✗ differs" in text and "-1.5" in text
 
     async def test_opens_before_torch_answers(self, app_of) -> None:  # type: ignore[no-untyped-def]
@@ -269,7 +269,7 @@ class TestTorch:
         async with app.run_test(size=SIZE) as pilot:
             await pilot.press("n", "n")
             assert app.position == 1
-            assert "loading…" in str(app.screen.query_one(ParamsPanel).render())
+            assert "loading…" in app.screen.query_one(ParamsPanel).plain
             gate.set()
 
 

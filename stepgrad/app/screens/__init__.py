@@ -1,10 +1,14 @@
-"""The app's screens."""
+"""The app's screens; the modal ones are imported when first opened (start-up time)."""
 
 from __future__ import annotations
 
-from stepgrad.app.screens.compare import CompareScreen
-from stepgrad.app.screens.goto import GotoScreen
-from stepgrad.app.screens.help import HelpScreen
-from stepgrad.app.screens.main import MainScreen
-
 __all__ = ["CompareScreen", "GotoScreen", "HelpScreen", "MainScreen"]
+
+
+def __getattr__(name: str) -> object:
+    import importlib
+
+    modules = {"CompareScreen": "compare", "GotoScreen": "goto", "HelpScreen": "help", "MainScreen": "main"}
+    if name in modules:
+        return getattr(importlib.import_module(f"stepgrad.app.screens.{modules[name]}"), name)
+    raise AttributeError(name)

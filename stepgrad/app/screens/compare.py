@@ -31,6 +31,15 @@ class CompareScreen(ModalScreen[None]):
         current: the step being viewed.
     """
 
+    DEFAULT_CSS = """
+    CompareScreen { align: center middle; background: $background 60%; }
+    #compare-box {
+        width: 100; max-width: 100%; height: 90%;
+        border: round $accent; padding: 0 1; background: $surface;
+    }
+    #compare-summary { height: auto; margin-bottom: 1; }
+    """
+
     BINDINGS = [Binding("escape,q,c", "close", "close", id="compare.close")]
 
     def __init__(self, trace: Trace, torch: Sequence[Any], torch_state: str, current: int):
@@ -58,7 +67,8 @@ class CompareScreen(ModalScreen[None]):
         table.add_columns("step", "quantity", "stepgrad", "torch", "agree")
         counts: dict[str, int] = {}
         for k, r in rows:
-            text, style = mark(r, self.torch_state)
+            text, role = mark(r, self.torch_state)
+            style = {"ok": "$success", "error": "bold $error"}.get(role, "$text-muted")
             counts[r.status] = counts.get(r.status, 0) + 1
             table.add_row(
                 str(k), r.label, fmt(r.ours), fmt(r.theirs), Content.styled(text, style),

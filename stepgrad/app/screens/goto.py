@@ -17,6 +17,11 @@ class GotoScreen(ModalScreen[int | None]):
         last: the last event number.
     """
 
+    DEFAULT_CSS = """
+    GotoScreen { align: center middle; background: $background 60%; }
+    #goto-box { width: 40; height: auto; border: round $accent; padding: 0 1; background: $surface; }
+    """
+
     BINDINGS = [Binding("escape", "cancel", "cancel", id="goto.cancel")]
 
     def __init__(self, last: int):

@@ -65,6 +65,14 @@ def help_content() -> Content:
 class HelpScreen(ModalScreen[None]):
     """A modal with ``help_content``."""
 
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; background: $background 60%; }
+    #help-box {
+        width: 92; max-width: 100%; height: auto; max-height: 100%;
+        border: round $accent; padding: 0 1; background: $surface;
+    }
+    """
+
     BINDINGS = [
         Binding("escape,q,question_mark", "close", "close", id="help.close"),
     ]

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from stepgrad.app.widgets import GraphView, Inspector, LossSpark, ParamsPanel, StatusBar, TimelineList
+from stepgrad.app.widgets.palette import Palette
 
 if TYPE_CHECKING:
     from stepgrad.app.app import StepgradApp
@@ -33,13 +34,14 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         trace = self.stepgrad.trace
+        yield Palette()
         yield StatusBar(id="status")
         with Container(id="body"):
             graph = GraphView(trace, id="graph")
             graph.border_title = "graph"
             yield graph
             with Container(id="side"):
-                inspector = Inspector(id="inspector", markup=False)
+                inspector = Inspector(id="inspector")
                 inspector.border_title = "inspector"
                 yield inspector
                 with Vertical(id="numbers"):

@@ -9,10 +9,11 @@ and only those rows are refreshed.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 from rich.segment import Segment
@@ -25,6 +26,7 @@ from textual.strip import Strip
 
 from stepgrad.app import layout as lay
 from stepgrad.app.trace import START, Focus, Trace
+from stepgrad.app.widgets.palette import Palette
 from stepgrad.engine.graph import Const, Node
 from stepgrad.engine.timeline import State
 from stepgrad.explain import fmt
@@ -36,11 +38,8 @@ MIN_BOX = 11
 S_BLANK, S_BORDER, S_WIRE, S_NAME, S_LABEL, S_NUM, S_UNKNOWN, S_DIM, S_BAD, S_BREAK, S_SELECT = range(11)
 S_PHASE = 11  # + phase index
 PHASES = ("forward", "local", "backward", "update", "predict", "start")
-_COMPONENTS = (
-    "graph--blank", "graph--border", "graph--wire", "graph--name", "graph--label",
-    "graph--number", "graph--unknown", "graph--dim", "graph--nonfinite", "graph--breakpoint",
-    "graph--selected",
-)  # fmt: skip
+_ROLES = ("", "border", "wire", "name", "label", "text", "unknown", "dim", "bad", "breakpoint", "selected")
+"""Palette role of each style slot (then one per phase)."""
 
 
 def op_label(node: Node) -> str:
@@ -55,7 +54,11 @@ def op_label(node: Node) -> str:
 
 
 def _bad(v: Any) -> bool:
-    return v is not None and not bool(np.all(np.isfinite(v)))
+    if v is None:
+        return False
+    if isinstance(v, np.ndarray) and v.ndim:
+        return not bool(np.all(np.isfinite(v)))
+    return not math.isfinite(v)
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,11 +90,6 @@ class GraphView(ScrollView, can_focus=False):
     The screen calls ``show`` with the state to draw; clicks post ``NodeClicked``.
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        *_COMPONENTS,
-        *(f"graph--{p}" for p in PHASES),
-    }
-
     DEFAULT_CSS = """
     GraphView { overflow-x: auto; overflow-y: auto; }
     """
@@ -117,28 +115,30 @@ class GraphView(ScrollView, can_focus=False):
         self._base_chars: list[list[str]] = []
         self._base_styles: list[list[int]] = []
         self._row_boxes: list[list[int]] = []
-        self._strips: list[Strip] = []
-        self._sigs: list[Any] = []
+        self._version: list[int] = []
+        self._hot_rows: dict[int, list[tuple[int, tuple[str, int]]]] = {}
+        self._fresh = True
         self._views: dict[int, BoxView] = {}
         self._hot: dict[tuple[int, int], tuple[str, int]] = {}
         self._focus_box: int | None = None
+        self._view_cache: dict[int, tuple[tuple[int, int, int], Strip]] = {}
         self.layout_data: lay.Layout | None = None
 
     # ----- styles ----------------------------------------------------------------------
 
     def _resolve_styles(self) -> None:
-        names = [*_COMPONENTS, *(f"graph--{p}" for p in PHASES)]
+        palette = self.screen.query_one(Palette)
         base = self.rich_style
-        self._styles = [base + self.get_component_rich_style(n, partial=True) for n in names]
+        self._styles = [base + palette.style(r) for r in (*_ROLES, *(f"phase-{p}" for p in PHASES))]
 
     def on_mount(self) -> None:
         self._resolve_styles()
         self.watch(self.app, "theme", self._on_theme, init=False)
 
     def _on_theme(self) -> None:
+        self.screen.query_one(Palette).clear()
         self._resolve_styles()
-        self._sigs = [None] * len(self._sigs)
-        self._rebuild_rows(range(len(self._sigs)), force=True)
+        self._view_cache.clear()
         self.refresh()
 
     # ----- widths ----------------------------------------------------------------------
@@ -248,8 +248,9 @@ class GraphView(ScrollView, can_focus=False):
             for dx in range(len(label)):
                 styles[box.y][box.x + 3 + len(name) + dx] = S_LABEL
         self._base_chars, self._base_styles, self._row_boxes = chars, styles, rows
-        self._strips = [Strip.blank(L.width)] * L.height
-        self._sigs = [None] * L.height
+        self._version = [0] * L.height
+        self._view_cache.clear()
+        self._fresh = True
         self.virtual_size = Size(L.width, L.height)
 
     # ----- what to show ----------------------------------------------------------------
@@ -312,9 +313,8 @@ class GraphView(ScrollView, can_focus=False):
         phase_slot = S_PHASE + PHASES.index(phase)
         kind = "start" if pos == START else state.event.kind
         marks = {b: "●" for b in breakpoints}
-        self._views = {
-            i: self._box_view(i, state, focus, phase_slot, marks, selected, kind) for i in L.boxes
-        }
+        old_views, old_hot = self._views, self._hot
+        views = {i: self._box_view(i, state, focus, phase_slot, marks, selected, kind) for i in L.boxes}
         hot: dict[tuple[int, int], tuple[str, int]] = {}
         for key in focus.edges:
             wire = L.wires.get(key)
@@ -331,86 +331,95 @@ class GraphView(ScrollView, can_focus=False):
                 # The gradient flows right to left: point back at the source.
                 sx, sy, _ = wire.cells[0]
                 hot[(sx, sy)] = ("◀", phase_slot)
-        self._hot = hot
+        self._views, self._hot = views, hot
         self._focus_box = focus.nodes[0] if focus.nodes else None
-        changed = self._rebuild_rows(range(L.height))
-        self._scroll_to_focus()
+        # Recompose only the rows of boxes that look different, and of wires lit or unlit.
+        if self._fresh:
+            rows: set[int] = set(range(L.height))
+            self._fresh = False
+        else:
+            rows = set()
+            for i, v in views.items():
+                if old_views.get(i) != v:
+                    b = L.boxes[i]
+                    rows.update(range(b.y, b.y + b.height))
+            for cell in old_hot.keys() ^ hot.keys():
+                rows.add(cell[1])
+            for cell in old_hot.keys() & hot.keys():
+                if old_hot[cell] != hot[cell]:
+                    rows.add(cell[1])
+        changed = sorted(rows)
+        hot_rows: dict[int, list[tuple[int, tuple[str, int]]]] = {}
+        for (cx, cy), c in hot.items():
+            hot_rows.setdefault(cy, []).append((cx, c))
+        self._hot_rows = hot_rows
         for y in changed:
-            self.refresh(Region(0, y - int(self.scroll_y), self.size.width, 1))
+            self._version[y] += 1
+        self._scroll_to_focus()
+        if changed:
+            sy, w = int(self.scroll_y), self.size.width
+            self.refresh(*(Region(0, y - sy, w, 1) for y in changed))
 
-    def _row_sig(self, y: int) -> Any:
+    def _draw_row(self, y: int, x0: int, x1: int, blanks: tuple[tuple[int, int], ...] = ()) -> Strip:
+        """Row ``y`` between columns ``x0`` and ``x1``: base, boxes, lit wire, blanked spans."""
         L = self._layout
         assert L is not None
-        parts = []
+        width = x1 - x0
+        chars = self._base_chars[y][x0:x1]
+        styles = self._base_styles[y][x0:x1]
+        if len(chars) < width:
+            chars += [" "] * (width - len(chars))
+            styles += [S_BLANK] * (width - len(styles))
         for node in self._row_boxes[y]:
             box = L.boxes[node]
-            dy = y - box.y
-            v = self._views[node]
-            if dy == 1:
-                parts.append((node, dy, v.value, v.value_style, v.border, v.heavy))
-            elif dy == 2:
-                parts.append((node, dy, v.grad, v.grad_style, v.border, v.heavy))
-            else:
-                parts.append((node, dy, v.border, v.heavy, v.mark))
-        hot = tuple(sorted((x, c) for (x, yy), c in self._hot.items() if yy == y))
-        return (tuple(parts), hot)
-
-    def _rebuild_rows(self, rows: Iterable[int], force: bool = False) -> list[int]:
-        changed = []
-        for y in rows:
-            sig = self._row_sig(y)
-            if not force and sig == self._sigs[y]:
+            if box.x >= x1 or box.x + box.width <= x0:
                 continue
-            self._sigs[y] = sig
-            self._strips[y] = self._compose_row(y)
-            changed.append(y)
-        return changed
-
-    def _compose_row(self, y: int) -> Strip:
-        L = self._layout
-        assert L is not None
-        chars = self._base_chars[y][:]
-        styles = self._base_styles[y][:]
-        for node in self._row_boxes[y]:
-            box = L.boxes[node]
             v = self._views[node]
             dy = y - box.y
-            x0, x1 = box.x, box.x + box.width - 1
+            bx0, bx1 = box.x - x0, box.x + box.width - 1 - x0  # in window coordinates
             inner = box.width - 4
+            lo, hi = max(bx0, 0), min(bx1, width - 1)
             if v.heavy:
-                for x in range(x0, x1 + 1):
+                for x in range(lo, hi + 1):
                     c = chars[x]
                     chars[x] = _HEAVY_BORDER.get(c, c)
-            for x in range(x0, x1 + 1):
-                if styles[x] == S_BORDER:
-                    styles[x] = v.border
+            if v.border != S_BORDER:
+                for x in range(lo, hi + 1):
+                    if styles[x] == S_BORDER:
+                        styles[x] = v.border
             if dy == 0 and v.mark:
-                chars[x1 - 1] = v.mark
-                styles[x1 - 1] = S_BREAK
+                if 0 <= bx1 - 1 < width:
+                    chars[bx1 - 1] = v.mark
+                    styles[bx1 - 1] = S_BREAK
             elif dy in (1, 2):
                 label = "" if dy == 1 else ("∂" if v.grad else "")
                 num = v.value if dy == 1 else v.grad
                 num_style = v.value_style if dy == 1 else v.grad_style
                 text = label + num.rjust(inner - len(label))
                 for k, ch in enumerate(text[:inner]):
-                    chars[x0 + 2 + k] = ch
-                    styles[x0 + 2 + k] = S_LABEL if k < len(label) else num_style
-        for (x, yy), (ch, st) in self._hot.items():
-            if yy == y:
-                chars[x] = ch
-                styles[x] = st
+                    x = bx0 + 2 + k
+                    if 0 <= x < width:
+                        chars[x] = ch
+                        styles[x] = S_LABEL if k < len(label) else num_style
+        for x, (ch, st) in self._hot_rows.get(y, ()):
+            if x0 <= x < x1:
+                chars[x - x0] = ch
+                styles[x - x0] = st
+        for a, b in blanks:
+            for x in range(a, b):
+                chars[x] = " "
+                styles[x] = S_BLANK
         segs = []
         start = 0
-        n = len(chars)
         resolved = self._styles
-        while start < n:
+        while start < width:
             st = styles[start]
             end = start + 1
-            while end < n and styles[end] == st:
+            while end < width and styles[end] == st:
                 end += 1
             segs.append(Segment("".join(chars[start:end]), resolved[st] if resolved else None))
             start = end
-        return Strip(segs, n)
+        return Strip(segs, width)
 
     # ----- scrolling ---------------------------------------------------------------------
 
@@ -434,12 +443,20 @@ class GraphView(ScrollView, can_focus=False):
             sx = min(sx, box.x)
         sy = 0
         if L.height > vh:
-            sy = max(0, min(box.y + box.height // 2 - vh // 2, L.height - vh))
+            # Half-page steps: the view moves only when the box leaves its band, and the
+            # band depends on the box alone.
+            half = vh // 2
+            if half >= box.height * 2:
+                sy = (box.y // half) * half - half // 2
+            else:
+                sy = box.y + box.height // 2 - vh // 2
+            sy = max(0, min(sy, L.height - vh))
         return (sx, sy)
 
     def _scroll_to_focus(self) -> None:
         sx, sy = self.focus_scroll()
-        self.scroll_to(sx, sy, animate=False, immediate=True)
+        if (sx, sy) != (int(self.scroll_x), int(self.scroll_y)):
+            self.scroll_to(sx, sy, animate=False, immediate=True)
         self._title_hidden()
 
     def hidden_layers(self) -> tuple[int, int]:
@@ -460,7 +477,8 @@ class GraphView(ScrollView, can_focus=False):
             title = f"◂ {left} more · " + title
         if right:
             title += f" · {right} more ▸"
-        self.border_title = title
+        if title != self.border_title:  # setting it repaints the whole widget
+            self.border_title = title
 
     def watch_scroll_x(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_x(old_value, new_value)
@@ -471,23 +489,29 @@ class GraphView(ScrollView, can_focus=False):
 
     # ----- drawing -----------------------------------------------------------------------
 
+    def _blanks(self, sx: int, width: int) -> tuple[tuple[int, int], ...]:
+        """Spans (window columns) of layers only partly in view: never show part of a box."""
+        L = self._layout
+        assert L is not None
+        out = []
+        for x, w in zip(L.layer_x, L.layer_width, strict=True):
+            if x < sx + width and x + w > sx and (x < sx or x + w > sx + width):
+                out.append((max(x, sx) - sx, min(x + w, sx + width) - sx))
+        return tuple(out)
+
     def render_line(self, y: int) -> Strip:
         sx, sy = self.scroll_offset
         width = self.scrollable_content_region.width
         row = sy + y
-        if self._layout is None or row >= len(self._strips):
+        if self._layout is None or row >= self._layout.height:
             return Strip.blank(width, self.rich_style)
-        strip = self._strips[row].crop_extend(sx, sx + width, self.rich_style)
-        # Never show part of a box: blank any layer column that is not wholly in view.
-        L = self._layout
-        for x, w in zip(L.layer_x, L.layer_width, strict=True):
-            if x < sx + width and x + w > sx and (x < sx or x + w > sx + width):
-                a = max(x, sx) - sx
-                b = min(x + w, sx + width) - sx
-                strip = Strip.join(
-                    [strip.crop(0, a), Strip.blank(b - a, self.rich_style), strip.crop(b, width)]
-                )
-        return strip.simplify()
+        key = (self._version[row], sx, width)
+        cached = self._view_cache.get(row)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        strip = self._draw_row(row, sx, sx + width, self._blanks(sx, width))
+        self._view_cache[row] = (key, strip)
+        return strip
 
     def on_click(self, event: events.Click) -> None:
         off = event.get_content_offset(self)
@@ -506,7 +530,10 @@ class GraphView(ScrollView, can_focus=False):
 
     def text_rows(self) -> list[str]:
         """The whole graph as plain text (for tests)."""
-        return ["".join(seg.text for seg in strip) for strip in self._strips]
+        L = self._layout
+        if L is None:
+            return []
+        return [self._draw_row(y, 0, L.width).text for y in range(L.height)]
 
 
 _HEAVY_BORDER = {"┌": "┏", "┐": "┓", "└": "┗", "┘": "┛", "─": "━", "│": "┃"}

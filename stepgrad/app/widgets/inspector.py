@@ -5,24 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from textual.content import Content
-from textual.widgets import Static
-
-from stepgrad.app.explainer import Line
-
-ROLE_STYLE = {
-    "title": "bold $text",
-    "phase": "bold $phase",
-    "formula": "$text",
-    "num": "bold $text",
-    "bad": "bold $error",
-    "dim": "$text-muted",
-    "origin": "$text-muted italic",
-    "note": "$text-muted",
-    "key": "bold $accent",
-    "": "",
-}
-"""How each role of the explainer's text is drawn; ``$phase`` is the current phase's colour."""
+from stepgrad.app.widgets.text_lines import Line, TextLines
 
 _TOKEN = re.compile(r"\s*\S+\s*")
 
@@ -46,11 +29,11 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
                 indent = col + len(text)
                 break
             col += len(text)
-        cur: Line = []
+        cur: list[tuple[str, str]] = []
         used = 0
         for text, role in line:
             for tok in _TOKEN.findall(text) or [text]:
-                if used + len(tok) > width and used > max(indent, 0) and cur:
+                if used + len(tok) > width and used > indent and cur:
                     out.append(cur)
                     tok = tok.lstrip()
                     cur, used = [(" " * indent, "")], indent
@@ -60,42 +43,32 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
     return out
 
 
-def to_content(lines: Sequence[Line], phase_color: str) -> Content:
-    """The explainer's lines as one Content (never parsed as markup)."""
-    parts: list[str | tuple[str, str]] = []
-    for k, line in enumerate(lines):
-        if k:
-            parts.append("\n")
-        for text, role in line:
-            style = ROLE_STYLE.get(role, "").replace("$phase", phase_color)
-            parts.append((text, style) if style else text)
-    return Content.assemble(*parts)
+class Inspector(TextLines):
+    """Shows the explainer's lines (``stepgrad.app.explainer``), folded to its width."""
 
+    DEFAULT_CSS = """
+    Inspector { height: 1fr; }
+    """
 
-class Inspector(Static):
-    """Shows what the screen hands it: see ``stepgrad.app.explainer``."""
+    def __init__(self, *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self._source: Sequence[Line] = ()
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None, markup: bool = False):
-        super().__init__(id=id, classes=classes, markup=markup)
-        self._lines: Sequence[Line] = ()
-        self._color = "$text"
-        self.plain = ""
-        """The text shown, without styles (for tests)."""
+    @property
+    def plain(self) -> str:
+        """The text shown, unfolded, without styles (for tests)."""
+        return "\n".join("".join(t for t, _ in line) for line in self._source)
 
-    def show(self, lines: Sequence[Line], phase_color: str) -> None:
+    def show(self, lines: Sequence[Line], phase: str) -> None:
         """Replace the text.
 
         Args:
             lines: the explainer's lines.
-            phase_color: theme variable for the current phase, e.g. ``$secondary``.
+            phase: the current phase (the colour of the ``phase`` role).
         """
-        self._lines, self._color = lines, phase_color
-        self.plain = "\n".join("".join(t for t, _ in line) for line in lines)
-        self._redraw()
-
-    def _redraw(self) -> None:
-        width = self.content_region.width or 200
-        self.update(to_content(wrap(self._lines, width), self._color))
+        self._source = lines
+        self.phase = phase
+        self.set_lines(wrap(lines, self.size.width or 200))
 
     def on_resize(self) -> None:
-        self._redraw()
+        self.set_lines(wrap(self._source, self.size.width or 200))

@@ -64,6 +64,7 @@ class LossSpark(Widget):
         self._current: int | None = None
         self._value: object = None
         self._color = "$secondary"
+        self._key: tuple[object, ...] = ()
 
     def show(self, losses: np.ndarray, n_steps: int, current: int | None, value: object, color: str) -> None:
         """Set the data and redraw.
@@ -75,6 +76,10 @@ class LossSpark(Widget):
             value: the current step's loss if known now, else None.
             color: theme variable of the current phase.
         """
+        key = (len(losses), n_steps, current, None if value is None else float(value), color)
+        if key == self._key:
+            return
+        self._key = key
         self._losses, self._n_steps, self._current = losses, n_steps, current
         self._value, self._color = value, color
         self.refresh()

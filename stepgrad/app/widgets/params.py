@@ -5,32 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from textual.content import Content
-from textual.widgets import Static
-
 from stepgrad.app.comparison import PENDING, WAITING, Row
+from stepgrad.app.widgets.text_lines import Line, TextLines
 from stepgrad.explain import fmt
 
 MARK = {
-    "equal": ("✓ equal", "$success"),
-    "close": ("≈", "$success"),
-    "differs": ("✗ differs", "bold $error"),
-    "missing": ("✗ missing", "bold $error"),
-    PENDING: ("after backward", "$text-muted"),
+    "equal": ("✓ equal", "ok"),
+    "close": ("≈", "ok"),
+    "differs": ("✗ differs", "error"),
+    "missing": ("✗ missing", "error"),
+    PENDING: ("after backward", "muted"),
 }
-"""Text and style of each comparison status."""
+"""Text and role of each comparison status."""
 
 
 def mark(row: Row, torch_state: str) -> tuple[str, str]:
-    """The agree/disagree mark of a row."""
+    """The agree/disagree mark of a row, and its role."""
     if row.status == WAITING:
-        return ("loading…" if torch_state == "loading" else "computing…", "$text-muted")
+        return ("loading…" if torch_state == "loading" else "computing…", "muted")
     if row.status == "close":
-        return (f"≈ {row.diff:.0e}", "$success")
+        return (f"≈ {row.diff:.0e}", "ok")
     if row.status == PENDING:
         # Torch's w.grad is known once the whole backward pass has run.
         at = f"at #{row.at}" if row.at is not None else "after backward"
-        return (at if row.ours is not None else "", "$text-muted")
+        return (at if row.ours is not None else "", "muted")
     if row.status == "equal" and row.ours is None:
         return ("", "")
     return MARK[row.status]
@@ -60,8 +58,8 @@ def pick(rows: Sequence[Row], max_lines: int, keep: set[str]) -> tuple[list[Row]
 
 def table(
     rows: Sequence[Row], torch_state: str, width: int, max_lines: int = 1000, keep: frozenset[str] = frozenset()
-) -> Content:
-    """The panel's text for ``width`` cells.
+) -> list[Line]:
+    """The panel's lines for ``width`` cells.
 
     When stepgrad's and torch's numbers fit side by side, both are shown; otherwise
     torch's number is written under stepgrad's, except where the two are the same bits
@@ -84,7 +82,6 @@ def table(
     mark_w = max(len(m[0]) for m in marks) + (9 if any(r.status == PENDING for r in rows) else 0)
     unavailable = torch_state not in ("loading", "running", "done")
     wide = not unavailable and label_w + num_w + their_w + mark_w <= width
-    parts: list[str | tuple[str, str]] = []
     head = " " * label_w + "stepgrad".ljust(num_w)
     if not unavailable:
         if wide:
@@ -93,40 +90,36 @@ def table(
             head += "torch"
         else:
             head = " " * label_w + "stepgrad · torch"
-    parts.append((head.rstrip(), "$text-muted"))
-    for r, o, th, (m, ms) in zip(rows, ours, theirs, marks, strict=True):
-        parts.append("\n")
-        parts.append((r.label.ljust(label_w), "$text"))
-        o_style = "$text-muted" if r.ours is None else "bold $text"
-        parts.append((o.ljust(num_w), o_style))
+    lines: list[Line] = [[(head.rstrip(), "muted")]]
+    for r, o, th, (m, mr) in zip(rows, ours, theirs, marks, strict=True):
+        line: list[tuple[str, str]] = [(r.label.ljust(label_w), "text"), (o.ljust(num_w), "muted" if r.ours is None else "strong")]
         if unavailable:
+            lines.append(line)
             continue
         if wide:
-            parts.append((th.ljust(their_w), "$text"))
-            parts.append(("compared " + m if r.status == PENDING and m.startswith("at #") else m, ms))
+            shown = "compared " + m if r.status == PENDING and m.startswith("at #") else m
+            lines.append([*line, (th.ljust(their_w), "text"), (shown, mr)])
             continue
         if label_w + num_w + len(m) > width:
-            parts.append("\n")
-            parts.append(" " * label_w)
-        parts.append((m, ms))
+            lines.append(line)
+            line = [(" " * label_w, "")]
+        lines.append([*line, (m, mr)])
         if th and r.status != "equal":
-            parts.append("\n")
-            parts.append(("torch".rjust(label_w - 2).ljust(label_w), "$text-muted"))
-            parts.append((th, "bold $error" if r.status in ("differs", "missing") else "$text"))
+            lines.append(
+                [("torch".rjust(label_w - 2).ljust(label_w), "muted"), (th, "error" if r.status in ("differs", "missing") else "text")]
+            )
     if left_out:
-        parts.append("\n")
-        parts.append((f"+ {left_out} more (c: all)", "$text-muted"))
+        lines.append([(f"+ {left_out} more (c: all)", "muted")])
     if unavailable:
-        parts.append("\n")
-        parts.append((f"torch: {torch_state}", "$text-muted"))
-    return Content.assemble(*parts)
+        lines.append([(f"torch: {torch_state}", "muted")])
+    return lines
 
 
-class ParamsPanel(Static):
+class ParamsPanel(TextLines):
     """The table of ``table``; the screen passes the rows."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
-        super().__init__(id=id, classes=classes, markup=False)
+        super().__init__(id=id, classes=classes)
         self._rows: Sequence[Row] = ()
         self._torch_state = "loading"
         self._keep: frozenset[str] = frozenset()
@@ -141,14 +134,12 @@ class ParamsPanel(Static):
         """Lines the table may use: its own height when the layout fixes it, else a third
         of the screen."""
         if self.styles.height is not None and self.styles.height.is_fraction:
-            return max(self.content_region.height, 3)
+            return max(self.size.height, 3)
         return max(self.screen.size.height // 3, 5)
 
     def _redraw(self) -> None:
         if self._rows:
-            self.update(
-                table(self._rows, self._torch_state, self.content_region.width or 60, self.max_lines(), self._keep)
-            )
+            self.set_lines(table(self._rows, self._torch_state, self.size.width or 60, self.max_lines(), self._keep))
 
     def on_resize(self) -> None:
         self._redraw()

@@ -9,8 +9,6 @@ twenty or so visible ones are ever formatted.
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import ClassVar
-
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -20,6 +18,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from stepgrad.app.trace import PHASE_LABEL, START, Trace, fit
+from stepgrad.app.widgets.palette import Palette
 
 _PHASES = ("forward", "local", "backward", "update", "predict")
 _CACHE = 512
@@ -32,15 +31,6 @@ class TimelineList(ScrollView, can_focus=False):
 
     The screen sets ``position`` through ``show``; a click posts ``EventClicked``.
     """
-
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "timeline--step",
-        "timeline--seq",
-        "timeline--text",
-        "timeline--current",
-        "timeline--marker",
-        *(f"timeline--{p}" for p in _PHASES),
-    }
 
     DEFAULT_CSS = """
     TimelineList { overflow-x: hidden; overflow-y: auto; }
@@ -79,10 +69,13 @@ class TimelineList(ScrollView, can_focus=False):
         self.watch(self.app, "theme", self._on_theme, init=False)
 
     def _resolve_styles(self) -> None:
-        for name in self.COMPONENT_CLASSES:
-            self._styles[name] = self.get_component_rich_style(name, partial=True)
+        palette = self.screen.query_one(Palette)
+        for name, role in (("step", "muted"), ("seq", "muted"), ("text", "text"), ("current", "current"),
+                           ("marker", "strong"), *((p, f"phase-{p}") for p in _PHASES)):  # fmt: skip
+            self._styles[f"timeline--{name}"] = palette.style(role)
 
     def _on_theme(self) -> None:
+        self.screen.query_one(Palette).clear()
         self._resolve_styles()
         self._cache.clear()
         self.refresh()
@@ -96,11 +89,13 @@ class TimelineList(ScrollView, can_focus=False):
 
     def scroll_for(self, pos: int) -> int:
         """The scroll row for a position: a function of the position alone (so ``n`` then
-        ``p`` restores the view); the current row sits a third of the way down."""
+        ``p`` restores the view). The list moves by half pages, keeping the current row
+        in the middle half of the view."""
         h = self.scrollable_content_region.height
         if self.trace.length <= h or pos == START:
             return 0
-        return max(0, min(pos - h // 3, self.trace.length - h))
+        half = max(h // 2, 1)
+        return max(0, min((pos // half) * half - h // 4, self.trace.length - h))
 
     def show(self, pos: int) -> None:
         """Mark ``pos`` as current and scroll it into view."""
@@ -112,9 +107,7 @@ class TimelineList(ScrollView, can_focus=False):
             self.refresh()
             return
         width = self.size.width
-        for row in (old, pos):
-            if row != START:
-                self.refresh(Region(0, row - target, width, 1))
+        self.refresh(*(Region(0, row - target, width, 1) for row in (old, pos) if row != START))
 
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()

@@ -1,0 +1,188 @@
+"""The app's performance figures (issue 3, "Performance").
+
+1. First full frame, headless, from process start: ``stepgrad`` on lecture4 against a
+   bare Textual app with the same kinds of widgets (ratio; target at most 1.3x).
+2. Keypress-to-screen latency, median and p99 (target p99 under 16 ms), measured inside
+   the app: the clock starts when the key's action starts and stops in a
+   ``call_after_refresh`` callback, i.e. once the new frame has been composed
+   (``pilot.press`` waits for idle and is not a timer). At lecture4, at a 60-node network,
+   and on a 100,000-step training after End.
+
+Run: ``python benchmarks/bench_app.py [--runs 7] [--keys 200]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BARE = r"""
+import sys, time
+from textual.app import App
+from textual.containers import Container, Horizontal, Vertical
+from textual.scroll_view import ScrollView
+from textual.widgets import Footer, Static
+
+from textual.binding import Binding
+
+KEYS = [("n,right", "next"), ("p,left", "prev"), ("f", "fwd"), ("b", "bwd"), ("u", "update"),
+        ("e", "epoch"), ("space", "play"), ("x", "break"), ("c", "torch"), ("question_mark", "help"),
+        ("q", "quit")]
+
+class Bare(App):
+    BINDINGS = [Binding(k, "bell", d) for k, d in KEYS]
+    ENABLE_COMMAND_PALETTE = False
+    CSS = '''
+    #body { layout: horizontal; height: 1fr; }
+    #graph { width: 1fr; border: round $panel; }
+    #side { width: 45%; }
+    #inspector { height: 1fr; border: round $panel; }
+    #params { height: auto; border: round $panel; }
+    #timeline { height: 12; border: round $panel; }
+    '''
+    def compose(self):
+        with Horizontal(id="status"):
+            yield Static("stepgrad", id="left")
+            yield Static("step 0", id="right")
+        with Container(id="body"):
+            yield ScrollView(id="graph")
+            with Container(id="side"):
+                yield Static("inspector", id="inspector")
+                with Vertical(id="numbers"):
+                    yield Static("params", id="params")
+                    yield Static("loss", id="loss")
+        yield ScrollView(id="timeline")
+        yield Footer()
+    def on_mount(self):
+        self.call_after_refresh(self.done)
+    def done(self):
+        print(time.time())
+        self.exit()
+
+Bare().run(headless=True, size=(120, 40))
+"""
+
+STEPGRAD = r"""
+import sys, time
+from stepgrad.scenario import load
+from stepgrad.app.app import StepgradApp
+
+class Timed(StepgradApp):
+    def on_mount(self):
+        super().on_mount()
+        self.call_after_refresh(self.done)
+    def done(self):
+        print(time.time())
+        self.exit()
+
+# torch stays out of it: its worker starts after the first frame anyway.
+Timed(load("lecture4"), oracle=lambda program: iter(())).run(headless=True, size=(120, 40))
+"""
+
+
+def first_frame(code: str) -> float:
+    """Seconds from spawning a Python process to its first full frame."""
+    # As installed: modules load from compiled bytecode (the warm-up run writes it).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    t0 = time.time()
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, env=env)
+    return float(out.stdout.strip().splitlines()[-1]) - t0
+
+
+def first_frames(runs: int) -> tuple[float, float]:
+    bare, ours = [], []
+    first_frame(BARE)  # warm the file cache
+    first_frame(STEPGRAD)
+    for _ in range(runs):
+        bare.append(first_frame(BARE))
+        ours.append(first_frame(STEPGRAD))
+    return statistics.median(bare), statistics.median(ours)
+
+
+HUNDRED_K = """
+name: "100,000 steps"
+description: the lecture's model on 10 samples for 10,000 epochs
+dtype: float64
+params: {w: 1.0}
+data:
+  x: [1.0, 2.0, 3.0, 1.5, 2.5, 0.5, 1.0, 2.0, 3.0, 4.0]
+  y: [2.0, 4.0, 6.0, 3.0, 5.0, 1.0, 2.0, 4.0, 6.0, 8.0]
+model:
+  y_hat: x * w
+  s: y_hat - y
+  loss: s ** 2
+train:
+  epochs: 10000
+  lr: 0.001
+"""
+
+
+async def latencies(scenario: Any, keys: int, *, end: bool = False, oracle: Any = None) -> dict[str, float]:
+    """Median and p99 of keypress-to-screen latency for n and p presses."""
+    from stepgrad.app.app import make_app
+
+    app = make_app(scenario, oracle=oracle)
+    out: dict[str, float] = {}
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        if end:
+            t0 = time.perf_counter()
+            await pilot.press("end")
+            while app.position != app.trace.length - 1:
+                await asyncio.sleep(0.01)
+            out["end_s"] = time.perf_counter() - t0
+            await pilot.press("p", "p", "p")  # into the last training step
+        await app.settle(timeout=30)
+        app.latencies.clear()
+        for k in range(keys):
+            # Forward through a few events, then back: every step renders something new.
+            await pilot.press("n" if (k // 10) % 2 == 0 else "p")
+        await pilot.pause()
+        lat = sorted(app.latencies)
+    out["n"] = len(lat)
+    out["median_ms"] = 1000 * statistics.median(lat)
+    out["p99_ms"] = 1000 * lat[min(len(lat) - 1, round(0.99 * (len(lat) - 1)))]
+    out["max_ms"] = 1000 * lat[-1]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=7, help="process starts per app for the first frame")
+    ap.add_argument("--keys", type=int, default=200, help="key presses per latency figure")
+    ns = ap.parse_args()
+    sys.path.insert(0, str(ROOT))
+    from stepgrad.scenario import load, loads
+
+    bare, ours = first_frames(ns.runs)
+    print(f"first full frame, headless, 120x40 (median of {ns.runs} process starts)")
+    print(f"  bare Textual app, same widgets: {bare * 1000:7.1f} ms")
+    print(f"  stepgrad lecture4:              {ours * 1000:7.1f} ms   ratio {ours / bare:.2f} (target <= 1.3)")
+
+    mlp = load(str(ROOT / "tests" / "app" / "scenarios" / "mlp60.yaml"))
+    cases = [
+        ("lecture4 (6 nodes)", load("lecture4"), {}),
+        (f"60-node network ({len(mlp.program.graph.nodes)} nodes)", mlp, {}),
+        ("100,000 steps, after End", loads(HUNDRED_K, "100k.yaml"), {"end": True}),
+    ]
+    print(f"keypress to screen, n/p, {ns.keys} presses each (target p99 < 16 ms); torch: real oracle")
+    for label, sc, kw in cases:
+        r = asyncio.run(latencies(sc, ns.keys, **kw))
+        extra = f"   End itself {r['end_s']:.2f} s" if "end_s" in r else ""
+        print(
+            f"  {label:<28} median {r['median_ms']:6.2f} ms   p99 {r['p99_ms']:6.2f} ms"
+            f"   max {r['max_ms']:6.2f} ms{extra}"
+        )
+
+
+if __name__ == "__main__":
+    main()
