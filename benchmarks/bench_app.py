@@ -94,7 +94,9 @@ def first_frame(code: str) -> float:
     # As installed: modules load from compiled bytecode (the warm-up run writes it).
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     t0 = time.time()
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True, env=env
+    )
     return float(out.stdout.strip().splitlines()[-1]) - t0
 
 
@@ -166,7 +168,9 @@ def main() -> None:
     bare, ours = first_frames(ns.runs)
     print(f"first full frame, headless, 120x40 (median of {ns.runs} process starts)")
     print(f"  bare Textual app, same widgets: {bare * 1000:7.1f} ms")
-    print(f"  stepgrad lecture4:              {ours * 1000:7.1f} ms   ratio {ours / bare:.2f} (target <= 1.3)")
+    print(
+        f"  stepgrad lecture4:              {ours * 1000:7.1f} ms   ratio {ours / bare:.2f} (target <= 1.3)"
+    )
 
     mlp = load(str(ROOT / "tests" / "app" / "scenarios" / "mlp60.yaml"))
     cases = [

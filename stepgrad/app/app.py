@@ -15,15 +15,16 @@ answering at once:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import threading
 import time
-from pathlib import Path
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from pathlib import Path
+from typing import Any, ClassVar
 
 from textual.app import App
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
@@ -86,7 +87,7 @@ class StepgradApp(App[int]):
     ENABLE_COMMAND_PALETTE = False
     TITLE = "stepgrad"
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n,right", "next", "next", id="step.next"),
         Binding("p,left", "prev", "prev", id="step.prev"),
         Binding("f", "forward_end", "fwd", id="step.forward_end"),
@@ -214,7 +215,9 @@ class StepgradApp(App[int]):
             lines = self.explainer.event(pos, state)
         inspector.show(lines, phase)
         keep = frozenset(trace.graph.nodes[i].name for i in focus.nodes)
-        screen.query_one(ParamsPanel).show(comparison.rows(trace, pos, state, self.torch), self.torch_state, keep)
+        screen.query_one(ParamsPanel).show(
+            comparison.rows(trace, pos, state, self.torch), self.torch_state, keep
+        )
         step = trace.step_of(pos)
         g = trace.graph
         t = trace.timeline
@@ -393,7 +396,10 @@ class StepgradApp(App[int]):
         self._t0 = time.perf_counter()
         found = self.trace.timeline.first_nonfinite()
         if found is None:
-            self.go(self.position, f"no NaN or infinity anywhere in this run ({self.trace.timeline.n_steps} steps)")
+            self.go(
+                self.position,
+                f"no NaN or infinity anywhere in this run ({self.trace.timeline.n_steps} steps)",
+            )
             return
         ev, _field, value = found
         what = getattr(ev, "node", None) or getattr(ev, "param", None) or ev.kind
@@ -551,10 +557,8 @@ class StepgradApp(App[int]):
             self._deliver(batch, f"unavailable ({type(e).__name__}: {e})")
 
     def _deliver(self, batch: list[Any], state: str) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the app has exited
             self.call_from_thread(self._torch_arrived, list(batch), state)
-        except RuntimeError:  # the app has exited
-            pass
 
     def _torch_arrived(self, batch: list[Any], state: str) -> None:
         if not self.torch and self._gc_owned:

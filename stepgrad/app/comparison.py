@@ -106,7 +106,11 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
         # The value.
         upd = idx.updates.get(name) if idx is not None else None
         if upd is not None and seq >= upd.seq:
-            out.append(verdict(name, ours_v, torch[step].params_after[name], step) if have > step else wait(name, ours_v, step))
+            out.append(
+                verdict(name, ours_v, torch[step].params_after[name], step)
+                if have > step
+                else wait(name, ours_v, step)
+            )
         elif step == 0:
             out.append(verdict(name, ours_v, t.program.params[name], None))
         else:
@@ -124,7 +128,9 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
             out.append(verdict(label, ours_g, 0.0, None))
         elif "backward_end" in ends and seq >= ends["backward_end"]:
             out.append(
-                verdict(label, ours_g, torch[step].grads.get(name), step) if have > step else wait(label, ours_g, step)
+                verdict(label, ours_g, torch[step].grads.get(name), step)
+                if have > step
+                else wait(label, ours_g, step)
             )
         elif pos == START or seq < start:
             if step == 0:
@@ -141,7 +147,9 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
             out.append(Row(label, ours_g, None, PENDING, 0.0, step, ends.get("backward_end")))
     ours_loss = state.values[g.loss] if pos != START and not after_training else None
     if ours_loss is not None:
-        out.append(verdict(loss, ours_loss, torch[step].loss, step) if have > step else wait(loss, ours_loss, step))
+        out.append(
+            verdict(loss, ours_loss, torch[step].loss, step) if have > step else wait(loss, ours_loss, step)
+        )
     else:
         out.append(Row(loss, None, None, PENDING, 0.0, step))
     return out
@@ -162,7 +170,15 @@ def step_rows(trace: Trace, step: int, ts: TorchStep) -> list[Row]:
     for p in g.params:
         name = g.nodes[p].name
         gl = f"∂{loss}/∂{name}"
-        out.append(Row(gl, grads.get(name), ts.grads.get(name), *_vd(grads.get(name), ts.grads.get(name), dtype), step))
+        out.append(
+            Row(
+                gl,
+                grads.get(name),
+                ts.grads.get(name),
+                *_vd(grads.get(name), ts.grads.get(name), dtype),
+                step,
+            )
+        )
         if t.training:
             out.append(Row(f"{name} after", after[name], ts.params_after[name],
                            *_vd(after[name], ts.params_after[name], dtype), step))  # fmt: skip

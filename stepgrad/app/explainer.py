@@ -118,20 +118,26 @@ class Explainer:
             plan += f", lr {t.program.lr}"
             if not t.program.zero_grad:
                 plan += ", gradients never zeroed"
-        lines.append([("run: ", "dim"), (plan, ""), (f", {self.trace.length} events, {t.program.dtype}", "dim")])
+        lines.append(
+            [("run: ", "dim"), (plan, ""), (f", {self.trace.length} events, {t.program.dtype}", "dim")]
+        )
         return lines
 
     def _forward(self, ev: Event, state: State) -> list[Line]:
         g = self.graph
         node = g[ev.node]  # type: ignore[union-attr]
         nums = node.rule.infix.format(*arg_texts(g, node.name, ev.args))  # type: ignore[union-attr]
-        lines = _equation(ev.node, [[(g.expression(node), "formula")], [(nums, "num"), (" = ", "dim"), _num(ev.value)]])  # type: ignore[union-attr]
+        lines = _equation(
+            ev.node, [[(g.expression(node), "formula")], [(nums, "num"), (" = ", "dim"), _num(ev.value)]]
+        )  # type: ignore[union-attr]
         lines.append([])
         for a, v in zip(node.args, ev.args, strict=True):  # type: ignore[union-attr]
             if not isinstance(a, int):
                 continue
             src = g.nodes[a]
-            lines.append([(f"{src.name} = ", "formula"), _num(v), ("  ", ""), *self._value_from(ev.step, src.name)])
+            lines.append(
+                [(f"{src.name} = ", "formula"), _num(v), ("  ", ""), *self._value_from(ev.step, src.name)]
+            )
         return lines
 
     def _value_from(self, step: int | None, name: str) -> Line:
@@ -175,7 +181,14 @@ class Explainer:
             name = g.nodes[a].name if isinstance(a, int) else None
             if name is not None and name in used and name not in seen:
                 seen.add(name)
-                lines.append([(f"{name} = ", "formula"), _num(fwd.args[k]), ("  ", ""), *self._value_from(ev.step, name)])  # type: ignore[union-attr]
+                lines.append(
+                    [
+                        (f"{name} = ", "formula"),
+                        _num(fwd.args[k]),
+                        ("  ", ""),
+                        *self._value_from(ev.step, name),
+                    ]
+                )  # type: ignore[union-attr]
         if node.name in used:
             lines.append([(f"{node.name} = ", "formula"), _num(fwd.value), ("  ", ""), _from(fwd.seq)])  # type: ignore[union-attr]
         lines.append([("it waits on the edge until the backward pass multiplies it in", "note")])
@@ -206,7 +219,9 @@ class Explainer:
         idx = tr.index(step)
         up_seq = tr.grad_origin(step, ev.node, ev.seq)  # type: ignore[union-attr]
         local_ev = idx.local[(ev.node, ev.arg)]  # type: ignore[union-attr]
-        lines.append([("upstream ", "dim"), (f"{up_name} = ", "formula"), _num(ev.upstream), ("  ", ""), _from(up_seq)])  # type: ignore[union-attr]
+        lines.append(
+            [("upstream ", "dim"), (f"{up_name} = ", "formula"), _num(ev.upstream), ("  ", ""), _from(up_seq)]
+        )  # type: ignore[union-attr]
         lines.append(
             [("local    ", "dim"), (f"{loc_name} = {local_ev.formula} = ", "formula"),  # type: ignore[union-attr]
              _num(ev.local), ("  ", ""), _from(local_ev.seq)]  # type: ignore[union-attr]
@@ -241,7 +256,10 @@ class Explainer:
         held_seq = tr.grad_origin(step, ev.node, ev.seq - 1)  # type: ignore[union-attr]
         lines = _equation(
             lhs,
-            [[("held + this edge's", "formula")], [_num(ev.before), (" + ", "dim"), _pnum(ev.add), (" = ", "dim"), _num(ev.after)]],  # type: ignore[union-attr]
+            [
+                [("held + this edge's", "formula")],
+                [_num(ev.before), (" + ", "dim"), _pnum(ev.add), (" = ", "dim"), _num(ev.after)],
+            ],  # type: ignore[union-attr]
         )
         lines.append([])
         carried = held_seq is not None and tr.timeline.locate(held_seq) != step
@@ -259,8 +277,14 @@ class Explainer:
             seq = tr.grad_origin(ev.step, p, ev.seq)  # type: ignore[arg-type]
             lines.append([(f"{d(self.loss, p)} = ", "formula"), _num(gv), ("  ", ""), _from(seq)])
         lines.append([])
-        lines.append([("this is what torch holds in ", "note"), (", ".join(f"{p}.grad" for p, _ in ev.grads), "formula"),  # type: ignore[union-attr]
-                      (" after loss.backward()", "note")])  # fmt: skip
+        holders = ", ".join(f"{p}.grad" for p, _ in ev.grads)  # type: ignore[union-attr]
+        lines.append(
+            [
+                ("this is what torch holds in ", "note"),
+                (holders, "formula"),
+                (" after loss.backward()", "note"),
+            ]
+        )
         return lines
 
     def _update(self, ev: Event, state: State) -> list[Line]:
@@ -270,7 +294,15 @@ class Explainer:
             p,
             [
                 [(f"{p} − lr·{d(self.loss, p)}", "formula")],
-                [_num(ev.before), (" − ", "dim"), _num(ev.lr), (" × ", "dim"), _pnum(ev.grad), (" = ", "dim"), _num(ev.after)],  # type: ignore[union-attr]
+                [
+                    _num(ev.before),
+                    (" − ", "dim"),
+                    _num(ev.lr),
+                    (" × ", "dim"),
+                    _pnum(ev.grad),
+                    (" = ", "dim"),
+                    _num(ev.after),
+                ],  # type: ignore[union-attr]
             ],
         )
         lines[0][1] = (" ← ", "dim")
@@ -343,5 +375,7 @@ class Explainer:
                 )  # fmt: skip
         lines.append([])
         mark = "on: play and f/b/e stop at its events" if breakpoint else "off"
-        lines.append([("breakpoint ", "dim"), (mark, "note"), ("   x toggles · Esc back to the event", "dim")])
+        lines.append(
+            [("breakpoint ", "dim"), (mark, "note"), ("   x toggles · Esc back to the event", "dim")]
+        )
         return lines

@@ -20,6 +20,7 @@ No Textual or Rich here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from stepgrad.engine.graph import Graph
 
@@ -212,9 +213,7 @@ def _layers_by_longest_path(graph: Graph) -> dict[int, int]:
     return layer
 
 
-def _crossings(
-    layers: list[list[Item]], segments: list[list[tuple[Item, Item, int]]]
-) -> int:
+def _crossings(layers: list[list[Item]], segments: list[list[tuple[Item, Item, int]]]) -> int:
     total = 0
     for i, segs in enumerate(segments):
         pos_a = {it: p for p, it in enumerate(layers[i])}
@@ -260,7 +259,7 @@ def rank(graph: Graph) -> Ranking:
             chain.append(d)
         chain.append(key[0])
         edges[key] = tuple(chain)
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in pairwise(chain):
             port = key[1] if b == key[0] else 0
             segments[item_layer[a]].append((a, b, port))
 
@@ -333,7 +332,7 @@ def arrange(ranking: Ranking) -> Frame:
     first_in: dict[Item, tuple[Item, int]] = {}  # item -> (source item, port) of its lowest port
     out_to: dict[Item, list[tuple[Item, int]]] = {}
     for key, chain in sorted(ranking.edges.items()):
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in pairwise(chain):
             port = key[1] if b == key[0] else 0
             if b not in first_in or port < first_in[b][1]:
                 first_in[b] = (a, port)
@@ -441,7 +440,7 @@ def place(frame: Frame, widths: tuple[int, ...]) -> Layout:
     masks: dict[tuple[int, int], int] = {}
     for key, chain in frame.ranking.edges.items():
         cells: list[tuple[int, int, int]] = []
-        for a, b in zip(chain, chain[1:], strict=False):
+        for a, b in pairwise(chain):
             i = lay_of[a]
             port = key[1] if b == key[0] else 0
             if isinstance(a, Dummy):

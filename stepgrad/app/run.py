@@ -55,12 +55,16 @@ def parse_keys(keys: str) -> list[str]:
             except KeyError:
                 ok = False
         if not ok:
-            raise UsageError(f"--keys: unknown key {token!r} (use names like n, right, space, home, end, enter)")
+            raise UsageError(
+                f"--keys: unknown key {token!r} (use names like n, right, space, home, end, enter)"
+            )
         out.append(token)
     return out
 
 
-def run_app(scenario: Scenario, keys: str | None = None, screenshot: str | None = None, size: str = "120x40") -> int:
+def run_app(
+    scenario: Scenario, keys: str | None = None, screenshot: str | None = None, size: str = "120x40"
+) -> int:
     """Run the app; headless when ``keys`` or ``screenshot`` is given.
 
     Args:
@@ -99,7 +103,9 @@ def run_app(scenario: Scenario, keys: str | None = None, screenshot: str | None 
         await app.settle()
         await p.pause()
         if screenshot is not None:
-            Path(screenshot).write_text(app.export_screenshot(title=f"stepgrad · {scenario.name}"), encoding="utf-8")
+            Path(screenshot).write_text(
+                app.export_screenshot(title=f"stepgrad · {scenario.name}"), encoding="utf-8"
+            )
         app.exit(0)
 
     app.run(headless=True, size=dims, auto_pilot=pilot)

@@ -124,9 +124,7 @@ class Trace:
             n = len(self.graph.nodes)
             values = tuple(v if i in leaves else None for i, v in enumerate(s0.values[:n]))
             grads = tuple(None for _ in range(n))
-            self._start = State(
-                START, s0.event, 0, 0, s0.sample, "start", values, grads, {}, {}
-            )
+            self._start = State(START, s0.event, 0, 0, s0.sample, "start", values, grads, {}, {})
         return self._start
 
     def step_of(self, pos: int) -> int | None:

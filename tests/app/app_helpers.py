@@ -20,7 +20,9 @@ HERE = Path(__file__).parent
 SCENARIOS = HERE / "scenarios"
 
 
-def mirror_steps(program: Program, change: dict[tuple[int, str, str], float] | None = None) -> Iterator[TorchStep]:
+def mirror_steps(
+    program: Program, change: dict[tuple[int, str, str], float] | None = None
+) -> Iterator[TorchStep]:
     """TorchSteps made from stepgrad's own timeline; ``change[(step, field, name)]`` adds a delta."""
     change = change or {}
     t = Timeline(program)

@@ -208,7 +208,7 @@ class TestTimeline:
             tl = app.screen.query_one(TimelineList)
             assert not tl.display
             await press(pilot, "t")
-            assert tl.display and not app.screen.query_one(Inspector).display or True
+            assert (tl.display and not app.screen.query_one(Inspector).display) or True
             assert tl.display
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from app_helpers import scenario
 
 from stepgrad.app import layout as lay
 from stepgrad.engine.graph import Graph
-
-from app_helpers import scenario
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = ["lecture4", "ex4-5", "reuse", "mlp60"]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -40,7 +40,7 @@ class CompareScreen(ModalScreen[None]):
     #compare-summary { height: auto; margin-bottom: 1; }
     """
 
-    BINDINGS = [Binding("escape,q,c", "close", "close", id="compare.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,c", "close", "close", id="compare.close")]
 
     def __init__(self, trace: Trace, torch: Sequence[Any], torch_state: str, current: int):
         super().__init__()
@@ -71,7 +71,11 @@ class CompareScreen(ModalScreen[None]):
             style = {"ok": "$success", "error": "bold $error"}.get(role, "$text-muted")
             counts[r.status] = counts.get(r.status, 0) + 1
             table.add_row(
-                str(k), r.label, fmt(r.ours), fmt(r.theirs), Content.styled(text, style),
+                str(k),
+                r.label,
+                fmt(r.ours),
+                fmt(r.theirs),
+                Content.styled(text, style),
                 key=f"{k}:{r.label}",
             )
         total = self.trace.timeline.n_steps

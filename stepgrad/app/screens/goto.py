@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
@@ -22,7 +24,7 @@ class GotoScreen(ModalScreen[int | None]):
     #goto-box { width: 40; height: auto; border: round $accent; padding: 0 1; background: $surface; }
     """
 
-    BINDINGS = [Binding("escape", "cancel", "cancel", id="goto.cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", id="goto.cancel")]
 
     def __init__(self, last: int):
         super().__init__()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -49,10 +51,14 @@ def help_content() -> Content:
         ("timeline   ", "bold $text"),
         "every event, grouped by step and phase; ▶ marks the current one.\n\n",
         ("Phases  ", "bold"),
-        ("forward", "bold $secondary"), "  compute each value   ",
-        ("local ∂", "bold $warning"), "  each op's own derivative\n        ",
-        ("backward", "bold $primary"), " chain rule from the loss   ",
-        ("update", "bold $success"), "  w ← w − lr·∂loss/∂w\n\n",
+        ("forward", "bold $secondary"),
+        "  compute each value   ",
+        ("local ∂", "bold $warning"),
+        "  each op's own derivative\n        ",
+        ("backward", "bold $primary"),
+        " chain rule from the loss   ",
+        ("update", "bold $success"),
+        "  w ← w − lr·∂loss/∂w\n\n",
         ("Keys\n", "bold"),
     ]
     for key, what in KEYS:
@@ -73,7 +79,7 @@ class HelpScreen(ModalScreen[None]):
     }
     """
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "close", "close", id="help.close"),
     ]
 

@@ -27,7 +27,7 @@ def spark(losses: np.ndarray, n_steps: int, current: int | None, width: int) -> 
     vals: list[float | None] = []
     for c in range(cells):
         lo, hi = int(c * per), max(int((c + 1) * per), int(c * per) + 1)
-        chunk = losses[lo:min(hi, len(losses))]
+        chunk = losses[lo : min(hi, len(losses))]
         if len(chunk) == 0:
             vals.append(None)
         else:
@@ -103,6 +103,10 @@ class LossSpark(Widget):
                 parts.append((bars, "$text-muted"))
             else:
                 mark = bars[cur] if bars[cur] != "·" else "▏"
-                parts += [(bars[:cur], "$text-muted"), (mark, f"bold {self._color}"), (bars[cur + 1 :], "$text-muted")]
+                parts += [
+                    (bars[:cur], "$text-muted"),
+                    (mark, f"bold {self._color}"),
+                    (bars[cur + 1 :], "$text-muted"),
+                ]
         parts.append((tail, "bold"))
         return Content.assemble(*parts)

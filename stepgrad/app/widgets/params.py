@@ -57,7 +57,11 @@ def pick(rows: Sequence[Row], max_lines: int, keep: set[str]) -> tuple[list[Row]
 
 
 def table(
-    rows: Sequence[Row], torch_state: str, width: int, max_lines: int = 1000, keep: frozenset[str] = frozenset()
+    rows: Sequence[Row],
+    torch_state: str,
+    width: int,
+    max_lines: int = 1000,
+    keep: frozenset[str] = frozenset(),
 ) -> list[Line]:
     """The panel's lines for ``width`` cells.
 
@@ -75,7 +79,9 @@ def table(
     rows, left_out = pick(rows, max_lines, set(keep))
     label_w = max(len(r.label) for r in rows) + 2
     ours = [fmt(r.ours) for r in rows]
-    theirs = [fmt(r.theirs) if r.status not in (WAITING, PENDING) and r.ours is not None else "" for r in rows]
+    theirs = [
+        fmt(r.theirs) if r.status not in (WAITING, PENDING) and r.ours is not None else "" for r in rows
+    ]
     num_w = max(len("stepgrad"), *(len(s) for s in ours)) + 2
     their_w = max(len("torch"), *(len(s) for s in theirs)) + 2
     marks = [mark(r, torch_state) for r in rows]
@@ -92,7 +98,10 @@ def table(
             head = " " * label_w + "stepgrad · torch"
     lines: list[Line] = [[(head.rstrip(), "muted")]]
     for r, o, th, (m, mr) in zip(rows, ours, theirs, marks, strict=True):
-        line: list[tuple[str, str]] = [(r.label.ljust(label_w), "text"), (o.ljust(num_w), "muted" if r.ours is None else "strong")]
+        line: list[tuple[str, str]] = [
+            (r.label.ljust(label_w), "text"),
+            (o.ljust(num_w), "muted" if r.ours is None else "strong"),
+        ]
         if unavailable:
             lines.append(line)
             continue
@@ -106,7 +115,10 @@ def table(
         lines.append([*line, (m, mr)])
         if th and r.status != "equal":
             lines.append(
-                [("torch".rjust(label_w - 2).ljust(label_w), "muted"), (th, "error" if r.status in ("differs", "missing") else "text")]
+                [
+                    ("torch".rjust(label_w - 2).ljust(label_w), "muted"),
+                    (th, "error" if r.status in ("differs", "missing") else "text"),
+                ]
             )
     if left_out:
         lines.append([(f"+ {left_out} more (c: all)", "muted")])
@@ -139,7 +151,9 @@ class ParamsPanel(TextLines):
 
     def _redraw(self) -> None:
         if self._rows:
-            self.set_lines(table(self._rows, self._torch_state, self.size.width or 60, self.max_lines(), self._keep))
+            self.set_lines(
+                table(self._rows, self._torch_state, self.size.width or 60, self.max_lines(), self._keep)
+            )
 
     def on_resize(self) -> None:
         self._redraw()

@@ -1,14 +1,15 @@
 """Lines of styled text on the Line API: the base of the inspector, params and header.
 
 Text arrives as lines of (text, role) pieces; each role's style comes from the
-``Palette`` (component classes in ``stepgrad.tcss``, theme variables only). A line becomes a ``Strip`` once and is reused
-while it stays the same, and only the rows whose text changed are refreshed, so a key
-press repaints a few rows rather than re-rendering whole panels.
+``Palette`` (component classes in ``stepgrad.tcss``, theme variables only). A line
+becomes a ``Strip`` once and is reused while it stays the same, and only the rows whose
+text changed are refreshed, so a key press repaints a few rows, not whole panels.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region, Size
@@ -20,6 +21,7 @@ from stepgrad.app.widgets.palette import Palette
 Piece = tuple[str, str]
 """A run of text and its role."""
 Line = Sequence[Piece]
+
 
 class TextLines(Widget):
     """A few lines of styled text, redrawn row by row."""
@@ -68,7 +70,9 @@ class TextLines(Widget):
             self.refresh(layout=True)
             return
         width = self.size.width
-        rows = [y for y in range(max(len(new), len(old))) if y >= len(old) or y >= len(new) or old[y] != new[y]]
+        rows = [
+            y for y in range(max(len(new), len(old))) if y >= len(old) or y >= len(new) or old[y] != new[y]
+        ]
         if rows:
             self.refresh(*(Region(0, y, width, 1) for y in rows))
 

@@ -9,6 +9,7 @@ twenty or so visible ones are ever formatted.
 from __future__ import annotations
 
 from collections import OrderedDict
+
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -123,10 +124,8 @@ class TimelineList(ScrollView, can_focus=False):
         prev = t[seq - 1] if seq > 0 else None
         new_step = prev is None or prev.step != ev.step or (ev.step is None and prev.phase != phase)
         new_phase = new_step or prev is None or prev.phase != phase
-        if ev.step is None:
-            step_label = "before" if ev.when == "before" else "after"  # type: ignore[union-attr]
-        else:
-            step_label = f"step {ev.step}"
+        # Predictions before and after training belong to no step.
+        step_label = f"step {ev.step}" if ev.step is not None else ev.when  # type: ignore[union-attr]
         return (
             step_label if (new_step or top) else "",
             PHASE_LABEL[phase] if (new_phase or top) else "",
