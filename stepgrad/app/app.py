@@ -93,19 +93,19 @@ class StepgradApp(App[int]):
         Binding("f", "forward_end", "fwd", id="step.forward_end"),
         Binding("b", "backward_end", "bwd", id="step.backward_end"),
         Binding("u", "next_update", "update", id="step.update"),
+        Binding("space", "play", "play", id="play.toggle"),
+        Binding("question_mark", "help", "help", id="app.help"),
+        Binding("x", "breakpoint", "break", id="node.breakpoint"),
+        Binding("c", "compare", "torch", id="torch.compare"),
         Binding("e", "next_epoch", "epoch", id="step.epoch"),
+        Binding("t", "toggle_timeline", "timeline", id="view.timeline"),
         Binding("g", "goto", "go to", show=False, id="step.goto"),
         Binding("home", "home", "start", show=False, id="step.home"),
         Binding("end", "end", "end", show=False, id="step.end"),
-        Binding("space", "play", "play", id="play.toggle"),
         Binding("plus,equals_sign", "faster", "faster", show=False, id="play.faster"),
         Binding("minus", "slower", "slower", show=False, id="play.slower"),
-        Binding("x", "breakpoint", "break", id="node.breakpoint"),
         Binding("a", "nonfinite", "NaN", show=False, id="step.nonfinite"),
-        Binding("c", "compare", "torch", id="torch.compare"),
-        Binding("t", "toggle_timeline", "timeline", show=False, id="view.timeline"),
         Binding("escape", "back", "back", show=False, id="node.back"),
-        Binding("question_mark", "help", "help", id="app.help"),
         Binding("q", "quit", "quit", id="app.quit"),
     ]
 
@@ -215,14 +215,15 @@ class StepgradApp(App[int]):
             lines = self.explainer.event(pos, state)
         inspector.show(lines, phase)
         keep = frozenset(trace.graph.nodes[i].name for i in focus.nodes)
-        screen.query_one(ParamsPanel).show(
-            comparison.rows(trace, pos, state, self.torch), self.torch_state, keep
-        )
+        rows = comparison.rows(trace, pos, state, self.torch)
+        screen.query_one(ParamsPanel).show(rows, self.torch_state, keep, len(self.torch))
         step = trace.step_of(pos)
         g = trace.graph
         t = trace.timeline
         loss_now = state.values[g.loss] if pos != START and step is not None else None
-        screen.query_one(LossSpark).show(t.losses(), t.n_steps, step, loss_now, color)
+        # The curve so far: steps before this one, and this one once its loss is computed.
+        upto = t.n_steps if step is None and pos != START else (step or 0) + (loss_now is not None)
+        screen.query_one(LossSpark).show(t.losses(upto), t.n_steps, step, loss_now, color)
         self._draw_status(pos, state, phase)
         self._ask_torch(comparison.needed_step(trace, pos))
         if self._t0 is not None:

@@ -125,7 +125,7 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
         zero = idx.zeroed.get(name) if idx is not None else None
         start = idx.phase_end.get("local", idx.first - 1) + 1 if idx is not None else 0
         if zero is not None and seq >= zero:
-            out.append(verdict(label, ours_g, 0.0, None))
+            out.append(verdict(label, ours_g, 0.0, step) if have > step else wait(label, ours_g, step))
         elif "backward_end" in ends and seq >= ends["backward_end"]:
             out.append(
                 verdict(label, ours_g, torch[step].grads.get(name), step)
@@ -136,7 +136,11 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
             if step == 0:
                 out.append(verdict(label, ours_g, None, None))
             elif t.program.zero_grad:
-                out.append(verdict(label, ours_g, 0.0, None))
+                out.append(
+                    verdict(label, ours_g, 0.0, step - 1)
+                    if have > step - 1
+                    else wait(label, ours_g, step - 1)
+                )
             else:
                 out.append(
                     verdict(label, ours_g, torch[step - 1].grads.get(name), step - 1)

@@ -16,7 +16,7 @@ from typing import Any
 
 from stepgrad.engine.events import Event
 from stepgrad.engine.timeline import State, Timeline
-from stepgrad.explain import describe
+from stepgrad.explain import d, describe
 
 START = -1
 """The position before the first event."""
@@ -188,6 +188,30 @@ class Trace:
             if fwd is not None:
                 args, out = fwd.args, fwd.value  # type: ignore[union-attr]
         return describe(self.graph, ev, args, out)
+
+    def outline(self, seq: int) -> str:
+        """The event without its numbers: what it will compute (for events still to come)."""
+        ev = self.timeline[seq]
+        g = self.graph
+        loss = g.nodes[g.loss].name
+        k = ev.kind
+        if k == "forward":
+            return f"{ev.node} = {g.expression(g[ev.node])}"  # type: ignore[union-attr]
+        if k == "local_grad":
+            return f"{d(ev.node, ev.wrt)} = {ev.formula}"  # type: ignore[union-attr]
+        if k == "backward_start":
+            return f"{d(loss, loss)} = 1"
+        if k == "chain":
+            return f"{d(loss, ev.wrt)} = {d(loss, ev.node)} · {d(ev.node, ev.wrt)}"  # type: ignore[union-attr]
+        if k == "accumulate":
+            return f"{d(loss, ev.node)} += the product above"  # type: ignore[union-attr]
+        if k == "backward_end":
+            return "grads: " + ", ".join(d(loss, p) for p, _ in ev.grads)  # type: ignore[union-attr]
+        if k == "update":
+            return f"{ev.param} ← {ev.param} − lr·{d(loss, ev.param)}"  # type: ignore[union-attr]
+        if k == "zero_grad":
+            return f"{ev.param}.grad ← 0"  # type: ignore[union-attr]
+        return f"{ev.when} training: {ev.node}"  # type: ignore[union-attr]
 
     # ----- focus ---------------------------------------------------------------------
 

@@ -13,15 +13,22 @@ from stepgrad.explain import fmt
 BARS = "▁▂▃▄▅▆▇█"
 
 
-def spark(losses: np.ndarray, n_steps: int, current: int | None, width: int) -> tuple[str, int | None]:
-    """Bars for ``losses`` over ``n_steps`` in ``width`` cells, and the current step's cell.
+def log_scale(values: list[float]) -> bool:
+    """True when the losses span more than three decades (all positive): a log scale shows
+    a training's progress where a linear one shows a cliff and then nothing."""
+    return bool(values) and min(values) > 0 and max(values) / min(values) > 1000
+
+
+def spark(losses: np.ndarray, n_steps: int, current: int | None, width: int) -> tuple[str, int | None, bool]:
+    """Bars for ``losses`` over ``n_steps`` in ``width`` cells, the current step's cell, and
+    whether the scale is logarithmic.
 
     Steps are grouped into cells (the mean of each group); a step not computed yet is a
     dot, a non-finite loss is ``!``. Heights are linear between the smallest and the
-    largest finite loss so far.
+    largest finite loss so far, or logarithmic when they span more than three decades.
     """
     if width <= 0 or n_steps <= 0:
-        return "", None
+        return "", None, False
     cells = min(width, n_steps)
     per = n_steps / cells
     vals: list[float | None] = []
@@ -36,6 +43,10 @@ def spark(losses: np.ndarray, n_steps: int, current: int | None, width: int) -> 
             vals.append(m)
     finite = [v for v in vals if v is not None and math.isfinite(v)]
     lo_v, hi_v = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    log = log_scale(finite)
+    if log:
+        vals = [math.log10(v) if v is not None and math.isfinite(v) else v for v in vals]
+        lo_v, hi_v = math.log10(lo_v), math.log10(hi_v)
     out = []
     for v in vals:
         if v is None:
@@ -47,7 +58,7 @@ def spark(losses: np.ndarray, n_steps: int, current: int | None, width: int) -> 
         else:
             out.append(BARS[round((v - lo_v) / (hi_v - lo_v) * (len(BARS) - 1))])
     cur = None if current is None else min(int(current / per), cells - 1)
-    return "".join(out), cur
+    return "".join(out), cur, log
 
 
 class LossSpark(Widget):
@@ -98,7 +109,8 @@ class LossSpark(Widget):
             return Content.assemble((label, "$text-muted"))
         parts: list[str | tuple[str, str]] = [(label, "$text-muted")]
         if bars_w > 0:
-            bars, cur = spark(self._losses, self._n_steps, self._current, bars_w)
+            room_for_scale = bars_w >= 12
+            bars, cur, log = spark(self._losses, self._n_steps, self._current, bars_w - 4 * room_for_scale)
             if cur is None:
                 parts.append((bars, "$text-muted"))
             else:
@@ -108,5 +120,7 @@ class LossSpark(Widget):
                     (mark, f"bold {self._color}"),
                     (bars[cur + 1 :], "$text-muted"),
                 ]
+            if room_for_scale:
+                parts.append((" log" if log else "    ", "$text-muted"))
         parts.append((tail, "bold"))
         return Content.assemble(*parts)

@@ -19,10 +19,12 @@ MARK = {
 """Text and role of each comparison status."""
 
 
-def mark(row: Row, torch_state: str) -> tuple[str, str]:
-    """The agree/disagree mark of a row, and its role."""
+def mark(row: Row, torch_state: str, progress: int = 0) -> tuple[str, str]:
+    """The agree/disagree mark of a row, and its role; ``progress``: steps torch has run."""
     if row.status == WAITING:
-        return ("loading…" if torch_state == "loading" else "computing…", "muted")
+        if torch_state == "loading":
+            return ("loading…", "muted")
+        return (f"torch {progress:,}/{(row.torch_step or 0) + 1:,}…", "muted")
     if row.status == "close":
         return (f"≈ {row.diff:.0e}", "ok")
     if row.status == PENDING:
@@ -62,6 +64,7 @@ def table(
     width: int,
     max_lines: int = 1000,
     keep: frozenset[str] = frozenset(),
+    progress: int = 0,
 ) -> list[Line]:
     """The panel's lines for ``width`` cells.
 
@@ -75,6 +78,7 @@ def table(
         width: cells available.
         max_lines: lines available; params beyond them are counted on a last line.
         keep: params to show first (the current event's).
+        progress: steps torch has run so far.
     """
     rows, left_out = pick(rows, max_lines, set(keep))
     label_w = max(len(r.label) for r in rows) + 2
@@ -84,7 +88,7 @@ def table(
     ]
     num_w = max(len("stepgrad"), *(len(s) for s in ours)) + 2
     their_w = max(len("torch"), *(len(s) for s in theirs)) + 2
-    marks = [mark(r, torch_state) for r in rows]
+    marks = [mark(r, torch_state, progress) for r in rows]
     mark_w = max(len(m[0]) for m in marks) + (9 if any(r.status == PENDING for r in rows) else 0)
     unavailable = torch_state not in ("loading", "running", "done")
     wide = not unavailable and label_w + num_w + their_w + mark_w <= width
@@ -135,11 +139,14 @@ class ParamsPanel(TextLines):
         self._rows: Sequence[Row] = ()
         self._torch_state = "loading"
         self._keep: frozenset[str] = frozenset()
+        self._progress = 0
 
-    def show(self, rows: Sequence[Row], torch_state: str, keep: frozenset[str] = frozenset()) -> None:
-        """Set the rows, torch's state (``loading``, ``running``, ``done`` or an error), and
-        the params to list first when not all fit."""
-        self._rows, self._torch_state, self._keep = rows, torch_state, keep
+    def show(
+        self, rows: Sequence[Row], torch_state: str, keep: frozenset[str] = frozenset(), progress: int = 0
+    ) -> None:
+        """Set the rows, torch's state (``loading``, ``running``, ``done`` or an error), the
+        params to list first when not all fit, and how many steps torch has run."""
+        self._rows, self._torch_state, self._keep, self._progress = rows, torch_state, keep, progress
         self._redraw()
 
     def max_lines(self) -> int:
@@ -151,8 +158,9 @@ class ParamsPanel(TextLines):
 
     def _redraw(self) -> None:
         if self._rows:
+            width = self.size.width or 60
             self.set_lines(
-                table(self._rows, self._torch_state, self.size.width or 60, self.max_lines(), self._keep)
+                table(self._rows, self._torch_state, width, self.max_lines(), self._keep, self._progress)
             )
 
     def on_resize(self) -> None:

@@ -72,7 +72,8 @@ class TimelineList(ScrollView, can_focus=False):
     def _resolve_styles(self) -> None:
         palette = self.screen.query_one(Palette)
         for name, role in (("step", "muted"), ("seq", "muted"), ("text", "text"), ("current", "current"),
-                           ("marker", "strong"), *((p, f"phase-{p}") for p in _PHASES)):  # fmt: skip
+                           ("marker", "strong"), ("future", "unknown"),
+                           *((p, f"phase-{p}") for p in _PHASES)):  # fmt: skip
             self._styles[f"timeline--{name}"] = palette.style(role)
 
     def _on_theme(self) -> None:
@@ -108,7 +109,9 @@ class TimelineList(ScrollView, can_focus=False):
             self.refresh()
             return
         width = self.size.width
-        self.refresh(*(Region(0, row - target, width, 1) for row in (old, pos) if row != START))
+        # Rows between the old and the new position change between past and future.
+        lo, hi = max(min(old, pos), target), min(max(old, pos), target + self.size.height)
+        self.refresh(*(Region(0, row - target, width, 1) for row in range(lo, hi + 1)))
 
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
@@ -132,8 +135,8 @@ class TimelineList(ScrollView, can_focus=False):
             phase,
         )
 
-    def _row(self, seq: int, current: bool, top: bool, width: int) -> Strip:
-        key = (seq, current, top, width)
+    def _row(self, seq: int, current: bool, top: bool, width: int, future: bool) -> Strip:
+        key = (seq, current, top, width, future)
         got = self._cache.get(key)
         if got is not None:
             return got
@@ -146,13 +149,15 @@ class TimelineList(ScrollView, can_focus=False):
         marker = "▶ " if current else "  "
         seq_text = f"#{seq}".ljust(self._seq_w) + " "
         used = 2 + lw + pw + len(seq_text)
-        body = fit(self.trace.line(seq), max(width - used, 1))
+        # Events still to come show what they will compute, not the numbers.
+        text = self.trace.outline(seq) if future else self.trace.line(seq)
+        body = fit(text, max(width - used, 1))
         segs = [
             Segment(marker, phase_style + s["timeline--marker"] if current else base),
             Segment(step_label.ljust(lw), base + s["timeline--step"]),
             Segment(phase_label.ljust(pw), phase_style),
             Segment(seq_text, base + s["timeline--seq"]),
-            Segment(body, base + s["timeline--text"]),
+            Segment(body, base + s["timeline--future" if future else "timeline--text"]),
         ]
         strip = Strip(segs).adjust_cell_length(width, base)
         if current:
@@ -180,7 +185,7 @@ class TimelineList(ScrollView, can_focus=False):
             return Strip([Segment(text, self.rich_style + self._styles["timeline--seq"])]).adjust_cell_length(
                 width, self.rich_style
             )
-        return self._row(seq, seq == self.position, y == 0, width)
+        return self._row(seq, seq == self.position, y == 0, width, seq > self.position)
 
     def on_click(self, event: events.Click) -> None:
         off = event.get_content_offset(self)
