@@ -404,8 +404,7 @@ class StepgradApp(App[int]):
             return
         ev, _field, value = found
         what = getattr(ev, "node", None) or getattr(ev, "param", None) or ev.kind
-        where = f", step {ev.step}" if ev.step is not None else ""
-        self.go(ev.seq, f"first non-finite number: {what} = {fmt(value)} at #{ev.seq} ({ev.kind}{where})")
+        self.go(ev.seq, f"first non-finite number: {what} = {fmt(value)} (#{ev.seq}, {ev.kind})")
 
     # ----- play ----------------------------------------------------------------------
 

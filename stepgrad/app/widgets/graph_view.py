@@ -307,6 +307,8 @@ class GraphView(ScrollView, can_focus=False):
         widths = self.widths_for(state, step)
         if self._layout is None or self._layout.layer_width != widths:
             self._set_layout(widths)
+            # The new size is known to the scroll machinery only after the next layout.
+            self.call_after_refresh(self._scroll_to_focus)
         L = self._layout
         assert L is not None
         phase = "start" if pos == START else state.phase
