@@ -68,7 +68,16 @@ class Inspector(TextLines):
         """
         self._source = lines
         self.phase = phase
-        self.set_lines(wrap(lines, self.size.width or 200))
+        self._fill()
+
+    def _fill(self) -> None:
+        lines = wrap(self._source, self.size.width or 200)
+        height = self.size.height
+        if height and len(lines) > height:
+            # Say that there is more rather than cut silently (a bigger terminal shows it).
+            hidden = len(lines) - height + 1
+            lines = [*lines[: height - 1], [(f"… {hidden} more line{'s' if hidden > 1 else ''}", "dim")]]
+        self.set_lines(lines)
 
     def on_resize(self) -> None:
-        self.set_lines(wrap(self._source, self.size.width or 200))
+        self._fill()

@@ -101,14 +101,14 @@ class LossSpark(Widget):
         where = f" at step {self._current}" if self._current is not None else ""
         room = self.size.width - len(label)
         # Bars, the value and the step if they fit; then drop the step; then the bars.
-        for tail, min_bars in ((f"  {value}{where}", 8), (f"  {value}", 4), (f"{value}", 0)):
+        for tail, min_bars in ((f"  {value}{where}", 8), (f"  {value}", 4), (f" {value}", 0)):
             bars_w = room - len(tail)
             if bars_w >= min_bars:
                 break
         else:
             return Content.assemble((label, "$text-muted"))
         parts: list[str | tuple[str, str]] = [(label, "$text-muted")]
-        if bars_w > 0:
+        if bars_w >= 4:
             room_for_scale = bars_w >= 12
             bars, cur, log = spark(self._losses, self._n_steps, self._current, bars_w - 4 * room_for_scale)
             if cur is None:

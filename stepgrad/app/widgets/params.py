@@ -36,28 +36,6 @@ def mark(row: Row, torch_state: str, progress: int = 0) -> tuple[str, str]:
     return MARK[row.status]
 
 
-def pick(rows: Sequence[Row], max_lines: int, keep: set[str]) -> tuple[list[Row], int]:
-    """The rows that fit in ``max_lines`` (header included), and how many params were left out.
-
-    Rows come in pairs per param (value, gradient) and end with the loss. The loss and
-    the params in ``keep`` (those of the current event) are shown first.
-    """
-    groups: list[list[Row]] = [list(rows[k : k + 2]) for k in range(0, len(rows) - 1, 2)]
-    loss = [rows[-1]]
-    if 1 + 2 * len(groups) + 1 <= max_lines:
-        return list(rows), 0
-    budget = max(max_lines - 3, 2)  # header, loss, "more" line
-    chosen: set[int] = set()
-    for want_kept in (True, False):
-        for i, grp in enumerate(groups):
-            if i in chosen or (grp[0].label in keep) != want_kept:
-                continue
-            if len(chosen) * 2 + 2 <= budget:
-                chosen.add(i)
-    shown = [r for i, grp in enumerate(groups) if i in chosen for r in grp]
-    return shown + loss, len(groups) - len(chosen)
-
-
 def table(
     rows: Sequence[Row],
     torch_state: str,
@@ -66,21 +44,21 @@ def table(
     keep: frozenset[str] = frozenset(),
     progress: int = 0,
 ) -> list[Line]:
-    """The panel's lines for ``width`` cells.
+    """The panel's lines for ``width`` cells and at most ``max_lines`` lines.
 
     When stepgrad's and torch's numbers fit side by side, both are shown; otherwise
     torch's number is written under stepgrad's, except where the two are the same bits
-    (the mark says ``✓ equal``, which is the whole story).
+    (the mark says ``✓ equal``, which is the whole story). When not every param fits,
+    the loss and the params in ``keep`` are listed first and the rest counted.
 
     Args:
-        rows: the compared quantities.
+        rows: the compared quantities: a value row and a gradient row per param, then the loss.
         torch_state: ``loading``, ``running``, ``done``, or an error message.
         width: cells available.
-        max_lines: lines available; params beyond them are counted on a last line.
+        max_lines: lines available.
         keep: params to show first (the current event's).
         progress: steps torch has run so far.
     """
-    rows, left_out = pick(rows, max_lines, set(keep))
     label_w = max(len(r.label) for r in rows) + 2
     ours = [fmt(r.ours) for r in rows]
     theirs = [
@@ -100,35 +78,65 @@ def table(
             head += "torch"
         else:
             head = " " * label_w + "stepgrad · torch"
-    lines: list[Line] = [[(head.rstrip(), "muted")]]
-    for r, o, th, (m, mr) in zip(rows, ours, theirs, marks, strict=True):
+
+    def row_lines(r: Row, o: str, th: str, m: str, mr: str) -> list[Line]:
         line: list[tuple[str, str]] = [
             (r.label.ljust(label_w), "text"),
             (o.ljust(num_w), "muted" if r.ours is None else "strong"),
         ]
         if unavailable:
-            lines.append(line)
-            continue
+            return [line]
         if wide:
             shown = "compared " + m if r.status == PENDING and m.startswith("at #") else m
-            lines.append([*line, (th.ljust(their_w), "text"), (shown, mr)])
-            continue
-        if label_w + num_w + len(m) > width:
-            lines.append(line)
-            line = [(" " * label_w, "")]
-        lines.append([*line, (m, mr)])
+            return [[*line, (th.ljust(their_w), "text"), (shown, mr)]]
+        out: list[Line] = []
+        if label_w + len(o) > width:
+            # Not even the number fits beside its label: give it a line of its own.
+            out.append([line[0]])
+            line = [("  ", ""), (o, line[1][1])]
+            if 2 + len(o) + 1 + len(m) <= width:
+                out.append([*line, (" ", ""), (m, mr)])
+            else:
+                out += [line, [("  ", ""), (m, mr)]]
+        elif label_w + num_w + len(m) > width:
+            out.append(line)
+            out.append([(" " * label_w, ""), (m, mr)])
+        else:
+            out.append([*line, (m, mr)])
         if th and r.status != "equal":
-            lines.append(
-                [
-                    ("torch".rjust(label_w - 2).ljust(label_w), "muted"),
-                    (th, "error" if r.status in ("differs", "missing") else "text"),
-                ]
-            )
-    if left_out:
-        lines.append([(f"+ {left_out} more (c: all)", "muted")])
-    if unavailable:
-        lines.append([(f"torch: {torch_state}", "muted")])
-    return lines
+            role = "error" if r.status in ("differs", "missing") else "text"
+            if label_w + len(th) <= width:
+                out.append([("torch".rjust(label_w - 2).ljust(label_w), "muted"), (th, role)])
+            else:
+                out += [[("  torch", "muted")], [("  ", ""), (th, role)]]
+        return out
+
+    per_row = [
+        row_lines(*args, *m) for args, m in zip(zip(rows, ours, theirs, strict=True), marks, strict=True)
+    ]
+    # Groups: each param's value and gradient rows, then the loss row.
+    groups = [(rows[k].label, per_row[k] + per_row[k + 1]) for k in range(0, len(rows) - 1, 2)]
+    loss_lines = per_row[-1]
+    tail: list[Line] = [[(f"torch: {torch_state}", "muted")]] if unavailable else []
+    total = 1 + sum(len(g) for _, g in groups) + len(loss_lines) + len(tail)
+    chosen = set(range(len(groups)))
+    if total > max_lines:
+        budget = max_lines - 2 - len(loss_lines) - len(tail)  # the header and the "more" line
+        chosen = set()
+        used = 0
+        for want_kept in (True, False):
+            for i, (label, g) in enumerate(groups):
+                if i not in chosen and (label in keep) == want_kept and used + len(g) <= budget:
+                    chosen.add(i)
+                    used += len(g)
+    lines: list[Line] = [[(head.rstrip(), "muted")]]
+    for i, (_, g) in enumerate(groups):
+        if i in chosen:
+            lines.extend(g)
+    lines.extend(loss_lines)
+    if len(chosen) < len(groups):
+        lines.append([(f"+ {len(groups) - len(chosen)} more (c: all)", "muted")])
+    return lines + tail
 
 
 class ParamsPanel(TextLines):
