@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from app_helpers import SCENARIOS, disagreeing
 
 from stepgrad.app.app import SPEEDS, StepgradApp
@@ -285,3 +287,27 @@ class TestScreens:
             await pilot.press("q")
             await pilot.pause()
             assert not app.is_running
+
+
+class TestLongRun:
+    async def test_end_of_100000_steps(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """End on a 100,000-step run computes checkpoints in slices, with progress in the header,
+        while other keys still answer; then it lands on the last event, and stepping there is quick."""
+        app = app_of(str(SCENARIOS / "steps100k"), oracle=lambda program: iter(()))
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.action_end()
+            assert app.position == START
+            await asyncio.sleep(0.05)  # a few slices of checkpoints, far from all of them
+            assert "computing step" in app.message and app.position == START
+            assert 0 < app.trace.timeline.known_steps < 100_000
+            app.action_help()  # answered in the middle of the computation
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape")
+            await app.settle()
+            assert app.position == app.trace.length - 1 == 1_299_999
+            await press(pilot, "p", "p", "p")
+            assert app.position == 1_299_996
+            assert app.last_latency is not None and app.last_latency < 0.25
+            assert inspector(app).startswith("backward pass · chain rule")
