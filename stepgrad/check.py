@@ -880,7 +880,7 @@ def render_text(report: Report) -> str:
         n = len(report.manual)
         lines.append(f"manual: {_plural(n, 'hand derivation')} "
                      f"{'agrees' if n == 1 else 'agree'} with the chain rule at every step")
-    lines.append(fail if fail is not None else "ok: stepgrad and torch agree")
+    lines.append(f"FAILED: {fail}" if fail is not None else "ok: stepgrad and torch agree")
     return "\n".join(lines) + "\n"
 
 

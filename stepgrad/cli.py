@@ -19,7 +19,7 @@ DEFAULT_SCENARIO = "lecture4"
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         # One line and exit 2, like every other mistake.
-        self.exit(2, f"{self.prog}: {message} (see {self.prog.split()[0]} --help)\n")
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _event_number(text: str) -> int:
@@ -37,8 +37,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(
         prog="stepgrad",
         description="A terminal step-through debugger for backpropagation.",
-        epilog="With no command, opens the app on the built-in 'lecture4' scenario.",
+        epilog=(
+            "With no command, opens the app on the built-in 'lecture4' scenario; "
+            "'stepgrad NAME' opens NAME (a file or a bundled scenario, see 'stepgrad list'). "
+            "Exit status: 0 ok, 1 a disagreement or failed expectation, 2 bad input."
+        ),
     )
+    from stepgrad import __version__
+
+    p.add_argument("--version", action="version", version=f"stepgrad {__version__}")
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
 
     o = sub.add_parser("open", help="open the interactive app on a scenario")
@@ -49,7 +56,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("replay", help="print the timeline of events")
     r.add_argument("scenario", help="file or bundled name")
-    r.add_argument("--format", choices=("text", "jsonl"), default="text")
+    r.add_argument(
+        "--format",
+        choices=("text", "jsonl"),
+        default="text",
+        help="text: one aligned line per event (default); jsonl: one JSON object per event",
+    )
     r.add_argument("--until", type=_event_number, metavar="N", help="stop after event N (inclusive)")
     r.add_argument(
         "--roads",
@@ -58,7 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     c = sub.add_parser(
-        "check", help="compare every gradient and update with PyTorch, closed forms and manual: formulas"
+        "check",
+        help="compare every gradient and update with PyTorch, closed forms and manual: formulas",
+        description="Runs the scenario in PyTorch in lock-step and compares every value, gradient and "
+        "update. Exit status: 0 all agree and expect holds, 1 the first disagreement (named), "
+        "2 bad input.",
     )
     c.add_argument("scenario", help="file or bundled name")
     c.add_argument("--json", action="store_true", help="print the comparison as JSON")
@@ -70,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``stepgrad`` console script."""
     args = list(sys.argv[1:] if argv is None else argv)
-    commands = {"open", "replay", "check", "list", "-h", "--help"}
+    commands = {"open", "replay", "check", "list", "-h", "--help", "--version"}
     if not args or (args[0] not in commands and not args[0].startswith("-")):
         # `stepgrad` and `stepgrad FILE` open the app.
         if args and _looks_like_a_command(args[0]):
@@ -145,6 +161,15 @@ def _open(ns: argparse.Namespace) -> int:
     from stepgrad.scenario import load
 
     scenario = load(ns.scenario)
+    headless = ns.keys is not None or ns.screenshot is not None
+    if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # A full-screen app with no terminal would wait forever for keys nobody can press.
+        print(
+            "stepgrad: the app needs a terminal; for text use 'stepgrad replay "
+            f"{ns.scenario}', for an image 'stepgrad open {ns.scenario} --screenshot out.svg'",
+            file=sys.stderr,
+        )
+        return 2
     try:
         from stepgrad.app.run import run_app
     except ImportError as e:  # pragma: no cover - the app ships with the package

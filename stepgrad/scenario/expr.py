@@ -394,7 +394,10 @@ class ModelBuilder:
         if name in FUNCTIONS:
             raise ExprError(f"'{name}' is a function; call it as {name}(...)", _off(t))
         known = [n for n in self.names if "." not in n]
-        raise ExprError(f"unknown name '{name}'{_suggest(name, known)}", _off(t))
+        hint = _suggest(name, known) or (
+            "; declare it under inputs, params or data, or assign it in model above this line"
+        )
+        raise ExprError(f"unknown name '{name}'{hint}", _off(t))
 
     def _cycle(self, start: str) -> list[str] | None:
         """A path start → … → current target through later definitions, if one exists."""

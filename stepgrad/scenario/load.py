@@ -233,7 +233,11 @@ class _Checker:
 
     def ident(self, name: str, pos: tuple[int, int], what: str) -> None:
         if not name.isidentifier() or keyword.iskeyword(name):
-            raise self.fail(pos, f"'{_short(name)}' is not a valid {what} name (letters, digits, _)")
+            raise self.fail(
+                pos,
+                f"'{_short(name)}' is not a valid {what} name "
+                "(letters, digits and _, not starting with a digit)",
+            )
         if unicodedata.normalize("NFKC", name) != name:
             # Python reads `ｗ` in an expression as `w`: the two would not match.
             plain = unicodedata.normalize("NFKC", name)

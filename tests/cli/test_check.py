@@ -69,7 +69,7 @@ def test_failed_expectation_exits_1(tmp_path):
     r = run("check", str(f))
     assert r.returncode == 1
     assert r.stdout.splitlines()[-1] == (
-        "expectation failed: grad w: stepgrad -2.0, expected -3.0 (diff 1)"
+        "FAILED: expectation failed: grad w: stepgrad -2.0, expected -3.0 (diff 1)"
     )
     # --json in process (another subprocess would only re-import torch).
     out = io.StringIO()

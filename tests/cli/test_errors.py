@@ -229,7 +229,7 @@ PROCESSES: list[tuple[str, list[str], str, str | None]] = [
     (
         "replay --until abc",
         ["replay", "lecture4", "--until", "abc"],
-        "stepgrad replay: argument --until: expected an event number, not 'abc' (see stepgrad --help)",
+        "stepgrad replay: argument --until: expected an event number, not 'abc' (see stepgrad replay --help)",
         None,
     ),
     (

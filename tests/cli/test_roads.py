@@ -109,7 +109,7 @@ class TestCheck:
             f"(off by {W2_WRONG}); the closed form is 2*x**2*({EX4_4})"
         )
         assert manual[1] == "  " + wrong
-        assert lines[-1] == wrong
+        assert lines[-1] == "FAILED: " + wrong
         assert "ok: stepgrad and torch agree" not in lines
 
     def test_ex4_4_wrong_json(self):

@@ -132,7 +132,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "param name not a name",
         "params: {w-1: 1.0}\n" + M,
-        "1:10: 'w-1' is not a valid param name (letters, digits, _)",
+        "1:10: 'w-1' is not a valid param name (letters, digits and _, not starting with a digit)",
     ),
     (
         "param named like a function",
@@ -142,7 +142,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "model name with escapes",
         H + 'model:\n  "lo\\x1bss\\n": x * w\n',
-        "4:3: 'lo\\x1bss\\n' is not a valid model name (letters, digits, _)",
+        "4:3: 'lo\\x1bss\\n' is not a valid model name (letters, digits and _, not starting with a digit)",
     ),
     (
         "fullwidth name",
@@ -188,7 +188,7 @@ CASES: list[tuple[str, str, str]] = [
         H + "model:\n  y_hat: x * w\n  loss: (yhat - y) ** 2\n",
         "5:10: unknown name 'yhat'; did you mean 'y_hat'?",
     ),
-    ("unknown name, nothing close", H + "model:\n  loss: (x * q - y) ** 2 * w\n", "4:14: unknown name 'q'"),
+    ("unknown name, nothing close", H + "model:\n  loss: (x * q - y) ** 2 * w\n", "4:14: unknown name 'q'; declare it under inputs, params or data, or assign it in model above this line"),
     (
         "use before assignment",
         H + "model:\n  loss: (y_hat - y) ** 2\n  y_hat: x * w\n",

@@ -36,13 +36,13 @@ COLUMNS: list[tuple[str, str, str]] = [
 def test_column_of_unknown_name(body: str, where: str) -> None:
     with pytest.raises(ScenarioError) as info:
         loads(H + body, "c.yaml")
-    assert str(info.value) == f"c.yaml:{where}: unknown name 'qq'"
+    assert str(info.value) == f"c.yaml:{where}: unknown name 'qq'; declare it under inputs, params or data, or assign it in model above this line"
 
 
 def test_flow_mapping() -> None:
     with pytest.raises(ScenarioError) as info:
         loads("params: {w: 1.0}\ninputs: {x: 1.0}\nmodel: {loss: x * qq}\n", "c.yaml")
-    assert str(info.value) == "c.yaml:3:19: unknown name 'qq'"
+    assert str(info.value) == "c.yaml:3:19: unknown name 'qq'; declare it under inputs, params or data, or assign it in model above this line"
 
 
 class TestOtherTokens:
