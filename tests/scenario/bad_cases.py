@@ -13,6 +13,8 @@ D = "data:\n  x: [1.0, 2.0]\n  y: [2.0, 4.0]\n"  # three lines
 P = "params: {w: 1.0}\n"  # line 1
 ONE = "params: {w: 1.0}\ninputs: {x: 1.0}\nmodel:\n  loss: "  # the expression starts at 4:9
 
+NO_SUCH_NAME = "; declare it under inputs, params or data, or assign it in model above this line"
+
 
 CASES: list[tuple[str, str, str]] = [
     # --- the file as a whole -----------------------------------------------------------
@@ -188,7 +190,11 @@ CASES: list[tuple[str, str, str]] = [
         H + "model:\n  y_hat: x * w\n  loss: (yhat - y) ** 2\n",
         "5:10: unknown name 'yhat'; did you mean 'y_hat'?",
     ),
-    ("unknown name, nothing close", H + "model:\n  loss: (x * q - y) ** 2 * w\n", "4:14: unknown name 'q'; declare it under inputs, params or data, or assign it in model above this line"),
+    (
+        "unknown name, nothing close",
+        H + "model:\n  loss: (x * q - y) ** 2 * w\n",
+        f"4:14: unknown name 'q'{NO_SUCH_NAME}",
+    ),
     (
         "use before assignment",
         H + "model:\n  loss: (y_hat - y) ** 2\n  y_hat: x * w\n",

@@ -31,18 +31,20 @@ COLUMNS: list[tuple[str, str, str]] = [
     ("non-ASCII before", "  loss: x * ŵ * qq\n", "4:17"),
 ]
 
+NO_SUCH_NAME = "; declare it under inputs, params or data, or assign it in model above this line"
+
 
 @pytest.mark.parametrize(("body", "where"), [c[1:] for c in COLUMNS], ids=[c[0] for c in COLUMNS])
 def test_column_of_unknown_name(body: str, where: str) -> None:
     with pytest.raises(ScenarioError) as info:
         loads(H + body, "c.yaml")
-    assert str(info.value) == f"c.yaml:{where}: unknown name 'qq'; declare it under inputs, params or data, or assign it in model above this line"
+    assert str(info.value) == f"c.yaml:{where}: unknown name 'qq'{NO_SUCH_NAME}"
 
 
 def test_flow_mapping() -> None:
     with pytest.raises(ScenarioError) as info:
         loads("params: {w: 1.0}\ninputs: {x: 1.0}\nmodel: {loss: x * qq}\n", "c.yaml")
-    assert str(info.value) == "c.yaml:3:19: unknown name 'qq'; declare it under inputs, params or data, or assign it in model above this line"
+    assert str(info.value) == f"c.yaml:3:19: unknown name 'qq'{NO_SUCH_NAME}"
 
 
 class TestOtherTokens:
