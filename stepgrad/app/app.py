@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -152,6 +153,7 @@ class StepgradApp(App[int]):
         self._t0: float | None = None
         self.latencies: list[float] = []
         self._gc_owned = False
+        self._switch_interval: float | None = None
 
     def get_default_screen(self) -> Screen[Any]:
         return self._main
@@ -187,6 +189,12 @@ class StepgradApp(App[int]):
         if self._gc_owned:
             self._gc_owned = False
             gc.enable()
+        self._restore_switch_interval()
+
+    def _restore_switch_interval(self) -> None:
+        if self._switch_interval is not None:
+            sys.setswitchinterval(self._switch_interval)
+            self._switch_interval = None
 
     # ----- drawing ---------------------------------------------------------------------
 
@@ -233,32 +241,33 @@ class StepgradApp(App[int]):
 
     def _draw_status(self, pos: int, state: Any, phase: str) -> None:
         t = self.trace.timeline
+        narrow = self._main.has_class("-narrow")
         if self.message:
             left: list[tuple[str, str]] = [(" " + self.message, "warn")]
         else:
             name = self.scenario.name
-            if self._main.has_class("-narrow"):
+            if narrow:
                 name = self.scenario.short or Path(self.scenario.path).stem
             left = [(" stepgrad", "accent"), (" · ", "muted"), (name, "strong")]
+        sep = (" · ", "muted")
         right: list[tuple[str, str]] = []
         if self.playing:
             right.append((f"▶ {self.speed:g}/s  ", "ok"))
+        event = [(f"#{pos}", "strong"), (f"/{self.trace.length} ", "muted")] if narrow else [
+            (f"event #{pos}", "strong"), (f" of {self.trace.length} ", "muted")]  # fmt: skip
         if pos == START:
             right += [("start", "phase"), (f" · {self.trace.length} events ", "muted")]
         elif state.step is None:
-            ev = state.event
-            right += [(f"{ev.when} training", "phase"), (" · ", "muted")]
-            right += [(f"event #{pos}", "strong"), (f" of {self.trace.length} ", "muted")]
+            right += [(f"{state.event.when} training", "phase"), sep, *event]
         else:
             right.append((f"step {state.step}", "strong"))
             if t.n_steps > 1:
                 right.append((f"/{t.n_steps - 1}", "muted"))
             if t.training and t.program.epochs > 1:
-                right += [(" · epoch ", "muted"), (str(state.epoch), "strong")]
+                right += [(" · ep " if narrow else " · epoch ", "muted"), (str(state.epoch), "strong")]
             if state.sample is not None:
                 right += [(" · sample ", "muted"), (str(state.sample), "strong")]
-            right += [(" · ", "muted"), (PHASE_LABEL[state.phase], "phase"), (" · ", "muted")]
-            right += [(f"event #{pos}", "strong"), (f" of {self.trace.length} ", "muted")]
+            right += [sep, (PHASE_LABEL[state.phase], "phase"), sep, *event]
         self._main.query_one(StatusBar).show(left, right, phase)
 
     def _record_latency(self, t0: float) -> None:
@@ -404,7 +413,7 @@ class StepgradApp(App[int]):
             return
         ev, _field, value = found
         what = getattr(ev, "node", None) or getattr(ev, "param", None) or ev.kind
-        self.go(ev.seq, f"first non-finite number: {what} = {fmt(value)} (#{ev.seq}, {ev.kind})")
+        self.go(ev.seq, f"first NaN/inf: {what} = {fmt(value)} at #{ev.seq}")
 
     # ----- play ----------------------------------------------------------------------
 
@@ -522,6 +531,11 @@ class StepgradApp(App[int]):
                 self._torch_cv.notify()
 
     def _start_torch(self) -> None:
+        # While torch runs in its thread, hand the GIL back to the UI thread within 1 ms
+        # (Python's default is 5 ms) so that a key pressed meanwhile is not kept waiting.
+        if self._switch_interval is None:
+            self._switch_interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._switch_interval, 0.001))
         self.run_worker(self._torch_loop, thread=True, group="torch", exclusive=True, exit_on_error=False)
 
     def _torch_loop(self) -> None:
@@ -561,6 +575,8 @@ class StepgradApp(App[int]):
             self.call_from_thread(self._torch_arrived, list(batch), state)
 
     def _torch_arrived(self, batch: list[Any], state: str) -> None:
+        if state != "running":
+            self._restore_switch_interval()  # torch is done: back to Python's default
         if not self.torch and self._gc_owned:
             gc.freeze()  # torch's modules, now imported, join the objects never collected
         self.torch.extend(batch)

@@ -64,7 +64,13 @@ class CompareScreen(ModalScreen[None]):
         rows: list[tuple[int, Row]] = []
         for k in range(lo, hi):
             rows.extend((k, r) for r in step_rows(self.trace, k, self.torch[k]))
-        for label, width in (("step", None), ("quantity", None), ("stepgrad", None), ("torch", None), ("agree", 12)):
+        for label, width in (
+            ("step", None),
+            ("quantity", None),
+            ("stepgrad", None),
+            ("torch", None),
+            ("agree", 12),
+        ):
             table.add_column(label, width=width)
         counts: dict[str, int] = {}
         for k, r in rows:

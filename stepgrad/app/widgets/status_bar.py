@@ -27,17 +27,21 @@ class StatusBar(TextLines):
         width = self.size.width or 120
         rw = sum(len(t) for t, _ in self._right)
         room = width - rw - 1
-        left: list[tuple[str, str]] = []
-        used = 0
-        for text, role in self._left:
-            if used + len(text) > room:
-                cut = max(room - used - 1, 0)
-                if cut:
-                    left.append((text[:cut] + "…", role))
-                    used += cut + 1
-                break
-            left.append((text, role))
-            used += len(text)
+        left = list(self._left)
+        text = "".join(t for t, _ in left)
+        if len(text) > room:
+            # Cut between words (never inside a number) and say so.
+            cut = text.rfind(" ", 0, max(room - 1, 0))
+            keep = max(cut, 0)
+            out: list[tuple[str, str]] = []
+            used = 0
+            for t, role in left:
+                if used >= keep:
+                    break
+                out.append((t[: keep - used], role))
+                used += len(t[: keep - used])
+            left = [*out, ("…", "muted")] if keep else []
+        used = sum(len(t) for t, _ in left)
         pad = (" " * max(width - used - rw, 1), "")
         self.set_lines([[*left, pad, *self._right]])
 
