@@ -154,6 +154,8 @@ class StepgradApp(App[int]):
         self.latencies: list[float] = []
         self._gc_owned = False
         self._switch_interval: float | None = None
+        self.headless_size: tuple[int, int] | None = None
+        """The terminal size for a headless run (set by ``make_app``)."""
 
     def get_default_screen(self) -> Screen[Any]:
         return self._main
@@ -616,5 +618,5 @@ def make_app(
         size: the terminal size for headless runs (kept on the app as ``headless_size``).
     """
     app = StepgradApp(scenario, oracle=oracle, theme=theme, autoplay=autoplay)
-    app.headless_size = size  # type: ignore[attr-defined]
+    app.headless_size = size
     return app

@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from stepgrad.engine.events import Event
 from stepgrad.engine.timeline import State, Timeline
@@ -362,17 +361,3 @@ def fit(text: str, width: int) -> str:
     if cut <= 0:
         return "…"
     return text[:cut].rstrip() + " …"
-
-
-def dtype_of(trace: Trace) -> str:
-    """The scenario's dtype name."""
-    return str(trace.timeline.program.dtype)
-
-
-def value_fields(ev: Event) -> dict[str, Any]:
-    """The event's numeric fields by name (for the non-finite marker)."""
-    return {
-        f: getattr(ev, f)
-        for f in ("value", "upstream", "local", "product", "before", "add", "after", "grad")
-        if getattr(ev, f, None) is not None
-    }

@@ -210,8 +210,9 @@ class TestTimeline:
             tl = app.screen.query_one(TimelineList)
             assert not tl.display
             await press(pilot, "t")
-            assert (tl.display and not app.screen.query_one(Inspector).display) or True
-            assert tl.display
+            assert tl.display and not app.screen.query_one("#side").display
+            await press(pilot, "t")
+            assert not tl.display and app.screen.query_one("#side").display
 
 
 class TestNonFinite:

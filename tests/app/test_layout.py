@@ -75,7 +75,7 @@ def test_every_edge_ends_in_an_arrow_at_its_argument_row(name: str) -> None:
         assert wire.arrow == (box.x - 1, box.y + 1 + arg)
         src = L.boxes[wire.source]
         assert wire.cells[0][:2] == (src.x + src.width, src.y + 1)
-        assert len(L.wires) == sum(1 for n in g.nodes for a in n.args if isinstance(a, int))
+    assert len(L.wires) == sum(1 for n in g.nodes for a in n.args if isinstance(a, int))
 
 
 def test_reused_node_gets_two_wires() -> None:

@@ -122,7 +122,6 @@ class GraphView(ScrollView, can_focus=False):
         self._hot: dict[tuple[int, int], tuple[str, int]] = {}
         self._focus_box: int | None = None
         self._view_cache: dict[int, tuple[tuple[int, int, int], Strip]] = {}
-        self.layout_data: lay.Layout | None = None
 
     # ----- styles ----------------------------------------------------------------------
 
@@ -222,7 +221,7 @@ class GraphView(ScrollView, can_focus=False):
 
     def _set_layout(self, widths: tuple[int, ...]) -> None:
         L = lay.place(self._frame, widths)
-        self._layout = self.layout_data = L
+        self._layout = L
         g = self.trace.graph
         chars = [[" "] * L.width for _ in range(L.height)]
         styles = [[S_BLANK] * L.width for _ in range(L.height)]
