@@ -198,8 +198,10 @@ class Explainer:
         return [
             [(d(self.loss, self.loss), "formula"), (" = ", "dim"), _num(ev.value)],  # type: ignore[union-attr]
             [],
-            [("the backward pass starts at the loss and walks the graph", "note")],
-            [("right to left, multiplying local gradients (chain rule)", "note")],
+            [
+                ("the backward pass starts at the loss and walks the graph right to left,", "note"),
+                (" multiplying the local gradients on its way (the chain rule)", "note"),
+            ],
         ]
 
     def _chain(self, ev: Event, state: State) -> list[Line]:
@@ -320,8 +322,7 @@ class Explainer:
         return [
             [(f"{p}.grad ← 0", "formula"), ("   was ", "dim"), _num(ev.before)],  # type: ignore[union-attr]
             [],
-            [("so the next backward pass starts from zero", "note")],
-            [("instead of adding to this one", "note")],
+            [("so the next backward pass starts from zero instead of adding to this one", "note")],
         ]
 
     def _predict(self, ev: Event, state: State) -> list[Line]:
