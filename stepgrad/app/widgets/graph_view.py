@@ -1,10 +1,11 @@
 """The computational graph, drawn on the Line API.
 
 The layout (``stepgrad.app.layout``) is computed once per graph and placed again only
-when a step's numbers need wider boxes. Each screen row is composed from a base row
-(borders and wires) plus the overlays that change with the position (box contents, the
-highlighted node and wire); a row becomes a new ``Strip`` only when its overlays changed,
-and only those rows are refreshed.
+when a step's numbers need wider boxes. A row is drawn from a base row (borders and
+wires) plus what changes with the position (box contents, the lit node and wire), and
+only for the columns in view. Each move works out which rows changed (boxes that look
+different, wires lit or unlit), bumps their version and refreshes just those; every other
+row's strip is reused from the cache.
 """
 
 from __future__ import annotations
