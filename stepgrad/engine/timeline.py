@@ -609,7 +609,7 @@ class Timeline:
             self.epoch_of(step),
             self.sample_of(step),
             ev.phase,
-            tuple(values),
+            tuple(values[: len(g.nodes)]),
             tuple(grads),
             local,
             {},

@@ -204,3 +204,10 @@ loss: loss
     assert not any(getattr(e, "node", None) == "extra" for e in t if e.kind != "forward")
     assert dict(next(e for e in t if e.kind == "backward_end").grads) == {"w": -2.0}
     assert t.state_at(len(t) - 1).grads[t.graph.by_name["extra"]] is None
+
+
+def test_state_has_one_value_per_node(timeline_of):
+    t = timeline_of("ex4-4")
+    for i in range(len(t)):
+        s = t.state_at(i)
+        assert len(s.values) == len(s.grads) == len(t.graph.nodes)
