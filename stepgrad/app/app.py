@@ -9,7 +9,11 @@ answering at once:
   few milliseconds on the event loop, with progress in the header; no other thread ever
   touches the timeline;
 - torch runs in a thread worker, one ``TorchStep`` at a time and only as far as the step
-  being viewed, so the app opens and steps before torch is even imported.
+  being viewed, so the app opens and steps before torch is even imported;
+- sympy derives the closed forms (the three roads panel) in another thread worker,
+  started after the first frame; until it answers the panel says "deriving…". The same
+  worker then checks a scenario's hand derivation over the whole run, on a timeline of
+  its own (the app's timeline stays on the UI thread).
 """
 
 from __future__ import annotations
@@ -34,7 +38,16 @@ from stepgrad.app import comparison
 from stepgrad.app.explainer import Explainer
 from stepgrad.app.screens.main import MainScreen
 from stepgrad.app.trace import PHASE_LABEL, START, Trace, touches
-from stepgrad.app.widgets import GraphView, Inspector, LossSpark, ParamsPanel, StatusBar, TimelineList
+from stepgrad.app.widgets import (
+    GraphView,
+    Inspector,
+    LossSpark,
+    ParamsPanel,
+    RoadsPanel,
+    StatusBar,
+    TimelineList,
+)
+from stepgrad.app.widgets.roads import DERIVING, RoadsView
 from stepgrad.engine.timeline import Timeline
 from stepgrad.explain import fmt
 from stepgrad.scenario import Scenario
@@ -68,10 +81,20 @@ Oracle = Callable[[Any], Iterable[Any]]
 """program -> TorchStep per step (``stepgrad.oracle.torch_steps`` or a test double)."""
 
 
+Deriver = Callable[[Any], Any]
+"""graph -> ``symbolic.Derivation`` or ``symbolic.TooLarge`` (``symbolic.derive`` or a test double)."""
+
+
 def _default_oracle(program: Any) -> Iterator[Any]:
     from stepgrad.oracle import torch_steps
 
     return torch_steps(program)
+
+
+def _default_deriver(graph: Any) -> Any:
+    from stepgrad.symbolic import derive
+
+    return derive(graph)
 
 
 class StepgradApp(App[int]):
@@ -82,6 +105,7 @@ class StepgradApp(App[int]):
         oracle: where torch's numbers come from; None for ``stepgrad.oracle.torch_steps``.
         theme: the theme (pinned for screenshots).
         autoplay: start playing at once.
+        deriver: where the closed forms come from; None for ``stepgrad.symbolic.derive``.
     """
 
     CSS_PATH = Path(__file__).parent / "stepgrad.tcss"
@@ -98,8 +122,10 @@ class StepgradApp(App[int]):
         Binding("question_mark", "help", "help", id="app.help"),
         Binding("x", "breakpoint", "break", id="node.breakpoint"),
         Binding("c", "compare", "torch", id="torch.compare"),
+        Binding("r", "roads", "roads", id="roads.next"),
         Binding("e", "next_epoch", "epoch", id="step.epoch"),
         Binding("t", "toggle_timeline", "timeline", id="view.timeline"),
+        Binding("w", "first_wrong", "wrong", show=False, id="roads.first_wrong"),
         Binding("g", "goto", "go to", show=False, id="step.goto"),
         Binding("home", "home", "start", show=False, id="step.home"),
         Binding("end", "end", "end", show=False, id="step.end"),
@@ -120,6 +146,7 @@ class StepgradApp(App[int]):
         oracle: Oracle | None = None,
         theme: str = DEFAULT_THEME,
         autoplay: bool = False,
+        deriver: Deriver | None = None,
     ):
         super().__init__()
         self.scenario = scenario
@@ -156,6 +183,16 @@ class StepgradApp(App[int]):
         self._switch_interval: float | None = None
         self.headless_size: tuple[int, int] | None = None
         """The terminal size for a headless run (set by ``make_app``)."""
+        self._deriver: Deriver = deriver or _default_deriver
+        self.derivation: Any = None
+        """The closed forms (``symbolic.Derivation`` or ``TooLarge``); None while deriving."""
+        self.roads_state = "deriving"
+        """``deriving``, ``checking`` (the hand derivation over the run) or ``done``."""
+        self.first_wrong: Any = None
+        """Where a hand derivation first disagrees (``manual.Disagreement``), if it does."""
+        self.roads_pick: int | None = None
+        """The param chosen with ``r`` (an index into the params); None: chosen for you."""
+        self._roads_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
     def get_default_screen(self) -> Screen[Any]:
         return self._main
@@ -163,6 +200,7 @@ class StepgradApp(App[int]):
     def on_mount(self) -> None:
         # Torch starts after the first frame: importing it must not delay the screen.
         self.call_after_refresh(self._start_torch)
+        self.call_after_refresh(self._start_roads)
         self.call_after_refresh(self._gc_take_over)
         if self.autoplay:
             self.action_play()
@@ -227,6 +265,8 @@ class StepgradApp(App[int]):
         keep = frozenset(trace.graph.nodes[i].name for i in focus.nodes)
         rows = comparison.rows(trace, pos, state, self.torch)
         screen.query_one(ParamsPanel).show(rows, self.torch_state, keep, len(self.torch))
+        screen.set_class(self.roads_pick is not None, "-roads")
+        screen.query_one(RoadsPanel).show(self._roads_view(pos, focus))
         step = trace.step_of(pos)
         g = trace.graph
         t = trace.timeline
@@ -585,6 +625,162 @@ class StepgradApp(App[int]):
         self.torch_state = state
         self.redraw()
 
+    # ----- three roads -------------------------------------------------------------------
+
+    def _start_roads(self) -> None:
+        self.run_worker(self._roads_loop, thread=True, group="roads", exclusive=True, exit_on_error=False)
+
+    def _roads_loop(self) -> None:
+        worker = get_current_worker()
+        try:
+            derivation = self._deriver(self.trace.graph)
+        except Exception as e:  # sympy failing must not take the app down
+            from stepgrad.symbolic import TooLarge
+
+            derivation = TooLarge(f"sympy failed ({type(e).__name__})")
+        checking = bool(self.scenario.manual) and not worker.is_cancelled
+        self._roads_post(self._roads_derived, derivation, checking)
+        if not checking:
+            return
+        from stepgrad.manual import first_manual_disagreement
+
+        first = None
+        with contextlib.suppress(Exception):  # a formula that cannot be evaluated is no disagreement
+            # A timeline of its own: the app's belongs to the UI thread.
+            own = Timeline(self.scenario.program)
+            first = first_manual_disagreement(own, self.scenario, derivation=derivation)
+        self._roads_post(self._roads_checked, first)
+
+    def _roads_post(self, callback: Callable[..., None], *args: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the app has exited
+            self.call_from_thread(callback, *args)
+
+    def _roads_derived(self, derivation: Any, checking: bool) -> None:
+        self.derivation = derivation
+        self.roads_state = "checking" if checking else "done"
+        self.redraw()
+
+    def _roads_checked(self, first: Any) -> None:
+        self.first_wrong = first
+        self.roads_state = "done"
+        self.redraw()
+
+    def _roads_of(self, step: int) -> dict[str, Any]:
+        """Every param's road at ``step`` (cached while nothing it depends on changes)."""
+        torch = self.torch[step].grads if len(self.torch) > step else None
+        key = (step, id(self.derivation), torch is not None)
+        if self._roads_cache is not None and self._roads_cache[0] == key:
+            return self._roads_cache[1]
+        from stepgrad.manual import roads_at
+
+        roads = roads_at(
+            self.trace.timeline, self.scenario, step, torch_grads=torch, derivation=self.derivation, wait=False
+        )
+        out = {r.param: r for r in roads}
+        self._roads_cache = (key, out)
+        return out
+
+    def _roads_view(self, pos: int, focus: Any) -> RoadsView:
+        trace = self.trace
+        t = trace.timeline
+        g = trace.graph
+        params = tuple(g.nodes[p].name for p in g.params)
+        step = trace.step_of(pos)
+        if step is None:
+            after = pos > t.step_start(0)  # predictions after training: the last step's roads
+            step = t.n_steps - 1 if after else 0
+            at = trace.index(step).phase_end.get("backward_end")
+            known = after
+        else:
+            at = trace.index(step).phase_end.get("backward_end")
+            known = pos != START and at is not None and pos >= at
+        roads = self._roads_of(step) if known else None
+        # The closed forms: from the worker, or from sympy's cache (never waits).
+        from stepgrad.manual import DERIVING as NOTE_DERIVING
+        from stepgrad.symbolic import Derivation, cached
+
+        d = self.derivation if self.derivation is not None else cached(g)
+        forms = d.texts if isinstance(d, Derivation) else None
+        note = None if d is None or forms is not None else str(d)
+        if roads is not None:
+            notes = [r.note for r in roads.values() if r.note and r.note != NOTE_DERIVING]
+            if notes and forms is None:
+                note = notes[0]
+        if d is None:
+            note = DERIVING
+        if self.torch_state not in ("loading", "running", "done"):
+            torch = f"torch {self.torch_state}"
+        elif len(self.torch) > step:
+            torch = ""
+        elif self.torch_state == "loading":
+            torch = "loading…"
+        else:
+            torch = f"torch {len(self.torch):,}/{step + 1:,}…"
+        return RoadsView(
+            params=params,
+            loss=g.nodes[g.loss].name,
+            shown=self._roads_param(params, roads, focus),
+            step=step,
+            forms=forms,
+            form_note=note,
+            manual=dict(self.scenario.manual),
+            roads=roads,
+            at=at,
+            torch=torch,
+            first_wrong=self.first_wrong,
+            checking=self.roads_state != "done",
+            accumulates=t.training and not t.program.zero_grad and t.n_steps > 1,
+        )
+
+    def _roads_param(self, params: tuple[str, ...], roads: dict[str, Any] | None, focus: Any) -> str:
+        """The param the roads panel shows: clicked, picked with r, parting, or the event's."""
+        g = self.trace.graph
+        if self.selected is not None and self.selected in g.params:
+            return g.nodes[self.selected].name
+        if self.roads_pick is not None:
+            return params[self.roads_pick % len(params)]
+        if roads is not None:
+            from stepgrad.app.widgets.roads import verdict
+
+            for p in params:
+                if verdict(roads[p])[0] == "✗":
+                    return p
+        mine = [g.nodes[n].name for n in focus.nodes if n in g.params]
+        return mine[0] if len(mine) == 1 else params[0]
+
+    def action_roads(self) -> None:
+        """The three roads of the next param (then back to the one chosen for you).
+
+        On a narrow screen the panel is folded away: ``r`` shows it (in place of the
+        inspector and params) and the last ``r`` folds it again."""
+        n = len(self.trace.graph.params)
+        self.roads_pick = 0 if self.roads_pick is None else self.roads_pick + 1
+        if self.roads_pick >= n:
+            self.roads_pick = None
+        if self.roads_pick is not None:
+            self._main.remove_class("-timeline-toggled")
+        self.message = ""
+        self.redraw()
+
+    def action_first_wrong(self) -> None:
+        """To the end of the backward pass where a hand derivation first goes wrong."""
+        first = self.first_wrong
+        if not self.scenario.manual:
+            self.go(self.position, "this scenario states no hand derivation (manual:)")
+        elif first is None and self.roads_state != "done":
+            self.go(self.position, "still checking the hand derivation…")
+        elif first is None:
+            self.go(self.position, f"the hand derivation agrees at all {self.trace.timeline.n_steps:,} steps")
+        else:
+            names = [self.trace.graph.nodes[p].name for p in self.trace.graph.params]
+            if self.roads_pick is not None or self._main.has_class("-narrow"):
+                self.roads_pick = names.index(first.param)
+            self.go(first.seq, f"hand ∂loss/∂{first.param} is first wrong here (step {first.step})")
+
+    def roads_settled(self) -> bool:
+        """True when the closed forms and the hand derivation's check are known."""
+        return self.roads_state == "done"
+
     def torch_settled(self) -> bool:
         """True when torch has what the current position needs, or has stopped."""
         need = comparison.needed_step(self.trace, self.position)
@@ -593,7 +789,9 @@ class StepgradApp(App[int]):
     async def settle(self, timeout: float = 60.0) -> None:
         """Wait until background work for the current position is done (tests, screenshots)."""
         deadline = time.monotonic() + timeout
-        while (self._seeking or not self.torch_settled()) and time.monotonic() < deadline:
+        while (
+            self._seeking or not self.torch_settled() or not self.roads_settled()
+        ) and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
         # One more frame with the final numbers.
         await asyncio.sleep(0)
@@ -606,6 +804,7 @@ def make_app(
     theme: str = DEFAULT_THEME,
     autoplay: bool = False,
     size: tuple[int, int] | None = None,
+    deriver: Deriver | None = None,
 ) -> StepgradApp:
     """The one way to build the app (CLI, tests, screenshots): theme pinned, no animation,
     no clock, no blinking cursor.
@@ -616,7 +815,8 @@ def make_app(
         theme: the theme.
         autoplay: start playing.
         size: the terminal size for headless runs (kept on the app as ``headless_size``).
+        deriver: test double for sympy (graph -> Derivation or TooLarge); None for sympy itself.
     """
-    app = StepgradApp(scenario, oracle=oracle, theme=theme, autoplay=autoplay)
+    app = StepgradApp(scenario, oracle=oracle, theme=theme, autoplay=autoplay, deriver=deriver)
     app.headless_size = size
     return app

@@ -1,4 +1,4 @@
-"""The main screen: graph, inspector, params beside torch, loss, timeline."""
+"""The main screen: graph, three roads, inspector, params beside torch, loss, timeline."""
 
 from __future__ import annotations
 
@@ -10,7 +10,15 @@ from textual.containers import Container, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from stepgrad.app.widgets import GraphView, Inspector, LossSpark, ParamsPanel, StatusBar, TimelineList
+from stepgrad.app.widgets import (
+    GraphView,
+    Inspector,
+    LossSpark,
+    ParamsPanel,
+    RoadsPanel,
+    StatusBar,
+    TimelineList,
+)
 from stepgrad.app.widgets.palette import Palette
 
 if TYPE_CHECKING:
@@ -20,9 +28,10 @@ if TYPE_CHECKING:
 class MainScreen(Screen[None]):
     """Lays the widgets out; the app hands it each position to show (``StepgradApp.redraw``).
 
-    From 100 columns: the graph on the left, the inspector and params on the right, the
-    timeline below. Narrower: the graph on top, the inspector and params side by side
-    below it, and the timeline folded away (``t`` shows it in their place).
+    From 100 columns: the graph on the left with the three roads under it, the inspector
+    and params on the right, the timeline below. Narrower: the graph on top, the
+    inspector and params side by side below it, and the timeline and the three roads
+    folded away (``t`` and ``r`` show them in their place).
     """
 
     HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-wide")]
@@ -37,9 +46,13 @@ class MainScreen(Screen[None]):
         yield Palette()
         yield StatusBar(id="status")
         with Container(id="body"):
-            graph = GraphView(trace, id="graph")
-            graph.border_title = "graph"
-            yield graph
+            with Vertical(id="left"):
+                graph = GraphView(trace, id="graph")
+                graph.border_title = "graph"
+                yield graph
+                roads = RoadsPanel(id="roads")
+                roads.border_title = "three roads"
+                yield roads
             with Container(id="side"):
                 inspector = Inspector(id="inspector")
                 inspector.border_title = "inspector"
