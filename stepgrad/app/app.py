@@ -673,9 +673,8 @@ class StepgradApp(App[int]):
             return self._roads_cache[1]
         from stepgrad.manual import roads_at
 
-        roads = roads_at(
-            self.trace.timeline, self.scenario, step, torch_grads=torch, derivation=self.derivation, wait=False
-        )
+        t = self.trace.timeline
+        roads = roads_at(t, self.scenario, step, torch_grads=torch, derivation=self.derivation, wait=False)
         out = {r.param: r for r in roads}
         self._roads_cache = (key, out)
         return out
@@ -749,13 +748,21 @@ class StepgradApp(App[int]):
         return mine[0] if len(mine) == 1 else params[0]
 
     def action_roads(self) -> None:
-        """The three roads of the next param (then back to the one chosen for you).
+        """The three roads of the next param; after the last, back to the one chosen for you.
 
         On a narrow screen the panel is folded away: ``r`` shows it (in place of the
-        inspector and params) and the last ``r`` folds it again."""
-        n = len(self.trace.graph.params)
-        self.roads_pick = 0 if self.roads_pick is None else self.roads_pick + 1
-        if self.roads_pick >= n:
+        inspector and params) and ``r`` after the last param folds it again."""
+        g = self.trace.graph
+        names = [g.nodes[p].name for p in g.params]
+        view = self._main.query_one(RoadsPanel).view
+        shown = names.index(view.shown) if view is not None else 0
+        if self.roads_pick is None and self._main.has_class("-narrow"):
+            self.roads_pick = shown  # folded: show what it would show
+        elif self.roads_pick is None:
+            self.roads_pick = (shown + 1) % len(names)
+        elif self.roads_pick + 1 < len(names):
+            self.roads_pick += 1
+        else:
             self.roads_pick = None
         if self.roads_pick is not None:
             self._main.remove_class("-timeline-toggled")

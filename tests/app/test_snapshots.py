@@ -86,3 +86,21 @@ class TestSizes:
     def test_200x60_network(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
         """200×60, the 60-node network mid backward pass: the current box kept in view."""
         assert snap_compare(app("mlp60"), terminal_size=(200, 60), run_before=drive("b", "p", "p", "p"))
+
+
+class TestThreeRoads:
+    def test_ex4_4_three_roads_agree(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """ex4-4 after b (#24): under the graph, ∂loss/∂w1 = 2*x*(b + w1*x + w2*x**2 - y);
+        chain rule, closed form and torch all 8.0, ✓ equal; w1 ✓ w2 ✓ b ✓ at the foot."""
+        assert snap_compare(app("ex4-4"), terminal_size=WIDE, run_before=drive("b"))
+
+    def test_ex4_4_wrong_hand_formula(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """ex4-4-wrong at step 1's end of backward (#55): the hand formula for w2 gives
+        11.439999999999998, the chain rule 22.879999999999995: ✗ differs by 11.44 in the error
+        colour, under the correct closed form 2*x**2*(b + w1*x + w2*x**2 - y)."""
+        assert snap_compare(app("ex4-4-wrong"), terminal_size=WIDE, run_before=drive("b", "b"))
+
+    def test_80x24_roads_after_w(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """80×24, ex4-4-wrong after w: at #55 the roads panel in place of inspector and params,
+        w2's ✗ and its closed form, no number cut."""
+        assert snap_compare(app("ex4-4-wrong"), terminal_size=(80, 24), run_before=drive("w"))

@@ -204,11 +204,13 @@ def lines(view: RoadsView, width: int) -> list[Line]:
         fw = view.first_wrong
         if fw is not None:
             role = "error" if fw.param == p else "muted"
+            what = f"  hand ∂{view.loss}/∂{fw.param}"
             if road is not None and view.at == fw.seq:
-                msg = f"  hand ∂{view.loss}/∂{fw.param} goes wrong first here, at step {fw.step}"
+                msg = f"{what} goes wrong first here, at step {fw.step}"
             else:
-                msg = f"  hand ∂{view.loss}/∂{fw.param} first wrong at step {fw.step} (#{fw.seq}) · w: go there"
-            out.append([(msg if len(msg) <= width else f"  first wrong: step {fw.step} (#{fw.seq}) · w", role)])
+                msg = f"{what} first wrong at step {fw.step} (#{fw.seq}) · w: go there"
+            short = f"  first wrong: step {fw.step} (#{fw.seq}) · w"
+            out.append([(msg if len(msg) <= width else short, role)])
         elif view.checking:
             out.append([("  checking the hand derivation at every step…", "muted")])
         else:
