@@ -174,7 +174,9 @@ def lines(view: RoadsView, width: int) -> list[Line]:
 
     if road is None:
         first: Line = row(0, ("", "", "muted"))
-        note = f"numbers at #{view.at}, the end of this backward pass" if view.at is not None else ""
+        note = f"numbers at #{view.at}, the end of this backward pass" if view.at is not None else (
+            "this step has no backward pass"
+        )
         if note and label_w + 4 + len(note) <= width:
             first = [*first, ("   " + note, "muted")]
     else:
@@ -218,7 +220,21 @@ def lines(view: RoadsView, width: int) -> list[Line]:
 
     if len(view.params) > 1:
         summary: list[tuple[str, str]] = []
+        hint = "r: next param"
+        used = 0
+        # Whole entries only, the shown param always among them; the rest counted.
+        order = [p] + [q for q in view.params if q != p]
+        fits: set[str] = set()
+        for q in order:
+            need = len(q) + 5
+            rest = len(view.params) - len(fits) - 1
+            if used + need + (len(f"+ {rest} more") if rest else 0) > width:
+                break
+            fits.add(q)
+            used += need
         for q in view.params:
+            if q not in fits:
+                continue
             r = view.roads.get(q) if view.roads is not None else None
             mark, role = verdict(r) if r is not None else ("·", "unknown")
             summary += [
@@ -228,7 +244,8 @@ def lines(view: RoadsView, width: int) -> list[Line]:
                 (mark, role),
                 ("  ", ""),
             ]
-        hint = "r: next param"
+        if len(fits) < len(view.params):
+            summary.append((f"+ {len(view.params) - len(fits)} more", "muted"))
         used = sum(len(t) for t, _ in summary)
         if used + len(hint) <= width:
             summary.append((" " * (width - used - len(hint)), ""))
