@@ -782,7 +782,7 @@ class StepgradApp(App[int]):
             names = [self.trace.graph.nodes[p].name for p in self.trace.graph.params]
             if self.roads_pick is not None or self._main.has_class("-narrow"):
                 self.roads_pick = names.index(first.param)
-            self.go(first.seq, f"hand ∂loss/∂{first.param} first wrong here")
+            self.go(first.seq, f"hand formula for {first.param} wrong here")
 
     def roads_settled(self) -> bool:
         """True when the closed forms and the hand derivation's check are known."""

@@ -174,11 +174,15 @@ def lines(view: RoadsView, width: int) -> list[Line]:
 
     if road is None:
         first: Line = row(0, ("", "", "muted"))
-        note = f"numbers at #{view.at}, the end of this backward pass" if view.at is not None else (
-            "this step has no backward pass"
+        notes = (
+            [f"numbers at #{view.at} (end of the backward pass)", f"numbers at #{view.at}"]
+            if view.at is not None
+            else ["this step has no backward pass", "no backward pass"]
         )
-        if note and label_w + 4 + len(note) <= width:
-            first = [*first, ("   " + note, "muted")]
+        for note in notes:
+            if label_w + 4 + len(note) <= width:
+                first = [*first, ("   " + note, "muted")]
+                break
     else:
         first = row(0, ("", "", "muted"), "this backward pass")
     out.append(first)
