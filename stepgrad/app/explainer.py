@@ -250,16 +250,27 @@ class Explainer:
             return None
         return self.trace.timeline[ev.seq + 1]
 
+    def _prev_event(self, ev: Event) -> Event | None:
+        return self.trace.timeline[ev.seq - 1] if ev.seq > 0 else None
+
     def _accumulate(self, ev: Event, state: State) -> list[Line]:
         tr = self.trace
         step = ev.step
         assert step is not None
         lhs = d(self.loss, ev.node)  # type: ignore[union-attr]
         held_seq = tr.grad_origin(step, ev.node, ev.seq - 1)  # type: ignore[union-attr]
-        lines = _equation(
+        prev = self._prev_event(ev)
+        if prev is not None and prev.kind == "chain":
+            edge = f"{d(self.loss, prev.node)} · {d(prev.node, prev.wrt)}"  # type: ignore[union-attr]
+        else:
+            edge = "this edge's product"
+        lines: list[Line] = [
+            [(f"{ev.node} already holds a gradient, so this edge's product is added to it:", "note")],  # type: ignore[union-attr]
+        ]
+        lines += _equation(
             lhs,
             [
-                [("held + this edge's", "formula")],
+                [("held + ", "formula"), (edge, "formula")],
                 [_num(ev.before), (" + ", "dim"), _pnum(ev.add), (" = ", "dim"), _num(ev.after)],
             ],  # type: ignore[union-attr]
         )

@@ -54,6 +54,25 @@ def op_label(node: Node) -> str:
     return rule.infix.format(*texts).replace(" ", "").replace("()", "")
 
 
+def graph_fmt(v: Any, float32: bool) -> str:
+    """A number as a box shows it: the shortest text that reads back in the scenario's dtype.
+
+    For float32 that is NumPy's text of the float32 value (``1.02``, still exact as a
+    float32), not the widened float64 (``1.0199999809265137``) that the inspector prints
+    the way torch's ``.item()`` does; for float64 it is ``fmt``.
+    """
+    if v is None or not float32:
+        return fmt(v)
+    if isinstance(v, np.ndarray) and v.ndim > 0:
+        return "[" + ", ".join(graph_fmt(x, float32) for x in v) + "]"
+    return str(np.float32(v))
+
+
+RUN_WIDTH_STEPS = 256
+"""Runs of at most this many steps get one box width per layer for the whole run (the
+layout never moves); longer runs size the boxes per step, to open at once."""
+
+
 def _bad(v: Any) -> bool:
     if v is None:
         return False
@@ -110,6 +129,12 @@ class GraphView(ScrollView, can_focus=False):
         self._frame = lay.arrange(lay.rank(graph))
         self._labels = {n.id: op_label(n) for n in graph.nodes}
         self._req = graph.requires_grad
+        program = trace.timeline.program
+        self._f32 = program.dtype == "float32"
+        dt = np.dtype(program.dtype).type
+        # At a prediction the inputs hold the prediction's values, not a sample's.
+        self._predict_inputs = {graph.by_name[k]: dt(v) for k, v in (program.predict or {}).items()}
+        self._run_widths: tuple[int, ...] | None = None
         self._styles: list[Style] = []
         self._widths_cache: OrderedDict[int, tuple[int, ...]] = OrderedDict()
         self._layout: lay.Layout | None = None
@@ -143,39 +168,66 @@ class GraphView(ScrollView, can_focus=False):
 
     # ----- widths ----------------------------------------------------------------------
 
-    def _node_widths(self, state: State, step: int | None) -> dict[int, tuple[int, int]]:
-        """Per node, the widest value and gradient text it shows during this step."""
+    def _fmt(self, v: Any) -> str:
+        return graph_fmt(v, self._f32)
+
+    def _node_widths(
+        self, state: State | None, steps: Iterable[int], grow: dict[int, tuple[int, int]] | None = None
+    ) -> dict[int, tuple[int, int]]:
+        """Per node, the widest value and gradient text it shows in ``state`` and these steps."""
         g = self.trace.graph
-        vw = {n.id: 1 for n in g.nodes}
-        gw = {n.id: 1 for n in g.nodes}
+        if grow is None:
+            vw = {n.id: 1 for n in g.nodes}
+            gw = {n.id: 1 for n in g.nodes}
+        else:
+            vw = {i: w[0] for i, w in grow.items()}
+            gw = {i: w[1] for i, w in grow.items()}
+        f = self._fmt
 
         def val(name: str, v: Any) -> None:
             i = g.by_name[name]
-            vw[i] = max(vw[i], len(fmt(v)))
+            vw[i] = max(vw[i], len(f(v)))
 
         def grad(name: str, v: Any) -> None:
             i = g.by_name[name]
-            gw[i] = max(gw[i], len(fmt(v)))
+            gw[i] = max(gw[i], len(f(v)))
 
         n = len(g.nodes)
-        for i, v in enumerate(state.values[:n]):
-            if v is not None:
-                vw[i] = max(vw[i], len(fmt(v)))
-        for i, v in enumerate(state.grads[:n]):
-            if v is not None:
-                gw[i] = max(gw[i], len(fmt(v)))
-        for name, v in state.predictions.items():
-            val(name, v)
-        if step is None:
-            return {i: (vw[i], gw[i]) for i in vw}
-        for ev in self.trace.index(step).events:
+        if state is not None:
+            for i, v in enumerate(state.values[:n]):
+                if v is not None:
+                    vw[i] = max(vw[i], len(f(v)))
+            for i, v in enumerate(state.grads[:n]):
+                if v is not None:
+                    gw[i] = max(gw[i], len(f(v)))
+            for name, v in state.predictions.items():
+                val(name, v)
+        for i, v in self._predict_inputs.items():
+            vw[i] = max(vw[i], len(f(v)))
+        for step in steps:
+            self._step_widths(step, vw, gw)
+        return {i: (vw[i], gw[i]) for i in vw}
+
+    def _step_widths(self, step: int, vw: dict[int, int], gw: dict[int, int]) -> None:
+        g = self.trace.graph
+        f = self._fmt
+
+        def val(name: str, v: Any) -> None:
+            i = g.by_name[name]
+            vw[i] = max(vw[i], len(f(v)))
+
+        def grad(name: str, v: Any) -> None:
+            i = g.by_name[name]
+            gw[i] = max(gw[i], len(f(v)))
+
+        for ev in self.trace.timeline.events_of_step(step):
             k = ev.kind
             if k == "forward":
                 val(ev.node, ev.value)  # type: ignore[union-attr]
                 node = g[ev.node]  # type: ignore[union-attr]
                 for a, v in zip(node.args, ev.args, strict=True):  # type: ignore[union-attr]
                     if isinstance(a, int):
-                        vw[a] = max(vw[a], len(fmt(v)))
+                        vw[a] = max(vw[a], len(f(v)))
             elif k == "chain":
                 grad(ev.wrt, ev.product)  # type: ignore[union-attr]
             elif k == "accumulate":
@@ -189,16 +241,32 @@ class GraphView(ScrollView, can_focus=False):
             elif k == "zero_grad":
                 grad(ev.param, ev.before)  # type: ignore[union-attr]
                 grad(ev.param, 0.0)  # type: ignore[union-attr]
-        return {i: (vw[i], gw[i]) for i in vw}
 
-    def widths_for(self, state: State, step: int | None) -> tuple[int, ...]:
-        """Box width of each layer so that every number of this step fits whole."""
-        if step is not None:
-            got = self._widths_cache.get(step)
-            if got is not None:
-                return got
+    def run_widths(self) -> tuple[int, ...] | None:
+        """Box width of each layer for every number of the whole run, or None for a long run."""
+        t = self.trace.timeline
+        if t.n_steps > RUN_WIDTH_STEPS:
+            return None
+        if self._run_widths is None:
+            # Predictions come first and last, outside every step.
+            seqs: list[int] = []
+            i = 0
+            while i < len(t) and t.locate(i) is None:
+                seqs.append(i)
+                i += 1
+            j = len(t) - 1
+            while j >= i and t.locate(j) is None:
+                seqs.append(j)
+                j -= 1
+            per: dict[int, tuple[int, int]] | None = None
+            for seq in seqs:
+                per = self._node_widths(t.state_at(seq), (), per)
+            per = self._node_widths(self.trace.start_state(), range(t.n_steps), per)
+            self._run_widths = self._layer_widths(per)
+        return self._run_widths
+
+    def _layer_widths(self, per_node: dict[int, tuple[int, int]]) -> tuple[int, ...]:
         g = self.trace.graph
-        per_node = self._node_widths(state, step)
         layers = self._frame.ranking.layers
         out = []
         for items in layers:
@@ -211,7 +279,19 @@ class GraphView(ScrollView, can_focus=False):
                 inner = max(len(title) + 1, vw, 2 + gw)
                 w = max(w, inner + 4)  # one space of padding each side, two borders
             out.append(w)
-        widths = tuple(out)
+        return tuple(out)
+
+    def widths_for(self, state: State, step: int | None) -> tuple[int, ...]:
+        """Box width of each layer so that every number of the run (or of a long run's
+        step) fits whole."""
+        run = self.run_widths()
+        if run is not None:
+            return run
+        if step is not None:
+            got = self._widths_cache.get(step)
+            if got is not None:
+                return got
+        widths = self._layer_widths(self._node_widths(state, () if step is None else (step,)))
         if step is not None:
             self._widths_cache[step] = widths
             if len(self._widths_cache) > 64:
@@ -270,6 +350,8 @@ class GraphView(ScrollView, can_focus=False):
         v = state.values[i]
         if v is None and node.name in state.predictions:
             v = state.predictions[node.name]
+        if kind == "predict" and i in self._predict_inputs:
+            v = self._predict_inputs[i]
         gv = state.grads[i]
         hot = bool(focus.nodes) and i in focus.nodes
         value_style = S_UNKNOWN if v is None else (S_BAD if _bad(v) else S_NUM)
@@ -282,8 +364,8 @@ class GraphView(ScrollView, can_focus=False):
         elif hot and kind == "backward_end":
             grad_style = phase_slot
         border = phase_slot if hot else (S_SELECT if i == selected else S_BORDER)
-        grad_text = fmt(gv) if (self._req[i] or gv is not None) else ""
-        return BoxView(fmt(v), grad_text, value_style, grad_style, border, hot, marks.get(i, ""))
+        grad_text = self._fmt(gv) if (self._req[i] or gv is not None) else ""
+        return BoxView(self._fmt(v), grad_text, value_style, grad_style, border, hot, marks.get(i, ""))
 
     def show(
         self,

@@ -11,6 +11,9 @@ from textual.widget import Widget
 from stepgrad.explain import fmt
 
 BARS = "▁▂▃▄▅▆▇█"
+VALUE_WIDTH = 24
+"""Room kept for the loss text: the longest float repr (``-1.2345678901234567e-123``), so
+the plot's width never depends on the number after it."""
 
 
 def log_scale(values: list[float]) -> bool:
@@ -58,6 +61,10 @@ def spark(losses: np.ndarray, n_steps: int, current: int | None, width: int) -> 
         else:
             out.append(BARS[round((v - lo_v) / (hi_v - lo_v) * (len(BARS) - 1))])
     cur = None if current is None else min(int(current / per), cells - 1)
+    if cur is not None and current is not None and current >= len(losses):
+        # This step's loss is not computed yet: the cell may hold earlier steps' bar, which
+        # must not read as the current loss.
+        out[cur] = "·"
     return "".join(out), cur, log
 
 
@@ -100,9 +107,17 @@ class LossSpark(Widget):
         value = fmt(self._value) if self._value is not None else "·"
         where = f" at step {self._current}" if self._current is not None else ""
         room = self.size.width - len(label)
+        # The plot's width depends on the widget's width and the run only, never on the
+        # text after it: reserve the longest value and step number.
+        value_w = max(VALUE_WIDTH, len(value))
+        where_w = len(f" at step {max(self._n_steps - 1, 0)}")
         # Bars, the value and the step if they fit; then drop the step; then the bars.
-        for tail, min_bars in ((f"  {value}{where}", 8), (f"  {value}", 4), (f" {value}", 0)):
-            bars_w = room - len(tail)
+        for tail, reserve, min_bars in (
+            (f"  {value}{where}", 2 + value_w + where_w, 8),
+            (f"  {value}", 2 + value_w, 4),
+            (f" {value}", 1 + value_w, 0),
+        ):
+            bars_w = room - reserve
             if bars_w >= min_bars:
                 break
         else:
