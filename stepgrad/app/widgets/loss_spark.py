@@ -112,16 +112,17 @@ class LossSpark(Widget):
         value_w = max(VALUE_WIDTH, len(value))
         where_w = len(f" at step {max(self._n_steps - 1, 0)}")
         # Bars, the value and the step if they fit; then drop the step; then the bars.
-        for tail, reserve, min_bars in (
+        options = (
             (f"  {value}{where}", 2 + value_w + where_w, 8),
             (f"  {value}", 2 + value_w, 4),
-            (f" {value}", 1 + value_w, 0),
-        ):
-            bars_w = room - reserve
-            if bars_w >= min_bars:
-                break
-        else:
+            # Narrow: a few bars and the value as it is; then the value alone.
+            (f"  {value}", 2 + len(value), 4),
+            (f" {value}", 1 + len(value), 0),
+        )
+        fitting = [(t, room - r) for t, r, least in options if room - r >= least]
+        if not fitting:
             return Content.assemble((label, "$text-muted"))
+        tail, bars_w = fitting[0]
         parts: list[str | tuple[str, str]] = [(label, "$text-muted")]
         if bars_w >= 4:
             room_for_scale = bars_w >= 12
