@@ -694,14 +694,17 @@ class StepgradApp(App[int]):
             at = trace.index(step).phase_end.get("backward_end")
             known = pos != START and at is not None and pos >= at
         roads = self._roads_of(step) if known else None
-        # The closed forms: from the worker, or from sympy's cache (never waits).
-        from stepgrad.manual import DERIVING as NOTE_DERIVING
-        from stepgrad.symbolic import Derivation, cached
-
-        d = self.derivation if self.derivation is not None else cached(g)
-        forms = d.texts if isinstance(d, Derivation) else None
+        # The closed forms: from the worker, or from an earlier derivation's cache (never
+        # waits). Not imported for the first frame: if it is not loaded, it holds nothing.
+        d = self.derivation
+        symbolic = sys.modules.get("stepgrad.symbolic")
+        if d is None and symbolic is not None:
+            d = symbolic.cached(g)
+        forms = getattr(d, "texts", None)  # a Derivation's; TooLarge has none
         note = None if d is None or forms is not None else str(d)
         if roads is not None:
+            from stepgrad.manual import DERIVING as NOTE_DERIVING
+
             notes = [r.note for r in roads.values() if r.note and r.note != NOTE_DERIVING]
             if notes and forms is None:
                 note = notes[0]

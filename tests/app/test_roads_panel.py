@@ -139,14 +139,26 @@ class TestRoads:
             assert not panel.display
 
 
-def test_the_app_does_not_import_sympy_before_its_worker() -> None:
-    """Building the app (and everything up to its first frame) loads no sympy."""
-    code = (
-        "import sys\n"
-        "from stepgrad.scenario import load\n"
-        "from stepgrad.app.app import make_app\n"
-        "make_app(load('ex4-4'))\n"
-        "print('sympy' in sys.modules)\n"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+def test_the_app_opens_and_steps_before_sympy_is_imported() -> None:
+    """With the worker held back, the app draws its first frame and steps three events
+    without loading sympy (or even stepgrad.symbolic)."""
+    code = """
+import asyncio, sys, threading
+from stepgrad.scenario import load
+from stepgrad.app.app import make_app
+gate = threading.Event()
+def held(graph):
+    gate.wait(10)
+    from stepgrad.symbolic import derive
+    return derive(graph)
+async def main():
+    app = make_app(load("ex4-4"), oracle=lambda program: iter(()), deriver=held)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("n", "n", "n")
+        await pilot.pause()
+        print(app.position, "sympy" in sys.modules, "stepgrad.symbolic" in sys.modules)
+        gate.set()
+asyncio.run(main())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["2", "False", "False"]
