@@ -450,7 +450,7 @@ class StepgradApp(App[int]):
         if found is None:
             self.go(
                 self.position,
-                f"no NaN or infinity anywhere in this run ({self.trace.timeline.n_steps} steps)",
+                f"no NaN or infinity anywhere in this run ({_steps(self.trace.timeline.n_steps)})",
             )
             return
         ev, _field, value = found
@@ -780,7 +780,8 @@ class StepgradApp(App[int]):
         elif first is None and self.roads_state != "done":
             self.go(self.position, "still checking the hand derivation…")
         elif first is None:
-            self.go(self.position, f"the hand derivation agrees at all {self.trace.timeline.n_steps:,} steps")
+            agrees = _steps(self.trace.timeline.n_steps, every=True)
+            self.go(self.position, f"the hand derivation agrees at {agrees}")
         else:
             names = [self.trace.graph.nodes[p].name for p in self.trace.graph.params]
             if self.roads_pick is not None or self._main.has_class("-narrow"):
@@ -830,3 +831,10 @@ def make_app(
     app = StepgradApp(scenario, oracle=oracle, theme=theme, autoplay=autoplay, deriver=deriver)
     app.headless_size = size
     return app
+
+
+def _steps(n: int, *, every: bool = False) -> str:
+    """``1 step``, ``30 steps``; with ``every``: ``its only step``, ``all 30 steps``."""
+    if n == 1:
+        return "its only step" if every else "1 step"
+    return f"all {n:,} steps" if every else f"{n:,} steps"
