@@ -183,25 +183,16 @@ class GraphView(ScrollView, can_focus=False):
             vw = {i: w[0] for i, w in grow.items()}
             gw = {i: w[1] for i, w in grow.items()}
         f = self._fmt
-
-        def val(name: str, v: Any) -> None:
-            i = g.by_name[name]
-            vw[i] = max(vw[i], len(f(v)))
-
-        def grad(name: str, v: Any) -> None:
-            i = g.by_name[name]
-            gw[i] = max(gw[i], len(f(v)))
-
-        n = len(g.nodes)
         if state is not None:
-            for i, v in enumerate(state.values[:n]):
+            for i, v in enumerate(state.values):
                 if v is not None:
                     vw[i] = max(vw[i], len(f(v)))
-            for i, v in enumerate(state.grads[:n]):
+            for i, v in enumerate(state.grads):
                 if v is not None:
                     gw[i] = max(gw[i], len(f(v)))
             for name, v in state.predictions.items():
-                val(name, v)
+                i = g.by_name[name]
+                vw[i] = max(vw[i], len(f(v)))
         for i, v in self._predict_inputs.items():
             vw[i] = max(vw[i], len(f(v)))
         for step in steps:
