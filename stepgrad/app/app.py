@@ -153,7 +153,16 @@ class StepgradApp(App[int]):
         self.trace = Trace(Timeline(scenario.program))
         self.explainer = Explainer(self.trace, scenario.name, scenario.description)
         self._oracle: Oracle = oracle or _default_oracle
-        self.theme = theme
+        if self.get_theme(theme).dark == self.current_theme.dark:  # type: ignore[union-attr]
+            # Quietly: the watcher would parse and apply every style sheet a second time (about
+            # 8 ms of start-up) for a theme the style sheet has not even been read with yet.
+            self.set_reactive(StepgradApp.theme, theme)
+            self.stylesheet.set_variables(self.get_css_variables())
+            mine = f"-theme-{theme}"
+            self.remove_class(*(c for c in self.classes if c.startswith("-theme-") and c != mine))
+            self.add_class(mine)
+        else:
+            self.theme = theme
         self.animation_level = "none"
         self.autoplay = autoplay
         self.breakpoints: set[int] = set()
@@ -213,7 +222,8 @@ class StepgradApp(App[int]):
 
     def _gc_take_over(self) -> None:
         if not self._gc_owned:
-            self._gc_owned = gc.isenabled()
+            # Also when `stepgrad open` held the collector off for start-up (cli.prepare_start).
+            self._gc_owned = True
             gc.freeze()
             gc.disable()
             self.set_interval(1.0, self._gc_tick, name="gc")
