@@ -204,6 +204,9 @@ class StepgradApp(App[int]):
         self._roads_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
 
     def get_default_screen(self) -> Screen[Any]:
+        # The breakpoint classes for the size we start at, before the first style pass: set
+        # by the first resize instead, they would restyle every widget a second time.
+        self._main.set_breakpoints(self.size)
         return self._main
 
     def on_mount(self) -> None:

@@ -22,6 +22,8 @@ from stepgrad.app.widgets import (
 from stepgrad.app.widgets.palette import Palette
 
 if TYPE_CHECKING:
+    from textual.geometry import Size
+
     from stepgrad.app.app import StepgradApp
 
 
@@ -40,6 +42,17 @@ class MainScreen(Screen[None]):
     def __init__(self, app: StepgradApp):
         super().__init__()
         self.stepgrad = app
+
+    def set_breakpoints(self, size: Size) -> None:
+        """Take the breakpoint classes of ``size`` now (the first resize event would, later)."""
+        classes: dict[str, bool] = {}
+        for dimension, points in (
+            (size.width, self.HORIZONTAL_BREAKPOINTS or []),
+            (size.height, self.VERTICAL_BREAKPOINTS or []),
+        ):
+            on = self._get_breakpoint_classes(dimension, points)
+            classes.update({name: name in on for _, name in points})
+        self.update_classes(classes, update=False)
 
     def compose(self) -> ComposeResult:
         trace = self.stepgrad.trace
