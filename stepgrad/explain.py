@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from stepgrad.engine.events import Event
 from stepgrad.engine.graph import Const, Edge, Graph
 
@@ -24,7 +22,7 @@ def fmt(v: Value | None) -> str:
     """
     if v is None:
         return "·"
-    if isinstance(v, np.ndarray) and v.ndim > 0:
+    if getattr(v, "ndim", 0) > 0:  # an array (NumPy scalars have ndim 0)
         return "[" + ", ".join(fmt(x) for x in v) + "]"
     return repr(float(v))
 

@@ -1,9 +1,12 @@
 """The stepping engine: graph, op rules, events and the random-access timeline.
 
-Pure Python and NumPy: nothing here imports Textual, Rich or torch.
+Pure Python and NumPy: nothing here imports Textual, Rich or torch. NumPy itself is
+imported by the first computation, not by loading a scenario.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from stepgrad.engine.events import (
     EVENT_TYPES,
@@ -23,14 +26,22 @@ from stepgrad.engine.events import (
 )
 from stepgrad.engine.graph import Const, Edge, Graph, Node
 from stepgrad.engine.ops import FUNCTIONS, RULES, OpRule
+from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
-from stepgrad.engine.timeline import (
-    NonFiniteError,
-    State,
-    Timeline,
-    describe_nonfinite,
-    nonfinite_field,
-)
+from stepgrad.engine.state import State
+
+# The timeline computes, so it needs NumPy: imported when first asked for, so that loading a
+# scenario (and the app's first frame) does not wait for NumPy.
+_TIMELINE = ("NonFiniteError", "Timeline", "describe_nonfinite", "nonfinite_field")
+
+
+def __getattr__(name: str) -> Any:
+    if name in _TIMELINE:
+        from stepgrad.engine import timeline
+
+        return getattr(timeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "EVENT_TYPES",
@@ -50,6 +61,7 @@ __all__ = [
     "Node",
     "NonFiniteError",
     "OpRule",
+    "Plan",
     "Predict",
     "Program",
     "State",

@@ -11,8 +11,6 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
-import numpy as np
-
 Value = Any  # a NumPy scalar or array of the scenario's dtype
 
 
@@ -164,7 +162,7 @@ def json_number(v: Value) -> Any:
     """
     if v is None:
         return None
-    if isinstance(v, np.ndarray) and v.ndim > 0:
+    if getattr(v, "ndim", 0) > 0:  # an array (NumPy scalars have ndim 0)
         return [json_number(x) for x in v]
     f = float(v)
     if math.isfinite(f):

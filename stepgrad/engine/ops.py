@@ -12,7 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+from stepgrad.lazy import LazyModule
+
+# NumPy is imported by the first rule that runs: loading a scenario and laying out its
+# graph need only the table's names and formulas.
+np: Any = LazyModule("numpy", globals(), "np")
 
 Value = Any  # a NumPy scalar or array of the scenario's dtype
 
@@ -138,6 +142,34 @@ def _id_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
     return _one(dt, out)
 
 
+def _exp(a: Value) -> Value:
+    return np.exp(a)
+
+
+def _log(a: Value) -> Value:
+    return np.log(a)
+
+
+def _sqrt(a: Value) -> Value:
+    return np.sqrt(a)
+
+
+def _tanh(a: Value) -> Value:
+    return np.tanh(a)
+
+
+def _sin(a: Value) -> Value:
+    return np.sin(a)
+
+
+def _cos(a: Value) -> Value:
+    return np.cos(a)
+
+
+def _abs(a: Value) -> Value:
+    return np.abs(a)
+
+
 _RULES = (
     OpRule("add", "+", 2, lambda a, b: a + b, _add_local, ("1", "1"), "{0} + {1}"),
     OpRule("sub", "−", 2, lambda a, b: a - b, _sub_local, ("1", "-1"), "{0} − {1}"),
@@ -145,15 +177,15 @@ _RULES = (
     OpRule("div", "÷", 2, lambda a, b: a / b, _div_local, ("1/{1}", "-{0}/{1}**2"), "{0} ÷ {1}"),
     OpRule("pow", "^", 2, _square, _pow_local, ("{1}*{0}**({1}-1)", "log({0})*{out}"), "{0}^{1}"),
     OpRule("neg", "−x", 1, lambda a: -a, _neg_local, ("-1",), "−{0}"),
-    OpRule("exp", "exp", 1, np.exp, _exp_local, ("{out}",), "exp({0})"),
-    OpRule("log", "log", 1, np.log, _log_local, ("1/{0}",), "log({0})"),
-    OpRule("sqrt", "√", 1, np.sqrt, _sqrt_local, ("1/(2*{out})",), "sqrt({0})"),
+    OpRule("exp", "exp", 1, _exp, _exp_local, ("{out}",), "exp({0})"),
+    OpRule("log", "log", 1, _log, _log_local, ("1/{0}",), "log({0})"),
+    OpRule("sqrt", "√", 1, _sqrt, _sqrt_local, ("1/(2*{out})",), "sqrt({0})"),
     OpRule("sigmoid", "σ", 1, _sigmoid, _sigmoid_local, ("{out}*(1-{out})",), "sigmoid({0})"),
-    OpRule("tanh", "tanh", 1, np.tanh, _tanh_local, ("1-{out}**2",), "tanh({0})"),
+    OpRule("tanh", "tanh", 1, _tanh, _tanh_local, ("1-{out}**2",), "tanh({0})"),
     OpRule("relu", "relu", 1, _relu, _relu_local, ("({0} > 0)",), "relu({0})"),
-    OpRule("sin", "sin", 1, np.sin, _sin_local, ("cos({0})",), "sin({0})"),
-    OpRule("cos", "cos", 1, np.cos, _cos_local, ("-sin({0})",), "cos({0})"),
-    OpRule("abs", "abs", 1, np.abs, _abs_local, ("sign({0})",), "abs({0})"),
+    OpRule("sin", "sin", 1, _sin, _sin_local, ("cos({0})",), "sin({0})"),
+    OpRule("cos", "cos", 1, _cos, _cos_local, ("-sin({0})",), "cos({0})"),
+    OpRule("abs", "abs", 1, _abs, _abs_local, ("sign({0})",), "abs({0})"),
     OpRule("id", "=", 1, lambda a: a, _id_local, ("1",), "{0}"),
 )
 

@@ -15,7 +15,6 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
@@ -34,42 +33,14 @@ from stepgrad.engine.events import (
     ZeroGrad,
 )
 from stepgrad.engine.graph import Const, Graph, Node
+from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
+from stepgrad.engine.state import State
 
 Value = Any
 
 _STEP_CACHE = 64
 _CHUNK = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class State:
-    """Everything known as of one event (that event included).
-
-    Attributes:
-        seq: the event's index.
-        event: the event itself.
-        step: training step (None for predictions).
-        epoch: epoch (None for predictions).
-        sample: sample index within the epoch (None without data).
-        phase: ``forward``, ``local``, ``backward``, ``update`` or ``predict``.
-        values: each node's value by id; None when not yet computed in this step.
-        grads: each node's ∂loss/∂node by id; None when not yet known. A param's gradient
-            may come from earlier steps when gradients are not zeroed.
-        local: local gradients known so far, by (node id, argument index).
-        predictions: prediction values known so far, by node name.
-    """
-
-    seq: int
-    event: Event
-    step: int | None
-    epoch: int | None
-    sample: int | None
-    phase: str
-    values: tuple[Value | None, ...]
-    grads: tuple[Value | None, ...]
-    local: dict[tuple[int, int], Value]
-    predictions: dict[str, Value]
 
 
 class NonFiniteError(Exception):
@@ -102,6 +73,8 @@ class Timeline:
     def __init__(self, program: Program):
         self.program = program
         self.graph: Graph = program.graph
+        self.plan = Plan(program)
+        """Where each event sits (shared with whoever outlines the run before it is computed)."""
         g = self.graph
         self.dtype = np.dtype(program.dtype)
         self._dt = self.dtype.type
@@ -154,69 +127,27 @@ class Timeline:
         # One lock for checkpoints and cache: the app computes checkpoints on a worker thread.
         self._lock = threading.RLock()
 
-        self._predict_nodes = self._find_predict_nodes()
-        self._pre = len(self._predict_nodes)
-        self._count0, self._count1 = self._step_counts()
-        self._len = self._pre + self._count0 + (self.n_steps - 1) * self._count1 + self._pre
+        plan = self.plan
+        self._predict_nodes = plan.predict_nodes
+        self._pre = plan.pre
+        self._len = plan.length
 
     # ----- structure -------------------------------------------------------------------
-
-    def _step_counts(self) -> tuple[int, int]:
-        g = self.graph
-        F = len(g.order)
-        L = len(g.edges)
-        seen: set[int] = set()
-        acc = 0
-        for e in g.edges:
-            if e.wrt in seen:
-                acc += 1
-            seen.add(e.wrt)
-        P = len(self._params)
-        U = P if self.training else 0
-        Z = P if self.training and self.program.zero_grad else 0
-        first = F + L + 1 + L + acc + 1 + U + Z
-        carried = P if self.training and not self.program.zero_grad else 0
-        return first, first + carried
-
-    def _find_predict_nodes(self) -> tuple[int, ...]:
-        pred = self.program.predict
-        if not pred:
-            return ()
-        g = self.graph
-        known = {g.by_name[k] for k in pred} | set(self._params)
-        known |= {i for i in self._fixed if g.nodes[i].name not in pred}
-        computable: list[int] = []
-        for i in g.order:
-            if all(a in known for a in g.nodes[i].inputs):
-                known.add(i)
-                computable.append(i)
-        used = {a for i in computable for a in g.nodes[i].inputs}
-        return tuple(i for i in computable if i not in used)
 
     def __len__(self) -> int:
         return self._len
 
     def step_start(self, step: int) -> int:
         """Seq of the first event of ``step``."""
-        if step == 0:
-            return self._pre
-        return self._pre + self._count0 + (step - 1) * self._count1
+        return self.plan.step_start(step)
 
     def step_range(self, step: int) -> range:
         """Seqs of ``step``'s events."""
-        start = self.step_start(step)
-        return range(start, start + (self._count0 if step == 0 else self._count1))
+        return self.plan.step_range(step)
 
     def locate(self, seq: int) -> int | None:
         """The step that event ``seq`` belongs to, or None for a prediction."""
-        if seq < 0 or seq >= self._len:
-            raise IndexError(f"event {seq} is outside 0..{self._len - 1}")
-        if seq < self._pre or seq >= self._len - self._pre:
-            return None
-        rel = seq - self._pre
-        if rel < self._count0:
-            return 0
-        return 1 + (rel - self._count0) // self._count1
+        return self.plan.locate(seq)
 
     def epoch_of(self, step: int) -> int:
         """The epoch a step belongs to."""
@@ -224,7 +155,7 @@ class Timeline:
 
     def sample_of(self, step: int) -> int | None:
         """The sample a step feeds, or None without data."""
-        return step % self.n_samples if self._data else None
+        return self.plan.sample_of(step)
 
     # ----- checkpoints -----------------------------------------------------------------
 
@@ -293,9 +224,6 @@ class Timeline:
 
     # ----- running a step --------------------------------------------------------------
 
-    def _holding(self, step: int) -> bool:
-        return self.training and not self.program.zero_grad and step > 0
-
     def _leaf_values(self, step: int) -> list[Value | None]:
         values = self._template.copy()
         sample = step % self.n_samples
@@ -360,7 +288,7 @@ class Timeline:
                 seq += 1
 
         grads = self._initial_grads(step)
-        holding = self._holding(step)
+        holding = self.plan.holding(step)
         if not holding:
             for p in self._params:
                 grads[p] = None
@@ -582,7 +510,7 @@ class Timeline:
         by = g.by_name
         # Mirrors _run_step: a node "holds" a gradient once it received one in this pass,
         # or from the last step when gradients are not zeroed.
-        held: set[int] = set(self._params) if self._holding(step) else set()
+        held: set[int] = set(self._params) if self.plan.holding(step) else set()
         for e in events[: upto + 1]:
             k = e.kind
             if k == "forward":

@@ -10,8 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from stepgrad.engine.graph import Graph, Node
 from stepgrad.engine.ops import FUNCTIONS
 from stepgrad.engine.program import Program
@@ -26,6 +24,9 @@ TOP_KEYS = (
 TRAIN_KEYS = ("epochs", "lr", "zero_grad")
 EXPECT_KEYS = ("grad", "loss", "params", "predict")
 DTYPES = ("float64", "float32")
+# The largest finite value of each dtype (numpy.finfo(dtype).max), written out so that
+# loading a scenario does not import NumPy.
+LARGEST = {"float64": 1.7976931348623157e308, "float32": 3.4028234663852886e38}
 MAX_STEPS = 10_000_000
 MAX_FILE_BYTES = 1_000_000
 
@@ -184,7 +185,7 @@ class _Checker:
     def __init__(self, path: str):
         self.path = path
         self.dtype = "float64"
-        self.largest = float(np.finfo(np.float64).max)
+        self.largest = LARGEST["float64"]
         self.node_where: dict[str, tuple[int, int]] = {}
 
     def fail(self, loc: Loc | tuple[int, int] | None, message: str) -> ScenarioError:
@@ -272,7 +273,7 @@ class _Checker:
                     top["dtype"], f"dtype must be float64 or float32, not {_kind(top['dtype'].value)}{close}"
                 )
         self.dtype = dtype
-        self.largest = float(np.finfo(dtype).max)
+        self.largest = LARGEST[dtype]
 
         inputs = self.numbers(top["inputs"], "inputs") if "inputs" in top else {}
         params = self.numbers(top["params"], "params")
@@ -400,7 +401,7 @@ class _Checker:
                 raise self.expr_fail(eloc, e) from None
         refs = {t: referenced_names(tree) for t, tree in trees.items()}
         builder = ModelBuilder(
-            leaves, list(entries), refs, dtype=dtype, largest=float(np.finfo(dtype).max)
+            leaves, list(entries), refs, dtype=dtype, largest=LARGEST[dtype]
         )
         for target, tree in trees.items():
             try:
