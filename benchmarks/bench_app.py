@@ -90,6 +90,10 @@ class Timed(StepgradApp):
         self.call_after_refresh(self.done)
         super().on_mount()
     def done(self):
+        if not self.screen.query_one("#graph").text_rows():
+            # Not a full frame yet (panels without their contents): wait for the next one.
+            self.call_after_refresh(self.done)
+            return
         print(time.time())
         self.exit()
 

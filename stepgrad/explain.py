@@ -6,6 +6,7 @@ Pure: no Textual, no torch.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from stepgrad.engine.events import Event
@@ -25,6 +26,17 @@ def fmt(v: Value | None) -> str:
     if getattr(v, "ndim", 0) > 0:  # an array (NumPy scalars have ndim 0)
         return "[" + ", ".join(fmt(x) for x in v) + "]"
     return repr(float(v))
+
+
+def finite(v: Value | None) -> bool:
+    """True when every number in ``v`` is finite (None, not yet known, counts as finite)."""
+    if v is None:
+        return True
+    if getattr(v, "ndim", 0) > 0:  # an array: NumPy is loaded already
+        import numpy as np
+
+        return bool(np.all(np.isfinite(v)))
+    return math.isfinite(v)
 
 
 def paren(v: Value | None) -> str:

@@ -48,7 +48,6 @@ from stepgrad.app.widgets import (
     TimelineList,
 )
 from stepgrad.app.widgets.roads import DERIVING, RoadsView
-from stepgrad.engine.timeline import Timeline
 from stepgrad.explain import fmt
 from stepgrad.scenario import Scenario
 
@@ -150,7 +149,8 @@ class StepgradApp(App[int]):
     ):
         super().__init__()
         self.scenario = scenario
-        self.trace = Trace(Timeline(scenario.program))
+        # The timeline (and NumPy with it) is made by the first frame's drawing of the graph.
+        self.trace = Trace(scenario.program)
         self.explainer = Explainer(self.trace, scenario.name, scenario.description)
         self._oracle: Oracle = oracle or _default_oracle
         if self.get_theme(theme).dark == self.current_theme.dark:  # type: ignore[union-attr]
@@ -210,7 +210,7 @@ class StepgradApp(App[int]):
         return self._main
 
     def on_mount(self) -> None:
-        # Torch starts after the first frame: importing it must not delay the screen.
+        # Torch and sympy load after the first frame: the start needs neither.
         self.call_after_refresh(self._start_torch)
         self.call_after_refresh(self._start_roads)
         self.call_after_refresh(self._gc_take_over)
@@ -257,7 +257,7 @@ class StepgradApp(App[int]):
     def redraw(self) -> None:
         """Hand the state at ``position`` to every widget."""
         screen = self._main
-        if not screen.is_mounted:
+        if not screen.composed:
             return
         pos = self.position
         trace = self.trace
@@ -282,11 +282,12 @@ class StepgradApp(App[int]):
         screen.query_one(RoadsPanel).show(self._roads_view(pos, focus))
         step = trace.step_of(pos)
         g = trace.graph
-        t = trace.timeline
+        n_steps = trace.plan.n_steps
         loss_now = state.values[g.loss] if pos != START and step is not None else None
         # The curve so far: steps before this one, and this one once its loss is computed.
-        upto = t.n_steps if step is None and pos != START else (step or 0) + (loss_now is not None)
-        screen.query_one(LossSpark).show(t.losses(upto), t.n_steps, step, loss_now, color)
+        upto = n_steps if step is None and pos != START else (step or 0) + (loss_now is not None)
+        losses = trace.timeline.losses(upto) if upto else ()
+        screen.query_one(LossSpark).show(losses, n_steps, step, loss_now, color)
         self._draw_status(pos, state, phase)
         self._ask_torch(comparison.needed_step(trace, pos))
         if self._t0 is not None:
@@ -295,7 +296,7 @@ class StepgradApp(App[int]):
             self.call_after_refresh(self._record_latency, t0)
 
     def _draw_status(self, pos: int, state: Any, phase: str) -> None:
-        t = self.trace.timeline
+        t = self.trace.plan
         narrow = self._main.has_class("-narrow")
         if self.message:
             left: list[tuple[str, str]] = [(" " + self.message, "warn")]
@@ -660,6 +661,8 @@ class StepgradApp(App[int]):
         first = None
         with contextlib.suppress(Exception):  # a formula that cannot be evaluated is no disagreement
             # A timeline of its own: the app's belongs to the UI thread.
+            from stepgrad.engine.timeline import Timeline
+
             own = Timeline(self.scenario.program)
             first = first_manual_disagreement(own, self.scenario, derivation=derivation)
         self._roads_post(self._roads_checked, first)

@@ -20,7 +20,7 @@ from typing import Any
 
 from stepgrad.app.trace import START, Trace
 from stepgrad.compare import Verdict, compare
-from stepgrad.engine.timeline import State
+from stepgrad.engine.state import State
 
 PENDING = "pending"
 """Status of a row whose torch number is not known at this point of the step."""

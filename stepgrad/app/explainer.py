@@ -11,12 +11,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 from stepgrad.app.trace import START, Trace
 from stepgrad.engine.events import Event
-from stepgrad.engine.timeline import State
-from stepgrad.explain import arg_texts, d, edge_of, fmt, paren
+from stepgrad.engine.state import State
+from stepgrad.explain import arg_texts, d, edge_of, finite, fmt, paren
 
 MAX_PATH = 6
 """Longest path (in local gradients) written out factor by factor."""
@@ -26,13 +24,11 @@ Line = list[Piece]
 
 
 def _num(v: Any) -> Piece:
-    bad = v is not None and not bool(np.all(np.isfinite(v)))
-    return (fmt(v), "bad" if bad else "num")
+    return (fmt(v), "num" if finite(v) else "bad")
 
 
 def _pnum(v: Any) -> Piece:
-    bad = v is not None and not bool(np.all(np.isfinite(v)))
-    return (paren(v), "bad" if bad else "num")
+    return (paren(v), "num" if finite(v) else "bad")
 
 
 def _from(seq: int | None, what: str = "") -> Piece:

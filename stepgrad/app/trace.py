@@ -9,13 +9,20 @@ Positions run from -1 ("start": nothing computed yet) to ``len(timeline) - 1``.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from stepgrad.engine.events import Event
-from stepgrad.engine.timeline import State, Timeline
+from stepgrad.engine.plan import Plan
+from stepgrad.engine.program import Program
+from stepgrad.engine.state import State
 from stepgrad.explain import d, describe
+
+if TYPE_CHECKING:
+    from stepgrad.engine.timeline import Timeline
 
 START = -1
 """The position before the first event."""
@@ -90,16 +97,52 @@ def touches(ev: Event, names: Iterable[str]) -> bool:
 class Trace:
     """A timeline with the lookups the app needs.
 
+    Given a program rather than a timeline, the timeline (and NumPy with it) is made on
+    first use: until then the plan answers where events sit and what they will be, which
+    is all the screen at the start needs.
+
     Args:
-        timeline: the run.
+        source: the run, as a timeline or as the program to make one from.
     """
 
-    def __init__(self, timeline: Timeline):
-        self.timeline = timeline
-        self.graph = timeline.graph
-        self.length = len(timeline)
+    def __init__(self, source: Timeline | Program):
+        if isinstance(source, Program):
+            self.program = source
+            self._timeline: Timeline | None = None
+            self.plan = Plan(source)
+        else:
+            self.program = source.program
+            self._timeline = source
+            self.plan = source.plan
+        self.graph = self.program.graph
+        self.length = len(self.plan)
+        self._made = threading.Lock()
         self._index: OrderedDict[int, StepIndex] = OrderedDict()
         self._start: State | None = None
+
+    @property
+    def timeline(self) -> Timeline:
+        """The run's timeline (made now if not yet)."""
+        t = self._timeline
+        if t is None:
+            with self._made:
+                t = self._timeline
+                if t is None:
+                    from stepgrad.engine.timeline import Timeline
+
+                    t = self._timeline = Timeline(self.program)
+        return t
+
+    @property
+    def has_timeline(self) -> bool:
+        """True once the timeline exists (NumPy loaded)."""
+        return self._timeline is not None
+
+    @property
+    def known_steps(self) -> int:
+        """Steps computed so far (none before the timeline exists)."""
+        t = self._timeline
+        return 0 if t is None else t.known_steps
 
     # ----- states --------------------------------------------------------------------
 
@@ -116,21 +159,34 @@ class Trace:
     def start_state(self) -> State:
         """Before the first event: inputs and params of step 0 known, nothing computed."""
         if self._start is None:
-            t = self.timeline
-            first = t.step_start(0)
-            s0 = t.state_at(first)
-            leaves = {n.id for n in self.graph.nodes if n.is_leaf}
+            plan = self.plan
+            first = plan.step_start(0)
             n = len(self.graph.nodes)
-            values = tuple(v if i in leaves else None for i, v in enumerate(s0.values[:n]))
+            if self.program.dtype == "float64" and self._timeline is None:
+                # A Python float is a float64 to the bit: the start needs no NumPy.
+                values = self._leaves_of_step0()
+            else:
+                s0 = self.timeline.state_at(first)
+                leaves = {node.id for node in self.graph.nodes if node.is_leaf}
+                values = tuple(v if i in leaves else None for i, v in enumerate(s0.values[:n]))
             grads = tuple(None for _ in range(n))
-            self._start = State(START, s0.event, 0, 0, s0.sample, "start", values, grads, {}, {})
+            ev = plan.outline(first)
+            self._start = State(START, ev, 0, 0, plan.sample_of(0), "start", values, grads, {}, {})
         return self._start
+
+    def _leaves_of_step0(self) -> tuple[float | None, ...]:
+        p = self.program
+        values: list[float | None] = [None] * len(self.graph.nodes)
+        known = {**p.inputs, **{k: v[0] for k, v in (p.data or {}).items()}, **p.params}
+        for name, v in known.items():
+            values[self.graph.by_name[name]] = float(v)
+        return tuple(values)
 
     def step_of(self, pos: int) -> int | None:
         """The step of a position (START counts as step 0; predictions have none)."""
         if pos == START:
             return 0
-        return self.timeline.locate(pos)
+        return self.plan.locate(pos)
 
     # ----- per-step index ------------------------------------------------------------
 
@@ -190,7 +246,7 @@ class Trace:
 
     def outline(self, seq: int) -> str:
         """The event without its numbers: what it will compute (for events still to come)."""
-        ev = self.timeline[seq]
+        ev = self.plan.outline(seq)
         g = self.graph
         loss = g.nodes[g.loss].name
         k = ev.kind
@@ -218,7 +274,7 @@ class Trace:
         """The nodes and edges the event at ``pos`` is about."""
         if pos == START:
             return Focus()
-        ev = self.timeline[pos]
+        ev = self.plan.outline(pos)
         g = self.graph
         k = ev.kind
         if k == "forward":
@@ -303,10 +359,10 @@ class Trace:
     def _next_in_steps(self, pos: int, pick: Callable[[StepIndex], int | None]) -> int | None:
         step = self.step_of(pos)
         if step is None:
-            if pos >= self.length - 1 or pos > self.timeline.step_start(0):
+            if pos >= self.length - 1 or pos > self.plan.step_start(0):
                 return None  # predictions after training: nothing follows
             step = 0
-        for s in range(step, min(step + 2, self.timeline.n_steps)):
+        for s in range(step, min(step + 2, self.plan.n_steps)):
             got = pick(self.index(s))
             if got is not None and got > pos:
                 return got
@@ -322,7 +378,7 @@ class Trace:
 
     def next_update(self, pos: int) -> int | None:
         """The next ``update`` event (None when the scenario does not train)."""
-        if not self.timeline.training:
+        if not self.plan.training:
             return None
 
         def first_update(i: StepIndex) -> int | None:
@@ -334,7 +390,7 @@ class Trace:
 
     def next_epoch(self, pos: int) -> int:
         """The first event of the next epoch, or the last event when in the last epoch."""
-        t = self.timeline
+        t = self.plan
         step = self.step_of(pos)
         if step is None:
             return self.length - 1 if pos > t.step_start(0) else t.step_start(0)

@@ -42,6 +42,8 @@ class MainScreen(Screen[None]):
     def __init__(self, app: StepgradApp):
         super().__init__()
         self.stepgrad = app
+        self.composed = False
+        """True once the widgets exist (from the screen's mount on)."""
 
     def set_breakpoints(self, size: Size) -> None:
         """Take the breakpoint classes of ``size`` now (the first resize event would, later)."""
@@ -81,6 +83,8 @@ class MainScreen(Screen[None]):
         yield Footer(id="footer")
 
     def on_mount(self) -> None:
+        # Draw now, in the first frame: the screen counts as mounted only once this returns.
+        self.composed = True
         self.stepgrad.redraw()
 
     @on(GraphView.NodeClicked)

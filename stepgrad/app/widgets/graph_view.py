@@ -10,13 +10,11 @@ row's strip is reused from the cache.
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -29,8 +27,11 @@ from stepgrad.app import layout as lay
 from stepgrad.app.trace import START, Focus, Trace
 from stepgrad.app.widgets.palette import Palette
 from stepgrad.engine.graph import Const, Node
-from stepgrad.engine.timeline import State
-from stepgrad.explain import fmt
+from stepgrad.engine.state import State
+from stepgrad.explain import finite, fmt
+from stepgrad.lazy import LazyModule
+
+np: Any = LazyModule("numpy", globals(), "np")
 
 MIN_BOX = 11
 """Narrowest box, borders included."""
@@ -63,7 +64,7 @@ def graph_fmt(v: Any, float32: bool) -> str:
     """
     if v is None or not float32:
         return fmt(v)
-    if isinstance(v, np.ndarray) and v.ndim > 0:
+    if getattr(v, "ndim", 0) > 0:
         return "[" + ", ".join(graph_fmt(x, float32) for x in v) + "]"
     return str(np.float32(v))
 
@@ -74,11 +75,7 @@ layout never moves); longer runs size the boxes per step, to open at once."""
 
 
 def _bad(v: Any) -> bool:
-    if v is None:
-        return False
-    if isinstance(v, np.ndarray) and v.ndim:
-        return not bool(np.all(np.isfinite(v)))
-    return not math.isfinite(v)
+    return not finite(v)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,11 +126,9 @@ class GraphView(ScrollView, can_focus=False):
         self._frame = lay.arrange(lay.rank(graph))
         self._labels = {n.id: op_label(n) for n in graph.nodes}
         self._req = graph.requires_grad
-        program = trace.timeline.program
+        program = trace.program
         self._f32 = program.dtype == "float32"
-        dt = np.dtype(program.dtype).type
-        # At a prediction the inputs hold the prediction's values, not a sample's.
-        self._predict_inputs = {graph.by_name[k]: dt(v) for k, v in (program.predict or {}).items()}
+        self._predict_inputs = {graph.by_name[k]: float(v) for k, v in (program.predict or {}).items()}
         self._run_widths: tuple[int, ...] | None = None
         self._styles: list[Style] = []
         self._widths_cache: OrderedDict[int, tuple[int, ...]] = OrderedDict()
@@ -235,9 +230,9 @@ class GraphView(ScrollView, can_focus=False):
 
     def run_widths(self) -> tuple[int, ...] | None:
         """Box width of each layer for every number of the whole run, or None for a long run."""
-        t = self.trace.timeline
-        if t.n_steps > RUN_WIDTH_STEPS:
+        if self.trace.plan.n_steps > RUN_WIDTH_STEPS:
             return None
+        t = self.trace.timeline
         if self._run_widths is None:
             # Predictions come first and last, outside every step.
             seqs: list[int] = []

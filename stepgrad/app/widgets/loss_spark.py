@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
-import numpy as np
 from textual.content import Content
 from textual.widget import Widget
 
 from stepgrad.explain import fmt
+from stepgrad.lazy import LazyModule
+
+np: Any = LazyModule("numpy", globals(), "np")
 
 BARS = "▁▂▃▄▅▆▇█"
 VALUE_WIDTH = 24
@@ -77,7 +81,7 @@ class LossSpark(Widget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
-        self._losses: np.ndarray = np.empty(0)
+        self._losses: Sequence[float] = ()
         self._n_steps = 1
         self._current: int | None = None
         self._value: object = None

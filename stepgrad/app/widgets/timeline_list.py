@@ -59,8 +59,7 @@ class TimelineList(ScrollView, can_focus=False):
         self.position = START
         self._cache: OrderedDict[tuple[int, bool, bool, int], Strip] = OrderedDict()
         self._styles: dict[str, Style] = {}
-        t = trace.timeline
-        self._step_w = len(str(max(t.n_steps - 1, 0)))
+        self._step_w = len(str(max(trace.plan.n_steps - 1, 0)))
         self._seq_w = len(str(max(trace.length - 1, 0))) + 1
         self.virtual_size = Size(0, trace.length)
         self._asked = 0
@@ -121,10 +120,11 @@ class TimelineList(ScrollView, can_focus=False):
 
     def _labels(self, seq: int, top: bool) -> tuple[str, str, str]:
         """(step label, phase label, phase) for a row; labels only where a group starts."""
-        t = self.trace.timeline
-        ev = t[seq]
+        # The labels depend on where events sit, not on their numbers: the plan knows.
+        plan = self.trace.plan
+        ev = plan.outline(seq)
         phase = ev.phase
-        prev = t[seq - 1] if seq > 0 else None
+        prev = plan.outline(seq - 1) if seq > 0 else None
         new_step = prev is None or prev.step != ev.step or (ev.step is None and prev.phase != phase)
         new_phase = new_step or prev is None or prev.phase != phase
         # Predictions before and after training belong to no step.
@@ -173,10 +173,10 @@ class TimelineList(ScrollView, can_focus=False):
         seq = sy + y
         if seq >= self.trace.length:
             return Strip.blank(width, self.rich_style)
-        t = self.trace.timeline
-        step = t.locate(seq)
-        need = t.n_steps if step is None else step
-        if need > t.known_steps + FAR:
+        plan = self.trace.plan
+        step = plan.locate(seq)
+        need = plan.n_steps if step is None else step
+        if need > self.trace.known_steps + FAR:
             # Dragged far ahead: ask for the checkpoints rather than freeze the keyboard.
             if not self._asked or need > self._asked:
                 self._asked = need
