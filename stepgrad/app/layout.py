@@ -10,8 +10,10 @@ Three stages, each cached by its caller:
 2. ``arrange(ranking)``: rows. Boxes are aligned with the box feeding their first argument
    where room allows, so chains of ops read as straight lines; each gap between layers
    gets vertical tracks, one per source that needs to turn, ordered so wires never overlap.
-3. ``place(frame, widths)``: columns, given each layer's box width (which depends on the
-   numbers shown), and every wire as a list of cells with box-drawing directions.
+3. ``place(frame, widths, spacing)``: columns, given each layer's box width (which depends
+   on the numbers shown) and how roomy the gaps are, and every wire as a list of cells with
+   box-drawing directions. ``SPACINGS`` lists the spacings from roomy to tight: the app
+   takes the roomiest in which the graph fits its panel.
 
 ``render_text`` draws a layout as plain text; the golden tests and the app share it.
 No Textual or Rich here.
@@ -29,7 +31,7 @@ BOX_HEIGHT = 4
 ROW_GAP = 1
 """Blank rows between two items of a layer."""
 MIN_GAP = 4
-"""Columns between two layers when no wire needs to turn: a stub, three more, the arrow."""
+"""Columns between two layers when no wire needs to turn: a stub, two more, the arrow."""
 SWEEPS = 6
 """Barycenter sweeps (down then up count as two)."""
 
@@ -72,6 +74,39 @@ class Dummy:
 
 Item = int | Dummy
 """What a layer holds: a node id or a dummy."""
+
+
+@dataclass(frozen=True, slots=True)
+class Spacing:
+    """How roomy a picture is: columns between layers, blank columns inside a box.
+
+    Attributes:
+        gap: columns between two layers when no wire turns there (``───▶`` is 4).
+        turn: columns a gap needs besides its turning tracks: the stub out of the source
+            box and the arrow, plus ``turn - 2`` blank columns before the arrow.
+        pad_left: blank columns between a box's left border and its text.
+        pad_right: blank columns between a box's text and its right border.
+    """
+
+    gap: int = MIN_GAP
+    turn: int = 3
+    pad_left: int = 1
+    pad_right: int = 1
+
+
+SPACINGS = (
+    Spacing(),
+    Spacing(gap=3, turn=2),
+    Spacing(gap=3, turn=2, pad_left=0),
+    Spacing(gap=2, turn=2, pad_left=0),
+    Spacing(gap=2, turn=2, pad_left=0, pad_right=0),
+)
+"""From roomy to tight. Each step gives up the least readable space first: a column of
+each straight wire, then the blank left of a box's text (the ``∂`` then sits against
+the border), then another column of each straight wire, then the blank right of the
+numbers. A turning wire always keeps its stub, its track and its arrow."""
+ROOMY = SPACINGS[0]
+"""The spacing of the golden pictures, and of any graph that fits with room to spare."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +196,8 @@ class Layout:
         wires: each drawn edge's wire.
         layer_x: first column of each layer.
         layer_width: box width of each layer.
+        masks: the directions of the wires through each cell.
+        spacing: the spacing it was placed with.
     """
 
     width: int
@@ -170,6 +207,7 @@ class Layout:
     layer_x: tuple[int, ...]
     layer_width: tuple[int, ...]
     masks: dict[tuple[int, int], int] = field(default_factory=dict)
+    spacing: Spacing = ROOMY
 
     def box_at(self, x: int, y: int) -> int | None:
         """The node whose box covers the cell (x, y), or None."""
@@ -404,17 +442,23 @@ def _track_order(turning: dict[Item, list[int]], top: dict[Item, int]) -> list[I
 # ----- 3. columns and wires ------------------------------------------------------------
 
 
-def gap_width(frame: Frame, i: int) -> int:
+def gap_width(frame: Frame, i: int, spacing: Spacing = ROOMY) -> int:
     """Columns between layer i and layer i + 1."""
-    return max(MIN_GAP, frame.n_tracks[i] + 3)
+    return max(spacing.gap, frame.n_tracks[i] + spacing.turn)
 
 
-def place(frame: Frame, widths: tuple[int, ...]) -> Layout:
+def total_width(frame: Frame, widths: tuple[int, ...], spacing: Spacing = ROOMY) -> int:
+    """Columns the placed layout will use: every layer's box width and every gap."""
+    return sum(widths) + sum(gap_width(frame, i, spacing) for i in range(len(widths) - 1))
+
+
+def place(frame: Frame, widths: tuple[int, ...], spacing: Spacing = ROOMY) -> Layout:
     """Give every layer its columns and route every wire.
 
     Args:
         frame: rows and tracks.
         widths: box width of each layer, borders included.
+        spacing: the gaps between layers (the box padding is the caller's to draw).
 
     Returns:
         The finished layout.
@@ -427,8 +471,8 @@ def place(frame: Frame, widths: tuple[int, ...]) -> Layout:
         xs.append(x)
         x += w
         if i + 1 < len(widths):
-            x += gap_width(frame, i)
-    total_width = x
+            x += gap_width(frame, i, spacing)
+    used = x
     boxes = {
         it: Box(it, xs[i], top[it], widths[i])
         for i, lay in enumerate(layers)
@@ -453,7 +497,7 @@ def place(frame: Frame, widths: tuple[int, ...]) -> Layout:
         wires[key] = wire
         for cx, cy, m in cells:
             masks[(cx, cy)] = masks.get((cx, cy), 0) | m
-    return Layout(total_width, frame.height, boxes, wires, tuple(xs), tuple(widths), masks)
+    return Layout(used, frame.height, boxes, wires, tuple(xs), tuple(widths), masks, spacing)
 
 
 def _segment(
@@ -479,6 +523,123 @@ def _segment(
     for cx in range(tc + 1, x1):
         cells.append((cx, r1, LEFT | RIGHT))
     return cells
+
+
+# ----- what to show of a layout larger than its view -------------------------------------
+
+
+def _band_y(box: Box, view_h: int) -> int:
+    """Where the view would start for ``box`` alone, before any box is considered.
+
+    Half-page steps when the view is tall: the view moves only when the box leaves its
+    band, and the band depends on the box alone. A short view centres the box.
+    """
+    half = view_h // 2
+    if half >= box.height * 2:
+        return (box.y // half) * half - half // 2
+    return box.y + box.height // 2 - view_h // 2
+
+
+def cut_counts(lay: Layout, view_h: int) -> tuple[list[int], list[int]]:
+    """For each first row the view can start at, how many boxes it cuts at its top edge
+    (their titles hidden) and how many at its bottom edge.
+
+    Args:
+        lay: the layout.
+        view_h: rows in view.
+
+    Returns:
+        Two lists indexed by the first row shown, 0 to ``lay.height - view_h``.
+    """
+    n = max(lay.height - view_h, 0) + 1
+    top, bottom = [0] * n, [0] * n
+    for b in lay.boxes.values():
+        for y in range(max(b.y + 1, 0), min(b.y + b.height, n)):
+            top[y] += 1
+        for y in range(max(b.y + 1 - view_h, 0), min(b.y + b.height - view_h, n)):
+            bottom[y] += 1
+    return top, bottom
+
+
+def scroll_y(
+    lay: Layout,
+    lit: tuple[Box, ...],
+    also: tuple[Box, ...],
+    view_h: int,
+    cuts: tuple[list[int], list[int]] | None = None,
+) -> int:
+    """The first row to show: the event's boxes whole, and as few boxes cut as can be.
+
+    Among the first rows the view can start at, prefer in this order: more of ``lit``
+    whole (so a lone box that fits is always whole); fewer of ``lit`` with their title
+    cut off; ``lit[0]`` whole; more of ``also`` whole; fewer boxes with their title cut
+    off; fewer cut at the bottom; the nearest to ``lit[0]``'s band (``_band_y``). A box
+    taller than the view shows its top.
+
+    Args:
+        lay: the layout.
+        lit: the event's boxes, the current one first.
+        also: boxes to show too where possible (the ends of the event's wires).
+        view_h: rows in view.
+        cuts: ``cut_counts(lay, view_h)``, when the caller keeps it.
+
+    Returns:
+        The scroll offset in rows.
+    """
+    top_max = lay.height - view_h
+    if top_max <= 0 or not lit:
+        return 0
+    first = lit[0]
+    if first.height > view_h:
+        return min(first.y, top_max)
+    cut_top, cut_bottom = cuts if cuts is not None else cut_counts(lay, view_h)
+    # Only rows that show some lit box whole can win.
+    starts: set[int] = set()
+    for b in lit:
+        if b.height <= view_h:
+            starts.update(range(max(0, b.y + b.height - view_h), min(b.y, top_max) + 1))
+    band = _band_y(first, view_h)
+
+    def cost(y: int) -> tuple[int, ...]:
+        end = y + view_h
+        whole = [y <= b.y and b.y + b.height <= end for b in lit]
+        beheaded = sum(1 for b in lit if b.y < y < b.y + b.height)
+        shown = sum(1 for b in also if y <= b.y and b.y + b.height <= end)
+        return (-sum(whole), beheaded, -whole[0], -shown, cut_top[y], cut_bottom[y], abs(y - band), y)
+
+    return min(sorted(starts), key=cost)
+
+
+def scroll_x(lay: Layout, box: Box, also: tuple[Box, ...], view_w: int) -> int:
+    """The first column to show so that ``box`` is whole, and as much else as can be.
+
+    The view starts at a layer's first column (the last layer's may be pulled back to the
+    right end); among those that show ``box`` whole, the one that shows most of ``also``
+    whole, then the leftmost (the box's inputs are on its left).
+
+    Args:
+        lay: the layout.
+        box: the box that must be in view.
+        also: boxes to show too where possible.
+        view_w: columns in view.
+
+    Returns:
+        The scroll offset in columns.
+    """
+    right_max = lay.width - view_w
+    if right_max <= 0:
+        return 0
+    if box.width > view_w:
+        return min(box.x, right_max)
+    starts = sorted({min(x, right_max) for x in lay.layer_x})
+    fits = [x for x in starts if x <= box.x and box.x + box.width <= x + view_w]
+    if not fits:
+        return min(box.x, right_max)
+
+    def cost(x: int) -> tuple[int, int]:
+        return (-sum(1 for b in also if x <= b.x and b.x + b.width <= x + view_w), x)
+
+    return min(fits, key=cost)
 
 
 def layout(graph: Graph, widths: tuple[int, ...] | None = None, box_width: int = 12) -> Layout:

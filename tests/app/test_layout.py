@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -51,10 +52,12 @@ def test_layout_is_deterministic(name: str) -> None:
     assert lay.layout(g) == lay.layout(g)
 
 
+@pytest.mark.parametrize("spacing", lay.SPACINGS)
 @pytest.mark.parametrize("name", CASES)
-def test_boxes_do_not_overlap_and_wires_avoid_boxes(name: str) -> None:
-    """No two boxes share a cell, and no wire runs through a box."""
-    L = lay.layout(scenario(name).program.graph)
+def test_boxes_do_not_overlap_and_wires_avoid_boxes(name: str, spacing: lay.Spacing) -> None:
+    """No two boxes share a cell, and no wire runs through a box, at every spacing."""
+    frame = lay.arrange(lay.rank(scenario(name).program.graph))
+    L = lay.place(frame, tuple(12 for _ in frame.ranking.layers), spacing)
     cells: set[tuple[int, int]] = set()
     for b in L.boxes.values():
         mine = {(b.x + dx, b.y + dy) for dx in range(b.width) for dy in range(b.height)}
@@ -65,11 +68,14 @@ def test_boxes_do_not_overlap_and_wires_avoid_boxes(name: str) -> None:
             assert (x, y) not in cells, (wire.edge, x, y)
 
 
+@pytest.mark.parametrize("spacing", lay.SPACINGS)
 @pytest.mark.parametrize("name", CASES)
-def test_every_edge_ends_in_an_arrow_at_its_argument_row(name: str) -> None:
-    """Argument k of a node enters its box on row 1 + k, from the cell left of the border."""
+def test_every_edge_ends_in_an_arrow_at_its_argument_row(name: str, spacing: lay.Spacing) -> None:
+    """Argument k of a node enters its box on row 1 + k, from the cell left of the border,
+    at every spacing."""
     g = scenario(name).program.graph
-    L = lay.layout(g)
+    frame = lay.arrange(lay.rank(g))
+    L = lay.place(frame, tuple(12 for _ in frame.ranking.layers), spacing)
     for (node, arg), wire in L.wires.items():
         box = L.boxes[node]
         assert wire.arrow == (box.x - 1, box.y + 1 + arg)
@@ -96,6 +102,33 @@ def test_widths_move_columns_not_rows() -> None:
     assert {i: b.y for i, b in narrow.boxes.items()} == {i: b.y for i, b in wide.boxes.items()}
     assert wide.width > narrow.width
     assert wide.box_at(wide.boxes[0].x, wide.boxes[0].y) == 0
+
+
+def test_tight_spacing_in_pictures() -> None:
+    """lecture4 at the tightest spacing: two columns between layers where no wire turns
+    (``─▶``), three where one does (stub, track, arrow); 50 columns instead of 60."""
+    g = scenario("lecture4").program.graph
+    frame = lay.arrange(lay.rank(g))
+    assert frame.n_tracks == (1, 1, 0)
+    tight = lay.SPACINGS[-1]
+    assert [lay.gap_width(frame, i, tight) for i in range(3)] == [3, 3, 2]
+    assert [lay.gap_width(frame, i) for i in range(3)] == [4, 4, 4]
+    L = lay.place(frame, (12, 12, 12, 12), tight)
+    assert L.width == lay.total_width(frame, (12, 12, 12, 12), tight) == 48 + 8
+    assert lay.place(frame, (12, 12, 12, 12)).width == 48 + 12
+    rows = lay.render_text(L, {n.id: (n.name, (n.op, "")) for n in g.nodes})
+    assert rows[1] == "│input     │──▶│mul       │──▶│sub       │─▶│pow       │"
+    assert rows[2] == "│          │ ┌▶│          │ ┌▶│          │  │          │"
+    assert rows[6] == "│param     │─┘ │input     │─┘"
+
+
+def test_spacings_go_from_roomy_to_tight() -> None:
+    """Each spacing in SPACINGS is no wider than the one before it, anywhere."""
+    for a, b in pairwise(lay.SPACINGS):
+        assert b.gap <= a.gap and b.turn <= a.turn
+        assert b.pad_left <= a.pad_left and b.pad_right <= a.pad_right
+        assert b != a
+    assert lay.SPACINGS[0] == lay.ROOMY == lay.Spacing()
 
 
 def test_sixty_nodes_lay_out_quickly() -> None:

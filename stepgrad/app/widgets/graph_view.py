@@ -1,11 +1,12 @@
 """The computational graph, drawn on the Line API.
 
 The layout (``stepgrad.app.layout``) is computed once per graph and placed again only
-when a step's numbers need wider boxes. A row is drawn from a base row (borders and
-wires) plus what changes with the position (box contents, the lit node and wire), and
-only for the columns in view. Each move works out which rows changed (boxes that look
-different, wires lit or unlit), bumps their version and refreshes just those; every other
-row's strip is reused from the cache.
+when a step's numbers need wider boxes or the panel's width calls for another spacing (the
+roomiest in which the whole graph fits; the tightest when none does). A row is drawn
+from a base row (borders and wires) plus what changes with the position (box contents,
+the lit node and wire), and only for the columns in view. Each move works out which rows
+changed (boxes that look different, wires lit or unlit), bumps their version and
+refreshes just those; every other row's strip is reused from the cache.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ from stepgrad.lazy import LazyModule
 np: Any = LazyModule("numpy", globals(), "np")
 
 MIN_BOX = 11
-"""Narrowest box, borders included."""
+"""Narrowest box at the roomy spacing, borders included (less the padding given up)."""
+TIGHTEST = lay.SPACINGS[-1]
+"""The spacing of a graph too wide for its panel at every spacing: it scrolls, and shows
+as much as it can around the current node."""
 
 # Style slots: an index per look, resolved to Rich styles once per theme.
 S_BLANK, S_BORDER, S_WIRE, S_NAME, S_LABEL, S_NUM, S_UNKNOWN, S_DIM, S_BAD, S_BREAK, S_SELECT = range(11)
@@ -72,6 +76,10 @@ def graph_fmt(v: Any, float32: bool) -> str:
 RUN_WIDTH_STEPS = 256
 """Runs of at most this many steps get one box width per layer for the whole run (the
 layout never moves); longer runs size the boxes per step, to open at once."""
+
+
+_Fit = tuple[lay.Spacing, tuple[int, ...]]
+"""A spacing and the box width of each layer."""
 
 
 def _bad(v: Any) -> bool:
@@ -129,9 +137,14 @@ class GraphView(ScrollView, can_focus=False):
         program = trace.program
         self._f32 = program.dtype == "float32"
         self._predict_inputs = {graph.by_name[k]: float(v) for k, v in (program.predict or {}).items()}
-        self._run_widths: tuple[int, ...] | None = None
+        self._title_len = {n.id: len(f"{n.name} {self._labels[n.id]}") for n in graph.nodes}
+        self._run_nodes: dict[int, tuple[int, int]] | None = None
         self._styles: list[Style] = []
-        self._widths_cache: OrderedDict[int, tuple[int, ...]] = OrderedDict()
+        self._nodes_cache: OrderedDict[int, dict[int, tuple[int, int]]] = OrderedDict()
+        self._fit_cache: OrderedDict[tuple[int | None, int], _Fit] = OrderedDict()
+        self._scroll_cache: dict[tuple[tuple[int, ...], tuple[int, ...], int, int], tuple[int, int]] = {}
+        self._cuts: dict[int, tuple[list[int], list[int]]] = {}
+        self._last_show: tuple[Any, ...] | None = None
         self._layout: lay.Layout | None = None
         self._base_chars: list[list[str]] = []
         self._base_styles: list[list[int]] = []
@@ -141,8 +154,9 @@ class GraphView(ScrollView, can_focus=False):
         self._fresh = True
         self._views: dict[int, BoxView] = {}
         self._hot: dict[tuple[int, int], tuple[str, int]] = {}
-        self._focus_box: int | None = None
-        self._view_cache: dict[int, tuple[tuple[int, int, int], Strip]] = {}
+        self._focus_lit: tuple[int, ...] = ()
+        self._focus_also: tuple[int, ...] = ()
+        self._view_cache: dict[int, tuple[tuple[int, int, int, tuple[int, ...]], Strip]] = {}
 
     # ----- styles ----------------------------------------------------------------------
 
@@ -228,12 +242,12 @@ class GraphView(ScrollView, can_focus=False):
                 grad(ev.param, ev.before)  # type: ignore[union-attr]
                 grad(ev.param, 0.0)  # type: ignore[union-attr]
 
-    def run_widths(self) -> tuple[int, ...] | None:
-        """Box width of each layer for every number of the whole run, or None for a long run."""
+    def run_node_widths(self) -> dict[int, tuple[int, int]] | None:
+        """Per node, the widest value and gradient text of the whole run, or None for a long run."""
         if self.trace.plan.n_steps > RUN_WIDTH_STEPS:
             return None
         t = self.trace.timeline
-        if self._run_widths is None:
+        if self._run_nodes is None:
             # Predictions come first and last, outside every step.
             seqs: list[int] = []
             i = 0
@@ -247,48 +261,92 @@ class GraphView(ScrollView, can_focus=False):
             per: dict[int, tuple[int, int]] | None = None
             for seq in seqs:
                 per = self._node_widths(t.state_at(seq), (), per)
-            per = self._node_widths(self.trace.start_state(), range(t.n_steps), per)
-            self._run_widths = self._layer_widths(per)
-        return self._run_widths
+            self._run_nodes = self._node_widths(self.trace.start_state(), range(t.n_steps), per)
+        return self._run_nodes
 
-    def _layer_widths(self, per_node: dict[int, tuple[int, int]]) -> tuple[int, ...]:
-        g = self.trace.graph
-        layers = self._frame.ranking.layers
+    def run_widths(self, spacing: lay.Spacing = lay.ROOMY) -> tuple[int, ...] | None:
+        """Box width of each layer for every number of the whole run, or None for a long run."""
+        per = self.run_node_widths()
+        return None if per is None else self.layer_widths(per, spacing)
+
+    def layer_widths(self, per_node: dict[int, tuple[int, int]], spacing: lay.Spacing) -> tuple[int, ...]:
+        """Box width of each layer, borders included, so that every title and number fits whole.
+
+        Args:
+            per_node: each node's widest value and gradient text.
+            spacing: the padding inside the boxes.
+
+        Returns:
+            One width per layer.
+        """
+        pad = spacing.pad_left + spacing.pad_right
         out = []
-        for items in layers:
-            w = MIN_BOX
+        for items in self._frame.ranking.layers:
+            w = MIN_BOX - 2 + pad
             for it in items:
                 if isinstance(it, lay.Dummy):
                     continue
                 vw, gw = per_node[it]
-                title = f"{g.nodes[it].name} {self._labels[it]}"
-                inner = max(len(title) + 1, vw, 2 + gw)
-                w = max(w, inner + 4)  # one space of padding each side, two borders
+                # The title keeps a blank each side and, padded, one ─ before the corner;
+                # the gradient row is ∂, a blank, the number.
+                w = max(w, self._title_len[it] + 4 + spacing.pad_right, vw + 2 + pad, gw + 4 + pad)
             out.append(w)
         return tuple(out)
 
-    def widths_for(self, state: State, step: int | None) -> tuple[int, ...]:
-        """Box width of each layer so that every number of the run (or of a long run's
-        step) fits whole."""
-        run = self.run_widths()
-        if run is not None:
-            return run
-        if step is not None:
-            got = self._widths_cache.get(step)
+    def fit(self, state: State, step: int | None) -> _Fit:
+        """The spacing and box widths to draw with: the roomiest spacing in which the graph
+        fits the panel's width, every number of the run (or of a long run's step) whole.
+
+        Args:
+            state: the state to show (a long run sizes its boxes for it and its step).
+            step: the step of ``state``.
+
+        Returns:
+            The spacing and one box width per layer.
+        """
+        view_w = self.scrollable_content_region.width
+        run = self.run_node_widths()
+        key = (-1 if run is not None else step, view_w)
+        cacheable = run is not None or step is not None
+        if cacheable:
+            got = self._fit_cache.get(key)
             if got is not None:
                 return got
-        widths = self._layer_widths(self._node_widths(state, () if step is None else (step,)))
+        per = run if run is not None else self._step_node_widths(state, step)
+        choice: _Fit = (lay.ROOMY, self.layer_widths(per, lay.ROOMY))
+        if view_w > 0:  # before the first layout nothing is known: roomy until the resize
+            for spacing in lay.SPACINGS:
+                widths = self.layer_widths(per, spacing)
+                choice = (spacing, widths)
+                if lay.total_width(self._frame, widths, spacing) <= view_w:
+                    break
+            else:
+                choice = (TIGHTEST, self.layer_widths(per, TIGHTEST))
+        if cacheable:
+            self._fit_cache[key] = choice
+            if len(self._fit_cache) > 64:
+                self._fit_cache.popitem(last=False)
+        return choice
+
+    def _step_node_widths(self, state: State, step: int | None) -> dict[int, tuple[int, int]]:
         if step is not None:
-            self._widths_cache[step] = widths
-            if len(self._widths_cache) > 64:
-                self._widths_cache.popitem(last=False)
-        return widths
+            got = self._nodes_cache.get(step)
+            if got is not None:
+                return got
+        per = self._node_widths(state, () if step is None else (step,))
+        if step is not None:
+            self._nodes_cache[step] = per
+            if len(self._nodes_cache) > 64:
+                self._nodes_cache.popitem(last=False)
+        return per
 
     # ----- geometry --------------------------------------------------------------------
 
-    def _set_layout(self, widths: tuple[int, ...]) -> None:
-        L = lay.place(self._frame, widths)
+    def _set_layout(self, spacing: lay.Spacing, widths: tuple[int, ...]) -> None:
+        L = lay.place(self._frame, widths, spacing)
         self._layout = L
+        self._scroll_cache.clear()
+        self._cuts.clear()
         g = self.trace.graph
         chars = [[" "] * L.width for _ in range(L.height)]
         styles = [[S_BLANK] * L.width for _ in range(L.height)]
@@ -371,10 +429,11 @@ class GraphView(ScrollView, can_focus=False):
             breakpoints: node ids with a breakpoint (marked ``●``).
             selected: the node clicked last, outlined.
         """
+        self._last_show = (pos, state, focus, tuple(breakpoints), selected)
         step = state.step if pos != START else 0
-        widths = self.widths_for(state, step)
-        if self._layout is None or self._layout.layer_width != widths:
-            self._set_layout(widths)
+        spacing, widths = self.fit(state, step)
+        if self._layout is None or self._layout.layer_width != widths or self._layout.spacing != spacing:
+            self._set_layout(spacing, widths)
             # The new size is known to the scroll machinery only after the next layout.
             self.call_after_refresh(self._scroll_to_focus)
         L = self._layout
@@ -402,7 +461,7 @@ class GraphView(ScrollView, can_focus=False):
                 sx, sy, _ = wire.cells[0]
                 hot[(sx, sy)] = ("◀", phase_slot)
         self._views, self._hot = views, hot
-        self._focus_box = focus.nodes[0] if focus.nodes else None
+        self._set_focus(L, focus)
         # Recompose only the rows of boxes that look different, and of wires lit or unlit.
         if self._fresh:
             rows: set[int] = set(range(L.height))
@@ -430,6 +489,14 @@ class GraphView(ScrollView, can_focus=False):
             sy, w = int(self.scroll_y), self.size.width
             self.refresh(*(Region(0, y - sy, w, 1) for y in changed))
 
+    def _set_focus(self, L: lay.Layout, focus: Focus) -> None:
+        """The event's boxes to keep in view (the first above all), and the boxes at both
+        ends of its wires, to show with them where they fit."""
+        lit = tuple(i for i in focus.nodes if i in L.boxes)
+        ends = (i for key in focus.edges if key in L.wires for i in (L.wires[key].source, key[0]))
+        self._focus_lit = lit
+        self._focus_also = tuple(i for i in dict.fromkeys(ends) if i not in lit)
+
     def _draw_row(self, y: int, x0: int, x1: int, blanks: tuple[tuple[int, int], ...] = ()) -> Strip:
         """Row ``y`` between columns ``x0`` and ``x1``: base, boxes, lit wire, blanked spans."""
         L = self._layout
@@ -447,7 +514,9 @@ class GraphView(ScrollView, can_focus=False):
             v = self._views[node]
             dy = y - box.y
             bx0, bx1 = box.x - x0, box.x + box.width - 1 - x0  # in window coordinates
-            inner = box.width - 4
+            sp = L.spacing
+            inner = box.width - 2 - sp.pad_left - sp.pad_right
+            text_x = bx0 + 1 + sp.pad_left
             lo, hi = max(bx0, 0), min(bx1, width - 1)
             if v.heavy:
                 for x in range(lo, hi + 1):
@@ -467,7 +536,7 @@ class GraphView(ScrollView, can_focus=False):
                 num_style = v.value_style if dy == 1 else v.grad_style
                 text = label + num.rjust(inner - len(label))
                 for k, ch in enumerate(text[:inner]):
-                    x = bx0 + 2 + k
+                    x = text_x + k
                     if 0 <= x < width:
                         chars[x] = ch
                         styles[x] = S_LABEL if k < len(label) else num_style
@@ -494,34 +563,39 @@ class GraphView(ScrollView, can_focus=False):
     # ----- scrolling ---------------------------------------------------------------------
 
     def focus_scroll(self) -> tuple[int, int]:
-        """Where to scroll: a function of the current node only, so stepping back restores it.
+        """Where to scroll: a function of the event's nodes only, so stepping back restores it.
 
-        Horizontally the view starts at a layer's first column, the leftmost that still
-        shows the current box whole; vertically the current box is centred.
+        The current box is whole in view whenever it fits (its top and left when it does
+        not), with as many of the event's other boxes as fit; the view starts at a layer's
+        first column, and at a row that cuts as few titles off as it can
+        (``layout.scroll_x``, ``layout.scroll_y``).
         """
         L = self._layout
-        if L is None or self._focus_box is None:
+        if L is None or not self._focus_lit:
             return (0, 0)
-        box = L.boxes[self._focus_box]
         vw, vh = self.scrollable_content_region.size
-        sx = 0
-        if L.width > vw:
-            for x in L.layer_x:
-                if box.x + box.width <= x + vw:
-                    sx = x
-                    break
-            sx = min(sx, box.x)
-        sy = 0
-        if L.height > vh:
-            # Half-page steps: the view moves only when the box leaves its band, and the
-            # band depends on the box alone.
-            half = vh // 2
-            if half >= box.height * 2:
-                sy = (box.y // half) * half - half // 2
-            else:
-                sy = box.y + box.height // 2 - vh // 2
-            sy = max(0, min(sy, L.height - vh))
-        return (sx, sy)
+        key = (self._focus_lit, self._focus_also, vw, vh)
+        got = self._scroll_cache.get(key)
+        if got is None:
+            first, *others = (L.boxes[i] for i in self._focus_lit)
+            also = tuple(L.boxes[i] for i in self._focus_also)
+            sx = lay.scroll_x(L, first, (*others, *also), vw)
+            # Rows are chosen for the boxes in view across.
+            x0 = min(sx, max(L.width - vw, 0))
+
+            def across(b: lay.Box) -> bool:
+                return x0 <= b.x and b.x + b.width <= x0 + vw
+
+            cuts = self._cuts.get(vh)
+            if cuts is None:
+                cuts = self._cuts[vh] = lay.cut_counts(L, vh)
+            lit = (first, *(b for b in others if across(b)))
+            sy = lay.scroll_y(L, lit, tuple(b for b in also if across(b)), vh, cuts)
+            got = (sx, sy)
+            if len(self._scroll_cache) > 512:
+                self._scroll_cache.clear()
+            self._scroll_cache[key] = got
+        return got
 
     def _scroll_to_focus(self) -> None:
         sx, sy = self.focus_scroll()
@@ -555,7 +629,12 @@ class GraphView(ScrollView, can_focus=False):
         self._title_hidden()
 
     def on_resize(self, event: events.Resize) -> None:
-        self._scroll_to_focus()
+        if self._last_show is not None:
+            # Another width may call for another spacing; show() places again if so.
+            pos, state, focus, breakpoints, selected = self._last_show
+            self.show(pos, state, focus, breakpoints=breakpoints, selected=selected)
+        else:
+            self._scroll_to_focus()
 
     # ----- drawing -----------------------------------------------------------------------
 
@@ -575,11 +654,20 @@ class GraphView(ScrollView, can_focus=False):
         row = sy + y
         if self._layout is None or row >= self._layout.height:
             return Strip.blank(width, self.rich_style)
-        key = (self._version[row], sx, width)
+        # A box whose title is above the view is blanked, as a layer cut at a side is.
+        boxes = self._layout.boxes
+        headless = tuple(n for n in self._row_boxes[row] if boxes[n].y < sy) if sy else ()
+        key = (self._version[row], sx, width, headless)
         cached = self._view_cache.get(row)
         if cached is not None and cached[0] == key:
             return cached[1]
-        strip = self._draw_row(row, sx, sx + width, self._blanks(sx, width))
+        blanks = self._blanks(sx, width)
+        for n in headless:
+            b = boxes[n]
+            a, z = max(b.x, sx) - sx, min(b.x + b.width, sx + width) - sx
+            if a < z:
+                blanks += ((a, z),)
+        strip = self._draw_row(row, sx, sx + width, blanks)
         self._view_cache[row] = (key, strip)
         return strip
 
