@@ -112,18 +112,21 @@ class StepgradApp(App[int]):
     TITLE = "stepgrad"
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # The footer shows these in this order and is cut at the right edge on narrow
+        # terminals: stepping, help and quit come first (every key is listed under ?).
         Binding("n,right", "next", "next", id="step.next"),
         Binding("p,left", "prev", "prev", id="step.prev"),
+        Binding("question_mark", "help", "help", id="app.help"),
+        Binding("q", "quit", "quit", id="app.quit"),
         Binding("f", "forward_end", "fwd", id="step.forward_end"),
         Binding("b", "backward_end", "bwd", id="step.backward_end"),
         Binding("u", "next_update", "update", id="step.update"),
+        Binding("e", "next_epoch", "epoch", id="step.epoch"),
         Binding("space", "play", "play", id="play.toggle"),
-        Binding("question_mark", "help", "help", id="app.help"),
+        Binding("t", "toggle_timeline", "timeline", id="view.timeline"),
+        Binding("r", "roads", "roads", id="roads.next"),
         Binding("x", "breakpoint", "break", id="node.breakpoint"),
         Binding("c", "compare", "torch", id="torch.compare"),
-        Binding("r", "roads", "roads", id="roads.next"),
-        Binding("e", "next_epoch", "epoch", id="step.epoch"),
-        Binding("t", "toggle_timeline", "timeline", id="view.timeline"),
         Binding("w", "first_wrong", "wrong", show=False, id="roads.first_wrong"),
         Binding("g", "goto", "go to", show=False, id="step.goto"),
         Binding("home", "home", "start", show=False, id="step.home"),
@@ -132,7 +135,6 @@ class StepgradApp(App[int]):
         Binding("minus", "slower", "slower", show=False, id="play.slower"),
         Binding("a", "nonfinite", "NaN", show=False, id="step.nonfinite"),
         Binding("escape", "back", "back", show=False, id="node.back"),
-        Binding("q", "quit", "quit", id="app.quit"),
     ]
 
     position: reactive[int] = reactive(START, init=False, repaint=False)
@@ -318,7 +320,9 @@ class StepgradApp(App[int]):
         else:
             right.append((f"step {state.step}", "strong"))
             if t.n_steps > 1:
-                right.append((f"/{t.n_steps - 1}", "muted"))
+                # Steps count from 0, as in the timeline: give their range, not a total that
+                # would read as "step 1 of 8" in a run of 9.
+                right.append((f" in 0–{t.n_steps - 1:,}", "muted"))
             if t.training and t.program.epochs > 1:
                 right += [(" · ep " if narrow else " · epoch ", "muted"), (str(state.epoch), "strong")]
             if state.sample is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.screen import Screen
@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from textual.geometry import Size
 
     from stepgrad.app.app import StepgradApp
+
+
+COMPACT_BELOW = 120
+"""Narrower than this, the footer drops its padding so that every key's name still shows."""
 
 
 class MainScreen(Screen[None]):
@@ -80,12 +84,15 @@ class MainScreen(Screen[None]):
         timeline = TimelineList(trace, id="timeline")
         timeline.border_title = "timeline"
         yield timeline
-        yield Footer(id="footer")
+        yield Footer(id="footer", compact=self.app.size.width < COMPACT_BELOW)
 
     def on_mount(self) -> None:
         # Draw now, in the first frame: the screen counts as mounted only once this returns.
         self.composed = True
         self.stepgrad.redraw()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.query_one(Footer).compact = event.size.width < COMPACT_BELOW
 
     @on(GraphView.NodeClicked)
     def _node_clicked(self, message: GraphView.NodeClicked) -> None:
