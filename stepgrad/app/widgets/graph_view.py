@@ -145,6 +145,7 @@ class GraphView(ScrollView, can_focus=False):
         self._scroll_cache: dict[tuple[tuple[int, ...], tuple[int, ...], int, int], tuple[int, int]] = {}
         self._cuts: dict[int, tuple[list[int], list[int]]] = {}
         self._last_show: tuple[Any, ...] | None = None
+        self._fit_width = -1
         self._layout: lay.Layout | None = None
         self._base_chars: list[list[str]] = []
         self._base_styles: list[list[int]] = []
@@ -432,6 +433,7 @@ class GraphView(ScrollView, can_focus=False):
         self._last_show = (pos, state, focus, tuple(breakpoints), selected)
         step = state.step if pos != START else 0
         spacing, widths = self.fit(state, step)
+        self._fit_width = self.scrollable_content_region.width
         if self._layout is None or self._layout.layer_width != widths or self._layout.spacing != spacing:
             self._set_layout(spacing, widths)
             # The new size is known to the scroll machinery only after the next layout.
@@ -628,13 +630,24 @@ class GraphView(ScrollView, can_focus=False):
         super().watch_scroll_x(old_value, new_value)
         self._title_hidden()
 
+    def _refit(self) -> bool:
+        """Show again when the panel's width is not the one the spacing was chosen for
+        (show() places again if the spacing changes). True when it did."""
+        if self._last_show is None or self._fit_width == self.scrollable_content_region.width:
+            return False
+        pos, state, focus, breakpoints, selected = self._last_show
+        self.show(pos, state, focus, breakpoints=breakpoints, selected=selected)
+        return True
+
     def on_resize(self, event: events.Resize) -> None:
-        if self._last_show is not None:
-            # Another width may call for another spacing; show() places again if so.
-            pos, state, focus, breakpoints, selected = self._last_show
-            self.show(pos, state, focus, breakpoints=breakpoints, selected=selected)
-        else:
+        if not self._refit():
             self._scroll_to_focus()
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # The first show() comes before the panel has a size, and the Resize event after
+        # the first paint: fit here, so the first frame already has the right spacing.
+        self._refit()
+        return super().render_lines(crop)
 
     # ----- drawing -----------------------------------------------------------------------
 
