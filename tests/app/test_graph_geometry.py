@@ -263,3 +263,20 @@ class TestFit:
         ]
         totals = [lay.total_width(view._frame, w, s) for w, s in zip(got, lay.SPACINGS, strict=True)]
         assert totals == [77, 74, 70, 69, 65]
+
+    async def test_the_first_frame_has_the_fitted_spacing(self, app_of, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+        """The first show() comes before the panel has a size; the first row ever drawn is
+        already at the spacing that fits (no-zero-grad at 120x40: the tightest)."""
+        drawn: list[lay.Spacing] = []
+        original = GraphView.render_line
+
+        def render_line(view: GraphView, y: int):  # type: ignore[no-untyped-def]
+            if view._layout is not None:
+                drawn.append(view._layout.spacing)
+            return original(view, y)
+
+        monkeypatch.setattr(GraphView, "render_line", render_line)
+        app = app_of("no-zero-grad")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+        assert drawn and set(drawn) == {lay.SPACINGS[-1]}
