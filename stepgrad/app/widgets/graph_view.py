@@ -32,7 +32,7 @@ from stepgrad.engine.state import State
 from stepgrad.explain import finite, fmt
 from stepgrad.lazy import LazyModule
 
-np: Any = LazyModule("numpy", globals(), "np")
+np: Any = LazyModule("numpy", globals(), "np")  # for float32 text only
 
 MIN_BOX = 11
 """Narrowest box at the roomy spacing, borders included (less the padding given up)."""
@@ -136,6 +136,8 @@ class GraphView(ScrollView, can_focus=False):
         self._req = graph.requires_grad
         program = trace.program
         self._f32 = program.dtype == "float32"
+        # At a prediction the inputs hold the prediction's values, not a sample's (as written:
+        # float32 boxes print through np.float32, and a Python float is a float64 to the bit).
         self._predict_inputs = {graph.by_name[k]: float(v) for k, v in (program.predict or {}).items()}
         self._title_len = {n.id: len(f"{n.name} {self._labels[n.id]}") for n in graph.nodes}
         self._run_nodes: dict[int, tuple[int, int]] | None = None
