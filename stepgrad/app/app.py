@@ -151,7 +151,7 @@ class StepgradApp(App[int]):
     ):
         super().__init__()
         self.scenario = scenario
-        # The timeline (and NumPy with it) is made by the first frame's drawing of the graph.
+        # The timeline (and NumPy with it) is made after the first frame (_load_engine).
         self.trace = Trace(scenario.program)
         self.explainer = Explainer(self.trace, scenario.name, scenario.description)
         self._oracle: Oracle = oracle or _default_oracle
@@ -212,12 +212,34 @@ class StepgradApp(App[int]):
         return self._main
 
     def on_mount(self) -> None:
-        # Torch and sympy load after the first frame: the start needs neither.
-        self.call_after_refresh(self._start_torch)
-        self.call_after_refresh(self._start_roads)
+        # The engine (NumPy), torch and sympy load after the first frame: the start needs
+        # none of them (the plan and the scenario's own numbers draw it).
+        self.call_after_refresh(self._load_engine)
         self.call_after_refresh(self._gc_take_over)
         if self.autoplay:
             self.action_play()
+
+    def _load_engine(self) -> None:
+        if self.trace.has_timeline:
+            self._engine_ready()
+        else:
+            self.run_worker(
+                self._make_timeline, thread=True, group="engine", exclusive=True, exit_on_error=False
+            )
+
+    def _make_timeline(self) -> None:
+        # The first step computed too: ready before the first key is likely to come.
+        self.trace.timeline.events_of_step(0)
+        with contextlib.suppress(RuntimeError):  # the app has exited
+            self.call_from_thread(self._engine_ready)
+
+    def _engine_ready(self) -> None:
+        # The graph's boxes take the whole run's widths (the start's own numbers sized them).
+        self.redraw()
+        # Torch and sympy only now: importing them beside NumPy would slow all three, and
+        # the first key waits for NumPy, not for them.
+        self._start_torch()
+        self._start_roads()
 
     # ----- garbage collection ----------------------------------------------------------
     # A full collection over Textual's (and later torch's) objects takes 30-70 ms: long
@@ -639,9 +661,15 @@ class StepgradApp(App[int]):
             self._restore_switch_interval()  # torch is done: back to Python's default
         if not self.torch and self._gc_owned:
             gc.freeze()  # torch's modules, now imported, join the objects never collected
+        # Torch working ahead of the position changes nothing on screen; a redraw would only
+        # take the next frame's turn from a key pressed just then (Textual paints at most
+        # 60 frames a second).
+        need = comparison.needed_step(self.trace, self.position)
+        seen = len(self.torch) > need and state == self.torch_state
         self.torch.extend(batch)
         self.torch_state = state
-        self.redraw()
+        if not seen:
+            self.redraw()
 
     # ----- three roads -------------------------------------------------------------------
 
@@ -701,17 +729,17 @@ class StepgradApp(App[int]):
 
     def _roads_view(self, pos: int, focus: Any) -> RoadsView:
         trace = self.trace
-        t = trace.timeline
+        t = trace.plan
         g = trace.graph
         params = tuple(g.nodes[p].name for p in g.params)
         step = trace.step_of(pos)
         if step is None:
             after = pos > t.step_start(0)  # predictions after training: the last step's roads
             step = t.n_steps - 1 if after else 0
-            at = trace.index(step).phase_end.get("backward_end")
+            at = trace.phase_end(step).get("backward_end")
             known = after
         else:
-            at = trace.index(step).phase_end.get("backward_end")
+            at = trace.phase_end(step).get("backward_end")
             known = pos != START and at is not None and pos >= at
         roads = self._roads_of(step) if known else None
         # The closed forms: from the worker, or from an earlier derivation's cache (never

@@ -58,7 +58,7 @@ TorchStep = Any  # stepgrad.oracle.TorchStep; not imported, so torch stays unloa
 
 def needed_step(trace: Trace, pos: int) -> int:
     """The last torch step needed to compare at ``pos``."""
-    t = trace.timeline
+    t = trace.plan
     step = trace.step_of(pos)
     if step is None:
         return t.n_steps - 1 if pos > t.step_start(0) else 0
@@ -74,7 +74,7 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
         state: stepgrad's state at ``pos``.
         torch: the torch steps computed so far (step k at index k).
     """
-    t = trace.timeline
+    t = trace.plan
     g = trace.graph
     dtype = str(t.program.dtype)
     loss = g.nodes[g.loss].name

@@ -97,7 +97,7 @@ class Explainer:
 
     def start(self) -> list[Line]:
         """Before the first event: what the scenario is and how to begin."""
-        t = self.trace.timeline
+        t = self.trace.plan
         lines: list[Line] = [[(self.name, "title")]]
         lines.append(
             [("press ", "note"), ("n", "key"), (" or ", "note"), ("→", "key"),

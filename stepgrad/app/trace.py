@@ -232,6 +232,14 @@ class Trace:
             self._index.popitem(last=False)
         return idx
 
+    def phase_end(self, step: int) -> dict[str, int]:
+        """Last seq of each phase and of each kind in ``step``: known from the plan, so asking
+        computes nothing."""
+        ends: dict[str, int] = {}
+        for ev in self.plan.outline_of_step(step):
+            ends[ev.phase] = ends[ev.kind] = ev.seq
+        return ends
+
     # ----- text ----------------------------------------------------------------------
 
     def line(self, seq: int) -> str:

@@ -1,9 +1,14 @@
-"""The first frame is the whole start screen, not empty panels waiting for their contents."""
+"""The first frame is the whole start screen, drawn before the engine (and NumPy) loads."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+
+from app_helpers import scenario
+
+from stepgrad.app.app import StepgradApp
 
 FIRST_FRAME = """
 import sys
@@ -12,10 +17,10 @@ from stepgrad.scenario import load
 
 class FirstFrame(StepgradApp):
     def on_mount(self):
-        self.call_after_refresh(self.done)
-        super().on_mount()
+        self.call_after_refresh(self.done)  # before StepgradApp.on_mount, which Textual calls next
 
     def done(self):
+        print("numpy" in sys.modules, self.trace.has_timeline)
         print(self.screen.query_one("#graph").text_rows()[1])
         print(self.screen.query_one("#status").render_line(0).text.strip())
         self.exit()
@@ -31,8 +36,53 @@ def first_frame(spec: str) -> list[str]:
     return out.stdout.splitlines()
 
 
-def test_lecture4_first_frame_is_the_whole_start() -> None:
-    graph_row, status = first_frame("lecture4")
+def test_lecture4_first_frame_is_the_whole_start_without_numpy() -> None:
+    loaded, graph_row, status = first_frame("lecture4")
+    assert loaded == "False False"
     # x and w are known at the start, as the scenario writes them: 1.0 and 1.0.
     assert graph_row.split("│")[1].strip() == "1.0"
     assert status.endswith("start · 13 events")
+
+
+def test_float32_start_loads_the_engine_first() -> None:
+    # float32 boxes print through NumPy's float32 text, so the start waits for the engine.
+    loaded, _, _ = first_frame("lecture4-torch")
+    assert loaded == "True True"
+
+
+class _Frames(StepgradApp):
+    """Keeps the first frame's graph, then the graph once the engine has loaded."""
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._first)  # before StepgradApp.on_mount, which Textual calls next
+
+    def _first(self) -> None:
+        self.frames = [(self.trace.has_timeline, self.screen.query_one("#graph").text_rows())]
+        self.call_later(self._later)
+
+    async def _later(self) -> None:
+        while not self.trace.has_timeline:
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.1)
+        self.frames.append((True, self.screen.query_one("#graph").text_rows()))
+        self.exit()
+
+
+def frames(spec: str) -> list[tuple[bool, list[str]]]:
+    app = _Frames(scenario(spec), oracle=lambda program: iter(()))
+    app.run(headless=True, size=(120, 40))
+    return app.frames
+
+
+def test_lecture4_start_does_not_move_when_the_engine_arrives() -> None:
+    (early, first), (_, settled) = frames("lecture4")
+    assert not early
+    assert first == settled
+
+
+def test_boxes_take_the_runs_widths_once_it_is_computed() -> None:
+    # ex4-3's start knows only 1.0 and 2.0; its run prints 17-digit numbers such as
+    # -5.796206079999999, and the boxes widen for them as soon as the engine has the run.
+    (_, first), (_, settled) = frames("ex4-3")
+    assert max(map(len, settled)) > max(map(len, first))
+    assert any("1.0" in row for row in first)

@@ -308,14 +308,21 @@ class GraphView(ScrollView, can_focus=False):
             The spacing and one box width per layer.
         """
         view_w = self.scrollable_content_region.width
-        run = self.run_node_widths()
-        key = (-1 if run is not None else step, view_w)
-        cacheable = run is not None or step is not None
-        if cacheable:
-            got = self._fit_cache.get(key)
-            if got is not None:
-                return got
-        per = run if run is not None else self._step_node_widths(state, step)
+        if not self.trace.has_timeline:
+            # The first frame comes before the engine (and NumPy) is loaded: size the boxes
+            # for the start's own numbers. The app redraws once the run is computed, and the
+            # boxes take the run's widths then (the same, unless the run prints wider numbers).
+            per = self._node_widths(state, ())
+            run, key, cacheable = None, (step, view_w), False
+        else:
+            run = self.run_node_widths()
+            key = (-1 if run is not None else step, view_w)
+            cacheable = run is not None or step is not None
+            if cacheable:
+                got = self._fit_cache.get(key)
+                if got is not None:
+                    return got
+            per = run if run is not None else self._step_node_widths(state, step)
         choice: _Fit = (lay.ROOMY, self.layer_widths(per, lay.ROOMY))
         if view_w > 0:  # before the first layout nothing is known: roomy until the resize
             for spacing in lay.SPACINGS:
