@@ -84,14 +84,26 @@ Deriver = Callable[[Any], Any]
 """graph -> ``symbolic.Derivation`` or ``symbolic.TooLarge`` (``symbolic.derive`` or a test double)."""
 
 
+_HEAVY_IMPORTS = threading.Lock()
+"""Held while torch or sympy is imported (each in its own worker thread). torch imports sympy
+too, and two threads importing one package at once can each be handed a half-made module:
+torch then fails with "partially initialized module"."""
+
+
 def _default_oracle(program: Any) -> Iterator[Any]:
-    from stepgrad.oracle import torch_steps
+    with _HEAVY_IMPORTS:
+        import torch  # noqa: F401
+
+        from stepgrad.oracle import torch_steps
 
     return torch_steps(program)
 
 
 def _default_deriver(graph: Any) -> Any:
-    from stepgrad.symbolic import derive
+    with _HEAVY_IMPORTS:
+        import sympy  # noqa: F401
+
+        from stepgrad.symbolic import derive
 
     return derive(graph)
 

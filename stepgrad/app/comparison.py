@@ -124,9 +124,14 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
         ends = idx.phase_end if idx is not None else {}
         zero = idx.zeroed.get(name) if idx is not None else None
         start = idx.phase_end.get("local", idx.first - 1) + 1 if idx is not None else 0
+        # The gradient is final, and torch's w.grad comparable, from the event that last adds
+        # to it in this step (the chain-rule product into w in the video), not only once the
+        # backward pass is over.
+        setters = idx.setters.get(name) if idx is not None else None
+        final = setters[-1] if setters else ends.get("backward_end")
         if zero is not None and seq >= zero:
             out.append(verdict(label, ours_g, 0.0, step) if have > step else wait(label, ours_g, step))
-        elif "backward_end" in ends and seq >= ends["backward_end"]:
+        elif final is not None and seq >= final:
             out.append(
                 verdict(label, ours_g, torch[step].grads.get(name), step)
                 if have > step
@@ -148,7 +153,7 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
                     else wait(label, ours_g, step - 1)
                 )
         else:
-            out.append(Row(label, ours_g, None, PENDING, 0.0, step, ends.get("backward_end")))
+            out.append(Row(label, ours_g, None, PENDING, 0.0, step, final))
     ours_loss = state.values[g.loss] if pos != START and not after_training else None
     if ours_loss is not None:
         out.append(

@@ -159,6 +159,14 @@ class _Loader(yaml.SafeLoader):
         return bool(super().add_indent(column))
 
 
+_OPENED = {
+    "a flow mapping": "the {",
+    "a flow sequence": "the [",
+    "a quoted scalar": "the quote",
+}
+"""PyYAML's name for what a problem was found in, in the words of someone writing the file."""
+
+
 def load_located(text: str, path: str) -> Loc:
     """Parse YAML text into a ``Loc`` tree.
 
@@ -179,6 +187,12 @@ def load_located(text: str, path: str) -> Loc:
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if problem != _TOO_DEEP:
             problem = f"invalid YAML: {_plain_words(problem)}"
+            ctx = e.context_mark
+            if e.problem_mark is not None and ctx is not None and ctx.line != mark.line and e.context:
+                # An unclosed bracket is found where the next line starts: say where it opened.
+                what = _OPENED.get(e.context.removeprefix("while parsing ").removeprefix("while scanning "))
+                if what is not None:
+                    problem += f" ({what} opened at line {ctx.line + 1}, column {ctx.column + 1})"
         raise ScenarioError(path, problem, line, col) from None
     except yaml.reader.ReaderError as e:
         line, col = source.position(min(e.position, len(text)))

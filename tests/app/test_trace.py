@@ -127,16 +127,30 @@ class TestExplanations:
 
 class TestComparison:
     def test_lecture4_points(self) -> None:
-        """w's gradient is compared after the backward pass (#10), not while it is summed."""
+        """w's gradient is compared from the chain-rule event that completes it (#9, the
+        video's -2 × 1 × 1), not before."""
         tr = trace_of("lecture4")
         torch = list(mirror_steps(tr.timeline.program))
+        at8 = {r.label: r for r in comparison.rows(tr, 8, tr.state(8), torch)}
+        assert at8["w"].status == "equal"
+        assert at8["∂loss/∂w"].status == "pending" and at8["∂loss/∂w"].at == 9
         at9 = {r.label: r for r in comparison.rows(tr, 9, tr.state(9), torch)}
-        assert at9["w"].status == "equal"
-        assert at9["∂loss/∂w"].status == "pending" and at9["∂loss/∂w"].at == 10
+        assert at9["∂loss/∂w"].status == "equal" and at9["∂loss/∂w"].theirs == -2.0
         at10 = {r.label: r for r in comparison.rows(tr, 10, tr.state(10), torch)}
         assert at10["∂loss/∂w"].status == "equal" and at10["∂loss/∂w"].theirs == -2.0
         at11 = {r.label: r for r in comparison.rows(tr, 11, tr.state(11), torch)}
         assert float(at11["w"].ours) == 1.02 and at11["w"].theirs == 1.02
+
+    def test_a_summed_gradient_waits_for_its_last_term(self) -> None:
+        """reuse: a reaches the loss along two edges; after the first chain (#13) its
+        gradient is 24, half of torch's 48: compared only from the accumulate (#15) on."""
+        tr = trace_of("reuse")
+        torch = list(mirror_steps(tr.timeline.program))
+        at13 = {r.label: r for r in comparison.rows(tr, 13, tr.state(13), torch)}
+        assert float(at13["∂loss/∂a"].ours) == 24.0
+        assert at13["∂loss/∂a"].status == "pending" and at13["∂loss/∂a"].at == 15
+        at15 = {r.label: r for r in comparison.rows(tr, 15, tr.state(15), torch)}
+        assert at15["∂loss/∂a"].status == "equal" and at15["∂loss/∂a"].theirs == 48.0
 
     def test_waiting_until_torch_has_the_step(self) -> None:
         """Without torch's step 0 the rows wait; with a wrong gradient they differ."""

@@ -244,7 +244,7 @@ PROCESSES: list[tuple[str, list[str], str, str | None]] = [
     (
         "open invalid YAML",
         ["open", "invalid.yaml"],
-        "invalid.yaml:2:6: invalid YAML: expected ',' or '}', but got ':'",
+        "invalid.yaml:2:6: invalid YAML: expected ',' or '}', but got ':' (the { opened at line 1, column 9)",
         None,
     ),
 ]

@@ -33,7 +33,17 @@ CASES: list[tuple[str, str, str]] = [
     (
         "unclosed flow mapping",
         "params: {w: 1.0\nmodel: {}\n",
-        "2:6: invalid YAML: expected ',' or '}', but got ':'",
+        "2:6: invalid YAML: expected ',' or '}', but got ':' (the { opened at line 1, column 9)",
+    ),
+    (
+        "unclosed quote",
+        'name: "one\nparams: {w: 1.0}\n',
+        "3:1: invalid YAML: found unexpected end of stream (the quote opened at line 1, column 7)",
+    ),
+    (
+        "unclosed flow sequence",
+        "params: {w: 1.0}\ndata: {x: [1.0, y: [2.0]}\n" + M,
+        "2:25: invalid YAML: expected ',' or ']', but got '}'",
     ),
     ("tab indentation", "params:\n\tw: 1\n", "2:1: invalid YAML: tabs cannot indent YAML; use spaces"),
     (

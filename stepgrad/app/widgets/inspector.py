@@ -68,9 +68,9 @@ class Inspector(TextLines):
         """
         self._source = lines
         self.phase = phase
-        self._fill()
+        self._redraw()
 
-    def _fill(self) -> None:
+    def _redraw(self) -> None:
         lines = wrap(self._source, self.size.width or 200)
         height = self.size.height
         if height and len(lines) > height:
@@ -80,4 +80,4 @@ class Inspector(TextLines):
         self.set_lines(lines)
 
     def on_resize(self) -> None:
-        self._fill()
+        self._redraw()

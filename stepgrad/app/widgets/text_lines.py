@@ -37,6 +37,8 @@ class TextLines(Widget):
         self._styles: dict[str, Style] = {}
         self.phase = "start"
         """The current phase; the role ``phase`` takes its colour."""
+        self._made_for: Size | None = None
+        self._quiet = False
 
     @property
     def plain(self) -> str:
@@ -61,11 +63,17 @@ class TextLines(Widget):
             self._styles[role] = got
         return got
 
+    def _redraw(self) -> None:
+        """Make the lines again for the widget's size (widgets whose lines depend on it)."""
+
     def set_lines(self, lines: Sequence[Line]) -> None:
         """Show these lines; refresh only the rows that changed."""
         new = [tuple(line) for line in lines]
         old = self._lines
         self._lines = new
+        self._made_for = self.size
+        if self._quiet:
+            return
         if len(new) != len(old) and self.styles.height is not None and self.styles.height.is_auto:
             self.refresh(layout=True)
             return
@@ -80,6 +88,15 @@ class TextLines(Widget):
         return len(self._lines)
 
     def render_line(self, y: int) -> Strip:
+        if self._made_for is not None and self._made_for != self.size:
+            # Laid out since the lines were made: the first frame's lines are made before any
+            # widget has a size, and the Resize event would only fix them a frame later.
+            self._made_for = self.size
+            self._quiet = True
+            try:
+                self._redraw()
+            finally:
+                self._quiet = False
         width = self.size.width
         if y >= len(self._lines):
             return Strip.blank(width, self.rich_style)
