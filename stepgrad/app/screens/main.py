@@ -48,6 +48,7 @@ class MainScreen(Screen[None]):
         self.stepgrad = app
         self.composed = False
         """True once the widgets exist (from the screen's mount on)."""
+        self._drawn_narrow = False
 
     def set_breakpoints(self, size: Size) -> None:
         """Take the breakpoint classes of ``size`` now (the first resize event would, later)."""
@@ -89,10 +90,16 @@ class MainScreen(Screen[None]):
     def on_mount(self) -> None:
         # Draw now, in the first frame: the screen counts as mounted only once this returns.
         self.composed = True
+        self._drawn_narrow = self.has_class("-narrow")
         self.stepgrad.redraw()
 
     def on_resize(self, event: events.Resize) -> None:
         self.query_one(Footer).compact = event.size.width < COMPACT_BELOW
+        narrow = self.has_class("-narrow")
+        if self.composed and narrow != self._drawn_narrow:
+            # The header names the scenario in full or by its short name, by the width.
+            self._drawn_narrow = narrow
+            self.stepgrad.redraw()
 
     @on(GraphView.NodeClicked)
     def _node_clicked(self, message: GraphView.NodeClicked) -> None:
