@@ -158,19 +158,25 @@ def _replay(ns: argparse.Namespace) -> int:
 
 
 def prepare_start() -> None:
-    """Shorten the way to the app's first frame.
+    """Shorten the way to the app's first frame, and from a key to its screen.
 
     Start-up allocates a few hundred thousand objects (NumPy, Textual) and none of them is
     garbage, yet the collector would walk them all several times: about 100 of the 400 ms to
     the first frame. So it stays off until the app, once the screen is drawn, takes it over
     on its own schedule (``StepgradApp._gc_take_over``). And NumPy's BLAS gets one thread:
     the engine's numbers are scalars, and starting a pool of threads costs ~4 ms for nothing.
+
+    Textual paints at most ``TEXTUAL_FPS`` frames a second and a key's new screen waits for
+    the next frame's turn: at 120 instead of 60 that wait is at most 8 ms instead of 17 (the
+    app paints only when something changed, so an idle screen costs nothing either way).
+    Both are defaults: the environment can say otherwise.
     """
     import gc
     import os
 
     gc.disable()
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("TEXTUAL_FPS", "120")
 
 
 def _open(ns: argparse.Namespace) -> int:
