@@ -362,6 +362,11 @@ class StepgradApp(App[int]):
             if state.sample is not None:
                 right += [(" · sample ", "muted"), (str(state.sample), "strong")]
             right += [sep, (PHASE_LABEL[state.phase], "phase"), sep, *event]
+        room = self.size.width - 2 - sum(len(t) for t, _ in right)
+        if self.message and narrow and len(self.message) > room:
+            # A message is read once: on a narrow terminal it takes the whole line until the
+            # next move, rather than being cut to make room for the position.
+            right = [("#", "muted"), (str(pos), "strong"), (" ", "muted")] if pos != START else []
         self._main.query_one(StatusBar).show(left, right, phase)
 
     def _record_latency(self, t0: float) -> None:
