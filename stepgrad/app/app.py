@@ -608,6 +608,7 @@ class StepgradApp(App[int]):
         """Show the help screen."""
         from stepgrad.app.screens.help import HelpScreen
 
+        self._forget_message()
         self.push_screen(HelpScreen())
 
     def action_compare(self) -> None:
@@ -615,11 +616,19 @@ class StepgradApp(App[int]):
         from stepgrad.app.screens.compare import CompareScreen
 
         step = comparison.needed_step(self.trace, self.position)
+        self._forget_message()
         self.push_screen(CompareScreen(self.trace, self.torch, self.torch_state, step))
 
     def action_toggle_timeline(self) -> None:
         """Show or hide the timeline (on a narrow screen, in place of the inspector)."""
         self._main.toggle_class("-timeline-toggled")
+        self._forget_message()
+
+    def _forget_message(self) -> None:
+        # The status line's message answers the last key; another key makes it stale.
+        if self.message:
+            self.message = ""
+            self.redraw()
 
     # ----- torch ---------------------------------------------------------------------
 
@@ -759,6 +768,17 @@ class StepgradApp(App[int]):
             at = trace.phase_end(step).get("backward_end")
             known = pos != START and at is not None and pos >= at
         roads = self._roads_of(step) if known else None
+        end = at
+        finals: dict[str, int] = {}
+        if not known and at is not None and trace.has_timeline:
+            # A param's three roads are final from the event that last adds to its gradient
+            # (the chain-rule product into w in the video), as in the params panel; the
+            # others' wait for theirs.
+            setters = trace.index(step).setters
+            finals = {p: setters[p][-1] for p in params if setters.get(p)}
+            if pos != START and any(pos >= s for s in finals.values()):
+                every = self._roads_of(step)
+                roads = {p: r for p, r in every.items() if p in finals and pos >= finals[p]}
         # The closed forms: from the worker, or from an earlier derivation's cache (never
         # waits). Not imported for the first frame: if it is not loaded, it holds nothing.
         d = self.derivation
@@ -783,16 +803,20 @@ class StepgradApp(App[int]):
             torch = "loading…"
         else:
             torch = f"torch {len(self.torch):,}/{step + 1:,}…"
+        shown = self._roads_param(params, roads, focus)
+        if roads is None or shown not in roads:
+            at = finals.get(shown, at)
         return RoadsView(
             params=params,
             loss=g.nodes[g.loss].name,
-            shown=self._roads_param(params, roads, focus),
+            shown=shown,
             step=step,
             forms=forms,
             form_note=note,
             manual=dict(self.scenario.manual),
             roads=roads,
             at=at,
+            end=end,
             torch=torch,
             first_wrong=self.first_wrong,
             checking=self.roads_state != "done",
@@ -810,7 +834,7 @@ class StepgradApp(App[int]):
             from stepgrad.app.widgets.roads import verdict
 
             for p in params:
-                if verdict(roads[p])[0] == "✗":
+                if p in roads and verdict(roads[p])[0] == "✗":
                     return p
         mine = [g.nodes[n].name for n in focus.nodes if n in g.params]
         return mine[0] if len(mine) == 1 else params[0]

@@ -23,6 +23,7 @@ class FirstFrame(StepgradApp):
         print("numpy" in sys.modules, self.trace.has_timeline)
         print(self.screen.query_one("#graph").text_rows()[1])
         print(self.screen.query_one("#status").render_line(0).text.strip())
+        print(" ".join(key.key_display for key in self.screen.query("FooterKey")))
         self.exit()
 
 FirstFrame(load(sys.argv[1]), oracle=lambda program: iter(())).run(headless=True, size=(120, 40))
@@ -37,8 +38,10 @@ def first_frame(spec: str) -> list[str]:
 
 
 def test_lecture4_first_frame_is_the_whole_start_without_numpy() -> None:
-    loaded, graph_row, status = first_frame("lecture4")
+    loaded, graph_row, status, keys = first_frame("lecture4")
     assert loaded == "False False"
+    # The footer too: at 120 columns every key of the app's BINDINGS shown in the footer.
+    assert keys == "n p ? q f b u e space t r x c"
     # x and w are known at the start, as the scenario writes them: 1.0 and 1.0.
     assert graph_row.split("│")[1].strip() == "1.0"
     assert status.endswith("start · 13 events")
@@ -46,7 +49,7 @@ def test_lecture4_first_frame_is_the_whole_start_without_numpy() -> None:
 
 def test_float32_start_loads_the_engine_first() -> None:
     # float32 boxes print through NumPy's float32 text, so the start waits for the engine.
-    loaded, _, _ = first_frame("lecture4-torch")
+    loaded, *_ = first_frame("lecture4-torch")
     assert loaded == "True True"
 
 

@@ -162,6 +162,19 @@ class TestBreakpoints:
             await press(pilot, "x")
             assert app.breakpoints == set()
 
+    async def test_a_message_goes_with_the_next_key(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """x says what it did in the status line; t, ? and c leave it behind."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            status = app.screen.query_one("#status")
+            for key in ("t", "question_mark", "c"):
+                await press(pilot, "n", "x")
+                assert "breakpoint on" in status.render_line(0).text
+                await press(pilot, key)
+                if key != "t":
+                    await press(pilot, "escape")
+                assert "breakpoint" not in status.render_line(0).text, key
+
     async def test_click_a_node_inspects_it_and_x_marks_it(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """Clicking y_hat's box shows the node in the inspector; Esc returns to the event."""
         app = app_of()

@@ -48,18 +48,36 @@ class TestRoads:
             # After the last param, r hands the choice back to the app.
             assert app.roads_pick is None
 
-    async def test_numbers_wait_for_the_end_of_the_backward_pass(self, app_of) -> None:  # type: ignore[no-untyped-def]
-        """Mid backward pass (#22 of ex4-4) the formula is shown, the numbers are ·, and the
-        panel says where they appear (#24)."""
+    async def test_numbers_wait_for_the_param_s_last_chain_rule_product(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """ex4-4's backward pass completes ∂loss/∂w1 at #22 (4.0 × 2.0 = 8.0), ∂loss/∂w2 at
+        #23, and ends at #24. At #21 the formula is shown, the numbers are ·, and the panel
+        says where they appear; at #22 w1's three roads are known and w2's still wait."""
         app = app_of("ex4-4")
         async with app.run_test(size=SIZE) as pilot:
-            await press(pilot, "g", "2", "2", "enter")
+            await press(pilot, "g", "2", "1", "enter")
             text = roads(app)
             assert "∂loss/∂w1 = 2*x*(b + w1*x + w2*x**2 - y)" in text
             assert "8.0" not in text
-            assert "chain rule   ·" in text and "numbers at #24" in text
-            await press(pilot, "n", "n")
-            assert "chain rule   8.0" in roads(app)
+            assert "chain rule   ·" in text and "numbers at #22 (∂loss/∂w1 complete)" in text
+            await press(pilot, "n")
+            text = roads(app)
+            assert "chain rule   8.0" in text and "closed form  8.0" in text and "torch        8.0" in text
+            assert "w2 ·" in text
+            await press(pilot, "r")
+            text = roads(app)
+            assert "∂loss/∂w2 =" in text and "numbers at #23 (∂loss/∂w2 complete)" in text
+            await press(pilot, "n")
+            assert "chain rule   16.0" in roads(app)
+
+    async def test_lecture4_w_at_the_video_s_chain_rule_step(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """At #9 (∂loss/∂w = (-2.0) × 1.0) the three roads give -2.0, as the params panel does."""
+        app = app_of("lecture4")
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "g", "8", "enter")
+            assert "numbers at #9 (∂loss/∂w complete)" in roads(app)
+            await press(pilot, "n")
+            text = roads(app)
+            assert "chain rule   -2.0" in text and "closed form  -2.0" in text and "torch        -2.0" in text
 
     async def test_wrong_hand_formula_is_caught_at_step_1(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """ex4-4-wrong: at step 0 (x = 1) the wrong w2 formula still gives 2; at step 1 (x = 2) it

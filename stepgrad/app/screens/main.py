@@ -8,7 +8,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Container, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer
 
 from stepgrad.app.widgets import (
     GraphView,
@@ -19,6 +18,7 @@ from stepgrad.app.widgets import (
     StatusBar,
     TimelineList,
 )
+from stepgrad.app.widgets.keys_footer import KeysFooter
 from stepgrad.app.widgets.palette import Palette
 
 if TYPE_CHECKING:
@@ -85,7 +85,7 @@ class MainScreen(Screen[None]):
         timeline = TimelineList(trace, id="timeline")
         timeline.border_title = "timeline"
         yield timeline
-        yield Footer(id="footer", compact=self.app.size.width < COMPACT_BELOW)
+        yield KeysFooter(id="footer", compact=self.app.size.width < COMPACT_BELOW)
 
     def on_mount(self) -> None:
         # Draw now, in the first frame: the screen counts as mounted only once this returns.
@@ -94,7 +94,7 @@ class MainScreen(Screen[None]):
         self.stepgrad.redraw()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.query_one(Footer).compact = event.size.width < COMPACT_BELOW
+        self.query_one(KeysFooter).compact = event.size.width < COMPACT_BELOW
         narrow = self.has_class("-narrow")
         if self.composed and narrow != self._drawn_narrow:
             # The header names the scenario in full or by its short name, by the width.

@@ -114,28 +114,35 @@ def table(
     per_row = [
         row_lines(*args, *m) for args, m in zip(zip(rows, ours, theirs, strict=True), marks, strict=True)
     ]
-    # Groups: each param's value and gradient rows, then the loss row.
-    groups = [(rows[k].label, per_row[k] + per_row[k + 1]) for k in range(0, len(rows) - 1, 2)]
-    loss_lines = per_row[-1]
+    # Each param owns two rows (value, gradient); the loss row comes last.
+    owner = [rows[k - k % 2].label if k < len(rows) - 1 else None for k in range(len(rows))]
     tail: list[Line] = [[(f"torch: {torch_state}", "muted")]] if unavailable else []
-    total = 1 + sum(len(g) for _, g in groups) + len(loss_lines) + len(tail)
-    chosen = set(range(len(groups)))
-    if total > max_lines:
-        budget = max_lines - 2 - len(loss_lines) - len(tail)  # the header and the "more" line
-        chosen = set()
-        used = 0
-        for want_kept in (True, False):
-            for i, (label, g) in enumerate(groups):
-                if i not in chosen and (label in keep) == want_kept and used + len(g) <= budget:
-                    chosen.add(i)
-                    used += len(g)
+    shown = set(range(len(rows)))
+    if 1 + sum(len(p) for p in per_row) + len(tail) > max_lines:
+        # Not all fit: the current event's params first (their gradient before their value,
+        # as the gradient is what torch's w.grad checks), then the loss, then whole params
+        # in order, so that what the inspector talks about is never the part left out.
+        budget = max_lines - 2 - len(tail)  # the header and the "more" line
+        kept = [k for k in range(len(rows) - 1) if owner[k] in keep]
+        order = [k for k in kept if k % 2] + [k for k in kept if not k % 2] + [len(rows) - 1]
+        shown, used = set(), 0
+        for k in order:
+            if used + len(per_row[k]) <= budget:
+                shown.add(k)
+                used += len(per_row[k])
+        for k in range(0, len(rows) - 1, 2):
+            size = len(per_row[k]) + len(per_row[k + 1])
+            if owner[k] not in keep and used + size <= budget:
+                shown |= {k, k + 1}
+                used += size
     lines: list[Line] = [[(head.rstrip(), "muted")]]
-    for i, (_, g) in enumerate(groups):
-        if i in chosen:
-            lines.extend(g)
-    lines.extend(loss_lines)
-    if len(chosen) < len(groups):
-        lines.append([(f"+ {len(groups) - len(chosen)} more (c: all)", "muted")])
+    for k in sorted(shown):
+        lines.extend(per_row[k])
+    hidden = {owner[k] or "loss" for k in range(len(rows)) if k not in shown}
+    hidden -= {owner[k] or "loss" for k in shown}
+    if len(shown) < len(rows):
+        more = f"+ {len(hidden)} more" if hidden else "+ more"
+        lines.append([(f"{more} (c: all)", "muted")])
     return lines + tail
 
 

@@ -47,9 +47,11 @@ class RoadsView:
         form_note: why there is no closed form: ``DERIVING``, ``too large to show
             symbolically: …``, or the scalar-only note.
         manual: the scenario's hand derivations, as written.
-        roads: each param's ``manual.Road`` at ``step``; None before the step's backward
-            pass has ended (numbers not yet computed).
-        at: the seq of the step's ``backward_end`` (where the numbers appear).
+        roads: each param's ``manual.Road`` at ``step``, once its gradient is final in
+            this step (from the event that last adds to it); None before any is.
+        at: the seq where the shown param's numbers appear: the step's ``backward_end``,
+            or the event that completes its gradient.
+        end: the seq of the step's ``backward_end``.
         torch: empty when torch's number is known, else what torch is doing
             (``loading…``, ``torch 3/10…``, ``unavailable …``).
         first_wrong: the first step a hand derivation disagrees (``manual.Disagreement``).
@@ -67,6 +69,7 @@ class RoadsView:
     manual: Mapping[str, str] = field(default_factory=dict)
     roads: Mapping[str, Any] | None = None
     at: int | None = None
+    end: int | None = None
     torch: str = ""
     first_wrong: Any = None
     checking: bool = False
@@ -175,7 +178,11 @@ def lines(view: RoadsView, width: int) -> list[Line]:
     if road is None:
         first: Line = row(0, ("", "", "muted"))
         notes = (
-            [f"numbers at #{view.at} (end of the backward pass)", f"numbers at #{view.at}"]
+            [
+                f"numbers at #{view.at} "
+                + ("(end of the backward pass)" if view.at == view.end else f"(∂{view.loss}/∂{p} complete)"),
+                f"numbers at #{view.at}",
+            ]
             if view.at is not None
             else ["this step has no backward pass", "no backward pass"]
         )
