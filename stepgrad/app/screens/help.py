@@ -33,44 +33,73 @@ KEYS: tuple[tuple[str, str], ...] = (
 """Every key and what it does, in the order the help lists them."""
 
 
-def help_content() -> Content:
-    """The help text."""
-    parts: list[str | tuple[str, str]] = [
-        ("How to read the screen\n", "bold"),
-        ("graph      ", "bold $text"),
-        "one box per node: its name and operation, its value, and ∂ = ∂loss/∂node.\n",
-        "           Values flow left to right (forward), gradients right to left (backward, ◀).\n",
-        "           The current event's box and wire are drawn heavy, in its phase's colour.\n",
-        ("·", "bold $text-muted"),
-        "          not computed yet at this point: never an old number.\n",
-        ("inspector  ", "bold $text"),
-        "the current event with its numbers; ← #k is the event that produced a number.\n",
-        ("params     ", "bold $text"),
-        "stepgrad's numbers beside PyTorch's for the same point:\n",
-        "           ✓ equal (same bits), ≈ (within rounding), ",
+READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
+    ("graph", "bold $text", (
+        "one box per node: its name and operation, its value, and ∂ = ∂loss/∂node.\n"
+        "Values flow left to right (forward), gradients right to left (backward, ◀).\n"
+        "The current event's box and wire are drawn heavy, in its phase's colour.",
+    )),
+    ("·", "bold $text-muted", ("not computed yet at this point: never an old number.",)),
+    ("inspector", "bold $text", (
+        "the current event with its numbers; ← #k is the event that produced a number.",
+    )),
+    ("params", "bold $text", (
+        "stepgrad's numbers beside PyTorch's for the same point:\n"
+        "✓ equal (same bits), ≈ (within rounding), ",
         ("✗ differs", "bold $error"),
-        ".\n",
-        ("roads      ", "bold $text"),
-        "∂loss/∂w three ways: chain rule, closed form (sympy), torch, a hand formula.\n",
-        ("timeline   ", "bold $text"),
-        "every event, grouped by step and phase; ▶ marks the current one;\n",
-        "           events still to come show their formula, not yet their numbers.\n\n",
-        ("Phases  ", "bold"),
-        ("forward", "bold $secondary"),
-        "  compute each value   ",
-        ("local ∂", "bold $warning"),
-        "  each op's own derivative\n        ",
-        ("backward", "bold $primary"),
-        " chain rule from the loss   ",
-        ("update", "bold $success"),
-        "  w ← w − lr·∂loss/∂w\n\n",
-        ("Keys\n", "bold"),
-    ]
+        ".",
+    )),
+    ("roads", "bold $text", (
+        "∂loss/∂w three ways: chain rule, closed form (sympy), torch, a hand formula.",
+    )),
+    ("timeline", "bold $text", (
+        "every event, grouped by step and phase; ▶ marks the current one;\n"
+        "events still to come show their formula, not yet their numbers.",
+    )),
+)  # fmt: skip
+"""How to read the screen: each part's name, its style, and what it shows."""
+
+PHASES: tuple[str | tuple[str, str], ...] = (
+    ("forward", "bold $secondary"),
+    "  compute each value   ",
+    ("local ∂", "bold $warning"),
+    "  each op's own derivative\n",
+    ("backward", "bold $primary"),
+    " chain rule from the loss   ",
+    ("update", "bold $success"),
+    "  w ← w − lr·∂loss/∂w",
+)
+
+
+def _hanging(label: Content, body: Content, indent: int, width: int) -> list[Content]:
+    """``label`` then ``body`` wrapped to ``width``, every line after the first indented
+    under the body's start (so a wrapped line never runs back under the label)."""
+    room = max(width - indent, 10)
+    lines = [part for piece in body.split("\n") for part in (piece.wrap(room) or [Content("")])]
+    pad = Content(" " * indent)
+    first = label.pad_right(indent - label.cell_length)
+    return [(first if i == 0 else pad) + line for i, line in enumerate(lines)]
+
+
+def help_content(width: int = 88) -> Content:
+    """The help text, wrapped for ``width`` cells."""
+    lines: list[Content] = [Content.styled("How to read the screen", "bold")]
+    for name, style, body in READING:
+        lines += _hanging(Content.styled(name, style), Content.assemble(*body), 11, width)
+    lines.append(Content(""))
+    lines += _hanging(Content.styled("Phases", "bold"), Content.assemble(*PHASES), 8, width)
+    lines += [Content(""), Content.styled("Keys", "bold")]
     for key, what in KEYS:
-        parts.append((f"  {key:<11}", "bold $accent"))
-        parts.append(what + "\n")
-    parts.append(("\nEsc, q or ? closes this help.", "$text-muted"))
-    return Content.assemble(*parts)
+        lines += _hanging(Content.styled(f"  {key}", "bold $accent"), Content(what), 13, width)
+    lines += [Content(""), Content.styled("Esc, q or ? closes this help.", "$text-muted")]
+    return Content("\n").join(lines)
+
+
+class HelpText(Static):
+    """``help_content``, wrapped again whenever its width changes."""
+
+    def on_resize(self) -> None:
+        self.update(help_content(self.size.width))
 
 
 class HelpScreen(ModalScreen[None]):
@@ -91,7 +120,8 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:
             box.border_title = "stepgrad · help"
-            yield Static(help_content(), id="help-text")
+            # The box's width less its border, padding and scroll bar; on_resize corrects it.
+            yield HelpText(help_content(min(92, self.app.size.width) - 6), id="help-text")
 
     def action_close(self) -> None:
         """Back to the main screen."""

@@ -1,0 +1,22 @@
+"""The help text keeps its columns when a line wraps."""
+
+from __future__ import annotations
+
+from stepgrad.app.screens.help import KEYS, help_content
+
+
+def test_wrapped_lines_stay_under_their_text() -> None:
+    # 74 cells: the help box on an 80-column terminal (less border, padding, scroll bar).
+    lines = help_content(74).plain.split("\n")
+    assert max(len(line) for line in lines) <= 74
+    graph = lines.index(next(line for line in lines if line.startswith("graph")))
+    assert lines[graph] == "graph      one box per node: its name and operation, its value, and ∂ ="
+    assert lines[graph + 1] == "           ∂loss/∂node."
+    x = lines.index(next(line for line in lines if line.startswith("  x ")))
+    assert lines[x + 1] == "             events"
+
+
+def test_wide_help_has_one_line_per_key() -> None:
+    lines = help_content(88).plain.split("\n")
+    keys = lines[lines.index("Keys") + 1 :]
+    assert [line[2:13].rstrip() for line in keys[: len(KEYS)]] == [k for k, _ in KEYS]
