@@ -10,6 +10,7 @@ whether the expression was written plain, quoted or as a block (``|``, ``>``).
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -186,7 +187,7 @@ def load_located(text: str, path: str) -> Loc:
         problem = _one_line(e.problem or e.context or "invalid YAML")
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         if problem != _TOO_DEEP:
-            problem = f"invalid YAML: {_plain_words(problem)}"
+            problem = f"invalid YAML: {_plain_words(_what_was_found(problem, text, mark))}"
             ctx = e.context_mark
             if e.problem_mark is not None and ctx is not None and ctx.line != mark.line and e.context:
                 # An unclosed bracket is found where the next line starts: say where it opened.
@@ -226,6 +227,20 @@ _PLAIN_WORDS = (
     ("found character '\\t' that cannot start any token", "tabs cannot indent YAML; use spaces"),
     ("could not determine a constructor for the tag", "YAML tags like '!!name' are not allowed here"),
 )
+
+
+def _what_was_found(problem: str, text: str, mark: Any) -> str:
+    """PyYAML's token names (``'<scalar>'``, ``'<stream end>'``) replaced by what the file
+    holds there."""
+    if "'<stream end>'" in problem:
+        return problem.replace("'<stream end>'", "the end of the file")
+    if "'<scalar>'" in problem and mark is not None:
+        lines = text.splitlines()
+        rest = lines[mark.line][mark.column :] if mark.line < len(lines) else ""
+        word = re.match(r"[^\s,:{}\[\]#]*", rest)
+        if word is not None and word.group():
+            return problem.replace("'<scalar>'", f"'{_short(word.group(), 20)}'")
+    return problem
 
 
 def _plain_words(problem: str) -> str:

@@ -36,6 +36,17 @@ CASES: list[tuple[str, str, str]] = [
         "2:6: invalid YAML: expected ',' or '}', but got ':' (the { opened at line 1, column 9)",
     ),
     (
+        "unclosed flow mapping before a comment",
+        "params: {w: 1.0  # start here\nmodel:\n  loss: w\n",
+        "2:1: invalid YAML: expected ',' or '}', but got 'model' (the { opened at line 1, column 9)",
+    ),
+    (
+        "unclosed flow sequence at the end of the file",
+        "params: {w: 1.0}\nmodel: {loss: w}\ndata: {w: [1.0  # one\n",
+        "4:1: invalid YAML: expected ',' or ']', but got the end of the file"
+        " (the [ opened at line 3, column 11)",
+    ),
+    (
         "unclosed quote",
         'name: "one\nparams: {w: 1.0}\n',
         "3:1: invalid YAML: found unexpected end of stream (the quote opened at line 1, column 7)",
