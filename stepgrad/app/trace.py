@@ -162,7 +162,7 @@ class Trace:
             plan = self.plan
             first = plan.step_start(0)
             n = len(self.graph.nodes)
-            if self.program.dtype == "float64" and self._timeline is None:
+            if not self.start_needs_engine and self._timeline is None:
                 # A Python float is a float64 to the bit: the start needs no NumPy.
                 values = self._leaves_of_step0()
             else:
@@ -173,6 +173,13 @@ class Trace:
             ev = plan.outline(first)
             self._start = State(START, ev, 0, 0, plan.sample_of(0), "start", values, grads, {}, {})
         return self._start
+
+    @property
+    def start_needs_engine(self) -> bool:
+        """True when the first frame needs the timeline: float32 numbers print through
+        NumPy, and a run of several steps prints numbers the start does not show, which size
+        the graph's boxes (drawn without them, the boxes would widen a moment later)."""
+        return self.program.dtype != "float64" or self.plan.n_steps > 1
 
     def _leaves_of_step0(self) -> tuple[float | None, ...]:
         p = self.program
