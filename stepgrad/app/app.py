@@ -422,7 +422,7 @@ class StepgradApp(App[int]):
         if not self._seeking:
             self._seek(step, self.redraw, "computing")
 
-    def _stop_at(self, target: int | None, none_message: str) -> None:
+    def _stop_at(self, target: int | None, none_message: str, arrive_message: str = "") -> None:
         if target is None:
             self.go(self.position, none_message)
             return
@@ -431,7 +431,7 @@ class StepgradApp(App[int]):
         if stop != target:
             self.go(stop, f"breakpoint: stopped at {self._touched(stop)}")
         else:
-            self.go(target)
+            self.go(target, arrive_message)
 
     def _touched(self, seq: int) -> str:
         ev = self.trace.timeline[seq]
@@ -471,7 +471,9 @@ class StepgradApp(App[int]):
         if target <= self.position:
             self.go(self.position, "already in the last epoch's last event")
             return
-        self._stop_at(target, "")
+        # In the last epoch there is no next one to start: say why e lands where it does.
+        last = target == self.trace.length - 1
+        self._stop_at(target, "", "no next epoch: to the last event" if last else "")
 
     def action_home(self) -> None:
         """To the start, before the first event."""
@@ -859,6 +861,9 @@ class StepgradApp(App[int]):
         if self.roads_pick is not None:
             self._main.remove_class("-timeline-toggled")
         self.message = ""
+        if len(names) == 1 and not self._main.has_class("-narrow"):
+            # Nothing else to show: say so rather than seem to ignore the key.
+            self.message = f"one param, {names[0]}: its three roads are shown"
         self.redraw()
 
     def action_first_wrong(self) -> None:

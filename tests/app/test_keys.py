@@ -85,6 +85,23 @@ class TestStepping:
             assert app.position == t.step_start(3)
             await press(pilot, "e")
             assert app.position == t.step_start(6)
+            assert app.message == ""
+
+    async def test_e_in_the_only_epoch_says_where_it_went(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """lecture4 has one epoch: e goes to its last event (#12) and says why."""
+        app = app_of("lecture4")
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "e")
+            assert app.position == 12 and app.message == "no next epoch: to the last event"
+            await press(pilot, "e")
+            assert app.position == 12 and app.message == "already in the last epoch's last event"
+
+    async def test_r_with_one_param_says_so(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """lecture4's one param, w: r has no other param to show, and says so."""
+        app = app_of("lecture4")
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "r")
+            assert app.message == "one param, w: its three roads are shown"
 
     async def test_home_end(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """End: the last event (a prediction after training); Home: the start."""
