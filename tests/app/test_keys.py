@@ -280,6 +280,25 @@ class TestTorch:
             await press(pilot, "escape")
             assert not isinstance(app.screen, CompareScreen)
 
+    async def test_c_reaches_the_last_row(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """ex4-3 at its end: 30 steps, 90 rows; End in the table shows step 29's w after."""
+        from textual.widgets import DataTable
+
+        app = app_of("ex4-3")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await press(pilot, "end")
+            while len(app.torch) < 30:
+                await pilot.pause(0.02)
+            await press(pilot, "c", "end")
+            table = app.screen.query_one(DataTable)
+            box = app.screen.query_one("#compare-box")
+            assert table.row_count == 90 and table.cursor_row == 89
+            assert table.get_row_at(89)[1] == "w after"
+            # The table lies inside the box's border: its last line is on screen.
+            assert table.region.bottom <= box.region.bottom - 1
+            row_y = table.cursor_row + 1 - int(table.scroll_y)  # + the header line
+            assert 0 <= row_y < table.size.height
+
     async def test_a_disagreement_is_marked(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """A torch double off by 0.5 in w's gradient: the params panel says ✗ differs."""
         app = app_of(oracle=disagreeing(0, "w", 0.5))

@@ -38,9 +38,17 @@ class CompareScreen(ModalScreen[None]):
         border: round $accent; padding: 0 1; background: $surface;
     }
     #compare-summary { height: auto; margin-bottom: 1; }
+    /* The rest of the box: at DataTable's own max-height (100%) its last rows would
+       fall below the box, under the summary's lines. */
+    #compare-table { height: 1fr; }
     """
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,c", "close", "close", id="compare.close")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,c", "close", "close", id="compare.close"),
+        # DataTable's own Home/End move across columns; here they mean the first and last step.
+        Binding("home", "first_row", "first", priority=True, id="compare.first"),
+        Binding("end", "last_row", "last", priority=True, id="compare.last"),
+    ]
 
     def __init__(self, trace: Trace, torch: Sequence[Any], torch_state: str, current: int):
         super().__init__()
@@ -95,6 +103,15 @@ class CompareScreen(ModalScreen[None]):
         cur_rows = [i for i, (k, _) in enumerate(rows) if k == self.current]
         if cur_rows:
             table.move_cursor(row=cur_rows[0], animate=False)
+
+    def action_first_row(self) -> None:
+        """To the first row."""
+        self.query_one(DataTable).move_cursor(row=0)
+
+    def action_last_row(self) -> None:
+        """To the last row."""
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1)
 
     def action_close(self) -> None:
         """Back to the main screen."""
