@@ -192,6 +192,17 @@ class TestBreakpoints:
                     await press(pilot, "escape")
                 assert "breakpoint" not in status.render_line(0).text, key
 
+    async def test_a_node_s_value_and_gradient_in_one_column(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """y_hat at #9: value 1.0 (from #0), ∂loss/∂y_hat -2.0 (from #8), labels padded alike."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "g", "9", "enter")
+            app.inspect_node(app.trace.graph.by_name["y_hat"])
+            await pilot.pause()
+            lines = inspector(app).splitlines()
+            assert "value         1.0  ← #0" in lines
+            assert "∂loss/∂y_hat  -2.0  ← #8" in lines
+
     async def test_click_a_node_inspects_it_and_x_marks_it(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """Clicking y_hat's box shows the node in the inspector; Esc returns to the event."""
         app = app_of()
