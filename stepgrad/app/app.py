@@ -140,6 +140,7 @@ class StepgradApp(App[int]):
         Binding("x", "breakpoint", "break", id="node.breakpoint"),
         Binding("c", "compare", "torch", id="torch.compare"),
         Binding("w", "first_wrong", "wrong", show=False, id="roads.first_wrong"),
+        Binding("i", "inspect_all", "all lines", show=False, id="view.inspect"),
         Binding("g", "goto", "go to", show=False, id="step.goto"),
         Binding("home", "home", "start", show=False, id="step.home"),
         Binding("end", "end", "end", show=False, id="step.end"),
@@ -620,6 +621,14 @@ class StepgradApp(App[int]):
         step = comparison.needed_step(self.trace, self.position)
         self._forget_message()
         self.push_screen(CompareScreen(self.trace, self.torch, self.torch_state, step))
+
+    def action_inspect_all(self) -> None:
+        """The inspector's every line in a scrollable box (a small terminal cuts the panel)."""
+        from stepgrad.app.screens.inspect import InspectScreen
+
+        inspector = self._main.query_one(Inspector)
+        self._forget_message()
+        self.push_screen(InspectScreen(inspector.source, inspector.phase, "inspector · all lines"))
 
     def action_toggle_timeline(self) -> None:
         """Show or hide the timeline (on a narrow screen, in place of the inspector)."""

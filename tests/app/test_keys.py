@@ -275,6 +275,27 @@ class TestNonFinite:
             assert app.message.startswith("no NaN or infinity")
 
 
+class TestInspectAll:
+    async def test_i_shows_the_lines_a_small_inspector_cuts(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """no-zero-grad #36 at 80×24: w's held -9.84000015258789 and the added
+        -15.86880111694336 are below the panel's fold; i shows them, Esc returns."""
+        from stepgrad.app.screens import InspectScreen
+
+        app = app_of("no-zero-grad")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await press(pilot, "g", "3", "6", "enter")
+            shown = [line.strip() for line in app.screen.query_one(Inspector).shown.splitlines()]
+            assert any(t.startswith("… ") and t.endswith("more lines · i or click: all") for t in shown)
+            assert not any(t.startswith("added") for t in shown)
+            await press(pilot, "i")
+            assert isinstance(app.screen, InspectScreen)
+            text = app.screen.query_one("#inspect-text").plain
+            assert "held   -9.84000015258789  ← #23" in text
+            assert "added  -15.86880111694336  ← #35" in text
+            await press(pilot, "escape")
+            assert not isinstance(app.screen, InspectScreen)
+
+
 class TestTorch:
     async def test_c_shows_every_step_against_torch(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """c lists the loss, ∂loss/∂w and w after the update for each step torch has run."""

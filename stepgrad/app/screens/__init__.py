@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-__all__ = ["CompareScreen", "GotoScreen", "HelpScreen", "MainScreen"]
+__all__ = ["CompareScreen", "GotoScreen", "HelpScreen", "InspectScreen", "MainScreen"]
 
 
 def __getattr__(name: str) -> object:
     import importlib
 
-    modules = {"CompareScreen": "compare", "GotoScreen": "goto", "HelpScreen": "help", "MainScreen": "main"}
+    modules = {
+        "CompareScreen": "compare",
+        "GotoScreen": "goto",
+        "HelpScreen": "help",
+        "InspectScreen": "inspect",
+        "MainScreen": "main",
+    }
     if name in modules:
         return getattr(importlib.import_module(f"stepgrad.app.screens.{modules[name]}"), name)
     raise AttributeError(name)

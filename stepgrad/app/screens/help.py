@@ -25,6 +25,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("a", "jump to the first NaN or infinity"),
     ("c", "every step compared with torch"),
     ("t", "show or hide the timeline"),
+    ("i", "the inspector's every line, when the panel is too small for them"),
     ("r  w", "roads: next param (narrow: show them);  w: first wrong hand formula"),
     ("click", "a node to inspect it, an event to jump to it;  Esc returns"),
     ("?", "this help"),

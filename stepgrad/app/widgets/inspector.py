@@ -53,6 +53,17 @@ class Inspector(TextLines):
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
         self._source: Sequence[Line] = ()
+        self._cut = False
+
+    @property
+    def source(self) -> Sequence[Line]:
+        """The explainer's lines, before folding and cutting."""
+        return self._source
+
+    @property
+    def shown(self) -> str:
+        """The text as folded and cut to the panel, without styles (for tests)."""
+        return super().plain
 
     @property
     def plain(self) -> str:
@@ -73,11 +84,17 @@ class Inspector(TextLines):
     def _redraw(self) -> None:
         lines = wrap(self._source, self.size.width or 200)
         height = self.size.height
-        if height and len(lines) > height:
+        self._cut = bool(height) and len(lines) > height
+        if self._cut:
             # Say that there is more rather than cut silently (a bigger terminal shows it).
             hidden = len(lines) - height + 1
-            lines = [*lines[: height - 1], [(f"… {hidden} more line{'s' if hidden > 1 else ''}", "dim")]]
+            more = f"… {hidden} more line{'s' if hidden > 1 else ''}"
+            lines = [*lines[: height - 1], [(more, "dim"), (" · i or click: all", "key")]]
         self.set_lines(lines)
 
     def on_resize(self) -> None:
         self._redraw()
+
+    def on_click(self) -> None:
+        if self._cut:
+            self.app.run_action("inspect_all")

@@ -1,0 +1,74 @@
+"""The inspector in full: every line of the current explanation, scrollable, for a
+terminal too small to show it all in the panel."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+
+from stepgrad.app.widgets.inspector import wrap
+from stepgrad.app.widgets.palette import Palette
+from stepgrad.app.widgets.text_lines import Line, TextLines
+
+
+class AllLines(TextLines):
+    """The explainer's lines folded to the width, none left out (the box scrolls)."""
+
+    def __init__(self, lines: Sequence[Line], phase: str):
+        super().__init__(id="inspect-text")
+        self._source = lines
+        self.phase = phase
+
+    def _redraw(self) -> None:
+        self.set_lines(wrap(self._source, self.size.width or 200))
+
+    def on_resize(self) -> None:
+        self._redraw()
+
+
+class InspectScreen(ModalScreen[None]):
+    """The inspector's lines in a scrollable box over the main screen.
+
+    Args:
+        lines: the explainer's lines, as the inspector has them.
+        phase: the current phase (the colour of the ``phase`` role).
+        title: the box's title.
+    """
+
+    DEFAULT_CSS = """
+    InspectScreen { align: center middle; background: $background 60%; }
+    #inspect-box {
+        width: 100; max-width: 100%; height: auto; max-height: 100%;
+        border: round $accent; padding: 0 1; background: $surface;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,i", "close", "close", id="inspect.close"),
+    ]
+
+    def __init__(self, lines: Sequence[Line], phase: str, title: str):
+        super().__init__()
+        self._lines = lines
+        self._phase = phase
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        yield Palette()
+        with VerticalScroll(id="inspect-box") as box:
+            box.border_title = self._title
+            box.border_subtitle = "↑↓ scroll · Esc, q or i closes"
+            yield AllLines(self._lines, self._phase)
+
+    def on_mount(self) -> None:
+        self.query_one(AllLines).set_lines(wrap(self._lines, max(self.app.size.width - 6, 20)))
+        self.query_one(VerticalScroll).focus()
+
+    def action_close(self) -> None:
+        """Back to the main screen."""
+        self.dismiss(None)
