@@ -423,9 +423,21 @@ class Trace:
 
 
 def fit(text: str, width: int) -> str:
-    """``text`` cut to ``width`` cells at a space, never inside a number, marked with ``…``."""
+    """``text`` made to fit ``width`` cells.
+
+    An equation ``a = b = c = d`` first loses its middle terms from the left (``a = c = d``,
+    then ``a = d``): what remains is still true and keeps the result, the number the event
+    is about. Otherwise it is cut at a space, never inside a number, marked with ``…``.
+    """
     if len(text) <= width:
         return text
+    terms = text.split(" = ")
+    # A list ("grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = 16.0") is several equations, not one chain.
+    chain = not any("," in t for t in terms)
+    for drop in range(1, len(terms) - 1 if chain else 1):
+        shorter = " = ".join([terms[0], *terms[1 + drop :]])
+        if len(shorter) <= width:
+            return shorter
     if width <= 1:
         return "…"[:width]
     cut = text.rfind(" ", 0, width - 1)

@@ -162,9 +162,16 @@ class TestComparison:
         assert rows["∂loss/∂w"].status == "differs" and rows["∂loss/∂w"].diff == 0.5
 
 
-def test_fit_never_cuts_a_number() -> None:
-    """Cut at a space, marked with an ellipsis."""
-    text = "∂loss/∂w = (-3.9200000762939453) × 2.0 = -7.840000152587891"
+def test_fit_keeps_the_result_then_cuts_at_a_space() -> None:
+    """Middle terms go first (the equation stays true); then a cut at a space, with …"""
+    text = "∂loss/∂w = ∂loss/∂y_hat · ∂y_hat/∂w = (-2.0) × 1.0 = -2.0"
     assert fit(text, 100) == text
-    assert fit(text, 50) == "∂loss/∂w = (-3.9200000762939453) × 2.0 = …"
-    assert fit(text, 30) == "∂loss/∂w = …"
+    assert fit(text, 40) == "∂loss/∂w = (-2.0) × 1.0 = -2.0"  # 30 cells
+    assert fit(text, 29) == "∂loss/∂w = -2.0"
+    text = "∂loss/∂w = (-3.9200000762939453) × 2.0 = -7.840000152587891"
+    assert fit(text, 30) == "∂loss/∂w = -7.840000152587891"  # 29 cells
+    assert fit(text, 20) == "∂loss/∂w = …"
+    assert fit("grads: ∂loss/∂w, ∂loss/∂b", 20) == "grads: ∂loss/∂w, …"
+    # Several equations in a list: never joined into a false one.
+    grads = "grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = 16.0, ∂loss/∂b = 4.0"
+    assert fit(grads, 40) == "grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = …"
