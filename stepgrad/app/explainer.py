@@ -284,7 +284,22 @@ class Explainer:
         lines: list[Line] = []
         for p, gv in ev.grads:  # type: ignore[union-attr]
             seq = tr.grad_origin(ev.step, p, ev.seq)  # type: ignore[arg-type]
-            lines.append([(f"{d(self.loss, p)} = ", "formula"), _num(gv), ("  ", ""), _from(seq)])
+            # Where the gradient is one product along one path, write the product out: f and
+            # b jump here, past the chain-rule event that built it.
+            factors = tr.path_factors(seq) if seq is not None else None
+            if factors is not None and 1 < len(factors) <= MAX_PATH:
+                names = " · ".join(d(f.node, f.wrt) for f in factors)  # type: ignore[union-attr]
+                nums: Line = []
+                for k, f in enumerate(factors):
+                    nums += [(" × ", "dim")] if k else []
+                    nums.append(_pnum(f.value))  # type: ignore[union-attr]
+                # With several params, their numbers only (one line each): the names of
+                # every factor would push the rest out of the panel.
+                rows: list[Line] = [[(names, "formula")]] if len(ev.grads) == 1 else []  # type: ignore[union-attr]
+                rows.append([*nums, (" = ", "dim"), _num(gv), ("  ", ""), _from(seq)])
+                lines += _equation(d(self.loss, p), rows)
+            else:
+                lines.append([(f"{d(self.loss, p)} = ", "formula"), _num(gv), ("  ", ""), _from(seq)])
         lines.append([])
         holders = ", ".join(f"{p}.grad" for p, _ in ev.grads)  # type: ignore[union-attr]
         lines.append(

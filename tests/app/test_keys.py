@@ -275,6 +275,27 @@ class TestNonFinite:
             assert app.message.startswith("no NaN or infinity")
 
 
+class TestBackwardEnd:
+    async def test_b_shows_how_each_gradient_was_built(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """b jumps past #9; #10 still writes ∂loss/∂w out as (-2.0) × 1.0 × 1.0 = -2.0."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "b")
+            assert app.position == 10
+            lines = inspector(app).splitlines()
+            assert "∂loss/∂w = ∂loss/∂s · ∂s/∂y_hat · ∂y_hat/∂w" in lines
+            assert "         = (-2.0) × 1.0 × 1.0 = -2.0  ← #9" in lines
+
+    async def test_several_params_one_line_of_numbers_each(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """ex4-4 (x = 2, y = 4): ∂loss/∂w1 = 4 × 1 × 1 × 1 × 2 = 8, ∂loss/∂b = 4 × 1 × 1 = 4."""
+        app = app_of("ex4-4")
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "b")
+            lines = inspector(app).splitlines()
+            assert "∂loss/∂w1 = 4.0 × 1.0 × 1.0 × 1.0 × 2.0 = 8.0  ← #22" in lines
+            assert "∂loss/∂b = 4.0 × 1.0 × 1.0 = 4.0  ← #19" in lines
+
+
 class TestInspectAll:
     async def test_i_shows_the_lines_a_small_inspector_cuts(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """no-zero-grad #36 at 80×24: w's held -9.84000015258789 and the added

@@ -32,7 +32,8 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
         cur: list[tuple[str, str]] = []
         used = 0
         for text, role in line:
-            for tok in _TOKEN.findall(text) or [text]:
+            # "← #53" names one event: never split between the arrow and the number.
+            for tok in ([text] if role == "origin" else _TOKEN.findall(text)) or [text]:
                 if used + len(tok) > width and used > indent and cur:
                     out.append(cur)
                     tok = tok.lstrip()
