@@ -44,3 +44,11 @@ def test_room_for_one_row_keeps_the_gradient() -> None:
     text = _text(table(ROWS, "done", 30, 5, keep=frozenset({"w2"})))
     assert text[1].startswith("∂loss/∂w2")
     assert text[-1] == "+ 3 more (c: all)"  # w2's value row is shown in part only
+
+
+def test_the_header_names_torch_once_whatever_the_width() -> None:
+    """Side by side (a torch column) or not (a mark per row), never a "torch" over the marks."""
+    # Side by side takes 11 + 20 + 20 + 16 = 67 cells here (label, stepgrad, torch, mark).
+    heads = {_text(table(ROWS, "done", w, 20))[0].strip() for w in range(30, 67)}
+    assert heads == {"stepgrad · torch"}
+    assert _text(table(ROWS, "done", 67, 20))[0].split() == ["stepgrad", "torch"]

@@ -74,9 +74,9 @@ def table(
     if not unavailable:
         if wide:
             head += "torch".ljust(their_w)
-        elif label_w + num_w + mark_w <= width:
-            head += "torch"
         else:
+            # Torch's number has no column of its own (the mark says whether it agrees): a
+            # "torch" over the marks would read as its number, and flip with their widths.
             head = " " * label_w + "stepgrad · torch"
 
     def row_lines(r: Row, o: str, th: str, m: str, mr: str) -> list[Line]:
