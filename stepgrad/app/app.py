@@ -139,14 +139,15 @@ class StepgradApp(App[int]):
         Binding("r", "roads", "roads", id="roads.next"),
         Binding("x", "breakpoint", "break", id="node.breakpoint"),
         Binding("c", "compare", "torch", id="torch.compare"),
-        Binding("w", "first_wrong", "wrong", show=False, id="roads.first_wrong"),
-        Binding("i", "inspect_all", "all lines", show=False, id="view.inspect"),
-        Binding("g", "goto", "go to", show=False, id="step.goto"),
-        Binding("home", "home", "start", show=False, id="step.home"),
-        Binding("end", "end", "end", show=False, id="step.end"),
-        Binding("plus,equals_sign", "faster", "faster", show=False, id="play.faster"),
-        Binding("minus", "slower", "slower", show=False, id="play.slower"),
-        Binding("a", "nonfinite", "NaN", show=False, id="step.nonfinite"),
+        # Shown where the terminal is wide enough (200 columns), after the ones above.
+        Binding("g", "goto", "go to", id="step.goto"),
+        Binding("home", "home", "start", id="step.home"),
+        Binding("end", "end", "last", id="step.end"),
+        Binding("plus,equals_sign", "faster", "faster", id="play.faster"),
+        Binding("minus", "slower", "slower", id="play.slower"),
+        Binding("i", "inspect_all", "all lines", id="view.inspect"),
+        Binding("a", "nonfinite", "NaN", id="step.nonfinite"),
+        Binding("w", "first_wrong", "wrong hand formula", id="roads.first_wrong"),
         Binding("escape", "back", "back", show=False, id="node.back"),
     ]
 
@@ -449,7 +450,7 @@ class StepgradApp(App[int]):
 
     def action_prev(self) -> None:
         """Previous event."""
-        self.go(self.position - 1)
+        self.go(self.position - 1, "at the start: nothing before it" if self.position == START else "")
 
     def action_forward_end(self) -> None:
         """To the end of this forward pass (or the next one's)."""
@@ -524,6 +525,9 @@ class StepgradApp(App[int]):
         if self.playing:
             self._pause()
         else:
+            if self.position >= self.trace.length - 1:
+                # Played to the end: space plays again from the start, as a player would.
+                self.go(START, "playing again from the start")
             self.playing = True
             self._timer = self.set_interval(1 / self.speed, self._tick)
         self.redraw()
@@ -556,7 +560,8 @@ class StepgradApp(App[int]):
         if self.playing and self._timer is not None:
             self._timer.stop()
             self._timer = self.set_interval(1 / self.speed, self._tick)
-        self.message = f"speed {self.speed:g} events per second"
+        bound = {SPEEDS[0]: " (the slowest)", SPEEDS[-1]: " (the fastest)"}.get(self.speed, "")
+        self.message = f"speed {self.speed:g} events per second{bound}"
         self.redraw()
 
     def action_faster(self) -> None:

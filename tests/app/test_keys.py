@@ -127,6 +127,17 @@ class TestStepping:
             await press(pilot, "g", "escape")
             assert app.position == 9 and not isinstance(app.screen, GotoScreen)
 
+    async def test_g_refuses_what_is_not_a_whole_number(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """1.5 is not read as 15, nor abc as nothing: the box says why and stays."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "g", "1", "full_stop", "5", "enter")
+            assert isinstance(app.screen, GotoScreen) and app.position == START
+            hint = app.screen.query_one("#goto-hint").render()
+            assert str(hint) == "not a whole number: '1.5'; 0 to 12"
+            await press(pilot, "escape", "g", "a", "b", "c", "enter")
+            assert str(app.screen.query_one("#goto-hint").render()) == "not a whole number: 'abc'; 0 to 12"
+
 
 class TestPlay:
     async def test_space_plays_and_pauses_plus_minus_speed(self, app_of) -> None:  # type: ignore[no-untyped-def]
@@ -148,12 +159,31 @@ class TestPlay:
             assert app.position == 1
 
     async def test_play_stops_at_the_end(self, app_of) -> None:  # type: ignore[no-untyped-def]
-        """Ticking past the last event pauses and says so."""
+        """Ticking past the last event (#12) pauses and says so; space then plays again from
+        the start."""
         app = app_of()
         async with app.run_test(size=SIZE) as pilot:
-            await press(pilot, "end", "space")
+            await press(pilot, "g", "1", "1", "enter", "space")
+            app._tick()
+            assert app.playing and app.position == 12
             app._tick()
             assert not app.playing and app.message == "played to the end"
+            await press(pilot, "space")
+            assert app.playing and app.position == START
+            assert app.message == "playing again from the start"
+            app._tick()
+            assert app.position == 0
+
+    async def test_keys_that_cannot_go_further_say_so(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """p at the start; + at 64 events a second, - at 0.5."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "p")
+            assert app.position == START and app.message == "at the start: nothing before it"
+            await press(pilot, *["plus"] * 8)
+            assert app.message == "speed 64 events per second (the fastest)"
+            await press(pilot, *["minus"] * 8)
+            assert app.message == "speed 0.5 events per second (the slowest)"
 
 
 class TestBreakpoints:

@@ -34,20 +34,26 @@ class GotoScreen(ModalScreen[int | None]):
         with Vertical(id="goto-box") as box:
             box.border_title = "go to event"
             yield Static(f"event number, 0 to {self.last}", id="goto-hint", markup=False)
-            inp = Input(placeholder="#", id="goto-input", type="integer")
+            # Any text is accepted and checked on Enter: an integer-only input would drop the
+            # "." of "1.5" and silently go to 15.
+            inp = Input(placeholder="#", id="goto-input")
             inp.cursor_blink = False
             yield inp
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
-        text = event.value.strip().lstrip("#")
+        text = event.value.strip().lstrip("#").strip()
+        hint = self.query_one("#goto-hint", Static)
+        if not text:
+            hint.update(f"type an event number, 0 to {self.last}")
+            return
         try:
             seq = int(text)
         except ValueError:
-            self.query_one("#goto-hint", Static).update(f"not a number: {text!r}; 0 to {self.last}")
+            hint.update(f"not a whole number: {text!r}; 0 to {self.last}")
             return
         if not 0 <= seq <= self.last:
-            self.query_one("#goto-hint", Static).update(f"{seq} is outside 0 to {self.last}")
+            hint.update(f"{seq} is outside 0 to {self.last}")
             return
         self.dismiss(seq)
 
