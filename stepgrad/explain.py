@@ -7,6 +7,7 @@ Pure: no Textual, no torch.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 from stepgrad.engine.events import Event
@@ -45,6 +46,35 @@ def paren(v: Value | None) -> str:
     return f"({s})" if s.startswith("-") else s
 
 
+# A parenthesised negative number that is a function's whole argument: ``log((-1.0))``.
+# Only the number's own parentheses go; ``(-1.0)^2``, ``2*(-1.0)`` and ``1/(-1.0)`` keep them.
+_CALL_OF_NEGATIVE = re.compile(r"(?<=[A-Za-z_]\()\((-[^()\s]+)\)(?=\))")
+
+
+def bare_calls(text: str) -> str:
+    """``log((-1.0))`` -> ``log(-1.0)``: a function's parentheses are enough for a negative
+    argument (``paren`` adds its own for products, powers and quotients)."""
+    return _CALL_OF_NEGATIVE.sub(r"\1", text)
+
+
+def forward_numbers(graph: Graph, node: str, values: tuple[Value, ...]) -> str:
+    """The node's operation with its argument values substituted: ``(-1.0) × 2.0``, ``log(-1.0)``."""
+    return bare_calls(graph[node].rule.infix.format(*arg_texts(graph, node, values)))
+
+
+def local_numbers(graph: Graph, edge: Edge, values: tuple[Value, ...], out: Value | None) -> str:
+    """The local gradient along ``edge`` with the numbers substituted: ``2*(-1.0)``, ``cos(-1.0)``.
+
+    Args:
+        graph: the scenario's graph.
+        edge: the edge whose local gradient to write.
+        values: the node's argument values.
+        out: the node's own value.
+    """
+    node = graph.nodes[edge.node].name
+    return bare_calls(graph.local_formula(edge, arg_texts(graph, node, values), paren(out)))
+
+
 def d(top: str, bottom: str) -> str:
     """∂top/∂bottom."""
     return f"∂{top}/∂{bottom}"
@@ -69,7 +99,7 @@ def local_text(graph: Graph, ev: Event, args: tuple[Value, ...] | None, out: Val
     edge = edge_of(graph, ev.node, ev.arg)  # type: ignore[union-attr]
     head = f"{d(ev.node, ev.wrt)} = {ev.formula}"  # type: ignore[union-attr]
     if args is not None:
-        with_numbers = graph.local_formula(edge, arg_texts(graph, ev.node, args), paren(out))  # type: ignore[union-attr]
+        with_numbers = local_numbers(graph, edge, args, out)
         if with_numbers != ev.formula and with_numbers != fmt(ev.value):  # type: ignore[union-attr]
             head += f" = {with_numbers}"
     if ev.formula != fmt(ev.value):  # type: ignore[union-attr]
@@ -91,7 +121,7 @@ def describe(graph: Graph, ev: Event, args: tuple[Value, ...] | None = None, out
     if k == "forward":
         node = graph[ev.node]  # type: ignore[union-attr]
         names = graph.expression(node)
-        nums = node.rule.infix.format(*arg_texts(graph, node.name, ev.args))  # type: ignore[union-attr]
+        nums = forward_numbers(graph, node.name, ev.args)  # type: ignore[union-attr]
         return f"{ev.node} = {names} = {nums} = {fmt(ev.value)}"  # type: ignore[union-attr]
     if k == "local_grad":
         return local_text(graph, ev, args, out)

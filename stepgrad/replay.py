@@ -107,14 +107,19 @@ def _road_steps(scenario: Scenario, timeline: Timeline) -> Iterator[tuple[Any, l
 
 
 def _mark(a: Agreement | None) -> str:
-    return "" if a is None else (" ✓" if a.ok else " ✗")
+    # The same marks as the app and ``check``'s statuses: a "close" agreement (rounding
+    # apart) must not read as the same bits.
+    if a is None:
+        return ""
+    return {"equal": " ✓", "close": " ≈"}.get(a.status, " ✗")
 
 
 def roads_lines(timeline: Timeline, roads: list[Road]) -> list[str]:
     """One indented line per param, e.g.
     ``  ∂loss/∂w  closed 2*x*(w*x - y) = -7.84 ✓ · chain -7.84 · manual -3.92 ✗``.
 
-    ✓/✗ mark the closed form and the hand derivation against the chain rule. Without
+    The closed form and the hand derivation are marked against the chain rule: ✓ the
+    same bits, ≈ within rounding (``check``'s "close"), ✗ they differ. Without
     zero_grad, where ``w.grad`` (the sum of every pass so far) is not this pass's
     gradient, it is shown too.
     """

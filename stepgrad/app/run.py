@@ -5,8 +5,12 @@ from __future__ import annotations
 import sys
 import unicodedata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from stepgrad.scenario import Scenario
+
+if TYPE_CHECKING:
+    from stepgrad.app.app import StepgradApp
 
 
 class UsageError(Exception):
@@ -29,11 +33,31 @@ def parse_size(size: str) -> tuple[int, int]:
     return w, h
 
 
+KEY_ALIASES = {"esc": "escape"}
+"""Short names people type (the help and the README write ``Esc``) for Textual's."""
+
+
+def _normalise_key(token: str) -> str:
+    """``Home`` -> ``home``, ``Ctrl+Right`` -> ``ctrl+right``, ``Esc`` -> ``escape``.
+
+    The help, footer and README spell keys ``Home``, ``End``, ``Enter``, ``Space``, ``Esc``;
+    Textual's names are all lower case, so lowering a name of several letters cannot pick
+    another key. One character keeps its case: ``N`` is not ``n``.
+    """
+    if len(token) == 1:
+        return token
+    *mods, key = token.split("+")
+    if len(key) > 1:
+        key = key.lower()
+        key = KEY_ALIASES.get(key, key)
+    return "+".join([*(m.lower() for m in mods), key])
+
+
 def parse_keys(keys: str) -> list[str]:
     """Split ``"n n b ?"`` into Textual key names, checking each.
 
-    A key is one character (``n``, ``?``, ``+``) or a Textual key name (``right``,
-    ``space``, ``home``, ``end``, ``enter``, ``escape``, ``question_mark``...).
+    A key is one character (``n``, ``?``, ``+``) or a key name in any case (``right``,
+    ``Space``, ``Home``, ``End``, ``Enter``, ``Esc`` or ``escape``, ``question_mark``...).
 
     Raises:
         UsageError: a name Textual does not know.
@@ -42,7 +66,8 @@ def parse_keys(keys: str) -> list[str]:
 
     names = {k.value for k in Keys} | set(KEY_NAME_REPLACEMENTS.values())
     out = []
-    for token in keys.split():
+    for given in keys.split():
+        token = _normalise_key(given)
         key = token.split("+")[-1] if len(token) > 1 else token
         if len(key) == 1:
             out.append(token if len(token) > 1 or key.isalnum() else _character_to_key(key))
@@ -56,10 +81,41 @@ def parse_keys(keys: str) -> list[str]:
                 ok = False
         if not ok:
             raise UsageError(
-                f"--keys: unknown key {token!r} (use names like n, right, space, home, end, enter)"
+                f"--keys: unknown key {given!r} (use names like n, right, space, home, end, enter)"
             )
         out.append(token)
     return out
+
+
+def where_it_ended(app: StepgradApp) -> str:
+    """Where a headless run stopped, as the header and the timeline say it.
+
+    e.g. ``event #3 of 13 · step 0 · sample 0 · local ∂: ∂loss/∂s = 2*s = 2*(-1.0) = -2.0``,
+    then the status message the last key left, if any (``— no update after this point``).
+    """
+    from stepgrad.app.trace import PHASE_LABEL, START
+
+    trace = app.trace
+    pos = app.position
+    if pos == START:
+        text = f"start: before event #0 of {trace.length}"
+    else:
+        state = trace.state(pos)
+        parts = [f"event #{pos} of {trace.length}"]
+        if state.step is None:
+            parts.append(f"{state.event.when} training")
+        else:
+            parts.append(f"step {state.step}")
+            plan = trace.plan
+            if plan.training and plan.program.epochs > 1:
+                parts.append(f"epoch {state.epoch}")
+            if state.sample is not None:
+                parts.append(f"sample {state.sample}")
+            parts.append(PHASE_LABEL[state.phase])
+        text = " · ".join(parts) + ": " + trace.line(pos)
+    if app.message:
+        text += f" — {app.message}"
+    return text
 
 
 def run_app(
@@ -74,7 +130,8 @@ def run_app(
         size: terminal size for the headless run, ``WxH``.
 
     Returns:
-        The exit code: 0, or 2 for a bad size or key (one line on stderr).
+        The exit code: 0, or 2 for a bad size or key (one line on stderr). Keys without a
+        screenshot print one line on stdout: where the keys led (``where_it_ended``).
     """
     try:
         dims = parse_size(size)
@@ -109,4 +166,7 @@ def run_app(
         app.exit(0)
 
     app.run(headless=True, size=dims, auto_pilot=pilot)
+    if screenshot is None:
+        # Otherwise the keys were pressed and nothing shows it: say where they led.
+        print(where_it_ended(app))
     return app.return_code or 0

@@ -370,9 +370,10 @@ class _Checker:
             if length is None:
                 length = (k, len(values))
             elif len(values) != length[1]:
+                samples = "sample" if len(values) == 1 else "samples"
                 raise self.fail(
                     v,
-                    f"data '{k}' has {len(values)} samples but '{length[0]}' has {length[1]}; "
+                    f"data '{k}' has {len(values)} {samples} but '{length[0]}' has {length[1]}; "
                     "every list needs one value per sample",
                 )
             out[k] = values

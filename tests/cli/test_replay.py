@@ -80,3 +80,50 @@ def test_every_bundled_scenario_replays():
         r = run("replay", name, "--format", "jsonl")
         assert r.returncode == 0, (name, r.stderr)
         assert r.stdout.count("\n") > 5
+
+
+
+def test_a_function_of_a_negative_number_has_one_pair_of_parentheses(tmp_path: Path):
+    """``log(-1.0)``, not ``log((-1.0))``; a power or a quotient keeps ``(-1.0)``."""
+    f = tmp_path / "neg.yaml"
+    f.write_text(
+        "params: {w: 1.0}\ninputs: {x: -1.0}\n"
+        "model:\n  a: x * w\n  b: sin(a) + a ** 2\n  c: 1 / a\n  loss: b * c * log(a)\n"
+    )
+    r = run("replay", str(f))
+    lines = r.stdout.splitlines()
+    assert "((" not in r.stdout
+    assert lines[0].endswith("forward        a = x × w = (-1.0) × 1.0 = -1.0")
+    assert lines[1].endswith("b.1 = sin(a) = sin(-1.0) = -0.8414709848078965")
+    assert lines[2].endswith("b.2 = a^2 = (-1.0)^2 = 1.0")
+    assert lines[4].endswith("c = 1 ÷ a = 1 ÷ (-1.0) = -1.0")
+    assert lines[6].endswith("loss.2 = log(a) = log(-1.0) = nan")
+    # log(-1) is NaN: replay stops there with one line pointing at log on line 7, column 17.
+    assert r.returncode == 2
+    assert r.stderr == (
+        f"{f}:7:17: non-finite value nan first appears at event 6 (forward loss.2, value; step 0, epoch 0)\n"
+    )
+
+
+def test_local_gradients_of_a_negative_number(tmp_path: Path):
+    """``cos(-1.0)`` in a local gradient; ``2*(-1.0)`` and ``1/(-1.0)`` keep their parentheses."""
+    f = tmp_path / "neg.yaml"
+    f.write_text("params: {w: 1.0}\ninputs: {x: -1.0}\nmodel:\n  a: w / x\n  loss: sin(a) + a ** 2\n")
+    r = run("replay", str(f))
+    assert r.returncode == 0, r.stderr
+    local = [line.split("local_grad     ")[1] for line in r.stdout.splitlines() if " local_grad " in line]
+    assert local[2:] == [
+        "∂loss.2/∂a = 2*a = 2*(-1.0) = -2.0",
+        "∂loss.1/∂a = cos(a) = cos(-1.0) = 0.5403023058681398",
+        "∂a/∂w = 1/x = 1/(-1.0) = -1.0",
+    ]
+
+
+def test_bare_calls_drops_only_a_function_arguments_own_parentheses():
+    from stepgrad.explain import bare_calls
+
+    assert bare_calls("log((-1.0))") == "log(-1.0)"
+    assert bare_calls("log((-1.0))*(-2.0)") == "log(-1.0)*(-2.0)"
+    assert bare_calls("sigmoid((-1e-05))") == "sigmoid(-1e-05)"
+    for kept in ("(-1.0)^2", "2*(-1.0)", "1/(-1.0)", "1/(2*(-1.0))", "((-1.0) > 0)", "−(-1.0)"):
+        assert bare_calls(kept) == kept

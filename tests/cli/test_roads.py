@@ -234,6 +234,30 @@ class TestReplayRoads:
             f"  ∂loss/∂w2  closed 2*x**2*({EX4_4}) = {W2_CHAIN} ✓ · chain {W2_CHAIN} · manual {W2_WRONG} ✗"
         )
 
+    def test_close_is_marked_approximately_not_tick(self):
+        """✓ is the same bits, as in the app and check: at ex4-4-wrong's step 2 the closed form
+        gives 77.0472 and the chain rule 77.04720000000003, close but not equal: ≈."""
+        r = run("replay", "ex4-4-wrong", "--roads")
+        assert r.returncode == 0, r.stderr
+        w2 = [line for line in r.stdout.splitlines() if line.startswith("  ∂loss/∂w2 ")]
+        assert w2[2] == (
+            f"  ∂loss/∂w2  closed 2*x**2*({EX4_4}) = 77.0472 ≈ · chain 77.04720000000003"
+            " · manual 25.682400000000012 ✗"
+        )
+        # check counts 3 of the 9 steps "close" for each of the 3 params: 9 marks in all.
+        marks = [line.split(" · chain")[0][-1] for line in r.stdout.splitlines() if line.startswith("  ∂")]
+        assert (marks.count("≈"), marks.count("✓"), marks.count("✗")) == (9, 18, 0)
+
+    def test_marks_follow_the_agreement_status(self):
+        from stepgrad.replay import _mark
+        from stepgrad.symbolic import Agreement
+
+        assert _mark(None) == ""
+        assert _mark(Agreement("equal", 0.0, 0.0)) == " ✓"
+        assert _mark(Agreement("close", 3e-14, 1e-10)) == " ≈"
+        assert _mark(Agreement("differs", 11.44, 1e-10)) == " ✗"
+        assert _mark(Agreement("missing", float("nan"), 0.0)) == " ✗"
+
     def test_ex4_4_wrong_jsonl_first_miss_is_w2_at_step_1(self):
         r = run("replay", "ex4-4-wrong", "--roads", "--format", "jsonl")
         roads = [o for o in map(json.loads, r.stdout.splitlines()) if o["kind"] == "roads"]

@@ -320,6 +320,11 @@ CASES: list[tuple[str, str, str]] = [
         "4:6: data 'y' has 2 samples but 'x' has 3; every list needs one value per sample",
     ),
     (
+        "data lengths differ, one sample",
+        P + "data:\n  x: [1.0, 2.0, 3.0]\n  y: [2.0]\n" + M,
+        "4:6: data 'y' has 1 sample but 'x' has 3; every list needs one value per sample",
+    ),
+    (
         "data list empty",
         P + "data:\n  x: []\n  y: []\n" + M,
         "3:6: data 'x' is empty; give at least one sample",

@@ -1,0 +1,68 @@
+"""`stepgrad open --keys`: key names as the help writes them, and one line saying where the
+keys led when no screenshot is asked for."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stepgrad.app.run import UsageError, parse_keys
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stepgrad", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+class TestParseKeys:
+    def test_names_in_any_case_as_the_help_spells_them(self):
+        assert parse_keys("Home End Enter Space Esc") == ["home", "end", "enter", "space", "escape"]
+        assert parse_keys("HOME escape esc Right") == ["home", "escape", "escape", "right"]
+
+    def test_modifiers_in_any_case(self):
+        assert parse_keys("Ctrl+Right shift+Home") == ["ctrl+right", "shift+home"]
+
+    def test_one_character_keeps_its_case(self):
+        # N is not n: an upper-case letter is another key.
+        assert parse_keys("n N b ?") == ["n", "N", "b", "question_mark"]
+
+    def test_unknown_name_is_quoted_as_typed(self):
+        with pytest.raises(UsageError, match=r"^--keys: unknown key 'Homer' \(use names like"):
+            parse_keys("n Homer")
+
+
+class TestWhereItEnded:
+    """lecture4 has 13 events (tests/cli/golden/lecture4.txt)."""
+
+    def test_keys_without_screenshot_print_the_event_reached(self):
+        # n n n: events #0, #1, #2; b: to the end of the backward pass, #10.
+        r = run("open", "lecture4", "--keys", "n n n b")
+        assert (r.returncode, r.stderr) == (0, "")
+        assert r.stdout == "event #10 of 13 · step 0 · sample 0 · backward: grads: ∂loss/∂w = -2.0\n"
+
+    def test_home_and_the_message_the_last_key_left(self):
+        r = run("open", "lecture4", "--keys", "End Home")
+        assert (r.returncode, r.stdout) == (0, "start: before event #0 of 13\n")
+        r = run("open", "lecture4", "--keys", "e e")
+        assert r.returncode == 0
+        assert r.stdout == (
+            "event #12 of 13 · step 0 · sample 0 · update: w.grad ← 0  (was -2.0)"
+            " — already in the last epoch's last event\n"
+        )
+
+    def test_screenshot_prints_nothing(self, tmp_path: Path):
+        out = tmp_path / "s.svg"
+        r = run("open", "lecture4", "--keys", "n n", "--screenshot", str(out))
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+        assert out.read_text(encoding="utf-8").startswith("<svg")
+
+    def test_unknown_key_is_one_line_and_exit_2(self):
+        r = run("open", "lecture4", "--keys", "n Homer")
+        assert (r.returncode, r.stdout) == (2, "")
+        assert r.stderr == (
+            "stepgrad: --keys: unknown key 'Homer' (use names like n, right, space, home, end, enter)\n"
+        )
