@@ -280,3 +280,14 @@ class TestFit:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot)
         assert drawn and set(drawn) == {lay.SPACINGS[-1]}
+
+
+async def test_boxes_cut_below_are_counted_under_the_panel() -> None:
+    """ex4-4-wrong at 120x40 opens on x, y_hat.1, y_hat.2 and the boxes under them; w1's box
+    (rows 12-15, as in ex4-5's layout) does not fit the graph's rows: the panel says so."""
+    app = StepgradApp(scenario("ex4-4-wrong"), oracle=lambda program: iter(()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        view = graph(app)
+        assert view.hidden_rows() == (0, 1)
+        assert view.border_subtitle == "▾ 1 more below"

@@ -625,6 +625,19 @@ class GraphView(ScrollView, can_focus=False):
         right = sum(1 for x, w in zip(L.layer_x, L.layer_width, strict=True) if x + w > sx + vw and x >= sx)
         return left, right
 
+    def hidden_rows(self) -> tuple[int, int]:
+        """How many boxes of the layers in view are out of view (or cut) above and below
+        (the title counts the layers out of view at the sides)."""
+        L = self._layout
+        if L is None:
+            return (0, 0)
+        sx, sy = int(self.scroll_x), int(self.scroll_y)
+        vw, vh = self.scrollable_content_region.size
+        across = [b for b in L.boxes.values() if b.x >= sx and b.x + b.width <= sx + vw]
+        above = sum(1 for b in across if b.y < sy)
+        below = sum(1 for b in across if b.y + b.height > sy + vh and b.y >= sy)
+        return above, below
+
     def _title_hidden(self) -> None:
         left, right = self.hidden_layers()
         title = "graph"
@@ -634,9 +647,20 @@ class GraphView(ScrollView, can_focus=False):
             title += f" · {right} more ▸"
         if title != self.border_title:  # setting it repaints the whole widget
             self.border_title = title
+        # Boxes cut at the bottom (or top) would otherwise go unnoticed: say so under the panel.
+        above, below = self.hidden_rows() if self.scrollable_content_region.height else (0, 0)
+        words = [f"▴ {above} more above"] if above else []
+        words += [f"▾ {below} more below"] if below else []
+        subtitle = " · ".join(words)
+        if subtitle != (self.border_subtitle or ""):
+            self.border_subtitle = subtitle
 
     def watch_scroll_x(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_x(old_value, new_value)
+        self._title_hidden()
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
         self._title_hidden()
 
     def _refit(self) -> bool:
