@@ -38,7 +38,9 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
     ("graph", "bold $text", (
         "one box per node: its name and operation, its value, and ∂ = ∂loss/∂node.\n"
         "Values flow left to right (forward), gradients right to left (backward, ◀).\n"
-        "The current event's box and wire are drawn heavy, in its phase's colour.",
+        "The current event's box and wire are drawn heavy, in its phase's colour.\n"
+        "float32 runs: the graph prints a number short (1.1184), the panels exactly "
+        "(1.118399977684021); the same float32.",
     )),
     ("·", "bold $text-muted", ("not computed yet at this point: never an old number.",)),
     ("inspector", "bold $text", (
@@ -123,6 +125,17 @@ class HelpScreen(ModalScreen[None]):
             box.border_title = "stepgrad · help"
             # The box's width less its border, padding and scroll bar; on_resize corrects it.
             yield HelpText(help_content(min(92, self.app.size.width) - 6), id="help-text")
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._say_more)
+
+    def _say_more(self) -> None:
+        # On a small terminal the keys are below the fold: say how to reach them.
+        box = self.query_one("#help-box", VerticalScroll)
+        box.border_subtitle = "↓ PgDn: more · Esc closes" if box.max_scroll_y > 0 else "Esc closes"
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._say_more)
 
     def action_close(self) -> None:
         """Back to the main screen."""
