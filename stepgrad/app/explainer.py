@@ -14,7 +14,7 @@ from typing import Any
 from stepgrad.app.trace import START, Trace
 from stepgrad.engine.events import Event
 from stepgrad.engine.state import State
-from stepgrad.explain import arg_texts, d, edge_of, finite, fmt, paren
+from stepgrad.explain import d, edge_of, finite, fmt, forward_numbers, local_numbers, paren
 
 MAX_PATH = 6
 """Longest path (in local gradients) written out factor by factor."""
@@ -122,7 +122,7 @@ class Explainer:
     def _forward(self, ev: Event, state: State) -> list[Line]:
         g = self.graph
         node = g[ev.node]  # type: ignore[union-attr]
-        nums = node.rule.infix.format(*arg_texts(g, node.name, ev.args))  # type: ignore[union-attr]
+        nums = forward_numbers(g, node.name, ev.args)  # type: ignore[union-attr]
         lines = _equation(
             ev.node, [[(g.expression(node), "formula")], [(nums, "num"), (" = ", "dim"), _num(ev.value)]]
         )  # type: ignore[union-attr]
@@ -158,7 +158,7 @@ class Explainer:
         fwd = idx.forward[ev.node]  # type: ignore[union-attr]
         edge = edge_of(g, ev.node, ev.arg)  # type: ignore[union-attr]
         rows: list[Line] = [[(ev.formula, "formula")]]  # type: ignore[union-attr]
-        with_numbers = g.local_formula(edge, arg_texts(g, node.name, fwd.args), paren(fwd.value))  # type: ignore[union-attr]
+        with_numbers = local_numbers(g, edge, fwd.args, fwd.value)  # type: ignore[union-attr]
         tail: Line = []
         if with_numbers not in (ev.formula, fmt(ev.value)):  # type: ignore[union-attr]
             tail = [(with_numbers, "num"), (" = ", "dim")]

@@ -326,6 +326,19 @@ class TestBackwardEnd:
             assert "∂loss/∂b = 4.0 × 1.0 × 1.0 = 4.0  ← #19" in lines
 
 
+class TestNumbersInText:
+    async def test_a_function_of_a_negative_number_has_one_pair_of_parentheses(self) -> None:
+        """log(x · w) at x = -1, w = 1: the inspector writes log(-1.0), as replay does."""
+        from stepgrad.scenario import loads
+
+        text = "inputs: {x: -1.0}\nparams: {w: 1.0}\nmodel:\n  y_hat: log(x * w)\n  loss: y_hat ** 2\n"
+        sc = loads(text, "n.yaml")
+        app = StepgradApp(sc, oracle=lambda program: iter(()))
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "n", "n")
+            assert "      = log(-1.0) = nan" in inspector(app).splitlines()
+
+
 class TestInspectAll:
     async def test_i_shows_the_lines_a_small_inspector_cuts(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """no-zero-grad #36 at 80×24: w's held -9.84000015258789 and the added
