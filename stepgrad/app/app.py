@@ -625,7 +625,11 @@ class StepgradApp(App[int]):
 
         step = comparison.needed_step(self.trace, self.position)
         self._forget_message()
-        self.push_screen(CompareScreen(self.trace, self.torch, self.torch_state, step))
+        def done(seq: int | None) -> None:
+            if seq is not None:
+                self.go(seq)
+
+        self.push_screen(CompareScreen(self.trace, self.torch, self.torch_state, step, self.position), done)
 
     def action_inspect_all(self) -> None:
         """The inspector's every line in a scrollable box (a small terminal cuts the panel)."""

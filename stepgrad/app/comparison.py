@@ -194,6 +194,23 @@ def step_rows(trace: Trace, step: int, ts: TorchStep) -> list[Row]:
     return out
 
 
+def step_row_seqs(trace: Trace, step: int) -> list[int]:
+    """For each of ``step_rows``' rows, the event from which stepgrad's number is known: the
+    loss's forward event, the event completing each gradient, each param's update."""
+    g = trace.graph
+    idx = trace.index(step)
+    loss = g.nodes[g.loss].name
+    end = idx.phase_end["backward_end"]
+    out = [idx.forward[loss].seq]
+    for p in g.params:
+        name = g.nodes[p].name
+        setters = idx.setters.get(name)
+        out.append(setters[-1] if setters else end)
+        if trace.timeline.training:
+            out.append(idx.updates[name].seq)
+    return out
+
+
 def _vd(a: Any, b: Any, dtype: str) -> tuple[str, float]:
     v = compare(a, b, dtype)
     return v.status, v.diff

@@ -376,6 +376,30 @@ class TestTorch:
             await press(pilot, "escape")
             assert not isinstance(app.screen, CompareScreen)
 
+    async def test_c_shows_no_number_before_its_event(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """lecture4 at #1: the loss comes at #2, ∂loss/∂w at #9, w after at #11: all ·.
+        Enter on ∂loss/∂w's row goes to #9, where the table shows -2.0 beside torch's -2.0."""
+        from textual.widgets import DataTable
+
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "g", "1", "enter")
+            while len(app.torch) < 1:
+                await pilot.pause(0.02)
+            await press(pilot, "c")
+            table = app.screen.query_one(DataTable)
+            rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+            assert rows == [
+                ["0", "loss", "·", "·", "at #2"],
+                ["0", "∂loss/∂w", "·", "·", "at #9"],
+                ["0", "w after", "·", "·", "at #11"],
+            ]
+            await press(pilot, "down", "enter")
+            assert not isinstance(app.screen, CompareScreen) and app.position == 9
+            await press(pilot, "c")
+            table = app.screen.query_one(DataTable)
+            assert [str(c) for c in table.get_row_at(1)] == ["0", "∂loss/∂w", "-2.0", "-2.0", "✓ equal"]
+
     async def test_c_reaches_the_last_row(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """ex4-3 at its end: 30 steps, 90 rows; End in the table shows step 29's w after."""
         from textual.widgets import DataTable

@@ -12,8 +12,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
-from stepgrad.app.comparison import Row, step_rows
-from stepgrad.app.trace import Trace
+from stepgrad.app.comparison import Row, step_row_seqs, step_rows
+from stepgrad.app.trace import START, Trace
 from stepgrad.app.widgets.params import mark
 from stepgrad.explain import fmt
 
@@ -21,14 +21,17 @@ WINDOW = 200
 """At most this many steps are listed, centred on the current one."""
 
 
-class CompareScreen(ModalScreen[None]):
-    """A table of stepgrad against torch for the steps torch has run so far.
+class CompareScreen(ModalScreen[int | None]):
+    """A table of stepgrad against torch for the steps torch has run, up to the position:
+    a number stepgrad has not computed yet at the position is shown ``·``, with the event
+    that computes it. Enter on a row dismisses with that event (the app goes there).
 
     Args:
         trace: the run.
         torch: the torch steps computed so far.
         torch_state: ``loading``, ``running``, ``done`` or an error.
         current: the step being viewed.
+        pos: the position (START or an event seq).
     """
 
     DEFAULT_CSS = """
@@ -50,12 +53,14 @@ class CompareScreen(ModalScreen[None]):
         Binding("end", "last_row", "last", priority=True, id="compare.last"),
     ]
 
-    def __init__(self, trace: Trace, torch: Sequence[Any], torch_state: str, current: int):
+    def __init__(self, trace: Trace, torch: Sequence[Any], torch_state: str, current: int, pos: int):
         super().__init__()
         self.trace = trace
         self.torch = list(torch)
         self.torch_state = torch_state
         self.current = current
+        self.pos = pos
+        self._seqs: list[int] = []
 
     def compose(self) -> ComposeResult:
         with Vertical(id="compare-box") as box:
@@ -66,12 +71,18 @@ class CompareScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        n = len(self.torch)
+        trace = self.trace
+        # Steps after the position's are not listed: their numbers are not known yet there.
+        inside = trace.step_of(self.pos) is not None or self.pos == START
+        n = min(len(self.torch), self.current + 1) if inside else len(self.torch)
         lo = max(0, min(self.current - WINDOW // 2, n - WINDOW))
         hi = min(n, lo + WINDOW)
-        rows: list[tuple[int, Row]] = []
+        rows: list[tuple[int, Row, int]] = []
         for k in range(lo, hi):
-            rows.extend((k, r) for r in step_rows(self.trace, k, self.torch[k]))
+            rows.extend(
+                (k, r, at)
+                for r, at in zip(step_rows(trace, k, self.torch[k]), step_row_seqs(trace, k), strict=True)
+            )
         for label, width in (
             ("step", None),
             ("quantity", None),
@@ -81,28 +92,36 @@ class CompareScreen(ModalScreen[None]):
         ):
             table.add_column(label, width=width)
         counts: dict[str, int] = {}
-        for k, r in rows:
-            text, role = mark(r, self.torch_state)
-            style = {"ok": "$success", "error": "bold $error"}.get(role, "$text-muted")
-            counts[r.status] = counts.get(r.status, 0) + 1
-            table.add_row(
-                str(k),
-                r.label,
-                fmt(r.ours),
-                fmt(r.theirs),
-                Content.styled(text, style),
-                key=f"{k}:{r.label}",
-            )
-        total = self.trace.timeline.n_steps
+        for k, r, at in rows:
+            if inside and (self.pos == START or self.pos < at):
+                ours = theirs = "·"
+                text, style = f"at #{at}", "$text-muted"
+            else:
+                text, role = mark(r, self.torch_state)
+                style = {"ok": "$success", "error": "bold $error"}.get(role, "$text-muted")
+                counts[r.status] = counts.get(r.status, 0) + 1
+                ours, theirs = fmt(r.ours), fmt(r.theirs)
+            self._seqs.append(at)
+            table.add_row(str(k), r.label, ours, theirs, Content.styled(text, style), key=f"{k}:{r.label}")
+        total = trace.timeline.n_steps
         if n == 0:
             head = f"torch: {self.torch_state}; nothing to compare yet"
         else:
-            head = f"steps {lo} to {hi - 1} of {total} ({n} run by torch so far): "
+            head = f"steps {lo} to {hi - 1} of {total} ({len(self.torch)} run by torch so far): "
             head += ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+            if inside and self.current < total - 1:
+                head += "; later steps once you step there · Enter: go to a row's event"
+            else:
+                head += " · Enter: go to a row's event"
         self.query_one("#compare-summary", Static).update(head)
-        cur_rows = [i for i, (k, _) in enumerate(rows) if k == self.current]
+        cur_rows = [i for i, (k, _, _) in enumerate(rows) if k == self.current]
         if cur_rows:
+            # The whole current step in view (its last row first), then the cursor on its first.
+            table.move_cursor(row=cur_rows[-1], animate=False)
             table.move_cursor(row=cur_rows[0], animate=False)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.dismiss(self._seqs[event.cursor_row])
 
     def action_first_row(self) -> None:
         """To the first row."""
