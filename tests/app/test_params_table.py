@@ -48,7 +48,35 @@ def test_room_for_one_row_keeps_the_gradient() -> None:
 
 def test_the_header_names_torch_once_whatever_the_width() -> None:
     """Side by side (a torch column) or not (a mark per row), never a "torch" over the marks."""
-    # Side by side takes 11 + 20 + 20 + 16 = 67 cells here (label, stepgrad, torch, mark).
-    heads = {_text(table(ROWS, "done", w, 20))[0].strip() for w in range(30, 67)}
+    # With one-cell marks, side by side takes 11 + 20 + 20 + 1 = 52 cells (label, stepgrad,
+    # torch, mark); with the marks' words, 11 + 20 + 20 + 16 = 67.
+    heads = {_text(table(ROWS, "done", w, 20))[0].strip() for w in range(30, 52)}
     assert heads == {"stepgrad · torch"}
-    assert _text(table(ROWS, "done", 67, 20))[0].split() == ["stepgrad", "torch"]
+    for w in (52, 67):
+        assert _text(table(ROWS, "done", w, 20))[0].split() == ["stepgrad", "torch"]
+
+
+def test_short_marks_make_room_for_torch_s_number() -> None:
+    """lecture4 at #9 in a 30-cell panel: w 1.0 1.0 ✓, ∂loss/∂w -2.0 -2.0 ✓, loss 1.0 1.0 ✓."""
+    rows = [
+        Row("w", 1.0, 1.0, "equal"),
+        Row("∂loss/∂w", -2.0, -2.0, "equal"),
+        Row("loss", 1.0, 1.0, "equal"),
+    ]
+    assert [line.split() for line in _text(table(rows, "done", 30, 10))] == [
+        ["stepgrad", "torch"],
+        ["w", "1.0", "1.0", "✓"],
+        ["∂loss/∂w", "-2.0", "-2.0", "✓"],
+        ["loss", "1.0", "1.0", "✓"],
+    ]
+    # Room for the words: they stay.
+    assert _text(table(rows, "done", 40, 10))[2].split() == ["∂loss/∂w", "-2.0", "-2.0", "✓", "equal"]
+
+
+def test_both_nan_is_not_a_green_tick() -> None:
+    nan = float("nan")
+    rows = [Row("w", 1.0, 1.0, "equal"), Row("∂loss/∂w", nan, nan, "equal"), Row("loss", nan, nan, "equal")]
+    lines = table(rows, "done", 60, 10)
+    text = _text(lines)
+    assert text[2].split() == ["∂loss/∂w", "nan", "nan", "=", "both", "nan"]
+    assert [role for _, role in lines[2]][-1] == "warn"

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from stepgrad.app.comparison import PENDING, WAITING, Row
 from stepgrad.app.widgets.text_lines import Line, TextLines
-from stepgrad.explain import fmt
+from stepgrad.explain import finite, fmt
 
 MARK = {
     "equal": ("✓ equal", "ok"),
@@ -33,7 +33,19 @@ def mark(row: Row, torch_state: str, progress: int = 0) -> tuple[str, str]:
         return (at if row.ours is not None else "", "muted")
     if row.status == "equal" and row.ours is None:
         return ("", "")
+    if row.status == "equal" and not finite(row.ours):
+        # The same bits, but not a green tick: both runs have broken down alike.
+        return (f"= both {fmt(row.ours)}", "warn")
     return MARK[row.status]
+
+
+SHORT = {"✓ equal": "✓", "✗ differs": "✗", "✗ missing": "✗"}
+"""A mark in one cell, where the long one would leave no room for torch's number."""
+
+
+def short(text: str) -> str:
+    """The one-cell form of a mark (``≈ 3e-14`` → ``≈``); other marks as they are."""
+    return SHORT.get(text, "≈" if text.startswith("≈") else text)
 
 
 def table(
@@ -70,6 +82,17 @@ def table(
     mark_w = max(len(m[0]) for m in marks) + (9 if any(r.status == PENDING for r in rows) else 0)
     unavailable = torch_state not in ("loading", "running", "done")
     wide = not unavailable and label_w + num_w + their_w + mark_w <= width
+    if not wide and not unavailable:
+        # Torch's number beside stepgrad's matters more than the mark's words (✓ is "same
+        # bits", as the help says): shorten the marks if that makes room for its column.
+        # A gradient not yet final shows no mark here (the roads panel says where it comes).
+        brief = [
+            ("", role) if r.status == PENDING else (short(t), role)
+            for r, (t, role) in zip(rows, marks, strict=True)
+        ]
+        brief_w = max(len(m[0]) for m in brief)
+        if brief_w <= 2 and label_w + num_w + their_w + brief_w <= width:
+            marks, mark_w, wide = brief, brief_w, True
     head = " " * label_w + "stepgrad".ljust(num_w)
     if not unavailable:
         if wide:
