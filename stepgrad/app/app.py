@@ -132,13 +132,14 @@ class StepgradApp(App[int]):
         Binding("q", "quit", "quit", id="app.quit"),
         Binding("f", "forward_end", "fwd", id="step.forward_end"),
         Binding("b", "backward_end", "bwd", id="step.backward_end"),
-        Binding("u", "next_update", "update", id="step.update"),
-        Binding("e", "next_epoch", "epoch", id="step.epoch"),
         Binding("space", "play", "play", id="play.toggle"),
+        # At 80 columns the footer ends here: t, r and c open what such a screen folds away.
         Binding("t", "toggle_timeline", "timeline", id="view.timeline"),
         Binding("r", "roads", "roads", id="roads.next"),
-        Binding("x", "breakpoint", "break", id="node.breakpoint"),
         Binding("c", "compare", "torch", id="torch.compare"),
+        Binding("u", "next_update", "update", id="step.update"),
+        Binding("e", "next_epoch", "epoch", id="step.epoch"),
+        Binding("x", "breakpoint", "break", id="node.breakpoint"),
         # Shown where the terminal is wide enough (200 columns), after the ones above.
         Binding("g", "goto", "go to", id="step.goto"),
         Binding("home", "home", "start", id="step.home"),
@@ -446,7 +447,8 @@ class StepgradApp(App[int]):
 
     def action_next(self) -> None:
         """Next event."""
-        self.go(self.position + 1)
+        last = self.position >= self.trace.length - 1
+        self.go(self.position + 1, "at the last event: nothing after it" if last else "")
 
     def action_prev(self) -> None:
         """Previous event."""
@@ -523,7 +525,7 @@ class StepgradApp(App[int]):
     def action_play(self) -> None:
         """Play or pause."""
         if self.playing:
-            self._pause()
+            self._pause(f"paused at #{self.position}" if self.position != START else "paused")
         else:
             if self.position >= self.trace.length - 1:
                 # Played to the end: space plays again from the start, as a player would.
@@ -589,9 +591,11 @@ class StepgradApp(App[int]):
         self.redraw()
 
     def action_back(self) -> None:
-        """Leave the node view; forget the selection."""
+        """Leave the node view; forget the selection; fold the three roads on a narrow screen."""
         self.selected = None
         self.inspecting = False
+        if self._main.has_class("-narrow"):
+            self.roads_pick = None
         self.message = ""
         self.redraw()
 

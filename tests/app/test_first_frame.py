@@ -41,7 +41,7 @@ def test_lecture4_first_frame_is_the_whole_start_without_numpy() -> None:
     loaded, graph_row, status, keys = first_frame("lecture4")
     assert loaded == "False False"
     # The footer too: at 120 columns every key of the app's BINDINGS shown in the footer.
-    assert keys == "n p ? q f b u e space t r x c"
+    assert keys == "n p ? q f b space t r c u e x"
     # x and w are known at the start, as the scenario writes them: 1.0 and 1.0.
     assert graph_row.split("│")[1].strip() == "1.0"
     assert status.endswith("start · 13 events")

@@ -175,10 +175,15 @@ class TestPlay:
             assert app.position == 0
 
     async def test_keys_that_cannot_go_further_say_so(self, app_of) -> None:  # type: ignore[no-untyped-def]
-        """p at the start; + at 64 events a second, - at 0.5."""
+        """p at the start, n at the last event (#12); + at 64 events a second, - at 0.5;
+        space that pauses says where."""
         app = app_of()
         async with app.run_test(size=SIZE) as pilot:
-            await press(pilot, "p")
+            await press(pilot, "end", "n")
+            assert app.position == 12 and app.message == "at the last event: nothing after it"
+            await press(pilot, "home", "n", "space", "space")
+            assert not app.playing and app.message == f"paused at #{app.position}"
+            await press(pilot, "home", "p")
             assert app.position == START and app.message == "at the start: nothing before it"
             await press(pilot, *["plus"] * 8)
             assert app.message == "speed 64 events per second (the fastest)"

@@ -155,6 +155,9 @@ class TestRoads:
                 assert f"∂loss/∂{name} = " in roads(app)
             await press(pilot, "r")
             assert not panel.display
+            # Esc folds it at once, from any param.
+            await press(pilot, "r", "r", "escape")
+            assert not panel.display and app.roads_pick is None
 
 
 def test_the_app_opens_and_steps_before_sympy_is_imported() -> None:

@@ -28,6 +28,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("i", "the inspector's every line, when the panel is too small for them"),
     ("r  w", "roads: next param (narrow: show them);  w: first wrong hand formula"),
     ("click", "a node to inspect it, an event to jump to it;  Esc returns"),
+    ("Esc", "back to the current event; on a small screen, folds the roads away"),
     ("?", "this help"),
     ("q", "quit"),
 )
@@ -132,7 +133,7 @@ class HelpScreen(ModalScreen[None]):
     def _say_more(self) -> None:
         # On a small terminal the keys are below the fold: say how to reach them.
         box = self.query_one("#help-box", VerticalScroll)
-        box.border_subtitle = "↓ PgDn: more · Esc closes" if box.max_scroll_y > 0 else "Esc closes"
+        box.border_subtitle = "PgUp PgDn scroll · Esc closes" if box.max_scroll_y > 0 else "Esc closes"
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._say_more)
