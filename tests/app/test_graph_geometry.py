@@ -291,3 +291,29 @@ async def test_boxes_cut_below_are_counted_under_the_panel() -> None:
         view = graph(app)
         assert view.hidden_rows() == (0, 1)
         assert view.border_subtitle == "▾ 1 more below"
+
+
+def test_clip_keeps_the_integer_part() -> None:
+    from stepgrad.app.widgets.graph_view import clip, text_floor
+
+    assert clip("-5.796206079999999", 7) == "-5.796…"
+    assert clip("3.8415999999999997", 11) == "3.84159999…"
+    assert clip("1.0", 7) == "1.0"
+    # Never into the integer part: asked for 7 cells, 123456.7512 keeps 123456.7 and the mark
+    # (9 cells), and 123456.75, no shorter that way, stays whole.
+    assert text_floor("123456.7512") == 9 and clip("123456.7512", 7) == "123456.7…"
+    assert clip("123456.75", 7) == "123456.75"
+    # Exponents, nan and inf stay whole.
+    assert clip("1.2345678e-05", 7) == "1.2345678e-05"
+    assert clip("nan", 2) == "nan"
+
+
+async def test_a_graph_wider_than_its_panel_cuts_its_numbers_before_it_scrolls() -> None:
+    """ex4-5 at 200x60: whole, 7 layers of 23-cell boxes do not fit the panel; cut numbers
+    do, and nothing is out of view."""
+    app = StepgradApp(scenario("ex4-5"), oracle=lambda program: iter(()))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await settle(pilot, "b")
+        view = graph(app)
+        assert view.hidden_layers() == (0, 0) and view.border_title == "graph"
+        assert view._cap is not None and view._cap < 18

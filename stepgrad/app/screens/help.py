@@ -41,7 +41,9 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
         "Values flow left to right (forward), gradients right to left (backward, ◀).\n"
         "The current event's box and wire are drawn heavy, in its phase's colour.\n"
         "float32 runs: the graph prints a number short (1.1184), the panels exactly "
-        "(1.118399977684021); the same float32.",
+        "(1.118399977684021); the same float32.\n"
+        "Where whole numbers would not let the graph fit, its boxes cut them (-5.796…); "
+        "the panels always print them whole.",
     )),
     ("·", "bold $text-muted", ("not computed yet at this point: never an old number.",)),
     ("inspector", "bold $text", (

@@ -12,7 +12,7 @@ refreshes just those; every other row's strip is reused from the cache.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -73,13 +73,35 @@ def graph_fmt(v: Any, float32: bool) -> str:
     return str(np.float32(v))
 
 
+def text_floor(text: str) -> int:
+    """The fewest cells ``clip`` may cut ``text`` to: its integer part, the point, one
+    digit and ``…``. A number in another form (exponent, nan, inf) is never cut."""
+    point = text.find(".")
+    if point < 0 or "e" in text:
+        return len(text)
+    return min(point + 3, len(text))
+
+
+def clip(text: str, cap: int | None) -> str:
+    """``text`` cut to ``cap`` cells, marked ``…`` (``-5.796206079999999`` → ``-5.796…``);
+    never into the integer part (see ``text_floor``). The exact number is in the panels."""
+    if cap is None or len(text) <= cap:
+        return text
+    keep = max(cap, text_floor(text))
+    return text if keep >= len(text) else text[: keep - 1] + "…"
+
+
+CAP_MIN = 7
+"""The shortest a box's number is cut to (``-5.796…``) so that the graph fits its panel;
+where even that does not fit, numbers stay whole and the panel scrolls."""
+
 RUN_WIDTH_STEPS = 256
 """Runs of at most this many steps get one box width per layer for the whole run (the
 layout never moves); longer runs size the boxes per step, to open at once."""
 
 
-_Fit = tuple[lay.Spacing, tuple[int, ...]]
-"""A spacing and the box width of each layer."""
+_Fit = tuple[lay.Spacing, tuple[int, ...], int | None]
+"""A spacing, the box width of each layer, and the length numbers are cut to (None: whole)."""
 
 
 def _bad(v: Any) -> bool:
@@ -141,6 +163,9 @@ class GraphView(ScrollView, can_focus=False):
         self._predict_inputs = {graph.by_name[k]: float(v) for k, v in (program.predict or {}).items()}
         self._title_len = {n.id: len(f"{n.name} {self._labels[n.id]}") for n in graph.nodes}
         self._run_nodes: dict[int, tuple[int, int]] | None = None
+        # Per node, the largest text_floor of any value and gradient text sized so far.
+        self._floors: dict[int, list[int]] = {n.id: [1, 1] for n in graph.nodes}
+        self._cap: int | None = None
         self._styles: list[Style] = []
         self._nodes_cache: OrderedDict[int, dict[int, tuple[int, int]]] = OrderedDict()
         self._fit_cache: OrderedDict[tuple[int | None, int], _Fit] = OrderedDict()
@@ -195,33 +220,45 @@ class GraphView(ScrollView, can_focus=False):
             vw = {i: w[0] for i, w in grow.items()}
             gw = {i: w[1] for i, w in grow.items()}
         f = self._fmt
+        floors = self._floors
+
+        def see(i: int, v: Any, widths: dict[int, int], k: int) -> None:
+            text = f(v)
+            if len(text) > widths[i]:
+                widths[i] = len(text)
+            fl = text_floor(text)
+            if fl > floors[i][k]:
+                floors[i][k] = fl
+
         if state is not None:
             for i, v in enumerate(state.values):
                 if v is not None:
-                    vw[i] = max(vw[i], len(f(v)))
+                    see(i, v, vw, 0)
             for i, v in enumerate(state.grads):
                 if v is not None:
-                    gw[i] = max(gw[i], len(f(v)))
+                    see(i, v, gw, 1)
             for name, v in state.predictions.items():
-                i = g.by_name[name]
-                vw[i] = max(vw[i], len(f(v)))
+                see(g.by_name[name], v, vw, 0)
         for i, v in self._predict_inputs.items():
-            vw[i] = max(vw[i], len(f(v)))
+            see(i, v, vw, 0)
         for step in steps:
-            self._step_widths(step, vw, gw)
+            self._step_widths(step, vw, gw, see)
         return {i: (vw[i], gw[i]) for i in vw}
 
-    def _step_widths(self, step: int, vw: dict[int, int], gw: dict[int, int]) -> None:
+    def _step_widths(
+        self,
+        step: int,
+        vw: dict[int, int],
+        gw: dict[int, int],
+        see: Callable[[int, Any, dict[int, int], int], None],
+    ) -> None:
         g = self.trace.graph
-        f = self._fmt
 
         def val(name: str, v: Any) -> None:
-            i = g.by_name[name]
-            vw[i] = max(vw[i], len(f(v)))
+            see(g.by_name[name], v, vw, 0)
 
         def grad(name: str, v: Any) -> None:
-            i = g.by_name[name]
-            gw[i] = max(gw[i], len(f(v)))
+            see(g.by_name[name], v, gw, 1)
 
         for ev in self.trace.timeline.events_of_step(step):
             k = ev.kind
@@ -230,7 +267,7 @@ class GraphView(ScrollView, can_focus=False):
                 node = g[ev.node]  # type: ignore[union-attr]
                 for a, v in zip(node.args, ev.args, strict=True):  # type: ignore[union-attr]
                     if isinstance(a, int):
-                        vw[a] = max(vw[a], len(f(v)))
+                        see(a, v, vw, 0)
             elif k == "chain":
                 grad(ev.wrt, ev.product)  # type: ignore[union-attr]
             elif k == "accumulate":
@@ -323,20 +360,34 @@ class GraphView(ScrollView, can_focus=False):
                 if got is not None:
                     return got
             per = run if run is not None else self._step_node_widths(state, step)
-        choice: _Fit = (lay.ROOMY, self.layer_widths(per, lay.ROOMY))
+        choice: _Fit = (lay.ROOMY, self.layer_widths(per, lay.ROOMY), None)
         if view_w > 0:  # before the first layout nothing is known: roomy until the resize
-            for spacing in lay.SPACINGS:
-                widths = self.layer_widths(per, spacing)
-                choice = (spacing, widths)
-                if lay.total_width(self._frame, widths, spacing) <= view_w:
-                    break
-            else:
-                choice = (TIGHTEST, self.layer_widths(per, TIGHTEST))
+            choice = self._fit_in(per, view_w)
         if cacheable:
             self._fit_cache[key] = choice
             if len(self._fit_cache) > 64:
                 self._fit_cache.popitem(last=False)
         return choice
+
+    def _fit_in(self, per: dict[int, tuple[int, int]], view_w: int) -> _Fit:
+        """Whole numbers at the roomiest spacing that fits; else numbers cut to the longest
+        length that fits (at least CAP_MIN), at the roomiest spacing for it; else whole
+        numbers at the tightest spacing, and the panel scrolls."""
+        longest = max((max(w) for w in per.values()), default=1)
+        floors = self._floors
+        for cap in (None, *range(longest - 1, CAP_MIN - 1, -1)):
+            if cap is None:
+                sized = per
+            else:
+                sized = {
+                    i: (max(min(v, cap), floors[i][0]), max(min(gr, cap), floors[i][1]))
+                    for i, (v, gr) in per.items()
+                }
+            for spacing in lay.SPACINGS:
+                widths = self.layer_widths(sized, spacing)
+                if lay.total_width(self._frame, widths, spacing) <= view_w:
+                    return (spacing, widths, cap)
+        return (TIGHTEST, self.layer_widths(per, TIGHTEST), None)
 
     def _step_node_widths(self, state: State, step: int | None) -> dict[int, tuple[int, int]]:
         if step is not None:
@@ -418,8 +469,10 @@ class GraphView(ScrollView, can_focus=False):
         elif hot and kind == "backward_end":
             grad_style = phase_slot
         border = phase_slot if hot else (S_SELECT if i == selected else S_BORDER)
-        grad_text = self._fmt(gv) if (self._req[i] or gv is not None) else ""
-        return BoxView(self._fmt(v), grad_text, value_style, grad_style, border, hot, marks.get(i, ""))
+        cap = self._cap
+        value_text = clip(self._fmt(v), cap)
+        grad_text = clip(self._fmt(gv), cap) if (self._req[i] or gv is not None) else ""
+        return BoxView(value_text, grad_text, value_style, grad_style, border, hot, marks.get(i, ""))
 
     def show(
         self,
@@ -441,7 +494,7 @@ class GraphView(ScrollView, can_focus=False):
         """
         self._last_show = (pos, state, focus, tuple(breakpoints), selected)
         step = state.step if pos != START else 0
-        spacing, widths = self.fit(state, step)
+        spacing, widths, self._cap = self.fit(state, step)
         self._fit_width = self.scrollable_content_region.width
         if self._layout is None or self._layout.layer_width != widths or self._layout.spacing != spacing:
             self._set_layout(spacing, widths)
