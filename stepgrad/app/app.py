@@ -126,8 +126,9 @@ class StepgradApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         # The footer shows these in this order and is cut at the right edge on narrow
         # terminals: stepping, help and quit come first (every key is listed under ?).
-        Binding("n,right", "next", "next", id="step.next"),
-        Binding("p,left", "prev", "prev", id="step.prev"),
+        # N and P too: caps lock on should not make the two main keys do nothing.
+        Binding("n,right,N", "next", "next", id="step.next"),
+        Binding("p,left,P", "prev", "prev", id="step.prev"),
         Binding("question_mark", "help", "help", id="app.help"),
         Binding("q", "quit", "quit", id="app.quit"),
         Binding("f", "forward_end", "fwd", id="step.forward_end"),

@@ -174,6 +174,13 @@ class TestPlay:
             app._tick()
             assert app.position == 0
 
+    async def test_caps_lock_still_steps(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """N and P step as n and p do."""
+        app = app_of()
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "N", "N", "P")
+            assert app.position == 0
+
     async def test_keys_that_cannot_go_further_say_so(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """p at the start, n at the last event (#12); + at 64 events a second, - at 0.5;
         space that pauses says where."""
