@@ -325,7 +325,9 @@ class StepgradApp(App[int]):
         n_steps = trace.plan.n_steps
         loss_now = state.values[g.loss] if pos != START and step is not None else None
         # The curve so far: steps before this one, and this one once its loss is computed.
-        upto = n_steps if step is None and pos != START else (step or 0) + (loss_now is not None)
+        # Predictions before training (step None, before step 0) have no loss yet.
+        after_training = step is None and pos > trace.plan.step_start(0)
+        upto = n_steps if after_training else (step or 0) + (loss_now is not None)
         losses = trace.timeline.losses(upto) if upto else ()
         screen.query_one(LossSpark).show(losses, n_steps, step, loss_now, color)
         self._draw_status(pos, state, phase)

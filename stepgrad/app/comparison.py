@@ -120,7 +120,7 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
                 else wait(name, ours_v, step - 1)
             )
         # The gradient.
-        label = f"∂{loss}/∂{name}"
+        label = grad_label(trace, name)
         ends = idx.phase_end if idx is not None else {}
         zero = idx.zeroed.get(name) if idx is not None else None
         start = idx.phase_end.get("local", idx.first - 1) + 1 if idx is not None else 0
@@ -178,7 +178,7 @@ def step_rows(trace: Trace, step: int, ts: TorchStep) -> list[Row]:
     after = t.param_values(step + 1) if t.training else t.param_values(0)
     for p in g.params:
         name = g.nodes[p].name
-        gl = f"∂{loss}/∂{name}"
+        gl = grad_label(trace, name)
         out.append(
             Row(
                 gl,
@@ -192,6 +192,16 @@ def step_rows(trace: Trace, step: int, ts: TorchStep) -> list[Row]:
             out.append(Row(f"{name} after", after[name], ts.params_after[name],
                            *_vd(after[name], ts.params_after[name], dtype), step))  # fmt: skip
     return out
+
+
+def grad_label(trace: Trace, name: str) -> str:
+    """What a param's gradient row is called: ``∂loss/∂w``, or ``w.grad`` in a run without
+    zero_grad, where it holds the sum of every pass so far (what torch's ``.grad`` holds)."""
+    t = trace.plan
+    if t.training and not trace.program.zero_grad and t.n_steps > 1:
+        return f"{name}.grad"
+    g = trace.graph
+    return f"∂{g.nodes[g.loss].name}/∂{name}"
 
 
 def step_row_seqs(trace: Trace, step: int) -> list[int]:

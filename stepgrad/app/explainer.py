@@ -253,8 +253,10 @@ class Explainer:
         tr = self.trace
         step = ev.step
         assert step is not None
-        lhs = d(self.loss, ev.node)  # type: ignore[union-attr]
         held_seq = tr.grad_origin(step, ev.node, ev.seq - 1)  # type: ignore[union-attr]
+        carried = held_seq is not None and tr.timeline.locate(held_seq) != step
+        # Held over from earlier passes, the sum is what torch's .grad holds, not ∂loss/∂w.
+        lhs = f"{ev.node}.grad" if carried else d(self.loss, ev.node)  # type: ignore[union-attr]
         prev = self._prev_event(ev)
         if prev is not None and prev.kind == "chain":
             edge = f"{d(self.loss, prev.node)} · {d(prev.node, prev.wrt)}"  # type: ignore[union-attr]
@@ -271,7 +273,6 @@ class Explainer:
             ],  # type: ignore[union-attr]
         )
         lines.append([])
-        carried = held_seq is not None and tr.timeline.locate(held_seq) != step
         why = "  (carried over: the gradient was not zeroed)" if carried else ""
         lines.append([("held   ", "dim"), _num(ev.before), ("  ", ""), _from(held_seq), (why, "note")])  # type: ignore[union-attr]
         lines.append([("added  ", "dim"), _num(ev.add), ("  ", ""), _from(ev.seq - 1, "(chain rule)")])  # type: ignore[union-attr]
@@ -297,9 +298,10 @@ class Explainer:
                 # every factor would push the rest out of the panel.
                 rows: list[Line] = [[(names, "formula")]] if len(ev.grads) == 1 else []  # type: ignore[union-attr]
                 rows.append([*nums, (" = ", "dim"), _num(gv), ("  ", ""), _from(seq)])
-                lines += _equation(d(self.loss, p), rows)
+                lines += _equation(self._grad_name(p, ev.step), rows)
             else:
-                lines.append([(f"{d(self.loss, p)} = ", "formula"), _num(gv), ("  ", ""), _from(seq)])
+                name = self._grad_name(p, ev.step)
+                lines.append([(f"{name} = ", "formula"), _num(gv), ("  ", ""), _from(seq)])
         lines.append([])
         holders = ", ".join(f"{p}.grad" for p, _ in ev.grads)  # type: ignore[union-attr]
         lines.append(
@@ -311,13 +313,23 @@ class Explainer:
         )
         return lines
 
+    def _carries(self, step: int | None) -> bool:
+        """True when a gradient at ``step`` holds earlier passes too (no zero_grad)."""
+        t = self.trace.plan
+        return t.training and not self.trace.program.zero_grad and step is not None and step > 0
+
+    def _grad_name(self, p: str, step: int | None) -> str:
+        """``∂loss/∂w``, or ``w.grad`` where it holds earlier passes too (no zero_grad)."""
+        return f"{p}.grad" if self._carries(step) else d(self.loss, p)
+
     def _update(self, ev: Event, state: State) -> list[Line]:
         tr = self.trace
         p = ev.param  # type: ignore[union-attr]
+        gname = self._grad_name(p, ev.step)
         lines = _equation(
             p,
             [
-                [(f"{p} − lr·{d(self.loss, p)}", "formula")],
+                [(f"{p} − lr·{gname}", "formula")],
                 [
                     _num(ev.before),
                     (" − ", "dim"),
@@ -333,10 +345,20 @@ class Explainer:
         lines.append([])
         lines.append([(f"{p} = ", "formula"), _num(ev.before), ("  ", ""), *self._value_from(ev.step, p)])  # type: ignore[union-attr]
         g_seq = tr.grad_origin(ev.step, p, ev.seq)  # type: ignore[arg-type]
-        lines.append([(f"{d(self.loss, p)} = ", "formula"), _num(ev.grad), ("  ", ""), _from(g_seq)])  # type: ignore[union-attr]
+        lines.append([(f"{gname} = ", "formula"), _num(ev.grad), ("  ", ""), _from(g_seq)])  # type: ignore[union-attr]
         lines.append([("lr = ", "formula"), _num(ev.lr), ("  ", ""), ("from the scenario", "origin")])  # type: ignore[union-attr]
         lines.append([])
-        lines.append([("a step against the gradient makes the loss smaller", "note")])
+        if self._carries(ev.step):
+            # The trap the no-zero-grad scenario shows: the step follows the running sum.
+            lines.append(
+                [
+                    (f"{p}.grad holds every pass's gradient so far (no zero_grad): the step follows "
+                     "that sum, not this sample's gradient, and may make this sample's loss larger",
+                     "note"),
+                ]
+            )  # fmt: skip
+        else:
+            lines.append([("a step against the gradient makes the loss smaller", "note")])
         return lines
 
     def _zero_grad(self, ev: Event, state: State) -> list[Line]:

@@ -351,6 +351,42 @@ class TestNumbersInText:
             assert "      = log(-1.0) = nan" in inspector(app).splitlines()
 
 
+class TestNoZeroGrad:
+    async def test_the_running_sum_is_called_w_grad(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """no-zero-grad, step 1: #36 adds this pass's -15.86880111694336 to the -9.84000015258789
+        held from step 0; the sum is w.grad (torch's .grad), not ∂loss/∂w, in the inspector and
+        the params panel."""
+        app = app_of("no-zero-grad")
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "g", "3", "6", "enter")
+            assert "w.grad = held + ∂loss/∂y_hat · ∂y_hat/∂w" in inspector(app).splitlines()
+            params = app.screen.query_one(ParamsPanel).plain
+            assert "w.grad" in params and "∂loss/∂w" not in params
+
+    async def test_the_update_says_it_follows_the_sum(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """At step 0 w.grad is this pass's gradient and the step lowers the loss; from step 1 on
+        the update follows the running sum, and the inspector says so."""
+        app = app_of("no-zero-grad")
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "u")
+            assert "a step against the gradient makes the loss smaller" in inspector(app)
+            await press(pilot, "u")
+            text = inspector(app)
+            assert "w ← w − lr·w.grad" in text.splitlines()
+            assert "the step follows that sum, not this sample's gradient" in text
+
+
+class TestLossSpark:
+    async def test_no_loss_before_training(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """ex4-3's first event is a prediction before training: no step has a loss yet."""
+        app = app_of("ex4-3")
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "n")
+            assert inspector(app).startswith("prediction · before training")
+            spark = app.screen.query_one("#loss")
+            assert len(spark._losses) == 0  # type: ignore[attr-defined]
+
+
 class TestInspectAll:
     async def test_i_shows_the_lines_a_small_inspector_cuts(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """no-zero-grad #36 at 80×24: w's held -9.84000015258789 and the added

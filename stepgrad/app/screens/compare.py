@@ -108,7 +108,7 @@ class CompareScreen(ModalScreen[int | None]):
             head = f"torch: {self.torch_state}; nothing to compare yet"
         else:
             head = f"steps {lo} to {hi - 1} of {total} ({len(self.torch)} run by torch so far): "
-            head += ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+            head += ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing computed yet here"
             if inside and self.current < total - 1:
                 head += "; later steps once you step there · Enter: go to a row's event"
             else:
