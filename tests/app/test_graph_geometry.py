@@ -317,3 +317,24 @@ async def test_a_graph_wider_than_its_panel_cuts_its_numbers_before_it_scrolls()
         view = graph(app)
         assert view.hidden_layers() == (0, 0) and view.border_title == "graph"
         assert view._cap is not None and view._cap < 18
+
+
+async def test_a_small_graph_sits_in_the_middle_of_its_panel() -> None:
+    """lecture4 at 120x40: the graph is 59 x 9 cells in a 66 x 18 panel, so 3 blank columns
+    on its left and 4 blank rows above it; a click still finds the box under it."""
+    app = StepgradApp(scenario("lecture4"), oracle=lambda program: iter(()))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        view = graph(app)
+        assert view.scrollable_content_region.size == (66, 18)
+        assert (view._layout.width, view._layout.height) == (59, 9)  # type: ignore[union-attr]
+        assert view.margins() == (3, 4)
+        assert view.render_line(3).text.strip() == ""
+        assert view.render_line(5).text.startswith("   │      1.0 │───▶")
+        w = app.trace.graph.by_name["w"]
+        box = view.box_region(w)
+        assert box is not None and (box.x, box.y) == (3, 4 + 5)  # w's box: row 5 of the graph
+        off = view.content_region.offset - view.region.offset
+        await pilot.click(GraphView, offset=(off.x + box.x + 2, off.y + box.y + 1))
+        await settle(pilot)
+        assert app.selected == w

@@ -184,7 +184,8 @@ class GraphView(ScrollView, can_focus=False):
         self._hot: dict[tuple[int, int], tuple[str, int]] = {}
         self._focus_lit: tuple[int, ...] = ()
         self._focus_also: tuple[int, ...] = ()
-        self._view_cache: dict[int, tuple[tuple[int, int, int, tuple[int, ...]], Strip]] = {}
+        self._view_cache: dict[int, tuple[tuple[int, int, int, int, tuple[int, ...]], Strip]] = {}
+        self._margins_drawn = (0, 0)
 
     # ----- styles ----------------------------------------------------------------------
 
@@ -549,9 +550,24 @@ class GraphView(ScrollView, can_focus=False):
         for y in changed:
             self._version[y] += 1
         self._scroll_to_focus()
-        if changed:
+        margins = self.margins()
+        if margins != self._margins_drawn:
+            # The graph moved within the panel (a new layout, another size): repaint it all.
+            self._margins_drawn = margins
+            self.refresh()
+        elif changed:
             sy, w = int(self.scroll_y), self.size.width
-            self.refresh(*(Region(0, y - sy, w, 1) for y in changed))
+            self.refresh(*(Region(0, y - sy + margins[1], w, 1) for y in changed))
+
+    def margins(self) -> tuple[int, int]:
+        """Blank columns left of the graph and rows above it: a graph smaller than its
+        panel is drawn in the middle of it (a small graph, projected, does not sit in a
+        corner of an empty panel); one larger than the panel in a direction scrolls there."""
+        L = self._layout
+        if L is None:
+            return (0, 0)
+        vw, vh = self.scrollable_content_region.size
+        return (max(vw - L.width, 0) // 2, max(vh - L.height, 0) // 2)
 
     def _set_focus(self, L: lay.Layout, focus: Focus) -> None:
         """The event's boxes to keep in view (the first above all), and the boxes at both
@@ -749,14 +765,16 @@ class GraphView(ScrollView, can_focus=False):
 
     def render_line(self, y: int) -> Strip:
         sx, sy = self.scroll_offset
-        width = self.scrollable_content_region.width
-        row = sy + y
-        if self._layout is None or row >= self._layout.height:
-            return Strip.blank(width, self.rich_style)
+        full = self.scrollable_content_region.width
+        ox, oy = self.margins()
+        width = full - ox
+        row = sy + y - oy
+        if self._layout is None or row < 0 or row >= self._layout.height:
+            return Strip.blank(full, self.rich_style)
         # A box whose title is above the view is blanked, as a layer cut at a side is.
         boxes = self._layout.boxes
         headless = tuple(n for n in self._row_boxes[row] if boxes[n].y < sy) if sy else ()
-        key = (self._version[row], sx, width, headless)
+        key = (self._version[row], sx, full, ox, headless)
         cached = self._view_cache.get(row)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -767,6 +785,8 @@ class GraphView(ScrollView, can_focus=False):
             if a < z:
                 blanks += ((a, z),)
         strip = self._draw_row(row, sx, sx + width, blanks)
+        if ox:
+            strip = Strip.join([Strip.blank(ox, self.rich_style), strip])
         self._view_cache[row] = (key, strip)
         return strip
 
@@ -774,7 +794,8 @@ class GraphView(ScrollView, can_focus=False):
         off = event.get_content_offset(self)
         if off is None or self._layout is None:
             return
-        node = self._layout.box_at(off.x + int(self.scroll_x), off.y + int(self.scroll_y))
+        ox, oy = self.margins()
+        node = self._layout.box_at(off.x - ox + int(self.scroll_x), off.y - oy + int(self.scroll_y))
         if node is not None:
             self.post_message(self.NodeClicked(node))
 
@@ -783,7 +804,8 @@ class GraphView(ScrollView, can_focus=False):
         if self._layout is None:
             return None
         b = self._layout.boxes[node]
-        return Region(b.x - int(self.scroll_x), b.y - int(self.scroll_y), b.width, b.height)
+        ox, oy = self.margins()
+        return Region(b.x - int(self.scroll_x) + ox, b.y - int(self.scroll_y) + oy, b.width, b.height)
 
     def text_rows(self) -> list[str]:
         """The whole graph as plain text (for tests)."""
