@@ -9,10 +9,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from stepgrad.app.comparison import Row, step_row_seqs, step_rows
+from stepgrad.app.screens.dialog import Dialog
 from stepgrad.app.trace import START, Trace
 from stepgrad.app.widgets.params import mark
 from stepgrad.explain import fmt
@@ -21,7 +21,7 @@ WINDOW = 200
 """At most this many steps are listed, centred on the current one."""
 
 
-class CompareScreen(ModalScreen[int | None]):
+class CompareScreen(Dialog[int | None]):
     """A table of stepgrad against torch for the steps torch has run, up to the position:
     a number stepgrad has not computed yet at the position is shown ``·``, with the event
     that computes it. Enter on a row dismisses with that event (the app goes there).
@@ -35,11 +35,7 @@ class CompareScreen(ModalScreen[int | None]):
     """
 
     DEFAULT_CSS = """
-    CompareScreen { align: center middle; background: $background 60%; }
-    #compare-box {
-        width: 100; max-width: 100%; height: 90%;
-        border: round $accent; padding: 0 1; background: $surface;
-    }
+    #compare-box { width: 100; height: 90%; }
     #compare-summary { height: auto; margin-bottom: 1; }
     /* The rest of the box: at DataTable's own max-height (100%) its last rows would
        fall below the box, under the summary's lines. */
@@ -63,7 +59,7 @@ class CompareScreen(ModalScreen[int | None]):
         self._seqs: list[int] = []
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="compare-box") as box:
+        with Vertical(id="compare-box", classes="dialog-box") as box:
             box.border_title = "stepgrad against torch"
             yield Static(id="compare-summary", markup=False)
             table: DataTable[Any] = DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)

@@ -8,11 +8,12 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from stepgrad.app.screens.dialog import Dialog
 
-class GotoScreen(ModalScreen[int | None]):
+
+class GotoScreen(Dialog[int | None]):
     """Asks for an event number; dismisses with it, or None.
 
     Args:
@@ -20,8 +21,7 @@ class GotoScreen(ModalScreen[int | None]):
     """
 
     DEFAULT_CSS = """
-    GotoScreen { align: center middle; background: $background 60%; }
-    #goto-box { width: 40; height: auto; border: round $accent; padding: 0 1; background: $surface; }
+    #goto-box { width: 40; height: auto; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "cancel", id="goto.cancel")]
@@ -31,7 +31,7 @@ class GotoScreen(ModalScreen[int | None]):
         self.last = last
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="goto-box") as box:
+        with Vertical(id="goto-box", classes="dialog-box") as box:
             box.border_title = "go to event"
             yield Static(f"event number, 0 to {self.last}", id="goto-hint", markup=False)
             # Any text is accepted and checked on Enter: an integer-only input would drop the

@@ -8,8 +8,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from stepgrad.app.screens.dialog import Dialog
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("n  →", "next event"),
@@ -108,15 +109,11 @@ class HelpText(Static):
         self.update(help_content(self.size.width))
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(Dialog[None]):
     """A modal with ``help_content``."""
 
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; background: $background 60%; }
-    #help-box {
-        width: 92; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; padding: 0 1; background: $surface;
-    }
+    #help-box { width: 92; height: auto; max-height: 100%; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -124,7 +121,7 @@ class HelpScreen(ModalScreen[None]):
     ]
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-box") as box:
+        with VerticalScroll(id="help-box", classes="dialog-box") as box:
             box.border_title = "stepgrad · help"
             # The box's width less its border, padding and scroll bar; on_resize corrects it.
             yield HelpText(help_content(min(92, self.app.size.width) - 6), id="help-text")

@@ -9,8 +9,8 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.screen import ModalScreen
 
+from stepgrad.app.screens.dialog import Dialog
 from stepgrad.app.widgets.inspector import wrap
 from stepgrad.app.widgets.palette import Palette
 from stepgrad.app.widgets.text_lines import Line, TextLines
@@ -31,7 +31,7 @@ class AllLines(TextLines):
         self._redraw()
 
 
-class InspectScreen(ModalScreen[None]):
+class InspectScreen(Dialog[None]):
     """The inspector's lines in a scrollable box over the main screen.
 
     Args:
@@ -41,11 +41,7 @@ class InspectScreen(ModalScreen[None]):
     """
 
     DEFAULT_CSS = """
-    InspectScreen { align: center middle; background: $background 60%; }
-    #inspect-box {
-        width: 100; max-width: 100%; height: auto; max-height: 100%;
-        border: round $accent; padding: 0 1; background: $surface;
-    }
+    #inspect-box { width: 100; height: auto; max-height: 100%; }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -60,7 +56,7 @@ class InspectScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         yield Palette()
-        with VerticalScroll(id="inspect-box") as box:
+        with VerticalScroll(id="inspect-box", classes="dialog-box") as box:
             box.border_title = self._title
             box.border_subtitle = "↑↓ scroll · Esc, q or i closes"
             yield AllLines(self._lines, self._phase)
