@@ -14,6 +14,12 @@ node in ``graph.order``, ``retain_grad()`` on every gradient-carrying intermedia
     w.grad.data.zero_()          # only when zero_grad is true
 
 Without ``zero_grad`` the gradients accumulate across steps, as they do in torch.
+
+A run without ``train`` updates nothing: every sample is evaluated with the initial
+params and its own backward pass, starting from no gradient (``w.grad = None`` before
+each pass), so ``w.grad`` after step k is that sample's gradient alone. Without this a
+torch loop would sum every sample's gradient into ``w.grad``; the engine's plan never
+carries a gradient from one pass to the next when nothing is trained.
 """
 
 from __future__ import annotations
@@ -151,6 +157,8 @@ def torch_steps(program: Program) -> Iterator[TorchStep]:
             for i, ts in samples.items():
                 env[i] = ts[sample]
             for p, t in leaves.items():
+                if not training:
+                    t.grad = None  # no training: each pass starts from no gradient (see above)
                 env[p] = t
             _forward(torch, g, env, retain=True)
             loss = env[g.loss]

@@ -96,7 +96,10 @@ class Plan:
         return self.length
 
     def holding(self, step: int) -> bool:
-        """True when params enter ``step`` holding gradients from earlier steps (no zero_grad)."""
+        """True when params enter ``step`` holding gradients from earlier steps (no zero_grad).
+
+        Never without training: each pass of such a run starts from no gradient.
+        """
         return self.training and not self.program.zero_grad and step > 0
 
     def step_start(self, step: int) -> int:

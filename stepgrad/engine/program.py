@@ -47,5 +47,11 @@ class Program:
 
     @property
     def training(self) -> bool:
-        """True when params are updated after each pass."""
+        """True when params are updated after each pass.
+
+        Without training every sample is evaluated with the initial params, nothing is
+        updated, and each pass starts from no gradient (nothing carries ``w.grad`` from
+        one pass to the next), like a torch loop that sets ``w.grad = None`` and never
+        steps an optimizer.
+        """
         return self.lr is not None

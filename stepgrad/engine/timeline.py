@@ -114,10 +114,12 @@ class Timeline:
         self._fixed = {g.by_name[k]: dt(v) for k, v in program.inputs.items()}
         self._data = {g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()}
 
-        # Checkpoints: param values and grads at the start of each step.
+        # Checkpoints: param values and grads at the start of each step. Without training
+        # nothing is updated, so every step reads row 0 (see ``_row``). Rows not yet written
+        # hold NaN, never leftover memory: a stray read shows as NaN, not as a plausible number.
         P = len(self._params)
-        cap = min(self.n_steps + 1, _CHUNK)
-        self._ck_values = np.empty((cap, P), dtype=self.dtype)
+        cap = min(self.n_steps + 1, _CHUNK) if self.training else 1
+        self._ck_values = np.full((cap, P), np.nan, dtype=self.dtype)
         self._ck_grads = np.zeros((cap, P), dtype=self.dtype)
         self._ck_values[0] = [dt(program.params[g.nodes[p].name]) for p in self._params]
         self._loss = np.empty(min(self.n_steps, _CHUNK), dtype=self.dtype)
@@ -187,21 +189,33 @@ class Timeline:
                 break
         return self._known >= step
 
+    def _row(self, step: int) -> int:
+        """The checkpoint row holding the params at the start of ``step``.
+
+        A run without ``train`` updates nothing: every sample is evaluated with the
+        initial params (a torch loop without an optimizer step), so every step reads row 0.
+        """
+        return step if self.training else 0
+
     def _grow(self) -> None:
+        n = self._loss.shape[0]
+        new = min(self.n_steps, max(n * 2, 1))
+        loss = np.full(new, np.nan, dtype=self.dtype)
+        loss[:n] = self._loss
+        self._loss = loss
+        if not self.training:
+            return
         n = self._ck_values.shape[0]
         new = min(self.n_steps + 1, n * 2)
         for name in ("_ck_values", "_ck_grads"):
             old = getattr(self, name)
-            arr = np.zeros((new, old.shape[1]), dtype=self.dtype)
+            arr = np.full((new, old.shape[1]), np.nan if name == "_ck_values" else 0, dtype=self.dtype)
             arr[:n] = old
             setattr(self, name, arr)
-        loss = np.empty(min(self.n_steps, new), dtype=self.dtype)
-        loss[: self._loss.shape[0]] = self._loss
-        self._loss = loss
 
     def _advance(self) -> None:
         step = self._known
-        if step + 1 >= self._ck_values.shape[0]:
+        if step >= self._loss.shape[0] or (self.training and step + 1 >= self._ck_values.shape[0]):
             self._grow()
         values, _grads, finite = self._run_step(step, None)
         self._loss[step] = values[self.graph.loss]
@@ -219,7 +233,7 @@ class Timeline:
         """Param values at the start of ``step`` (``n_steps``: after training)."""
         self.ensure(step)
         with self._lock:
-            row = self._ck_values[step].copy()
+            row = self._ck_values[self._row(step)].copy()
         return {self.graph.nodes[p].name: row[j] for j, p in enumerate(self._params)}
 
     # ----- running a step --------------------------------------------------------------
@@ -231,7 +245,7 @@ class Timeline:
             values[i] = v
         for i, arr in self._data.items():
             values[i] = arr[sample]
-        row = self._ck_values[step]
+        row = self._ck_values[self._row(step)]
         for j, p in enumerate(self._params):
             values[p] = row[j]
         return values
@@ -385,7 +399,9 @@ class Timeline:
         return events
 
     def _advance_recording(self, step: int, out: list[Event]) -> None:
-        if step + 1 >= self._ck_values.shape[0] and step + 1 <= self.n_steps:
+        if step >= self._loss.shape[0] or (
+            self.training and step + 1 >= self._ck_values.shape[0] and step + 1 <= self.n_steps
+        ):
             self._grow()
         values, _grads, finite = self._run_step(step, out)
         self._loss[step] = values[self.graph.loss]
@@ -413,7 +429,7 @@ class Timeline:
         for k, v in pred.items():
             values[g.by_name[k]] = dt(v)
         for j, p in enumerate(self._params):
-            values[p] = self._ck_values[step, j]
+            values[p] = self._ck_values[self._row(step), j]
         with np.errstate(all="ignore"):
             for i, fn, get in self._forward_plan:
                 a = get(values)
@@ -491,7 +507,7 @@ class Timeline:
             self.ensure(base_step)
             vals: list[Value | None] = [None] * len(g.nodes)
             for j, p in enumerate(self._params):
-                vals[p] = self._ck_values[base_step, j]
+                vals[p] = self._ck_values[self._row(base_step), j]
             first = 0 if seq < self._pre else self._len - self._pre
             preds = {
                 e.node: e.value

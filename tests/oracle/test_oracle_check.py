@@ -238,3 +238,18 @@ def test_run_check_uses_the_module_oracle(monkeypatch):
     out = io.StringIO()
     assert run_check("lecture4", out=out) == 1
     assert "first disagreement with torch: event #10 (step 0, epoch 0, sample 0)" in out.getvalue()
+
+
+def test_a_run_without_train_agrees_with_torch():
+    """No train: torch evaluates each sample with w = 1.0 and a fresh w.grad (issue 9, item 1)."""
+    text = """
+params: {w: 1.0}
+data: {x: [1.0, 2.0], y: [2.0, 4.0]}
+model: {y_hat: "x * w", loss: "(y_hat - y) ** 2"}
+predict: {x: 3.0}
+"""
+    report = check(loads(text, "no-train.yaml"))
+    assert report.exit_code == 0, first_failure(report)
+    steps = list(torch_steps(loads(text, "no-train.yaml").program))
+    assert [s.grads["w"] for s in steps] == [-2.0, -8.0]  # 2(1-2)·1, 2(2-4)·2: not summed
+    assert [s.params_after["w"] for s in steps] == [1.0, 1.0]
