@@ -304,7 +304,8 @@ class _Checker:
         n_samples = len(next(iter(data.values()))) if data else 1
         if n_samples * epochs > MAX_STEPS:
             raise self.fail(
-                top["train"], f"{n_samples * epochs} training steps is too many (at most {MAX_STEPS})"
+                top["train"],
+                f"{_short(str(n_samples * epochs), 20)} training steps is too many (at most {MAX_STEPS})",
             )
 
         predict = None

@@ -27,6 +27,11 @@ _WS = frozenset(" \t\r\n\x85\u2028\u2029\ufeff")
 MAX_DEPTH = 32
 _TOO_DEEP = f"the YAML is nested too deeply (at most {MAX_DEPTH} levels)"
 
+# No value a scenario uses can go beyond the largest float64 (about 2 ** 1024); an integer
+# beyond it is refused when read, before anything formats it.
+MAX_INT_BITS = 1024
+_LARGEST_FLOAT = 1.7976931348623157e308
+
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _ESCAPE_LEN = {"x": 2, "u": 4, "U": 8}
 _ESCAPES = {
@@ -211,6 +216,10 @@ def load_located(text: str, path: str) -> Loc:
             loader.dispose()
 
 
+def _too_large(what: str) -> str:
+    return f"{what}: integer too large (beyond {_LARGEST_FLOAT:.2g}, the largest float64)"
+
+
 def _short(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -265,25 +274,30 @@ class _Builder:
     def fail(self, node: yaml.Node, message: str) -> ScenarioError:
         return ScenarioError(self.path, message, node.start_mark.line + 1, node.start_mark.column + 1)
 
-    def construct(self, node: yaml.Node) -> Any:
+    def construct(self, node: yaml.Node, what: str) -> Any:
         try:
-            return self.loader.construct_object(node, deep=True)
+            value = self.loader.construct_object(node, deep=True)
         except (ValueError, OverflowError) as e:
-            if "digits" in str(e):  # Python's limit on int() of long digit strings
-                raise self.fail(node, "this number has too many digits") from None
+            if "digits" in str(e):  # Python's limit on int() of long decimal strings
+                raise self.fail(node, _too_large(what)) from None
             raise self.fail(node, f"cannot read this value: {_one_line(str(e))}") from None
+        if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+            # Hex, binary, octal and sexagesimal integers have no digit limit when read,
+            # but str() of one beyond 4,300 decimal digits raises: no later code may see it.
+            raise self.fail(node, _too_large(what))
+        return value
 
-    def build(self, node: yaml.Node, depth: int) -> Loc:
+    def build(self, node: yaml.Node, depth: int, what: str = "the value") -> Loc:
         done = self.built.get(id(node))
         if done is not None:
             return done
         if depth > MAX_DEPTH:  # a recursive alias (`a: &a [*a]`)
             raise self.fail(node, _TOO_DEEP)
-        loc = self._build(node, depth)
+        loc = self._build(node, depth, what)
         self.built[id(node)] = loc
         return loc
 
-    def _build(self, node: yaml.Node, depth: int) -> Loc:
+    def _build(self, node: yaml.Node, depth: int, what: str) -> Loc:
         line, col = node.start_mark.line + 1, node.start_mark.column + 1
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
@@ -295,7 +309,7 @@ class _Builder:
             for knode, vnode in node.value:
                 kline, kcol = knode.start_mark.line + 1, knode.start_mark.column + 1
                 if isinstance(knode, yaml.ScalarNode):
-                    key = self.construct(knode)
+                    key = self.construct(knode, "a key")
                     shown = repr(key)
                 else:
                     key, shown = None, "a list" if isinstance(knode, yaml.SequenceNode) else "a mapping"
@@ -307,11 +321,12 @@ class _Builder:
                         self.path, f"duplicate key '{key}' (first given on line {first})", kline, kcol
                     )
                 keys[key] = (kline, kcol)
-                out[key] = self.build(vnode, depth + 1)
+                out[key] = self.build(vnode, depth + 1, f"'{_short(key)}'")
             return Loc(out, line, col, keys)
         if isinstance(node, yaml.SequenceNode):
-            return Loc([self.build(v, depth + 1) for v in node.value], line, col)
-        value = self.construct(node)
+            items = [self.build(v, depth + 1, f"{what} item {i}") for i, v in enumerate(node.value)]
+            return Loc(items, line, col)
+        value = self.construct(node, what)
         return Loc(
             value, line, col, style=getattr(node, "style", None),
             span=(node.start_mark.index, node.end_mark.index), source=self.source,

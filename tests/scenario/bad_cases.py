@@ -13,6 +13,14 @@ D = "data:\n  x: [1.0, 2.0]\n  y: [2.0, 4.0]\n"  # three lines
 P = "params: {w: 1.0}\n"  # line 1
 ONE = "params: {w: 1.0}\ninputs: {x: 1.0}\nmodel:\n  loss: "  # the expression starts at 4:9
 
+# Integers beyond any float, written so that Python reads them without its 4,300-digit
+# limit (which only guards decimal digits); str() of one would raise.
+HEX = "0x" + "f" * 3600
+BIN = "0b" + "1" * 15000
+OCT = "0" + "7" * 5000
+SEXA = "1:" + ":".join(["59"] * 2000)  # YAML 1.1's base 60
+TOO_LARGE = "integer too large (beyond 1.8e+308, the largest float64)"
+
 NO_SUCH_NAME = "; declare it under inputs, params or data, or assign it in model above this line"
 
 
@@ -111,7 +119,8 @@ CASES: list[tuple[str, str, str]] = [
         "".join(" " * i + f"k{i}:\n" for i in range(1000)),
         "33:36: the YAML is nested too deeply (at most 32 levels)",
     ),
-    ("huge integer", "params: {w: 1" + "0" * 5000 + "}\n" + M, "1:13: this number has too many digits"),
+    # Decimal, beyond Python's 4,300-digit limit: the same words as hex or binary (item 6 below).
+    ("huge integer", "params: {w: 1" + "0" * 5000 + "}\n" + M, f"1:13: 'w': {TOO_LARGE}"),
     # --- wrong types -------------------------------------------------------------------
     ("params: 3", "params: 3\n" + M, "1:9: params must be a mapping of names to values, not the number 3"),
     ("lr: fast", P + D + M + "train: {lr: fast}\n", "8:13: lr must be a number, not the text 'fast'"),
@@ -432,4 +441,23 @@ CASES: list[tuple[str, str, str]] = [
         H + M + "manual: {q: '2 * x'}\n",
         "6:10: manual gives 'q', which is not a param",
     ),
+    # --- integers beyond any float, in every place a value is read (issue 9, item 6) --------
+    ("hex param", f"params: {{w: {HEX}}}\n", f"1:13: 'w': {TOO_LARGE}"),
+    ("binary param", f"params: {{w: {BIN}}}\n", f"1:13: 'w': {TOO_LARGE}"),
+    ("octal input", f"params: {{w: 1.0}}\ninputs: {{x: {OCT}}}\n", f"2:13: 'x': {TOO_LARGE}"),
+    ("sexagesimal param", f"params:\n  w: {SEXA}\n", f"2:6: 'w': {TOO_LARGE}"),
+    ("hex data", f"{P}data:\n  x: [1.0, {HEX}]\n", f"3:12: 'x' item 1: {TOO_LARGE}"),
+    ("hex epochs", f"{P}{D}{M}train: {{epochs: {HEX}, lr: 0.1}}\n", f"8:17: 'epochs': {TOO_LARGE}"),
+    ("sexagesimal epochs", f"{P}{D}{M}train:\n  epochs: {SEXA}\n", f"9:11: 'epochs': {TOO_LARGE}"),
+    ("hex lr", f"{P}{D}{M}train: {{epochs: 1, lr: {HEX}}}\n", f"8:24: 'lr': {TOO_LARGE}"),
+    ("hex name", f"name: {HEX}\n{H}{M}", f"1:7: 'name': {TOO_LARGE}"),
+    ("binary description", f"description: {BIN}\n{H}{M}", f"1:14: 'description': {TOO_LARGE}"),
+    ("hex dtype", f"dtype: {HEX}\n{H}{M}", f"1:8: 'dtype': {TOO_LARGE}"),
+    ("hex predict", f"{H}{M}predict: {{x: {HEX}}}\n", f"6:14: 'x': {TOO_LARGE}"),
+    ("hex expect loss", f"{H}{M}expect: {{loss: {HEX}}}\n", f"6:16: 'loss': {TOO_LARGE}"),
+    ("hex expect grad", f"{H}{M}expect:\n  grad: {{w: {HEX}}}\n", f"7:13: 'w': {TOO_LARGE}"),
+    ("hex model", f"{H}model:\n  loss: {HEX}\n", f"4:9: 'loss': {TOO_LARGE}"),
+    ("hex loss", f"{H}{M}loss: {HEX}\n", f"6:7: 'loss': {TOO_LARGE}"),
+    ("hex key", f"params:\n  w: 1.0\n  ? {HEX}\n  : 2.0\n", f"3:5: a key: {TOO_LARGE}"),
+    ("hex as the whole file", f"{HEX}\n", f"1:1: the value: {TOO_LARGE}"),
 ]
