@@ -155,6 +155,14 @@ def parse_expression(text: str) -> ast.expr:
         raise ExprError(
             "'#' is not allowed in an expression (a YAML comment needs a space before it)", hash_at
         )
+    for i, ch in enumerate(text):
+        # ast.parse cannot encode one, and would call it a NUL byte.
+        if "\ud800" <= ch <= "\udfff":
+            raise ExprError(
+                f"the expression contains a lone surrogate U+{ord(ch):04X} "
+                "(half of a UTF-16 pair, not a character)",
+                i,
+            )
     # Same length, so every offset still points into the text as written.
     flat = "".join(" " if ch in "\r\n\x0b\x0c" else ch for ch in text)
     lead = len(flat) - len(flat.lstrip())

@@ -263,7 +263,7 @@ class _Checker:
                 raise self.fail(root, f"missing required key '{required}'")
 
         name = self.text(top.get("name"), "name") or Path(self.path).stem
-        description = self.text(top.get("description"), "description") or ""
+        description = self.text(top.get("description"), "description", lines=True) or ""
         dtype = "float64"
         if "dtype" in top:
             dtype = str(top["dtype"].value)
@@ -344,12 +344,24 @@ class _Checker:
             where["lr"] = (lr_loc.line, lr_loc.col)
         return Scenario(self.path, name, description, program, expect, manual, short, where)
 
-    def text(self, loc: Loc | None, what: str) -> str | None:
+    def text(self, loc: Loc | None, what: str, lines: bool = False) -> str | None:
         if loc is None or loc.value is None:
             return None
         if not isinstance(loc.value, (str, int, float)) or isinstance(loc.value, bool):
             raise self.fail(loc, f"{what} must be text, not {_kind(loc.value)}")
-        return str(loc.value).strip()
+        raw = str(loc.value)
+        text = raw.strip()
+        lead = len(raw) - len(raw.lstrip())
+        # Printed by check, replay and the app: a terminal escape would act on the
+        # terminal, and a lone surrogate cannot be written out at all.
+        for i, ch in enumerate(text):
+            if lines and ch in "\t\n":
+                continue
+            words = _unshowable(ch)
+            if words is not None:
+                rule = "printable text" if lines else "printable text on one line"
+                raise self.fail(loc.locate(lead + i), f"{what} contains {words}; it must be {rule}")
+        return text
 
     def data(
         self, loc: Loc, inputs: dict[str, tuple[float, Loc]], params: dict[str, tuple[float, Loc]]
@@ -503,6 +515,26 @@ class _Checker:
                 raise self.expr_fail(v, ExprError(e.message, e.offset)) from None
             out[k] = v.value
         return out
+
+
+# Invisible characters that reorder the text around them ("Trojan source").
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _unshowable(ch: str) -> str | None:
+    """What ``ch`` is, in words, if it cannot be shown as text on a terminal; else None."""
+    category = unicodedata.category(ch)
+    if category == "Cs":
+        return f"a lone surrogate U+{ord(ch):04X} (half of a UTF-16 pair, not a character)"
+    if ch in "\n\r":
+        return "a line break"
+    if category == "Cc":
+        return f"the control character U+{ord(ch):04X}"
+    if category in ("Zl", "Zp"):
+        return f"the line break U+{ord(ch):04X}"
+    if ch in _BIDI:
+        return f"the direction mark U+{ord(ch):04X}"
+    return None
 
 
 def _reaches(graph: Graph, src: int, dst: int) -> bool:

@@ -460,4 +460,36 @@ CASES: list[tuple[str, str, str]] = [
     ("hex loss", f"{H}{M}loss: {HEX}\n", f"6:7: 'loss': {TOO_LARGE}"),
     ("hex key", f"params:\n  w: 1.0\n  ? {HEX}\n  : 2.0\n", f"3:5: a key: {TOO_LARGE}"),
     ("hex as the whole file", f"{HEX}\n", f"1:1: the value: {TOO_LARGE}"),
+    # --- text that cannot be shown: refused where it is written (issue 9, item 10) -------
+    (
+        "lone surrogate in an expression",
+        'params: {w: 1.0}\nmodel:\n  loss: "w*w\\ud800"\n',
+        "3:13: the expression contains a lone surrogate U+D800 (half of a UTF-16 pair, not a character)",
+    ),
+    (
+        "lone surrogate in name",
+        'name: "\\ud800"\n' + H + M,
+        "1:8: name contains a lone surrogate U+D800 (half of a UTF-16 pair, not a character);"
+        " it must be printable text on one line",
+    ),
+    (
+        "terminal escape in name",
+        'name: "\\e[2J\\e[Hgotcha"\n' + H + M,
+        "1:8: name contains the control character U+001B; it must be printable text on one line",
+    ),
+    (
+        "terminal escape in description",
+        'description: "fine\\n\\tthen \\x9b2J"\n' + H + M,
+        "1:28: description contains the control character U+009B; it must be printable text",
+    ),
+    (
+        "direction mark in name",
+        'name: "abc\\u202edef"\n' + H + M,
+        "1:11: name contains the direction mark U+202E; it must be printable text on one line",
+    ),
+    (
+        "name on two lines",
+        "name: |\n  two\n  lines\n" + H + M,
+        "3:3: name contains a line break; it must be printable text on one line",
+    ),
 ]
