@@ -32,6 +32,7 @@ _TOO_DEEP = f"the YAML is nested too deeply (at most {MAX_DEPTH} levels)"
 MAX_INT_BITS = 1024
 _LARGEST_FLOAT = 1.7976931348623157e308
 
+_MERGE = "tag:yaml.org,2002:merge"
 _COLLECTION_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 _ESCAPE_LEN = {"x": 2, "u": 4, "U": 8}
 _ESCAPES = {
@@ -303,10 +304,13 @@ class _Builder:
             tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             raise self.fail(node, f"YAML tags like '{_short(tag)}' are not allowed here")
         if isinstance(node, yaml.MappingNode):
+            written = sum(1 for k, _ in node.value if k.tag != _MERGE)
+            # The merged pairs (`<<: *p`) come first, then the keys written here.
             self.loader.flatten_mapping(node)
-            out: dict[str, Loc] = {}
-            keys: dict[str, tuple[int, int]] = {}
-            for knode, vnode in node.value:
+            merged = len(node.value) - written
+            chosen: dict[str, tuple[tuple[int, int], yaml.Node]] = {}
+            explicit: dict[str, int] = {}
+            for i, (knode, vnode) in enumerate(node.value):
                 kline, kcol = knode.start_mark.line + 1, knode.start_mark.column + 1
                 if isinstance(knode, yaml.ScalarNode):
                     key = self.construct(knode, "a key")
@@ -315,14 +319,19 @@ class _Builder:
                     key, shown = None, "a list" if isinstance(knode, yaml.SequenceNode) else "a mapping"
                 if not isinstance(key, str):
                     raise ScenarioError(self.path, f"keys must be names, not {shown}", kline, kcol)
-                if key in out:
-                    first = keys[key][0]
+                if i < merged:
+                    # YAML: a mapping merged earlier overrides one merged later.
+                    chosen.setdefault(key, ((kline, kcol), vnode))
+                    continue
+                if key in explicit:
                     raise ScenarioError(
-                        self.path, f"duplicate key '{key}' (first given on line {first})", kline, kcol
+                        self.path, f"duplicate key '{key}' (first given on line {explicit[key]})", kline, kcol
                     )
-                keys[key] = (kline, kcol)
-                out[key] = self.build(vnode, depth + 1, f"'{_short(key)}'")
-            return Loc(out, line, col, keys)
+                # YAML: a key written here overrides a merged one (keeping its place).
+                explicit[key] = kline
+                chosen[key] = ((kline, kcol), vnode)
+            out = {k: self.build(v, depth + 1, f"'{_short(k)}'") for k, (_, v) in chosen.items()}
+            return Loc(out, line, col, {k: pos for k, (pos, _) in chosen.items()})
         if isinstance(node, yaml.SequenceNode):
             items = [self.build(v, depth + 1, f"{what} item {i}") for i, v in enumerate(node.value)]
             return Loc(items, line, col)

@@ -492,4 +492,10 @@ CASES: list[tuple[str, str, str]] = [
         "name: |\n  two\n  lines\n" + H + M,
         "3:3: name contains a line break; it must be printable text on one line",
     ),
+    (
+        "two written keys after a merge",
+        "params: &p {w: 1.0}\ninputs: {x: 1.0, y: 2.0}\n" + M + "expect:\n  params:\n    <<: *p\n"
+        "    w: 2.0\n    w: 3.0\n",
+        "10:5: duplicate key 'w' (first given on line 9)",
+    ),
 ]

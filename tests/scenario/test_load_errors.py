@@ -85,6 +85,21 @@ class TestFiles:
         assert loads("\ufeff" + H + M, "bom.yaml").program.graph.by_name["loss"] is not None
 
 
+class TestMergeKeys:
+    """YAML's merge key ``<<``: a key written in the mapping overrides a merged one."""
+
+    PARAMS = "params: &p {w: 1.0}\ninputs: {x: 1.0, y: 2.0}\n" + M
+
+    def test_written_key_wins_over_merged(self) -> None:
+        s = loads(self.PARAMS + "expect:\n  params:\n    <<: *p\n    w: 2.0\n", "m.yaml")
+        assert s.expect is not None and s.expect.params == {"w": 2.0}
+
+    def test_first_merged_mapping_wins(self) -> None:
+        text = self.PARAMS + "expect:\n  grad: &g {w: 5.0}\n  params:\n    <<: [*g, *p]\n"
+        s = loads(text, "m.yaml")
+        assert s.expect is not None and s.expect.params == {"w": 5.0}
+
+
 def test_every_bundled_scenario_loads() -> None:
     """The checks refuse nothing that the bundled scenarios use."""
     from stepgrad.scenario import bundled
