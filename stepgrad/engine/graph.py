@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from stepgrad.engine.ops import RULES, OpRule, pow_formula
+from stepgrad.engine.ops import RULES, OpRule, pow_formula, pow_zero_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +153,10 @@ class Graph:
             out = node.name
         if node.op == "pow" and edge.arg == 0 and isinstance(node.args[1], Const):
             return pow_formula(node.args[1].text, texts[0])
+        if node.op == "pow":
+            zero = pow_zero_text(edge.arg, texts)
+            if zero is not None:
+                return zero
         return node.rule.formulas[edge.arg].format(*texts, out=out)
 
 

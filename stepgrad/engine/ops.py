@@ -81,12 +81,28 @@ def _square(a: Value, b: Value) -> Value:
 
 
 def _pow_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    # torch's rules (pow_backward_self, pow_backward_exponent) put an exact 0 where the
+    # calculus formula would multiply by an infinity: ∂/∂base is 0 wherever the exponent
+    # is 0 (0 * 0**-1 would be NaN), and ∂/∂exponent is 0 where the base is 0 and the
+    # exponent is not negative (log(0) * 0**k would be NaN).
     base, exp = a
-    if k == 0:
-        if _is_two(exp):
-            return exp * base
-        return exp * np.power(base, exp - _one(dt, out))
-    return np.log(base) * out
+    if np.ndim(base) == 0 and np.ndim(exp) == 0:
+        if k == 0:
+            if exp == 0:
+                return dt(0)
+            if _is_two(exp):
+                return exp * base
+            return exp * np.power(base, exp - dt(1))
+        if base == 0 and exp >= 0:
+            return dt(0)
+        return np.log(base) * out
+    # Arrays: the masked elements' infinities are computed and then replaced.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if k == 0:
+            value, mask = exp * np.power(base, exp - _one(dt, out)), exp == 0
+        else:
+            value, mask = np.log(base) * out, (base == 0) & (exp >= 0)
+    return np.where(mask, dt(0), value).astype(dt)
 
 
 def _neg_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
@@ -216,9 +232,43 @@ def pow_formula(exponent_text: str, base: str) -> str:
         return f"{exponent_text}*{base}**({exponent_text}-1)"
     if k.is_integer():
         n = int(k)
+        if n == 0:
+            # torch's rule: the power is constant 1, its gradient exactly 0 even at base 0.
+            return "0"
         if n == 2:
             return f"2*{base}"
         if n == 1:
             return "1"
         return f"{n}*{base}**{n - 1}"
     return f"{exponent_text}*{base}**({exponent_text}-1)"
+
+
+def _number(text: str) -> float | None:
+    """The number a substituted argument text shows (``0.0``, ``(-1.5)``, ``2``), or None
+    for a name (``w``): names never start with a digit, a sign or a point."""
+    t = text[1:-1] if text.startswith("(") and text.endswith(")") else text
+    if not t or not (t[0].isdigit() or t[0] in "-+."):
+        return None
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def pow_zero_text(arg: int, texts: list[str]) -> str | None:
+    """The text of ∂(base**exponent)/∂arg where torch's rule puts an exact 0, else None.
+
+    With numbers substituted, ``log(0.0)*0.0`` or ``0.0*0.0**(0.0-1)`` would read as
+    NaN where the value is 0: say which rule gave the 0 instead. With names (nothing
+    known yet) the lecture's formula stands.
+
+    Args:
+        arg: 0 for the base, 1 for the exponent.
+        texts: the base's and the exponent's texts (numbers, or names).
+    """
+    base, exp = _number(texts[0]), _number(texts[1])
+    if arg == 0 and exp == 0:
+        return "0 (torch: exponent 0)"
+    if arg == 1 and base == 0 and exp is not None and exp >= 0:
+        return "0 (torch: base 0, exponent ≥ 0)"
+    return None

@@ -58,3 +58,86 @@ def test_local_gradient_agrees_with_central_difference(model_timeline, expr, w, 
 
     numeric = (loss_at(w + h) - loss_at(w - h)) / (2 * h)
     assert numeric == pytest.approx(value, rel=1e-6, abs=1e-8)
+
+
+# ----- powers at base 0 and exponent 0: torch's rules, compared with torch itself ------
+
+POW_MODEL = """
+dtype: {dtype}
+params: {{a: {a}, b: {b}}}
+model:
+  loss: {expr}
+"""
+
+# (expression in params a and b, a, b, the same in torch)
+POW_AT_ZERO = [
+    ("a ** b", "0.0", "1.5", lambda a, b: a**b),
+    ("a ** b", "0.0", "0.0", lambda a, b: a**b),
+    ("a ** b", "0.0", "-1.0", lambda a, b: a**b),
+    ("a ** b", "-0.0", "2.0", lambda a, b: a**b),
+    ("a ** b", "0.0", "0.5", lambda a, b: a**b),
+    ("a ** b", "0.0", "3.0", lambda a, b: a**b),
+    ("0 ** b + a", "1.0", "0.0", lambda a, b: 0**b + a),
+    ("0 ** b + a", "1.0", "2.0", lambda a, b: 0**b + a),
+    ("0.0 ** b + a", "1.0", "-1.0", lambda a, b: 0.0**b + a),
+    ("a ** 0 + b", "0.0", "1.0", lambda a, b: a**0 + b),
+    ("a ** 0.0 + b", "0.0", "1.0", lambda a, b: a**0.0 + b),
+    ("a ** a + b", "0.0", "1.0", lambda a, b: a**a + b),
+]
+
+
+def _bits(v) -> tuple[float, float]:
+    """A number and its sign, so that 0.0 and -0.0 differ and NaN equals NaN."""
+    f = float(v)
+    return (0.0 if math.isnan(f) else f, math.copysign(1.0, f) if not math.isnan(f) else 2.0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize(("expr", "a", "b", "torch_fn"), POW_AT_ZERO)
+def test_pow_at_zero_matches_torch(model_timeline, dtype, expr, a, b, torch_fn):
+    """torch masks the infinite factor: ∂/∂base is 0 where the exponent is 0, ∂/∂exponent
+    is 0 where the base is 0 and the exponent ≥ 0. The engine gives torch's numbers, bit
+    for bit, and the run is not refused as non-finite."""
+    torch = pytest.importorskip("torch")
+    t = model_timeline(POW_MODEL.format(dtype=dtype, a=a, b=b, expr=expr))
+    tdt = torch.float64 if dtype == "float64" else torch.float32
+    ta = torch.tensor(float(a), dtype=tdt, requires_grad=True)
+    tb = torch.tensor(float(b), dtype=tdt, requires_grad=True)
+    loss = torch_fn(ta, tb)
+    loss.backward()
+    events = list(t)
+    value = next(e for e in events if e.kind == "forward" and e.node == "loss").value
+    assert _bits(value) == _bits(loss.item())
+    end = next(e for e in events if e.kind == "backward_end")
+    grads = dict(end.grads)
+    assert _bits(grads["a"]) == _bits(ta.grad.item())
+    assert _bits(grads["b"]) == _bits(tb.grad.item())
+    # The local gradients of the power itself are torch's (upstream 1 in a bare `a ** b`).
+    if expr == "a ** b":
+        local = {e.wrt: e.value for e in events if e.kind == "local_grad"}
+        assert _bits(local["a"]) == _bits(ta.grad.item())
+        assert _bits(local["b"]) == _bits(tb.grad.item())
+    finite = math.isfinite(ta.grad.item()) and math.isfinite(tb.grad.item())
+    assert (t.first_nonfinite() is None) == (finite and math.isfinite(loss.item()))
+
+
+@pytest.mark.parametrize(
+    ("expr", "a", "b", "wrt", "text"),
+    [
+        ("a ** b", "0.0", "1.5", "b", "log(a)*loss = 0 (torch: base 0, exponent ≥ 0) = 0.0"),
+        ("a ** b", "1.5", "0.0", "a", "b*a**(b-1) = 0 (torch: exponent 0) = 0.0"),
+        ("a ** b", "2.0", "3.0", "b", "log(a)*loss = log(2.0)*8.0 = 5.545177444479562"),
+        ("a ** 0 + b", "0.0", "1.0", "a", "0 = 0.0"),
+        ("0 ** b + a", "1.0", "2.0", "b", "log(0)*loss.1 = 0 (torch: base 0, exponent ≥ 0) = 0.0"),
+    ],
+)
+def test_pow_local_gradient_text_says_where_torch_puts_zero(model_timeline, expr, a, b, wrt, text):
+    """With numbers substituted the lecture's formula would read log(0.0)*0.0 (NaN) where
+    the value is 0: the line says which of torch's rules gave the 0."""
+    from stepgrad.explain import describe
+
+    t = model_timeline(POW_MODEL.format(dtype="float64", a=a, b=b, expr=expr))
+    events = list(t)
+    local = next(e for e in events if e.kind == "local_grad" and e.wrt == wrt and e.node.startswith("loss"))
+    fwd = next(e for e in events if e.kind == "forward" and e.node == local.node)
+    assert describe(t.graph, local, fwd.args, fwd.value) == f"∂{local.node}/∂{wrt} = {text}"
