@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import decimal
 import difflib
 import keyword
 import math
+import struct
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +14,7 @@ from typing import Any
 
 from stepgrad.engine.graph import Graph, Node
 from stepgrad.engine.ops import FUNCTIONS
+from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
 from stepgrad.errors import ScenarioError
 from stepgrad.scenario.expr import ExprError, ModelBuilder, parse_expression, referenced_names
@@ -332,7 +335,7 @@ class _Checker:
             zero_grad=zero_grad,
             predict=predict,
         )
-        expect = self.expect(top["expect"], graph, predict) if "expect" in top else None
+        expect = self.expect(top["expect"], program) if "expect" in top else None
         manual = self.manual(top["manual"], params, graph) if "manual" in top else {}
         where = dict(self.node_where)
         where.update({k: (v.line, v.col) for k, (_, v) in params.items()})
@@ -461,6 +464,14 @@ class _Checker:
         if "lr" not in m:
             raise self.fail(loc, "train needs a learning rate 'lr', e.g. lr: 0.01")
         lr = self.number(m["lr"], "lr")
+        rounded = _as_float32(lr) if self.dtype == "float32" else lr
+        if rounded == 0.0 and (lr > 0.0 or _written_positive(m["lr"])):
+            # The updates would silently do nothing.
+            raise self.fail(
+                m["lr"],
+                f"lr = {_short(_written(m['lr']), 20)} rounds to 0 in {self.dtype} "
+                f"(the smallest positive is {_TINY[self.dtype]:.4g})",
+            )
         if lr <= 0:
             raise self.fail(m["lr"], f"lr must be positive, not {m['lr'].value}")
         zero_grad = True
@@ -471,7 +482,8 @@ class _Checker:
             zero_grad = z.value
         return epochs, lr, zero_grad
 
-    def expect(self, loc: Loc, graph: Graph, predict: dict[str, float] | None) -> Expect:
+    def expect(self, loc: Loc, program: Program) -> Expect:
+        graph, predict = program.graph, program.predict
         m = self.mapping(loc, "expect")
         self.keys(loc, EXPECT_KEYS, "expect")
         params = [graph.nodes[p].name for p in graph.params]
@@ -488,9 +500,12 @@ class _Checker:
         if "predict" in m:
             if predict is None:
                 raise self.fail(m["predict"], "expect predict needs a 'predict:' section")
+            shown = [graph.nodes[i].name for i in Plan(program).predict_nodes]
             for k, (v, _) in self.numbers(m["predict"], "predict").items():
                 if k not in graph.by_name or graph[k].is_leaf:
                     raise self.fail(m["predict"].keys[k], f"'{k}' is not a model name")
+                if k not in shown:
+                    raise self.fail(m["predict"].keys[k], _not_predicted(program, k, shown))
                 pred[k] = v
         return Expect(grad, loss, values, pred)
 
@@ -535,6 +550,44 @@ def _unshowable(ch: str) -> str | None:
     if ch in _BIDI:
         return f"the direction mark U+{ord(ch):04X}"
     return None
+
+
+# The smallest positive (subnormal) value of each dtype.
+_TINY = {"float64": 5e-324, "float32": 1.401298464324817e-45}
+
+
+def _written(loc: Loc) -> str:
+    """A scalar as written in the file (for numbers YAML reads as 0.0 or inf)."""
+    if loc.span is not None and loc.source is not None and loc.style is None:
+        return loc.source.text[loc.span[0] : loc.span[1]].strip()
+    return str(loc.value).strip()
+
+
+def _written_positive(loc: Loc) -> bool:
+    """True when the number was written positive although it reads as 0 (``1e-400``)."""
+    try:
+        return decimal.Decimal(_written(loc).replace("_", "")) > 0
+    except (decimal.InvalidOperation, ValueError):
+        return False
+
+
+def _as_float32(x: float) -> float:
+    """``x`` rounded to float32 and back, without importing NumPy."""
+    return float(struct.unpack("<f", struct.pack("<f", x))[0])
+
+
+def _not_predicted(program: Program, name: str, shown: list[str]) -> str:
+    """Why ``predict`` gives no value of model node ``name``, for ``expect: predict:``."""
+    graph, known = program.graph, {**program.inputs, **(program.predict or {})}
+    which = f"; expect predict can check {', '.join(shown)}" if shown else ""
+    missing = [
+        graph.nodes[i].name for i in graph.inputs
+        if graph.nodes[i].name not in known and _reaches(graph, i, graph.by_name[name])
+    ]
+    if missing:
+        needs = ", ".join(missing)
+        return f"predict cannot compute '{name}': it needs {needs}, which predict does not give{which}"
+    return f"'{name}' is not one of the model's outputs that predict shows{which}"
 
 
 def _reaches(graph: Graph, src: int, dst: int) -> bool:

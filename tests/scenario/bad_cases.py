@@ -498,4 +498,37 @@ CASES: list[tuple[str, str, str]] = [
         "    w: 2.0\n    w: 3.0\n",
         "10:5: duplicate key 'w' (first given on line 9)",
     ),
+    # --- numbers a float32 run would silently change, predictions that never come ---------
+    (
+        "float32 lr rounds to 0",
+        "dtype: float32\n" + P + D + M + "train: {lr: 1.0e-50}\n",
+        "9:13: lr = 1.0e-50 rounds to 0 in float32 (the smallest positive is 1.401e-45)",
+    ),
+    (
+        "float64 lr rounds to 0",
+        P + D + M + "train: {lr: 1e-400}\n",
+        "8:13: lr = 1e-400 rounds to 0 in float64 (the smallest positive is 4.941e-324)",
+    ),
+    (
+        "float32 param overflow",
+        "dtype: float32\nparams: {w: 1e39}\ninputs: {x: 1.0, y: 2.0}\n" + M,
+        "2:13: param 'w' = 1e+39 does not fit in float32 (largest 3.403e+38)",
+    ),
+    (
+        "float32 data overflow",
+        "dtype: float32\n" + P + "data:\n  x: [1.0, -1e39]\n  y: [2.0, 4.0]\n" + M,
+        "4:12: data 'x' item 1 = -1e+39 does not fit in float32 (largest 3.403e+38)",
+    ),
+    (
+        "expect predict of the loss without its target",
+        P + D + M + "predict: {x: 3.0}\nexpect: {predict: {loss: 1.0}}\n",
+        "9:20: predict cannot compute 'loss': it needs y, which predict does not give;"
+        " expect predict can check y_hat",
+    ),
+    (
+        "expect predict of an inner node",
+        P + D + "model:\n  y_hat: x * w\n  z: 2 * y_hat\n  loss: (z - y) ** 2\n"
+        "predict: {x: 3.0}\nexpect: {predict: {y_hat: 6.0}}\n",
+        "10:20: 'y_hat' is not one of the model's outputs that predict shows; expect predict can check z",
+    ),
 ]
