@@ -6,6 +6,7 @@ import decimal
 import difflib
 import keyword
 import math
+import re
 import struct
 import unicodedata
 from dataclasses import dataclass, field
@@ -31,6 +32,8 @@ DTYPES = ("float64", "float32")
 # loading a scenario does not import NumPy.
 LARGEST = {"float64": 1.7976931348623157e308, "float32": 3.4028234663852886e38}
 MAX_STEPS = 10_000_000
+# What a misspelt key looks like (quoted back in the error); anything else is not echoed.
+_KEYLIKE = re.compile(r"[\w .-]{1,40}")
 MAX_FILE_BYTES = 1_000_000
 
 
@@ -160,10 +163,27 @@ def loads(text: str, path: str = "<scenario>", *, short: str | None = None) -> S
     Raises:
         ScenarioError: anything wrong with the text, as one line.
     """
+    text = text.lstrip("\ufeff")
     try:
-        return _Checker(path).scenario(load_located(text.lstrip("\ufeff"), path), short)
+        try:
+            root = load_located(text, path)
+        except ScenarioError as e:
+            if e.message.startswith("invalid YAML") and not _names_a_top_key(text):
+                # Not YAML and not a scenario (a password file, say): quote none of it.
+                raise ScenarioError(path, NOT_A_SCENARIO, 1, 1) from None
+            raise
+        return _Checker(path).scenario(root, short)
     except ScenarioError as e:
         raise _printable(e) from None
+
+
+NOT_A_SCENARIO = "is not a stepgrad scenario (expected a mapping with params and model)"
+
+
+def _names_a_top_key(text: str) -> bool:
+    """True when some line starts with a scenario's top-level key and a colon."""
+    keys = "|".join(TOP_KEYS)
+    return re.search(rf"^\s*({keys})\s*:", text, re.MULTILINE) is not None
 
 
 def _printable(e: ScenarioError) -> ScenarioError:
@@ -210,6 +230,9 @@ class _Checker:
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
                 hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
+                if not _KEYLIKE.fullmatch(key):
+                    # A line of some other file, not a misspelt key: do not echo it.
+                    raise self.fail(pos, f"this line is not a key of {what}{hint}")
                 raise self.fail(pos, f"unknown key '{key}' in {what}{hint}")
 
     def number(self, loc: Loc, what: str) -> float:
@@ -259,7 +282,10 @@ class _Checker:
     # ----- the scenario ----------------------------------------------------------------
 
     def scenario(self, root: Loc, short: str | None) -> Scenario:
-        top = self.mapping(root, "a scenario")
+        if not isinstance(root.value, dict) or not set(root.value) & set(TOP_KEYS):
+            # Some other file (a password file, notes): its text is not ours to echo.
+            raise self.fail((1, 1), NOT_A_SCENARIO)
+        top = root.value
         self.keys(root, TOP_KEYS, "the scenario")
         for required in ("params", "model"):
             if required not in top:

@@ -203,8 +203,10 @@ FILES = {
     "lr.yaml": LR_HUGE.encode(),
     "log.yaml": LOG_NEGATIVE.encode(),
     # 0x and 3,600 f: Python reads it, but str() of it raised in the step count's f-string.
+    "passwd": b"root:x:0:0:root:/root:/bin/bash\nalice:$6$s4lt$h4sh:19000:0:99999:7:::\n",
     "hex.yaml": (LECTURE + "  epochs: 0x" + "f" * 3600 + "\n  lr: 0.1\n").encode(),
 }
+NOT_A_SCENARIO = "1:1: is not a stepgrad scenario (expected a mapping with params and model)"
 HEX_ERROR = "10:11: 'epochs': integer too large (beyond 1.8e+308, the largest float64)"
 BUNDLED = "lecture4, ex4-1, ex4-2, ex4-3, ex4-4, ex4-5, lecture4-torch, no-zero-grad"
 
@@ -244,6 +246,7 @@ PROCESSES: list[tuple[str, list[str], str, str | None]] = [
     ),
     ("check unknown name", ["check", "unknown.yaml"], f"unknown.yaml:{UNKNOWN_NAME_ERROR}", None),
     ("check diverges", ["check", "diverges.yaml"], f"diverges.yaml:{DIVERGES_ERROR}", ""),
+    ("check a password file", ["check", "passwd"], f"passwd:{NOT_A_SCENARIO}", None),
     ("replay hex epochs", ["replay", "hex.yaml"], f"hex.yaml:{HEX_ERROR}", None),
     ("check hex epochs", ["check", "hex.yaml"], f"hex.yaml:{HEX_ERROR}", None),
     ("open hex epochs", ["open", "hex.yaml", "--screenshot", "hex.svg"], f"hex.yaml:{HEX_ERROR}", None),

@@ -21,6 +21,8 @@ OCT = "0" + "7" * 5000
 SEXA = "1:" + ":".join(["59"] * 2000)  # YAML 1.1's base 60
 TOO_LARGE = "integer too large (beyond 1.8e+308, the largest float64)"
 
+NOT_A_SCENARIO = "is not a stepgrad scenario (expected a mapping with params and model)"
+
 NO_SUCH_NAME = "; declare it under inputs, params or data, or assign it in model above this line"
 
 
@@ -28,8 +30,22 @@ CASES: list[tuple[str, str, str]] = [
     # --- the file as a whole -----------------------------------------------------------
     ("empty", "", "1:1: the file is empty; a scenario needs params and model"),
     ("only comments", "# nothing here\n\n", "1:1: the file is empty; a scenario needs params and model"),
-    ("a list", "- params\n- model\n", "1:1: a scenario must be a mapping of names to values, not a list"),
-    ("a scalar", "hello\n", "1:1: a scenario must be a mapping of names to values, not the text 'hello'"),
+    # Not a mapping, or none of a scenario's keys: some other file, whose text is not echoed.
+    ("a list", "- params\n- model\n", f"1:1: {NOT_A_SCENARIO}"),
+    ("a scalar", "hello\n", f"1:1: {NOT_A_SCENARIO}"),
+    (
+        "a password file",
+        "root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n",
+        f"1:1: {NOT_A_SCENARIO}",
+    ),
+    ("a shadow file", "root:$6$Zq.s4lt$h4sh:19000:0:99999:7:::\n", f"1:1: {NOT_A_SCENARIO}"),
+    ("an ini file", "[secrets]\ntoken=s3cr3t\n", f"1:1: {NOT_A_SCENARIO}"),
+    (
+        "a shadow line in a scenario",
+        H + M + "root:$6$Zq.s4lt$h4sh:19000:0:99999:7:::\n",
+        "6:1: this line is not a key of the scenario (allowed: name, description, dtype, inputs, params,"
+        " model, loss, data, train, predict, expect, manual)",
+    ),
     ("missing params", "inputs: {x: 1.0}\n" + M, "1:1: missing required key 'params'"),
     ("missing model", H, "1:1: missing required key 'model'"),
     # --- invalid YAML ------------------------------------------------------------------

@@ -81,6 +81,15 @@ class TestFiles:
             load(str(f))
         assert str(info.value) == f"{f}:5:10: unknown name 'yhat'; did you mean 'y_hat'?"
 
+    def test_password_file_is_not_echoed(self, tmp_path: Path) -> None:
+        f = tmp_path / "passwd"
+        f.write_text("root:x:0:0:root:/root:/bin/bash\nalice:$6$s4lt$h4sh:19000:0:99999:7:::\n")
+        with pytest.raises(ScenarioError) as info:
+            load(str(f))
+        line = str(info.value)
+        assert line == f"{f}:1:1: is not a stepgrad scenario (expected a mapping with params and model)"
+        assert "h4sh" not in line and "/bin/bash" not in line
+
     def test_byte_order_mark_is_not_an_error(self) -> None:
         assert loads("\ufeff" + H + M, "bom.yaml").program.graph.by_name["loss"] is not None
 
