@@ -137,6 +137,12 @@ def describe(graph: Graph, ev: Event, args: tuple[Value, ...] | None = None, out
             f"{d(loss, ev.node)} += {fmt(ev.add)}: "  # type: ignore[union-attr]
             f"{fmt(ev.before)} + {paren(ev.add)} = {fmt(ev.after)}"  # type: ignore[union-attr]
         )
+    if k == "accumulate_grad":
+        p = ev.param  # type: ignore[union-attr]
+        return (
+            f"{p}.grad ← {p}.grad + {d(loss, p)} = "
+            f"{fmt(ev.before)} + {paren(ev.add)} = {fmt(ev.after)}"  # type: ignore[union-attr]
+        )
     if k == "backward_end":
         parts = [f"{d(loss, p)} = {fmt(g)}" for p, g in ev.grads]  # type: ignore[union-attr]
         return "grads: " + ", ".join(parts)

@@ -88,6 +88,7 @@ class Explainer:
             "backward_start": ("backward pass", "start at the loss"),
             "chain": ("backward pass", "chain rule"),
             "accumulate": ("backward pass", "gradients add up"),
+            "accumulate_grad": ("backward pass", f"add this pass to {g(ev, 'param', '')}.grad"),
             "backward_end": ("backward pass", "done"),
             "update": ("update", f"gradient descent on {g(ev, 'param', '')}"),
             "zero_grad": ("update", f"zero {g(ev, 'param', '')}'s gradient"),
@@ -239,6 +240,11 @@ class Explainer:
         if nxt is not None and nxt.kind == "accumulate":
             lines.append([])
             lines.append([(f"{ev.wrt} already holds a gradient: the next event adds this one", "note")])  # type: ignore[union-attr]
+        elif nxt is not None and nxt.kind == "accumulate_grad":
+            lines.append([])
+            lines.append(
+                [(f"this pass's {lhs} is complete: the next event adds it to {ev.wrt}.grad", "note")]  # type: ignore[union-attr]
+            )
         return lines
 
     def _next_event(self, ev: Event) -> Event | None:
@@ -278,6 +284,38 @@ class Explainer:
         lines.append([("added  ", "dim"), _num(ev.add), ("  ", ""), _from(ev.seq - 1, "(chain rule)")])  # type: ignore[union-attr]
         lines.append([])
         lines.append([("gradients add up: torch's .grad does the same (+=)", "note")])
+        return lines
+
+    def _accumulate_grad(self, ev: Event, state: State) -> list[Line]:
+        tr = self.trace
+        step = ev.step
+        assert step is not None
+        p = ev.param  # type: ignore[union-attr]
+        grad = d(self.loss, p)
+        # What .grad held when this pass began: set by the previous step.
+        held_seq = tr.grad_origin(step, p, tr.index(step).events[0].seq)
+        lines: list[Line] = [
+            [(f"gradients were not zeroed: {p}.grad still holds the earlier passes, so this", "note")],
+            [(f"pass's {grad} is added to it, once, after its last contribution:", "note")],
+        ]
+        lines += _equation(
+            f"{p}.grad",
+            [
+                [(f"{p}.grad + {grad}", "formula")],
+                [_num(ev.before), (" + ", "dim"), _pnum(ev.add), (" = ", "dim"), _num(ev.after)],  # type: ignore[union-attr]
+            ],
+        )
+        lines.append([])
+        lines.append(
+            [("held   ", "dim"), _num(ev.before), ("  ", ""), _from(held_seq),  # type: ignore[union-attr]
+             ("  (carried over: the gradient was not zeroed)", "note")]
+        )  # fmt: skip
+        lines.append([("added  ", "dim"), _num(ev.add), ("  ", ""), _from(ev.seq - 1, "(this pass)")])  # type: ignore[union-attr]
+        lines.append([])
+        lines.append(
+            [("torch does the same: a pass's contributions are summed first, then added to .grad "
+              "(old + (c1 + c2))", "note")]
+        )  # fmt: skip
         return lines
 
     def _backward_end(self, ev: Event, state: State) -> list[Line]:

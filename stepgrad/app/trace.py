@@ -229,6 +229,9 @@ class Trace:
                     lst[-1] = ev.seq
                 else:
                     lst.append(ev.seq)
+            elif k == "accumulate_grad":
+                # The .grad this pass leaves behind (carried .grad + this pass's sum).
+                setters.setdefault(ev.param, []).append(ev.seq)  # type: ignore[union-attr]
             elif k == "update":
                 updates[ev.param] = ev  # type: ignore[union-attr]
             elif k == "zero_grad":
@@ -275,6 +278,9 @@ class Trace:
             return f"{d(loss, ev.wrt)} = {d(loss, ev.node)} · {d(ev.node, ev.wrt)}"  # type: ignore[union-attr]
         if k == "accumulate":
             return f"{d(loss, ev.node)} += the product above"  # type: ignore[union-attr]
+        if k == "accumulate_grad":
+            p = ev.param  # type: ignore[union-attr]
+            return f"{p}.grad ← {p}.grad + {d(loss, p)}"
         if k == "backward_end":
             return "grads: " + ", ".join(d(loss, p) for p, _ in ev.grads)  # type: ignore[union-attr]
         if k == "update":
@@ -303,6 +309,8 @@ class Trace:
             return Focus((g.by_name[ev.wrt],), ((g.by_name[ev.node], ev.arg),), backward=True)  # type: ignore[union-attr]
         if k in ("backward_start", "accumulate", "predict"):
             return Focus((g.by_name[ev.node],), backward=k != "predict")  # type: ignore[union-attr]
+        if k == "accumulate_grad":
+            return Focus((g.by_name[ev.param],), backward=True)  # type: ignore[union-attr]
         if k in ("update", "zero_grad"):
             return Focus((g.by_name[ev.param],))  # type: ignore[union-attr]
         if k == "backward_end":

@@ -93,6 +93,25 @@ class Accumulate(_Event):
 
 
 @dataclass(frozen=True, slots=True)
+class AccumulateGrad(_Event):
+    """``param.grad ← param.grad + ∂loss/∂param``: this pass's gradient added to the one held.
+
+    Only when gradients were not zeroed (a training step after the first, without
+    ``zero_grad``). Like torch's AccumulateGrad node it comes once per param and pass,
+    right after the param's last contribution: the pass's contributions are summed first
+    (``add``), then added to what ``.grad`` held (``before``), i.e. ``old + (c1 + c2)``.
+    """
+
+    param: str
+    before: Value
+    add: Value
+    after: Value
+
+    kind: ClassVar[str] = "accumulate_grad"
+    phase: ClassVar[str] = "backward"
+
+
+@dataclass(frozen=True, slots=True)
 class BackwardEnd(_Event):
     """The pass is over; ``grads`` is what torch's ``w.grad`` holds now (None: no grad)."""
 
@@ -139,7 +158,18 @@ class Predict(_Event):
     phase: ClassVar[str] = "predict"
 
 
-Event = Forward | LocalGrad | BackwardStart | Chain | Accumulate | BackwardEnd | Update | ZeroGrad | Predict
+Event = (
+    Forward
+    | LocalGrad
+    | BackwardStart
+    | Chain
+    | Accumulate
+    | AccumulateGrad
+    | BackwardEnd
+    | Update
+    | ZeroGrad
+    | Predict
+)
 
 EVENT_TYPES: tuple[type[_Event], ...] = (
     Forward,
@@ -147,6 +177,7 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     BackwardStart,
     Chain,
     Accumulate,
+    AccumulateGrad,
     BackwardEnd,
     Update,
     ZeroGrad,

@@ -12,6 +12,7 @@ from collections import OrderedDict
 
 from stepgrad.engine.events import (
     Accumulate,
+    AccumulateGrad,
     BackwardEnd,
     BackwardStart,
     Chain,
@@ -33,8 +34,10 @@ class Plan:
 
     Per step: a forward event per op node (topological order), a local gradient per
     gradient-carrying edge (reverse topological, like the video), ``backward_start``, a
-    chain event per edge (followed by ``accumulate`` when its input already held a
-    gradient), ``backward_end``, then when training an update per param and, with
+    chain event per edge (followed by ``accumulate`` when its input already received a
+    gradient in this pass; after a param's last chain event, when gradients were not
+    zeroed, an ``accumulate_grad`` adds the pass's sum to ``param.grad``),
+    ``backward_end``, then when training an update per param and, with
     ``zero_grad``, a zero_grad per param. Predictions, if asked for, come first and last.
 
     Args:
@@ -52,6 +55,8 @@ class Plan:
         self.predict_nodes = self._find_predict_nodes()
         self.pre = len(self.predict_nodes)
         """Prediction events before training (as many come after it)."""
+        self.last_edge = self._last_edges()
+        """Edge index -> param, for the edge that brings a param its last contribution of a pass."""
         self.count0, self.count1 = self._step_counts()
         """Events in step 0, and in every later step (which may also accumulate into params)."""
         self.length = self.pre + self.count0 + (self.n_steps - 1) * self.count1 + self.pre
@@ -73,8 +78,17 @@ class Plan:
         U = P if self.training else 0
         Z = P if self.training and self.program.zero_grad else 0
         first = F + L + 1 + L + acc + 1 + U + Z
-        carried = P if self.holding(1) else 0
+        carried = len(self.last_edge) if self.holding(1) else 0
         return first, first + carried
+
+    def _last_edges(self) -> dict[int, int]:
+        g = self.graph
+        params = set(g.params)
+        last: dict[int, int] = {}
+        for k, e in enumerate(g.edges):
+            if e.wrt in params:
+                last[e.wrt] = k
+        return {k: p for p, k in last.items()}
 
     def _find_predict_nodes(self) -> tuple[int, ...]:
         """The model's outputs computable from the ``predict`` inputs, params and fixed inputs."""
@@ -175,12 +189,15 @@ class Plan:
         for k, e in enumerate(g.edges):
             add(LocalGrad, names[e.node], names[e.wrt], e.arg, self._formulas[k], None)
         add(BackwardStart, names[g.loss], 1)
-        held = set(g.params) if self.holding(step) else set()
-        for e in g.edges:
+        holding = self.holding(step)
+        held: set[int] = set()
+        for k, e in enumerate(g.edges):
             add(Chain, names[e.node], names[e.wrt], e.arg, None, None, None)
             if e.wrt in held:
                 add(Accumulate, names[e.wrt], None, None, None)
             held.add(e.wrt)
+            if holding and k in self.last_edge:
+                add(AccumulateGrad, names[e.wrt], None, None, None)
         add(BackwardEnd, tuple((names[p], None) for p in g.params))
         if self.training:
             for p in g.params:

@@ -22,6 +22,7 @@ import numpy as np
 
 from stepgrad.engine.events import (
     Accumulate,
+    AccumulateGrad,
     BackwardEnd,
     BackwardStart,
     Chain,
@@ -302,15 +303,23 @@ class Timeline:
                 seq += 1
 
         grads = self._initial_grads(step)
+        # Without zero_grad (step > 0 of a training), params hold .grad from earlier passes.
+        # As in torch, this pass's contributions are summed on their own into ∂loss/∂w, and
+        # that sum is added to .grad once, after the last one: old + (c1 + c2), never
+        # (old + c1) + c2. A param the loss never reaches keeps its .grad untouched.
         holding = self.plan.holding(step)
-        if not holding:
-            for p in self._params:
+        last_edge = self.plan.last_edge if holding else {}
+        held_grad: dict[int, Value] = {}
+        for p in self._params:
+            if holding:
+                held_grad[p] = grads[p]
+            if not holding or p in last_edge.values():
                 grads[p] = None
         grads[g.loss] = self._one
         if rec:
             out.append(BackwardStart(seq, step, epoch, sample, nodes[g.loss].name, self._one))  # type: ignore[union-attr]
             seq += 1
-        for e, lv in zip(g.edges, local, strict=True):
+        for k, (e, lv) in enumerate(zip(g.edges, local, strict=True)):
             up = grads[e.node]
             prod = up * lv
             check += prod
@@ -330,6 +339,17 @@ class Timeline:
                 if rec:
                     out.append(  # type: ignore[union-attr]
                         Accumulate(seq, step, epoch, sample, nodes[e.wrt].name, before, prod, after)
+                    )
+                    seq += 1
+            if k in last_edge:
+                p = e.wrt
+                old = held_grad[p]
+                this_pass = grads[p]
+                total = old + this_pass
+                grads[p] = total
+                if rec:
+                    out.append(  # type: ignore[union-attr]
+                        AccumulateGrad(seq, step, epoch, sample, nodes[p].name, old, this_pass, total)
                     )
                     seq += 1
 
@@ -524,9 +544,11 @@ class Timeline:
         grads = self._initial_grads(step)
         local: dict[tuple[int, int], Value] = {}
         by = g.by_name
-        # Mirrors _run_step: a node "holds" a gradient once it received one in this pass,
-        # or from the last step when gradients are not zeroed.
-        held: set[int] = set(self._params) if self.plan.holding(step) else set()
+        # Mirrors _run_step: a node "holds" a gradient once it received one in this pass.
+        # A param whose .grad was carried over (no zero_grad) keeps showing that .grad until
+        # its accumulate_grad adds this pass's sum: that is what torch's w.grad holds.
+        carried = set(self.plan.last_edge.values()) if self.plan.holding(step) else set()
+        held: set[int] = set()
         for e in events[: upto + 1]:
             k = e.kind
             if k == "forward":
@@ -538,10 +560,15 @@ class Timeline:
             elif k == "chain":
                 w = by[e.wrt]  # type: ignore[union-attr]
                 if w not in held:
-                    grads[w] = e.product  # type: ignore[union-attr]
                     held.add(w)
+                    if w not in carried:
+                        grads[w] = e.product  # type: ignore[union-attr]
             elif k == "accumulate":
-                grads[by[e.node]] = e.after  # type: ignore[union-attr]
+                w = by[e.node]  # type: ignore[union-attr]
+                if w not in carried:
+                    grads[w] = e.after  # type: ignore[union-attr]
+            elif k == "accumulate_grad":
+                grads[by[e.param]] = e.after  # type: ignore[union-attr]
             elif k == "update":
                 values[by[e.param]] = e.after  # type: ignore[union-attr]
             elif k == "zero_grad":

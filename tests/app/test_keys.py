@@ -359,7 +359,7 @@ class TestNoZeroGrad:
         app = app_of("no-zero-grad")
         async with app.run_test(size=SIZE) as pilot:
             await press(pilot, "g", "3", "6", "enter")
-            assert "w.grad = held + ∂loss/∂y_hat · ∂y_hat/∂w" in inspector(app).splitlines()
+            assert "w.grad = w.grad + ∂loss/∂w" in inspector(app).splitlines()
             params = app.screen.query_one(ParamsPanel).plain
             assert "w.grad" in params and "∂loss/∂w" not in params
 

@@ -70,10 +70,13 @@ class TestProvenance:
         assert tr.path_factors(chains[1]) is None
 
     def test_carried_gradient_comes_from_the_last_step(self) -> None:
-        """no-zero-grad: at step 1 the held ∂loss/∂w comes from step 0's chain event (#10)."""
+        """no-zero-grad: at step 1 the held w.grad comes from step 0's chain event (#10); the
+        w.grad the pass leaves comes from its accumulate_grad (#23)."""
         tr = trace_of("no-zero-grad")
-        acc = next(e for e in tr.index(1).events if e.kind == "accumulate")
-        assert tr.grad_origin(1, "w", acc.seq - 1) == 10
+        acc = next(e for e in tr.index(1).events if e.kind == "accumulate_grad")
+        assert acc.seq == 23
+        assert tr.grad_origin(1, "w", tr.index(1).events[0].seq) == 10
+        assert tr.grad_origin(1, "w", acc.seq + 1) == 23
 
     def test_focus(self) -> None:
         """Forward highlights the node and its inputs' wires; chain highlights the edge backwards."""

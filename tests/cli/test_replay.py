@@ -127,3 +127,15 @@ def test_bare_calls_drops_only_a_function_arguments_own_parentheses():
     assert bare_calls("sigmoid((-1e-05))") == "sigmoid(-1e-05)"
     for kept in ("(-1.0)^2", "2*(-1.0)", "1/(-1.0)", "1/(2*(-1.0))", "((-1.0) > 0)", "−(-1.0)"):
         assert bare_calls(kept) == kept
+
+
+def test_no_zero_grad_adds_each_pass_to_w_grad_in_one_event():
+    """Issue 9, item 2: step 1 of no-zero-grad adds this pass's ∂loss/∂w to the -2.0 held
+    from step 0, in one accumulate_grad event (text and JSON)."""
+    text = run("replay", "no-zero-grad").stdout.splitlines()
+    assert text[23].endswith(
+        "accumulate_grad w.grad ← w.grad + ∂loss/∂w = -2.0 + (-7.840000152587891) = -9.84000015258789"
+    )
+    ev = json.loads(run("replay", "no-zero-grad", "--format", "jsonl").stdout.splitlines()[23])
+    assert ev == {"seq": 23, "kind": "accumulate_grad", "step": 1, "epoch": 0, "sample": 1,
+                  "param": "w", "before": -2.0, "add": -7.840000152587891, "after": -9.84000015258789}

@@ -56,14 +56,19 @@ def test_outline_matches_every_bundled_run(short: str) -> None:
 
 def test_outline_of_accumulation_and_predictions() -> None:
     # w reaches the loss along two edges of b = w * w and one of a: three chain events into
-    # w, the 2nd and 3rd accumulate; from step 1 on the first one also accumulates, because
-    # w still holds step 0's gradient (no zero_grad).
+    # w, the 2nd and 3rd accumulate within the pass; from step 1 on, w still holds step 0's
+    # gradient (no zero_grad), so one accumulate_grad adds the pass's sum to w.grad, as torch
+    # does (issue 9: it used to be a third accumulate, (old + c1) + c2).
     program = loads(TWO_PATHS, "two.yaml").program
     t, plan = Timeline(program), Plan(program)
     kinds0 = [e.kind for e in plan.outline_of_step(0)]
     kinds1 = [e.kind for e in plan.outline_of_step(1)]
     assert kinds0.count("accumulate") == 2
-    assert kinds1.count("accumulate") == 3
+    assert kinds1.count("accumulate") == 2
+    assert kinds0.count("accumulate_grad") == 0 and kinds1.count("accumulate_grad") == 1
+    # Right after w's last contribution (its last chain and the accumulate after it).
+    at = kinds1.index("accumulate_grad")
+    assert kinds1[at - 2 : at + 2] == ["chain", "accumulate", "accumulate_grad", "backward_end"]
     assert plan.outline(0).kind == "predict" and plan.outline(len(plan) - 1).when == "after"  # type: ignore[union-attr]
     for seq in range(len(t)):
         _same_shape(plan.outline(seq), t[seq])

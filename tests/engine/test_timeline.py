@@ -63,7 +63,8 @@ def test_no_zero_grad_accumulates_across_steps(timeline_of):
     """Without zero_grad, w.grad after step 1 is -2 + (gradient at the new w)."""
     t = timeline_of("no-zero-grad")
     assert not any(e.kind == "zero_grad" for e in t)
-    acc = next(e for e in t if e.kind == "accumulate")
+    assert not any(e.kind == "accumulate" for e in t)  # w is used once per pass
+    acc = next(e for e in t if e.kind == "accumulate_grad")
     assert acc.step == 1
     assert float(acc.before) == -2.0
     # The update of step 1 uses the accumulated gradient.
@@ -211,3 +212,27 @@ def test_state_has_one_value_per_node(timeline_of):
     for i in range(len(t)):
         s = t.state_at(i)
         assert len(s.values) == len(s.grads) == len(t.graph.nodes)
+
+
+def test_no_zero_grad_sums_the_pass_then_adds_it_to_w_grad(model_timeline):
+    """Issue 9, item 2: b = w * w, no zero_grad. Step 1's pass sums its two contributions
+    (w·1 + 1·w = 2w), then one accumulate_grad adds that to w.grad: old + (c1 + c2)."""
+    t = model_timeline(
+        "params: {w: 1.0}\ndata: {x: [1.0]}\nmodel: {loss: w * w * x}\n"
+        "train: {epochs: 2, lr: 0.5, zero_grad: false}\n"
+    )
+    # Step 0: ∂loss/∂w = 1 + 1 = 2; w ← 1 − 0.5·2 = 0. Step 1: this pass 0 + 0 = 0, w.grad 2 + 0.
+    ag = [e for e in t if e.kind == "accumulate_grad"]
+    assert [(e.step, e.param, float(e.before), float(e.add), float(e.after)) for e in ag] == [
+        (1, "w", 2.0, 0.0, 2.0)
+    ]
+    acc1 = [e for e in t if e.kind == "accumulate" and e.step == 1]
+    assert len(acc1) == 1 and float(acc1[0].before) == 0.0  # in-pass: this pass's first product
+    # The state shows torch's w.grad: the carried 2.0 until accumulate_grad, then the sum.
+    w = t.graph.by_name["w"]
+    assert float(t.state_at(acc1[0].seq).grads[w]) == 2.0
+    assert float(t.state_at(ag[0].seq).grads[w]) == 2.0
+    assert to_json(ag[0]) == {
+        "seq": ag[0].seq, "kind": "accumulate_grad", "step": 1, "epoch": 1, "sample": 0,
+        "param": "w", "before": 2.0, "add": 0.0, "after": 2.0,
+    }

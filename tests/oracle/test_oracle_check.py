@@ -253,3 +253,46 @@ predict: {x: 3.0}
     steps = list(torch_steps(loads(text, "no-train.yaml").program))
     assert [s.grads["w"] for s in steps] == [-2.0, -8.0]  # 2(1-2)·1, 2(2-4)·2: not summed
     assert [s.params_after["w"] for s in steps] == [1.0, 1.0]
+
+
+NO_ZERO_GRAD_F32 = """
+dtype: float32
+params: {w: 0.1}
+data: {x: [-1.8, 0.9], y: [-0.2, 1.0]}
+model: {loss: "abs(w * w + w * x - y)"}
+train: {epochs: 20, lr: 0.05, zero_grad: false}
+"""
+
+
+def test_no_zero_grad_float32_agrees_with_torch():
+    """Issue 9, item 2: w used three times, gradients never zeroed. torch sums a pass's
+    contributions first, then adds them to w.grad; adding each to w.grad as it came gave
+    w = -0.70234460 against torch's -0.70243269 after 20 epochs."""
+    report = check(loads(NO_ZERO_GRAD_F32, "nzg32.yaml"))
+    assert report.exit_code == 0, first_failure(report)
+    assert summary(report).endswith("all equal bit for bit")
+
+
+def test_in_pass_sum_order_matches_a_torch_loop_bit_for_bit():
+    """w * w + w * x uses w three times: our per-step w.grad and w equal, bit for bit in
+    float32 over 20 epochs, those of a plain torch loop written here (no oracle code)."""
+    import numpy as np
+    import torch
+
+    from stepgrad.engine import Timeline
+
+    program = loads(NO_ZERO_GRAD_F32, "nzg32.yaml").program
+    t = Timeline(program)
+    w = torch.tensor(0.1, dtype=torch.float32, requires_grad=True)
+    xs, ys = [-1.8, 0.9], [-0.2, 1.0]
+    ours = {e.step: e for e in t if e.kind == "update"}
+    for step in range(40):
+        x = torch.tensor(xs[step % 2], dtype=torch.float32)
+        y = torch.tensor(ys[step % 2], dtype=torch.float32)
+        loss = torch.abs(w * w + w * x - y)
+        loss.backward()
+        ev = ours[step]
+        assert np.float32(ev.grad) == np.float32(w.grad.item()), step
+        w.data = w.data - 0.05 * w.grad.data
+        assert np.float32(ev.after) == np.float32(w.item()), step
+    assert w.item() == pytest.approx(-0.70243269, abs=1e-7)

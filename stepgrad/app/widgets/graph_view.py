@@ -48,6 +48,10 @@ _ROLES = ("", "border", "wire", "name", "label", "text", "unknown", "dim", "bad"
 """Palette role of each style slot (then one per phase)."""
 
 
+_GRAD_KINDS = ("chain", "accumulate", "accumulate_grad", "backward_start", "zero_grad", "backward_end")
+"""Event kinds that set a node's gradient: its gradient text takes the phase colour."""
+
+
 def op_label(node: Node) -> str:
     """What a box says about its operation: ``input``, ``param``, ``×``, ``^2``, ``2×``."""
     if node.is_leaf:
@@ -274,6 +278,9 @@ class GraphView(ScrollView, can_focus=False):
             elif k == "accumulate":
                 grad(ev.node, ev.before)  # type: ignore[union-attr]
                 grad(ev.node, ev.after)  # type: ignore[union-attr]
+            elif k == "accumulate_grad":
+                grad(ev.param, ev.before)  # type: ignore[union-attr]
+                grad(ev.param, ev.after)  # type: ignore[union-attr]
             elif k == "backward_start":
                 grad(ev.node, ev.value)  # type: ignore[union-attr]
             elif k == "update":
@@ -465,7 +472,7 @@ class GraphView(ScrollView, can_focus=False):
         if hot and focus.nodes[0] == i:
             if kind in ("forward", "update", "predict"):
                 value_style = S_BAD if _bad(v) else phase_slot
-            elif kind in ("chain", "accumulate", "backward_start", "zero_grad", "backward_end"):
+            elif kind in _GRAD_KINDS:
                 grad_style = S_BAD if _bad(gv) else phase_slot
         elif hot and kind == "backward_end":
             grad_style = phase_slot
