@@ -220,6 +220,14 @@ class StepgradApp(App[int]):
         self.roads_pick: int | None = None
         """The param chosen with ``r`` (an index into the params); None: chosen for you."""
         self._roads_cache: tuple[tuple[Any, ...], dict[str, Any]] | None = None
+        self.exiting = asyncio.Event()
+        """Set by ``exit``: a headless run's keys stop there (``run.run_app``)."""
+
+    def exit(self, result: int | None = None, return_code: int = 0, message: Any = None) -> None:
+        # Once the app's message loop has stopped, anything that waits for it to answer
+        # (the pilot's next key, ``settle``) would wait forever: this says when to stop.
+        super().exit(result, return_code, message)
+        self.exiting.set()
 
     def get_default_screen(self) -> Screen[Any]:
         # The breakpoint classes for the size we start at, before the first style pass: set
@@ -921,7 +929,7 @@ class StepgradApp(App[int]):
         deadline = time.monotonic() + timeout
         while (
             self._seeking or not self.torch_settled() or not self.roads_settled()
-        ) and time.monotonic() < deadline:
+        ) and time.monotonic() < deadline and not self.exiting.is_set():
             await asyncio.sleep(0.01)
         # One more frame with the final numbers.
         await asyncio.sleep(0)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sys
 import unicodedata
 from pathlib import Path
@@ -152,14 +154,30 @@ def run_app(
         app.run()
         return app.return_code or 0
 
-    async def pilot(p) -> None:  # type: ignore[no-untyped-def]
+    async def press_all(p) -> None:  # type: ignore[no-untyped-def]
         await p.pause()
         for key in presses:
             await p.press(key)
             await app.settle()
         await app.settle()
         await p.pause()
+
+    async def pilot(p) -> None:  # type: ignore[no-untyped-def]
+        # A key may quit the app (q, ctrl+q): its message loop then stops, and the pilot's
+        # next wait for it to answer (the key's own, or settle's for torch, whose worker was
+        # cancelled) would never end. So the keys race the app's exit, and the exit wins.
+        keys_done = asyncio.ensure_future(press_all(p))
+        quit_ = asyncio.ensure_future(app.exiting.wait())
+        await asyncio.wait({keys_done, quit_}, return_when=asyncio.FIRST_COMPLETED)
+        quit_.cancel()
+        if not keys_done.done():
+            keys_done.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keys_done
+        elif keys_done.exception() is not None:
+            raise keys_done.exception()  # type: ignore[misc]
         if screenshot is not None:
+            # The screen as the keys left it, even when the last one quit.
             Path(screenshot).write_text(
                 app.export_screenshot(title=f"stepgrad · {scenario.name}"), encoding="utf-8"
             )

@@ -66,3 +66,29 @@ class TestWhereItEnded:
         assert r.stderr == (
             "stepgrad: --keys: unknown key 'Homer' (use names like n, right, space, home, end, enter)\n"
         )
+
+
+class TestQuitKey:
+    """Issue 9 item 7: a key that quits the app ended the headless run's message loop while
+    the pilot still waited for it (its next key, and torch's worker, cancelled by the exit):
+    with two busy processes beside it, `--keys q` hung 3 times of 3."""
+
+    @pytest.mark.parametrize("keys", ["q", "ctrl+q", "q q"])
+    def test_quit_under_cpu_load_ends(self, keys: str, tmp_path: Path):
+        busy = [subprocess.Popen([sys.executable, "-c", "while 1: pass"]) for _ in range(2)]
+        try:
+            # Quitting waits for a torch import already under way (tens of seconds on a
+            # loaded machine); the hang never ended.
+            r = run("open", "lecture4", "--keys", keys)
+        finally:
+            for b in busy:
+                b.kill()
+                b.wait()
+        assert (r.returncode, r.stderr) == (0, "")
+        assert r.stdout == "start: before event #0 of 13\n"
+
+    def test_quit_with_screenshot_keeps_the_screen_before_quitting(self, tmp_path: Path):
+        out = tmp_path / "q.svg"
+        r = run("open", "lecture4", "--keys", "n q", "--screenshot", str(out))
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
+        assert "y_hat" in out.read_text(encoding="utf-8")
