@@ -120,6 +120,75 @@ def where_it_ended(app: StepgradApp) -> str:
     return text
 
 
+def _shown(path: str) -> str:
+    """The path as typed, quoted when it holds characters a terminal would act on."""
+    return path if path.isprintable() else repr(path)
+
+
+def _os_error_line(path: str, e: OSError) -> str:
+    """``stepgrad: --screenshot out.svg: no space left on device``: one line, no traceback."""
+    reason = (e.strerror or str(e)).strip()
+    return f"stepgrad: --screenshot {_shown(path)}: {reason[:1].lower()}{reason[1:]}"
+
+
+def screenshot_problem(path: str) -> str | None:
+    """Why a screenshot cannot be saved at ``path`` (one line), or None if it looks possible.
+
+    Checked before the app starts, so that a mistyped path costs no run: an empty path, a
+    directory, a missing directory, a file where a directory should be, a name too long, a
+    place that refuses to be written. The file is opened for appending (nothing it holds is
+    lost) and, if it did not exist, removed again: no empty file stays behind if the run
+    stops before the screenshot. A device that accepts the open and refuses the write
+    (``/dev/full``) is caught when writing (``write_screenshot``).
+    """
+    if path == "":
+        return "stepgrad: --screenshot: the path is empty"
+    try:
+        return _path_problem(path)
+    except OSError as e:  # e.g. a name too long for the file system, met by stat
+        return _os_error_line(path, e)
+    except ValueError:  # a NUL in the path
+        return f"stepgrad: --screenshot {_shown(path)}: not a valid path"
+
+
+def _path_problem(path: str) -> str | None:
+    out = Path(path)
+    if out.is_dir():
+        return f"stepgrad: --screenshot {_shown(path)}: is a directory"
+    parent = out.parent
+    if not parent.exists() and not parent.is_symlink():
+        return f"stepgrad: --screenshot: no such directory: {_shown(str(parent))}"
+    existed = out.exists()
+    try:
+        with open(out, "a", encoding="utf-8"):
+            pass
+    except OSError as e:
+        return _os_error_line(path, e)
+    if not existed:
+        with contextlib.suppress(OSError):
+            out.unlink()
+    return None
+
+
+def write_screenshot(path: str, svg: str) -> None:
+    """Write the SVG; a write that fails leaves no empty or half file behind.
+
+    Raises:
+        OSError: the write failed (full device, read-only place, ...).
+    """
+    out = Path(path)
+    existed = out.exists()
+    try:
+        with open(out, "w", encoding="utf-8") as f:
+            f.write(svg)
+    except OSError:
+        if not existed or (out.is_file() and out.stat().st_size == 0):
+            with contextlib.suppress(OSError):
+                if out.is_file():
+                    out.unlink()
+        raise
+
+
 def run_app(
     scenario: Scenario, keys: str | None = None, screenshot: str | None = None, size: str = "120x40"
 ) -> int:
@@ -142,9 +211,9 @@ def run_app(
         print(f"stepgrad: {e}", file=sys.stderr)
         return 2
     if screenshot is not None:
-        out = Path(screenshot)
-        if out.parent and not out.parent.exists():
-            print(f"stepgrad: --screenshot: no such directory: {out.parent}", file=sys.stderr)
+        problem = screenshot_problem(screenshot)
+        if problem is not None:
+            print(problem, file=sys.stderr)
             return 2
 
     from stepgrad.app.app import make_app
@@ -178,12 +247,20 @@ def run_app(
             raise keys_done.exception()  # type: ignore[misc]
         if screenshot is not None:
             # The screen as the keys left it, even when the last one quit.
-            Path(screenshot).write_text(
-                app.export_screenshot(title=f"stepgrad · {scenario.name}"), encoding="utf-8"
-            )
+            svg = app.export_screenshot(title=f"stepgrad · {scenario.name}")
+            try:
+                write_screenshot(screenshot, svg)
+            except OSError as e:
+                app.exit(2, return_code=2)
+                failed.append(_os_error_line(screenshot, e))
+                return
         app.exit(0)
 
+    failed: list[str] = []
     app.run(headless=True, size=dims, auto_pilot=pilot)
+    if failed:
+        print(failed[0], file=sys.stderr)
+        return 2
     if screenshot is None:
         # Otherwise the keys were pressed and nothing shows it: say where they led.
         print(where_it_ended(app))

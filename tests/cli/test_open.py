@@ -92,3 +92,57 @@ class TestQuitKey:
         r = run("open", "lecture4", "--keys", "n q", "--screenshot", str(out))
         assert (r.returncode, r.stdout, r.stderr) == (0, "", "")
         assert "y_hat" in out.read_text(encoding="utf-8")
+
+
+class TestScreenshotPath:
+    """Issue 9 item 8: a screenshot path that cannot be written gave ~44 lines of traceback;
+    now one line naming the path and the system's reason, exit 2, checked before the app
+    runs where it can be, and no empty file left behind."""
+
+    def _refused(self, path: str, expected: str) -> None:
+        r = run("open", "lecture4", "--keys", "n", "--screenshot", path)
+        assert (r.returncode, r.stdout, r.stderr) == (2, "", expected + "\n")
+
+    def test_a_directory(self, tmp_path: Path):
+        self._refused(str(tmp_path), f"stepgrad: --screenshot {tmp_path}: is a directory")
+
+    def test_an_empty_path(self):
+        self._refused("", "stepgrad: --screenshot: the path is empty")
+
+    def test_a_path_under_a_file(self, tmp_path: Path):
+        (tmp_path / "f").write_text("x")
+        path = str(tmp_path / "f" / "s.svg")
+        self._refused(path, f"stepgrad: --screenshot {path}: not a directory")
+
+    def test_a_kernel_file(self):
+        self._refused("/proc/version", "stepgrad: --screenshot /proc/version: invalid argument")
+
+    def test_a_place_that_refuses_files(self):
+        # /proc takes no new files even from root (chmod would not stop root).
+        self._refused("/proc/s.svg", "stepgrad: --screenshot /proc/s.svg: no such file or directory")
+
+    def test_a_name_too_long(self, tmp_path: Path):
+        path = str(tmp_path / ("a" * 300 + ".svg"))
+        self._refused(path, f"stepgrad: --screenshot {path}: file name too long")
+
+    def test_a_missing_directory(self, tmp_path: Path):
+        path = str(tmp_path / "no" / "s.svg")
+        self._refused(path, f"stepgrad: --screenshot: no such directory: {tmp_path / 'no'}")
+
+    def test_a_full_device_fails_at_the_write(self):
+        # /dev/full opens, and refuses the bytes: found after the run, still one line.
+        self._refused("/dev/full", "stepgrad: --screenshot /dev/full: no space left on device")
+
+    def test_the_check_leaves_no_file(self, tmp_path: Path):
+        from stepgrad.app.run import screenshot_problem
+
+        assert screenshot_problem(str(tmp_path / "new.svg")) is None
+        assert list(tmp_path.iterdir()) == []
+
+    def test_a_path_with_a_terminal_escape_is_quoted(self, tmp_path: Path):
+        from stepgrad.app.run import screenshot_problem
+
+        missing = str(tmp_path / "\x1b[2J")
+        line = screenshot_problem(missing + "/s.svg")
+        assert line == f"stepgrad: --screenshot: no such directory: {missing!r}"
+        assert "\x1b" not in line
