@@ -48,7 +48,7 @@ from stepgrad.manual import (
 from stepgrad.oracle import TorchStep, torch_available, torch_predictions, torch_steps
 from stepgrad.replay import nonfinite_error
 from stepgrad.scenario.load import Scenario, load
-from stepgrad.symbolic import TIMEOUT_S, Derivation, TooLarge, derive
+from stepgrad.symbolic import NOT_COMPARABLE, TIMEOUT_S, Derivation, TooLarge, derive
 
 #: Finite differences: the step is FD_H·max(1, |w|); stepgrad's gradient g agrees with the
 #: central difference d when |g − d| ≤ rtol·max(|g|, |d|) + atol·max(1, |loss|).
@@ -160,6 +160,9 @@ class Tally:
         steps: how many steps were compared.
         statuses: steps per status (``equal``, ``close``, ``differs``, ``missing``).
         first: the first step that did not agree, or None.
+        note: where and why a step first needed more than the dtype: the closed form
+            evaluated wider, or ``not_comparable`` (the dtype cannot hold the value, or the
+            closed form is undefined there); None when none did.
     """
 
     steps: int = 0
@@ -167,6 +170,7 @@ class Tally:
         default_factory=lambda: {"equal": 0, "close": 0, "differs": 0, "missing": 0}
     )
     first: Miss | None = None
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -182,14 +186,17 @@ class Tally:
         """Count one step; True when it is the first that does not agree (record it)."""
         self.steps += 1
         self.statuses[status] = self.statuses.get(status, 0) + 1
-        return status not in ("equal", "close") and self.first is None
+        return status not in ("equal", "close", NOT_COMPARABLE) and self.first is None
 
     def to_json(self, road: str, other: str) -> dict[str, Any]:
         """The tally as JSON; the first miss's values under ``road`` and ``other``."""
-        return {
+        out = {
             "steps": self.steps, **self.statuses, "ok": self.ok,
             "first_disagreement": None if self.first is None else self.first.to_json(road, other),
         }
+        if self.note is not None:
+            out["note"] = self.note
+        return out
 
 
 @dataclass
@@ -435,6 +442,9 @@ def _walk_roads(
                         sv.step, sv.epoch, sv.sample, sv.seq, _f(r.closed_value), _f(chain),
                         a.status, a.diff,
                     )
+                if a.note is not None and pr.closed.note is None:
+                    at = Miss(sv.step, sv.epoch, sv.sample, sv.seq, None, None, a.status, a.diff)
+                    pr.closed.note = f"first at {_where(at)}: {a.note}"
             if r.manual is not None and r.manual_ok is not None and r.param not in first:
                 checked[r.param] += 1
                 if not r.manual_ok.ok:
@@ -743,9 +753,20 @@ def _tally_line(tally: Tally, total: int, road: str, other: str) -> str:
     if tally.steps == 0:
         return f"{road} vs {other}: no step compared"
     st = tally.statuses
+    apart = st.get(NOT_COMPARABLE, 0)
+    if apart:
+        # Not a disagreement: said apart from the steps that were compared.
+        compared = tally.steps - apart
+        head = (f"{road} and {other} not comparable {_span(apart, apart)}" if not compared else
+                f"{road} and {other} not comparable at {_n(apart)} of {_plural(tally.steps, 'step')}")
+        rest = dataclasses.replace(tally, steps=compared, statuses={**st, NOT_COMPARABLE: 0}, note=None)
+        tail = "" if not compared else "; " + _tally_line(rest, total, road, other)
+        return f"{head} ({tally.note}){tail}"
     if tally.first is None:
         how = ("all equal bit for bit" if st["close"] == 0
                else f"{_n(st['equal'])} equal bit for bit, {_n(st['close'])} close")
+        if tally.note is not None:  # some steps needed a wider evaluation: say where and why
+            how += f"; {tally.note}"
         return f"{road} = {other} {_span(tally.steps, total)} ({how})"
     m = tally.first
     return (f"{road} ≠ {other} at {_n(tally.disagreeing)} of {_plural(tally.steps, 'step')}; "
@@ -872,8 +893,11 @@ def render_text(report: Report) -> str:
         derived = [pr for pr in roads.params.values() if pr.closed is not None]
         if derived:
             n = len(derived)
+            apart = sum(1 for pr in derived
+                        if pr.closed is not None and pr.closed.statuses.get(NOT_COMPARABLE))
+            where = "at every step" if not apart else "wherever they can be compared"
             lines.append(f"three roads: {_plural(n, 'closed form')} "
-                         f"{'agrees' if n == 1 else 'agree'} with the chain rule at every step")
+                         f"{'agrees' if n == 1 else 'agree'} with the chain rule {where}")
         elif roads.note is not None:
             lines.append(f"three roads: no closed form ({roads.note})")
     if report.manual and report.manual_ok:

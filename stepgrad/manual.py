@@ -22,17 +22,19 @@ Pure: NumPy and the engine; sympy only through ``symbolic`` (lazily); no torch, 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from stepgrad.engine.graph import Graph
+from stepgrad.engine.graph import Const, Graph
 from stepgrad.engine.timeline import Timeline
 from stepgrad.explain import fmt
 from stepgrad.scenario.load import Scenario
 from stepgrad.symbolic import (
+    NOT_COMPARABLE,
     Agreement,
     Derivation,
     Formula,
@@ -50,6 +52,12 @@ Value = Any  # a NumPy scalar of the scenario's dtype
 DERIVING = "the closed form is still being derived"
 #: ``Road.note`` for array values: closed forms and hand derivations are scalar only.
 SCALAR_ONLY = "closed forms and hand derivations are shown for scalar values only"
+
+#: Where a formula that disagrees in the scenario's dtype is evaluated again, with the
+#: step's own leaf values: wide enough that float32's and float64's overflow and
+#: underflow are far away (x86's 80-bit long double; float64 where nothing is wider).
+WIDE = np.longdouble
+WIDE_NAME = "float64" if np.finfo(WIDE).bits <= 64 else "long double"
 
 
 # ----- a step's numbers -----------------------------------------------------------------
@@ -187,6 +195,64 @@ def manual_problems(scenario: Scenario) -> list[str]:
     return [f"manual '{p}': {f.message}" for p, f in compiled if isinstance(f, FormulaError)]
 
 
+# ----- a step redone in wide precision ---------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WideStep:
+    """One step's forward and backward pass redone in ``WIDE`` from the same leaf values.
+
+    Attributes:
+        values: every input, param and model node, by name.
+        grads: each param's ∂loss/∂param by the chain rule (0 when none reaches it).
+    """
+
+    values: dict[str, Value]
+    grads: dict[str, Value]
+
+
+def wide_step(graph: Graph, leaves: Mapping[str, Value]) -> WideStep:
+    """The engine's rules, in the engine's order, on ``WIDE`` numbers.
+
+    Constants are taken as written (not rounded to the scenario's dtype), as the closed
+    form takes them. Used only to judge a formula that disagrees in the dtype: when the
+    formula and this chain rule agree, the dtype's range is what separates them.
+
+    Args:
+        graph: the model.
+        leaves: the step's input and param values (the dtype's; widened exactly).
+    """
+    dt = WIDE
+    nodes = graph.nodes
+    vals: list[Value] = [None] * len(nodes)
+    grads: list[Value] = [None] * len(nodes)
+
+    def args_of(i: int) -> tuple[Value, ...]:
+        return tuple(dt(a.value) if isinstance(a, Const) else vals[a] for a in nodes[i].args)
+
+    with np.errstate(all="ignore"):
+        for n in nodes:
+            if n.is_leaf:
+                vals[n.id] = dt(leaves[n.name])
+        for i in graph.order:
+            vals[i] = nodes[i].rule.forward(*args_of(i))
+        grads[graph.loss] = dt(1)
+        for e in graph.edges:
+            up = grads[e.node]
+            if up is None:
+                continue
+            prod = up * nodes[e.node].rule.local(e.arg, args_of(e.node), vals[e.node], dt)
+            grads[e.wrt] = prod if grads[e.wrt] is None else grads[e.wrt] + prod
+    return WideStep(
+        {n.name: vals[n.id] for n in nodes},
+        {nodes[p].name: dt(0) if grads[p] is None else grads[p] for p in graph.params},
+    )
+
+
+def _finite(v: Value) -> bool:
+    return math.isfinite(float(v))
+
+
 # ----- the three roads at one step ------------------------------------------------------
 
 
@@ -246,6 +312,7 @@ class _Roads:
         self.manual_text = dict(scenario.manual) if scenario is not None else {}
         self.manual = compile_manual(scenario) if scenario is not None else {}
         self._last: tuple[StepValues, bool] | None = None
+        self._wide: tuple[StepValues, WideStep] | None = None
 
     def scalar(self, sv: StepValues) -> bool:
         # Asked several times per param and step: answer once per step (a long run's
@@ -265,6 +332,64 @@ class _Roads:
         if not isinstance(f, Formula) or not self.scalar(sv):
             return None, 0.0
         return f.evaluate(sv.values, self.dtype)
+
+    def wide(self, sv: StepValues) -> WideStep:
+        """The step redone in ``WIDE`` (once per step)."""
+        if self._wide is None or self._wide[0] is not sv:
+            leaves = {n.name: sv.values[n.name] for n in self.t.graph.nodes if n.is_leaf}
+            self._wide = (sv, wide_step(self.t.graph, leaves))
+        return self._wide[1]
+
+    def judge(
+        self, param: str, sv: StepValues, formula: Formula, value: Value, err: float, *, closed: bool
+    ) -> tuple[Agreement, Value]:
+        """A formula's value against the chain rule; the value to show beside the verdict.
+
+        In the dtype first. A disagreement there is looked at again in ``WIDE``, so that
+        it is never blamed on the formula when the dtype is the cause:
+
+        - the formula evaluated wide agrees with the chain rule: its own arithmetic left
+          the dtype's range (``1000…001*x/5000…`` overflows float32); ``close``, with the
+          wide value;
+        - it agrees with the chain rule redone wide: the dtype cannot hold the gradient
+          (``(w*x*0.000001)**7`` underflows float32), the engine and torch round alike;
+          ``not_comparable``;
+        - the closed form (or, for a hand derivation, the closed form too) is NaN or
+          infinite there while the chain rule is finite: the formula is undefined at
+          that point (``x**w*log(x)`` at x = 0) where torch's rule gives a number;
+          ``not_comparable``.
+
+        Anything else is the disagreement it was.
+        """
+        target = self.chain(param, sv)
+        a = agree(target, value, self.dtype, err)
+        if a.ok:
+            return a, value
+        wide = self.wide(sv)
+        with np.errstate(all="ignore"):
+            wv, we = formula.evaluate(wide.values, WIDE)
+        b = agree(target, wv, self.dtype, we)
+        if b.ok:
+            note = (f"in {self.dtype} the formula's own arithmetic overflows or underflows, "
+                    f"so it was evaluated in {WIDE_NAME}")
+            return Agreement(b.status, b.diff, b.tol, note), wv
+        cw = wide.grads[param]
+        if agree(cw, wv, "float64", we).ok:
+            note = (f"{self.dtype} cannot hold this gradient: in {WIDE_NAME} the formula and the "
+                    f"chain rule agree ({fmt(wv)})")
+            return Agreement(NOT_COMPARABLE, a.diff, a.tol, note), wv
+        if _finite(cw) and not _finite(wv) and (closed or not self._closed_finite(param, wide)):
+            note = (f"the closed form is undefined here ({fmt(wv)}), where torch's rule gives "
+                    f"the chain rule's {fmt(target)}")
+            return Agreement(NOT_COMPARABLE, math.nan, a.tol, note), value
+        return a, value
+
+    def _closed_finite(self, param: str, wide: WideStep) -> bool:
+        d = self.derivation
+        if not isinstance(d, Derivation):
+            return True
+        with np.errstate(all="ignore"):
+            return _finite(d.formulas[param].evaluate(wide.values, WIDE)[0])
 
     def closed_form(self, param: str) -> str | None:
         d = self.derivation
@@ -292,9 +417,13 @@ class _Roads:
         mv, me = self.hand(param, sv)
         closed_form = self.closed_form(param)
         note = self.note(param, sv)
-        target = self.chain(param, sv)
-        closed_ok = None if cv is None else agree(target, cv, self.dtype, ce)
-        manual_ok = None if mv is None else agree(target, mv, self.dtype, max(ce, me))
+        closed_ok = manual_ok = None
+        d = self.derivation
+        if cv is not None and isinstance(d, Derivation):
+            closed_ok, cv = self.judge(param, sv, d.formulas[param], cv, ce, closed=True)
+        f = self.manual.get(param)
+        if mv is not None and isinstance(f, Formula):
+            manual_ok, mv = self.judge(param, sv, f, mv, max(ce, me), closed=False)
         tv = None if torch is None else torch.get(param)
         torch_ok = None
         if torch is not None:
@@ -461,11 +590,14 @@ def check_manual(
                 mv, me = r.hand(p, sv)
                 target = r.chain(p, sv)
                 a = agree(target, mv, r.dtype, me)
+                cv = None
                 if not a.ok:
                     # Judge again with the closed form's error bound: the chain rule may
                     # lose more to cancellation than the hand formula does.
                     cv, ce = r.closed(p, sv)
-                    a = agree(target, mv, r.dtype, max(ce, me))
+                    f = r.manual[p]
+                    assert isinstance(f, Formula)
+                    a, mv = r.judge(p, sv, f, mv, max(ce, me), closed=False)
                 if not a.ok:
                     first[p] = Disagreement(
                         p, sv.step, sv.epoch, sv.sample, sv.seq, r.manual_text[p], mv, target, a.diff,

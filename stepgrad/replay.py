@@ -111,7 +111,7 @@ def _mark(a: Agreement | None) -> str:
     # apart) must not read as the same bits.
     if a is None:
         return ""
-    return {"equal": " ✓", "close": " ≈"}.get(a.status, " ✗")
+    return {"equal": " ✓", "close": " ≈", "not_comparable": " (not comparable)"}.get(a.status, " ✗")
 
 
 def roads_lines(timeline: Timeline, roads: list[Road]) -> list[str]:

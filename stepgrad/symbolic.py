@@ -737,25 +737,34 @@ def closed_forms(graph: Graph, **limits: Any) -> dict[str, str] | TooLarge:
 # ----- agreement ------------------------------------------------------------------------
 
 
+#: ``Agreement.status`` where a formula and the chain rule cannot be compared at a point:
+#: the dtype cannot hold the value (both agree once evaluated wider), or the closed form
+#: is undefined there (``0*log(0)``) where torch's rule gives a number. Not a disagreement.
+NOT_COMPARABLE = "not_comparable"
+
+
 @dataclass(frozen=True, slots=True)
 class Agreement:
     """How two values of one gradient compare.
 
     Attributes:
-        status: ``equal`` (the same bits), ``close`` (within tolerance), ``differs``, or
-            ``missing`` (one side has no number).
+        status: ``equal`` (the same bits), ``close`` (within tolerance), ``differs``,
+            ``missing`` (one side has no number) or ``not_comparable`` (``NOT_COMPARABLE``).
         diff: ``|a - b|`` (NaN when missing or not comparable).
         tol: the tolerance used.
+        note: why, when the verdict needed more than the dtype's arithmetic (a formula
+            evaluated wider, or not comparable); None otherwise.
     """
 
     status: str
     diff: float
     tol: float
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True for ``equal`` and ``close``."""
-        return self.status in ("equal", "close")
+        """True for ``equal``, ``close`` and ``not_comparable``: nothing says they differ."""
+        return self.status in ("equal", "close", NOT_COMPARABLE)
 
 
 def agree(a: Value | None, b: Value | None, dtype: str, err: float = 0.0) -> Agreement:

@@ -87,6 +87,8 @@ def _mark(agreement: Any) -> tuple[str, str, str]:
         return (f"≈ {agreement.diff:.0e}", "≈", "ok")
     if s == "missing":
         return ("✗ missing", "✗", "error")
+    if s == "not_comparable":  # the dtype cannot hold it, or the closed form is undefined here
+        return ("? not comparable", "?", "muted")
     diff = agreement.diff
     by = f" by {diff:.4g}" if isinstance(diff, float) and math.isfinite(diff) else ""
     return (f"✗ differs{by}", "✗", "error")
@@ -99,6 +101,8 @@ def verdict(road: Any) -> tuple[str, str]:
         return ("✗", "error")
     if any(a.status == "close" for a in oks):
         return ("≈", "ok")
+    if any(a.status == "not_comparable" for a in oks):
+        return ("?", "muted")
     return ("✓", "ok")
 
 
