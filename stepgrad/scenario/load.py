@@ -268,6 +268,13 @@ class _Checker:
         if unicodedata.normalize("NFKC", name) != name:
             # Python reads `ｗ` in an expression as `w`: the two would not match.
             plain = unicodedata.normalize("NFKC", name)
+            if unicodedata.normalize("NFC", name) == plain:
+                # They look the same: only the code points tell them apart.
+                raise self.fail(
+                    pos,
+                    f"'{name}' is written with a combining mark ({_codes(name)}) and is read as "
+                    f"{_codes(plain)} in expressions; write it as one character",
+                )
             raise self.fail(pos, f"'{name}' is read as '{plain}' in expressions; write '{plain}'")
         if name in FUNCTIONS:
             raise self.fail(pos, f"'{name}' is a function name; choose another {what} name")
@@ -614,6 +621,10 @@ def _not_predicted(program: Program, name: str, shown: list[str]) -> str:
         needs = ", ".join(missing)
         return f"predict cannot compute '{name}': it needs {needs}, which predict does not give{which}"
     return f"'{name}' is not one of the model's outputs that predict shows{which}"
+
+
+def _codes(text: str) -> str:
+    return " ".join(f"U+{ord(ch):04X}" for ch in text)
 
 
 def _reaches(graph: Graph, src: int, dst: int) -> bool:

@@ -307,3 +307,41 @@ def test_process(
 def test_nothing_ran(processes: dict[str, subprocess.CompletedProcess[str]]) -> None:
     """``__import__('os').system('echo hi')`` printed nothing: it was never executed."""
     assert "hi" not in processes["replay __import__"].stdout
+
+
+# --- hostile files that are valid scenarios --------------------------------------------------
+
+# A byte order mark, CRLF line ends, names in three scripts, a merge key overridden by a
+# written key, a sexagesimal epochs (1:00 is 60), a 200,000-character description line
+# and a 300-character wide name: a scenario still, which every command must run.
+HOSTILE_OK = (
+    "\ufeffname: " + "講" * 300 + "\n"
+    "description: " + "x" * 200_000 + "\n"
+    "params: &p {ŵ: 1.0, 重み: 0.5}\n"
+    "data:\n  x: [1.0, 2.0]\n  y: [2.0, 4.0]\n"
+    "model:\n  ŷ: x * ŵ + 重み\n  loss: (ŷ - y) ** 2\n"
+    "train: {epochs: 1:00, lr: 0.01}\n"
+    "expect:\n  params:\n    <<: *p\n    ŵ: 1.0\n"
+).replace("\n", "\r\n")
+
+
+def test_hostile_but_valid_file_every_command(tmp_path: Path) -> None:
+    """Runs in real processes: exit 0 or 1 (the expectation may fail), no traceback, no escape."""
+    f = tmp_path / "hostile.yaml"
+    f.write_text(HOSTILE_OK, encoding="utf-8", newline="")
+    svg = tmp_path / "hostile.svg"
+
+    def run(args: list[str]) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "stepgrad", *args], capture_output=True, timeout=120,
+            env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "default"},
+        )
+
+    commands = [["replay", str(f)], ["check", str(f)], ["open", str(f), "--screenshot", str(svg)]]
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        results = list(pool.map(run, commands))
+    for args, r in zip(commands, results, strict=True):
+        assert r.returncode in (0, 1), (args[0], r.stderr.decode()[-500:])
+        assert b"Traceback" not in r.stderr and b"\x1b" not in r.stdout, args[0]
+    assert results[0].returncode == 0 and results[0].stdout.count(b"\n") > 60 * 2 * 10
+    assert svg.stat().st_size > 0

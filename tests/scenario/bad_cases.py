@@ -547,4 +547,77 @@ CASES: list[tuple[str, str, str]] = [
         "predict: {x: 3.0}\nexpect: {predict: {y_hat: 6.0}}\n",
         "10:20: 'y_hat' is not one of the model's outputs that predict shows; expect predict can check z",
     ),
+    # --- hostile files (issue 9): each ends with one line, from every command -------------
+    (
+        "NUL byte in a value",
+        H + M + "description: a\0b\n",
+        "6:15: invalid YAML: the character #x0000 is not allowed in a YAML file",
+    ),
+    (
+        "byte order mark in the middle",
+        H + "\ufeff" + M,
+        "3:1: this line is not a key of the scenario; did you mean 'model'?",
+    ),
+    (
+        "duplicate key in a nested flow mapping",
+        H + M + "expect: {grad: {w: 1.0, w: 2.0}}\n",
+        "6:25: duplicate key 'w' (first given on line 6)",
+    ),
+    (
+        "a date as a param",
+        "params: {w: 2001-12-14}\n" + M,
+        "1:13: param 'w' must be a number, not date 2001-12-14",
+    ),
+    ("binary tag in name", "name: !!binary aGVsbG8=\n" + H + M, "1:7: name must be text, not bytes b'hello'"),
+    ("YAML 1.1 boolean key", "params: {on: 1.0, w: 1.0}\n" + M, "1:10: keys must be names, not True"),
+    ("null key", "params: {~: 1.0, w: 1.0}\n" + M, "1:10: keys must be names, not None"),
+    (
+        "emoji param",
+        "params: {\U0001f393: 1.0}\n" + M,
+        "1:10: '\U0001f393' is not a valid param name (letters, digits and _, not starting with a digit)",
+    ),
+    (
+        "combining accent in a name",
+        "params: {w\u0301: 1.0}\ninputs: {x: 1.0}\nmodel:\n  loss: x * w\u0301\n",
+        "1:10: 'w\u0301' is written with a combining mark (U+0077 U+0301) and is read as U+1E83 in "
+        "expressions; write it as one character",
+    ),
+    (
+        "self-referencing model",
+        H + "model:\n  y_hat: y_hat * w\n  loss: (y_hat - y) ** 2\n",
+        "4:10: 'y_hat' refers to itself",
+    ),
+    (
+        "cycle y = z, z = y",
+        "params: {w: 1.0}\ninputs: {x: 1.0}\nmodel:\n  y: z\n  z: y\n  loss: (x * w - y) ** 2\n",
+        "4:6: cycle: y → z → y; each name must be assigned from names above it",
+    ),
+    (
+        "cycle a = b, b = a",
+        H + "model:\n  a: b\n  b: a\n  loss: (a * w - y) ** 2\n",
+        "4:6: cycle: a → b → a; each name must be assigned from names above it",
+    ),
+    ("undefined alias", "params: {w: *nope}\n" + M, "1:13: invalid YAML: found undefined alias 'nope'"),
+    (
+        "terminal escape in loss",
+        H + M + 'loss: "\\e[2Jloss"\n',
+        "6:7: loss '\\x1b[2Jloss' is not a model name; did you mean 'loss'?",
+    ),
+    (
+        "terminal escape in an expect key",
+        H + M + 'expect: {"\\e[2J": 1}\n',
+        "6:10: this line is not a key of expect (allowed: grad, loss, params, predict)",
+    ),
+    (
+        "lone surrogate in manual",
+        H + M + 'manual: {w: "2*x\\ud800"}\n',
+        "6:17: the expression contains a lone surrogate U+D800 (half of a UTF-16 pair, not a character)",
+    ),
+    (
+        "alias bomb in data",
+        P + "data:\n  a0: &l0 [1.0, 2.0]\n"
+        + "".join(f"  a{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 9))
+        + "  x: *l8\n  y: *l8\n" + M,
+        "3:7: data 'a1' item 0 must be a number, not a list",
+    ),
 ]
