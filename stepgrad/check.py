@@ -48,6 +48,7 @@ from stepgrad.manual import (
 from stepgrad.oracle import TorchStep, torch_available, torch_predictions, torch_steps
 from stepgrad.replay import nonfinite_error
 from stepgrad.scenario.load import Scenario, load
+from stepgrad.streams import visible
 from stepgrad.symbolic import NOT_COMPARABLE, TIMEOUT_S, Derivation, TooLarge, derive
 
 #: Finite differences: the step is FD_H·max(1, |w|); stepgrad's gradient g agrees with the
@@ -966,10 +967,11 @@ def run_check(spec: str, as_json: bool = False, *, out: TextIO | None = None) ->
         print("stepgrad check: torch is not installed (pip install torch)", file=sys.stderr)
         return 2
     report = check(scenario)
+    # Names come from the scenario: nothing in them may act on the terminal (streams.visible).
     if as_json:
-        out.write(json.dumps(render_json(report), ensure_ascii=False) + "\n")
+        out.write(visible(json.dumps(render_json(report), ensure_ascii=False)) + "\n")
     else:
-        out.write(render_text(report))
+        out.write(visible(render_text(report)))
     return report.exit_code
 
 

@@ -85,6 +85,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``stepgrad`` console script."""
+    from stepgrad import streams
+
+    restore = streams.install()
+    try:
+        code = _main(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader went away (`| head -1`): stop quietly, as Unix tools do.
+        streams.silence_stdout()
+        code = 0
+    except streams.OutputError as e:
+        streams.silence_stdout()
+        print(e, file=sys.stderr)
+        code = 2
+    finally:
+        restore()
+    sys.exit(code)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     commands = {"open", "replay", "check", "list", "-h", "--help", "--version"}
     if not args or (args[0] not in commands and not args[0].startswith("-")):
@@ -95,19 +115,20 @@ def main(argv: Sequence[str] | None = None) -> None:
                 "nor a scenario file (see stepgrad --help)",
                 file=sys.stderr,
             )
-            sys.exit(2)
+            return 2
         args = ["open", *args]
-    ns = build_parser().parse_args(args)
     try:
-        code = _dispatch(ns)
+        ns = build_parser().parse_args(args)
+    except SystemExit as e:  # --help, --version, or a usage error (already said)
+        sys.stdout.flush()
+        return e.code if isinstance(e.code, int) else 0
+    try:
+        return _dispatch(ns)
     except ScenarioError as e:
         print(e, file=sys.stderr)
-        code = 2
-    except BrokenPipeError:
-        code = 0
+        return 2
     except KeyboardInterrupt:
-        code = 130
-    sys.exit(code)
+        return 130
 
 
 def _looks_like_a_command(word: str) -> bool:
@@ -185,7 +206,7 @@ def _open(ns: argparse.Namespace) -> int:
 
     scenario = load(ns.scenario)
     headless = ns.keys is not None or ns.screenshot is not None
-    if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if not headless and not (sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()):
         # A full-screen app with no terminal would wait forever for keys nobody can press.
         print(
             "stepgrad: the app needs a terminal; for text use 'stepgrad replay "

@@ -19,6 +19,7 @@ from stepgrad.errors import ScenarioError
 from stepgrad.explain import describe
 from stepgrad.explain import fmt as fmt_value
 from stepgrad.scenario.load import Scenario
+from stepgrad.streams import visible
 
 if TYPE_CHECKING:
     from stepgrad.manual import Road
@@ -82,9 +83,10 @@ def replay(
     steps = _road_steps(scenario, timeline) if roads else None
     for ev in _events(timeline, stop):
         if fmt == "jsonl":
-            out.write(json.dumps(to_json(ev), ensure_ascii=False) + "\n")
+            out.write(visible(json.dumps(to_json(ev), ensure_ascii=False)) + "\n")
         else:
-            out.write(text_line(timeline, ev, forward_args) + "\n")
+            # Names come from the scenario: nothing in them may act on the terminal.
+            out.write(visible(text_line(timeline, ev, forward_args)) + "\n")
         bad = nonfinite_field(ev)
         if bad is not None:
             return nonfinite_error(scenario, ev, *bad)
@@ -93,9 +95,9 @@ def replay(
             assert sv.seq == ev.seq, (sv.seq, ev.seq)
             if fmt == "jsonl":
                 for r in step_roads:
-                    out.write(json.dumps(roads_json(ev, r), ensure_ascii=False) + "\n")
+                    out.write(visible(json.dumps(roads_json(ev, r), ensure_ascii=False)) + "\n")
             else:
-                out.writelines(line + "\n" for line in roads_lines(timeline, step_roads))
+                out.writelines(visible(line) + "\n" for line in roads_lines(timeline, step_roads))
     return None
 
 
