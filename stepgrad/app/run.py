@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import sys
 import unicodedata
 from pathlib import Path
@@ -25,11 +26,11 @@ def parse_size(size: str) -> tuple[int, int]:
     Raises:
         UsageError: not WxH with both at least 20x10.
     """
-    parts = size.lower().replace("×", "x").split("x")
-    try:
-        w, h = (int(p) for p in parts)
-    except ValueError:
-        raise UsageError(f"--size must be WIDTHxHEIGHT like 120x40, not {size!r}") from None
+    # ASCII digits only: int() would read ``１２０`` (full width) or ``１２0`` too.
+    m = re.fullmatch(r"([0-9]{1,6})[x×]([0-9]{1,6})", size.strip().lower())
+    if m is None:
+        raise UsageError(f"--size must be WIDTHxHEIGHT like 120x40, not {size!r}")
+    w, h = int(m[1]), int(m[2])
     if w < 40 or h < 12 or w > 1000 or h > 500:
         raise UsageError(f"--size {w}x{h} is out of range (40x12 to 1000x500)")
     return w, h
@@ -105,7 +106,8 @@ def where_it_ended(app: StepgradApp) -> str:
         state = trace.state(pos)
         parts = [f"event #{pos} of {trace.length}"]
         if state.step is None:
-            parts.append(f"{state.event.when} training")
+            # The line says it already: ``after training: y_hat = 3.6``.
+            pass
         else:
             parts.append(f"step {state.step}")
             plan = trace.plan
@@ -114,7 +116,8 @@ def where_it_ended(app: StepgradApp) -> str:
             if state.sample is not None:
                 parts.append(f"sample {state.sample}")
             parts.append(PHASE_LABEL[state.phase])
-        text = " · ".join(parts) + ": " + trace.line(pos)
+        sep = " · " if state.step is None else ": "
+        text = " · ".join(parts) + sep + trace.line(pos)
     if app.message:
         text += f" — {app.message}"
     return text

@@ -146,3 +146,33 @@ class TestScreenshotPath:
         line = screenshot_problem(missing + "/s.svg")
         assert line == f"stepgrad: --screenshot: no such directory: {missing!r}"
         assert "\x1b" not in line
+
+
+class TestSizeAndEnd:
+    """Issue 9 item 10 (the app's parts)."""
+
+    def test_full_width_digits_are_refused(self):
+        from stepgrad.app.run import parse_size
+
+        # int() reads "１２０" as 120; a size is typed in ASCII digits.
+        for bad in ("１２０x４０", "12０x40", "+120x40", "120x4\n0", "9" * 5000 + "x40"):
+            with pytest.raises(UsageError, match=r"^--size must be WIDTHxHEIGHT like 120x40, not "):
+                parse_size(bad)
+        assert parse_size("120x40") == parse_size("120×40") == parse_size("120X40") == (120, 40)
+
+    def test_full_width_size_is_one_line_exit_2(self):
+        r = run("open", "lecture4", "--keys", "n", "--size", "１２０x４０")
+        assert (r.returncode, r.stdout) == (2, "")
+        assert r.stderr == "stepgrad: --size must be WIDTHxHEIGHT like 120x40, not '１２０x４０'\n"
+
+    def test_a_prediction_says_after_training_once(self, tmp_path: Path):
+        f = tmp_path / "p.yaml"
+        f.write_text(
+            "params: {w: 1.0}\ndata: {x: [1.0], y: [2.0]}\n"
+            'model: {y_hat: "x * w", loss: "(y_hat - y) ** 2"}\n'
+            "train: {epochs: 1, lr: 0.1}\npredict: {x: 3.0}\n"
+        )
+        r = run("open", str(f), "--keys", "End")
+        # w = 1 - 0.1 * 2 * (1 - 2) = 1.2; y_hat = 3 * 1.2 (in float64).
+        assert (r.returncode, r.stderr) == (0, "")
+        assert r.stdout == "event #14 of 15 · after training: y_hat = 3.5999999999999996\n"
