@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 
 from stepgrad.engine.graph import Const, Graph
-from stepgrad.engine.ops import FUNCTIONS, RULES
+from stepgrad.engine.ops import FUNCTIONS, RULES, pow_scalar
 
 Value = Any  # a NumPy scalar of the scenario's dtype
 
@@ -223,7 +223,7 @@ def _eval(t: Tree, env: Mapping[str, Value], dt: Any) -> tuple[Value, float]:
             elif n == -1:
                 v = dt(1) / a
             else:
-                v = np.power(a, dt(n))
+                v = pow_scalar(a, n, dt)  # as the engine and torch raise to a written constant
             d = abs(n) * _mag(v) / _mag(a) if a != 0 else (0.0 if n >= 1 else math.inf)
             return v, d * ea + _mag(v)
         b, eb = _eval(t[2], env, dt)

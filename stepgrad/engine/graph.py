@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from stepgrad.engine.ops import RULES, OpRule, pow_formula, pow_zero_text
+from stepgrad.engine.ops import RULES, OpRule, pow_formula, pow_scalar_rule, pow_zero_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +54,9 @@ class Node:
 
     @property
     def rule(self) -> OpRule:
-        """This node's op rule."""
+        """This node's op rule (a power to a constant follows torch's pow(tensor, number))."""
+        if self.op == "pow" and isinstance(self.args[1], Const):
+            return pow_scalar_rule(self.args[1].value)
         return RULES[self.op]
 
 

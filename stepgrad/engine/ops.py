@@ -105,6 +105,63 @@ def _pow_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
     return np.where(mask, dt(0), value).astype(dt)
 
 
+def pow_scalar(a: Value, c: float, dt: Any) -> Value:
+    """``a ** c`` for a constant ``c``, as torch computes a tensor to a Python number's power.
+
+    torch (pow_tensor_scalar) multiplies for 2, 3 and -2, divides for -1, takes sqrt for
+    0.5 and 1/sqrt for -0.5, and otherwise calls pow with the constant as written, in double precision
+    for a float32 tensor, rounding once. NumPy's float32 pow would round the exponent to
+    float32 first (1.7 becomes 1.70000005) and gives another number in most cases.
+    """
+    one = _one(dt, a)
+    if c == 0:
+        return one
+    if c == 1:
+        return a
+    if c == 2:
+        return a * a
+    if c == 3:
+        return a * a * a
+    if c == -1:
+        return one / a
+    if c == -2:
+        return one / (a * a)
+    if c == 0.5:
+        return np.sqrt(a)  # torch's sqrt: -0.0 at -0.0 and NaN at -inf, where pow gives +0.0, +inf
+    if c == -0.5:
+        return one / np.sqrt(a)  # rsqrt: -inf at -0.0, where pow gives +inf
+    if np.dtype(dt) == np.float32:
+        return np.power(np.float64(a) if np.ndim(a) == 0 else a.astype(np.float64), c).astype(dt)
+    return np.power(a, dt(c))
+
+
+def _pow_scalar_rule(c: float) -> OpRule:
+    """``pow`` for a node whose exponent is the constant ``c``: torch's pow(tensor, number)
+    forward, and its pow_backward: 0 when ``c`` is 0, else ``c * base ** (c - 1)``, the power
+    again as torch takes it."""
+
+    def forward(a: Value, b: Value) -> Value:
+        return pow_scalar(a, c, a.dtype.type)
+
+    def local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+        if c == 0:
+            return dt(0) if np.ndim(a[0]) == 0 else np.zeros_like(a[0], dtype=dt)
+        return dt(c) * pow_scalar(a[0], c - 1, dt)
+
+    return OpRule("pow", "^", 2, forward, local, RULES["pow"].formulas, RULES["pow"].infix)
+
+
+_POW_SCALAR: dict[float, OpRule] = {}
+
+
+def pow_scalar_rule(c: float) -> OpRule:
+    """The rule of a power whose exponent is the constant ``c`` (one per constant)."""
+    rule = _POW_SCALAR.get(c)
+    if rule is None:
+        rule = _POW_SCALAR.setdefault(c, _pow_scalar_rule(c))
+    return rule
+
+
 def _neg_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
     return -_one(dt, out)
 
@@ -135,11 +192,18 @@ def _tanh_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
 
 
 def _relu(a: Value) -> Value:
-    return np.maximum(a, np.zeros_like(a)[()])
+    # As torch: 0 only where a < 0, so relu(-0.0) is -0.0 and relu(NaN) is NaN
+    # (np.maximum(-0.0, 0.0) would give 0.0).
+    if isinstance(a, np.ndarray):
+        return np.where(a < 0, np.zeros_like(a), a)
+    return a.dtype.type(0) if a < 0 else a
 
 
 def _relu_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
-    return (a[0] > 0).astype(dt)[()] if isinstance(a[0], np.ndarray) else dt(a[0] > 0)
+    # torch's threshold_backward: 0 where the output is ≤ 0, else 1 (also at NaN).
+    if isinstance(out, np.ndarray):
+        return np.where(out <= 0, dt(0), dt(1)).astype(dt)
+    return dt(0) if out <= 0 else dt(1)
 
 
 def _sin_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
@@ -151,7 +215,11 @@ def _cos_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
 
 
 def _abs_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
-    return np.sign(a[0])
+    # torch's sgn: (0 < a) - (a < 0), so 0 at ±0 and at NaN (np.sign(NaN) is NaN).
+    x = a[0]
+    if isinstance(x, np.ndarray):
+        return (x > 0).astype(dt) - (x < 0).astype(dt)
+    return dt(x > 0) - dt(x < 0)
 
 
 def _id_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 MODEL = """
@@ -141,3 +142,132 @@ def test_pow_local_gradient_text_says_where_torch_puts_zero(model_timeline, expr
     local = next(e for e in events if e.kind == "local_grad" and e.wrt == wrt and e.node.startswith("loss"))
     fwd = next(e for e in events if e.kind == "forward" and e.node == local.node)
     assert describe(t.graph, local, fwd.args, fwd.value) == f"∂{local.node}/∂{wrt} = {text}"
+
+
+# ----- every op at signed zeros, infinities and NaN, against torch --------------------
+
+INF, NAN = math.inf, math.nan
+SPECIAL = [0.0, -0.0, INF, -INF, NAN]
+ORDINARY = [1.0, -1.5, 2.0]
+# Constant exponents torch's pow(tensor, number) treats apart, and a few it does not.
+EXPONENTS = [0.0, 1.0, 2.0, 3.0, -1.0, -2.0, 0.5, -0.5, 1.7, -1.3, 2.5]
+DTYPES = [("float64", np.float64), ("float32", np.float32)]
+
+TORCH_UNARY = {
+    "neg": lambda t, a: -a, "exp": lambda t, a: t.exp(a), "log": lambda t, a: t.log(a),
+    "sqrt": lambda t, a: t.sqrt(a), "sigmoid": lambda t, a: t.sigmoid(a),
+    "tanh": lambda t, a: t.tanh(a), "relu": lambda t, a: t.relu(a), "sin": lambda t, a: t.sin(a),
+    "cos": lambda t, a: t.cos(a), "abs": lambda t, a: t.abs(a), "id": lambda t, a: a.clone(),
+}
+TORCH_BINARY = {
+    "add": lambda a, b: a + b, "sub": lambda a, b: a - b, "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b, "pow": lambda a, b: a**b,
+}
+
+
+def _torch_grads(torch, fn, dtype, *xs):
+    tdt = torch.float64 if dtype == "float64" else torch.float32
+    ts = [torch.tensor(x, dtype=tdt, requires_grad=True) for x in xs]
+    out = fn(*ts)
+    out.backward()
+    return out.item(), [t.grad.item() for t in ts]
+
+
+@pytest.mark.parametrize(("dtype", "npdt"), DTYPES)
+@pytest.mark.parametrize("op", sorted(TORCH_UNARY))
+@pytest.mark.parametrize("x", SPECIAL, ids=repr)
+def test_unary_op_at_special_values_matches_torch(dtype, npdt, op, x):
+    """Forward value and local gradient, bit for bit (0.0 and -0.0 differ, NaN is NaN)."""
+    torch = pytest.importorskip("torch")
+    from stepgrad.engine.ops import RULES
+
+    value, (grad,) = _torch_grads(torch, lambda a: TORCH_UNARY[op](torch, a), dtype, x)
+    rule = RULES[op]
+    with np.errstate(all="ignore"):
+        a = npdt(x)
+        out = rule.forward(a)
+        local = rule.local(0, (a,), out, npdt)
+    assert _bits(out) == _bits(value), f"{op}({x!r}) forward"
+    assert _bits(local) == _bits(grad), f"{op}({x!r}) local gradient"
+
+
+@pytest.mark.parametrize(("dtype", "npdt"), DTYPES)
+@pytest.mark.parametrize("op", sorted(TORCH_BINARY))
+def test_binary_op_at_special_values_matches_torch(dtype, npdt, op):
+    """Every pair drawn from signed zeros, ±inf, NaN and a few ordinary numbers, both
+    arguments tensors (torch's pow(tensor, tensor)): value and both local gradients."""
+    torch = pytest.importorskip("torch")
+    from stepgrad.engine.ops import RULES
+
+    rule = RULES[op]
+    wrong = []
+    for x in SPECIAL + ORDINARY:
+        for y in SPECIAL + ORDINARY:
+            value, grads = _torch_grads(torch, TORCH_BINARY[op], dtype, x, y)
+            with np.errstate(all="ignore"):
+                a, b = npdt(x), npdt(y)
+                out = rule.forward(a, b)
+                locals_ = [rule.local(k, (a, b), out, npdt) for k in (0, 1)]
+            pairs = [("value", out, value), *zip(("d/da", "d/db"), locals_, grads, strict=True)]
+            for what, ours, theirs in pairs:
+                if _bits(ours) != _bits(theirs):
+                    wrong.append(f"{op}({x!r}, {y!r}) {what}: {float(ours)!r} vs torch {theirs!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("dtype", "npdt"), DTYPES)
+@pytest.mark.parametrize("c", EXPONENTS, ids=repr)
+def test_power_to_a_constant_matches_torch(dtype, npdt, c):
+    """`w ** c` with c written in the model is torch's pow(tensor, number): sqrt for 0.5,
+    1/sqrt for -0.5 (-0.0 ** -0.5 is -inf), products for 2, 3, -2, and otherwise pow of
+    the constant as written (in double for float32: 1.7, not float32's 1.70000005)."""
+    torch = pytest.importorskip("torch")
+    from stepgrad.engine.ops import pow_scalar_rule
+
+    rule = pow_scalar_rule(c)
+    wrong = []
+    for x in SPECIAL + ORDINARY + [0.37, 7.25]:
+        value, (grad,) = _torch_grads(torch, lambda a: a**c, dtype, x)
+        with np.errstate(all="ignore"):
+            a = npdt(x)
+            out = rule.forward(a, npdt(c))
+            local = rule.local(0, (a, npdt(c)), out, npdt)
+        for what, ours, theirs in [("value", out, value), ("d/dw", local, grad)]:
+            if _bits(ours) != _bits(theirs):
+                wrong.append(f"{x!r} ** {c!r} {what}: {float(ours)!r} vs torch {theirs!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("w", ["-0.0", "0.0"])
+def test_relu_at_signed_zero_in_a_run_matches_torch(model_timeline, dtype, w):
+    """torch: relu(-0.0) is -0.0 (it zeroes only where w < 0) and its gradient there is 0
+    (threshold_backward: 0 where the output is ≤ 0)."""
+    torch = pytest.importorskip("torch")
+    value, (grad,) = _torch_grads(torch, torch.relu, dtype, float(w))
+    t = model_timeline(f"dtype: {dtype}\nparams: {{w: {w}}}\nmodel: {{loss: relu(w)}}\n")
+    events = list(t)
+    fwd = next(e for e in events if e.kind == "forward")
+    local = next(e for e in events if e.kind == "local_grad")
+    assert _bits(fwd.value) == _bits(value) == _bits(float(w))
+    assert _bits(local.value) == _bits(grad) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("w", [1.9, 3.1])
+def test_powers_to_constants_in_a_run_match_torch_bit_for_bit(model_timeline, dtype, w):
+    """In float32, 1.7 as written is not float32's 1.70000005: torch raises to the written
+    constant (in double, rounded once). NumPy's float32 pow gave another last bit (at
+    w = 1.9 in the gradient, at w = 3.1 in the value), so check said "close", not "equal"."""
+    torch = pytest.importorskip("torch")
+    expr = "w ** 1.7 + w ** -1.3 + w ** 0.5 * 0"
+    t = model_timeline(f"dtype: {dtype}\nparams: {{w: {w}}}\nmodel: {{loss: {expr}}}\n")
+    tdt = torch.float64 if dtype == "float64" else torch.float32
+    tw = torch.tensor(w, dtype=tdt, requires_grad=True)
+    loss = tw**1.7 + tw**-1.3 + tw**0.5 * 0
+    loss.backward()
+    events = list(t)
+    value = next(e for e in events if e.kind == "forward" and e.node == "loss").value
+    (grad,) = [g for name, g in next(e for e in events if e.kind == "backward_end").grads]
+    assert _bits(value) == _bits(loss.item())
+    assert _bits(grad) == _bits(tw.grad.item())
