@@ -122,6 +122,38 @@ def bench_seek(seeks: int) -> None:
     )
 
 
+def _rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def bench_long(steps: int) -> None:
+    """Time to reach the last step of a ``steps``-step run (the End key), and the memory the
+    timeline keeps for it: its arrays, and the growth of the process's resident size."""
+    epochs = steps // 4
+    program = loads(LONG.replace("epochs: 25000", f"epochs: {epochs}"), "long.yaml").program
+    rss0 = _rss()
+    t = Timeline(program)
+    start = time.perf_counter()
+    t.state_at(len(t) - 1)  # the End key: every step computed
+    elapsed = time.perf_counter() - start
+    rss = _rss() - rss0
+    kept = getattr(t, "memory_bytes", None) or sum(a.nbytes for a in (t._loss, t._ck_values, t._ck_grads))
+    rng = random.Random(1)
+    lat = []
+    for _ in range(200):
+        i = rng.randrange(len(t))
+        s = time.perf_counter()
+        t.state_at(i)
+        lat.append(time.perf_counter() - s)
+    print(
+        f"  {t.n_steps:>11,} steps: End in {elapsed:6.2f} s ({elapsed / t.n_steps * 1e6:.1f} us/step); "
+        f"arrays {kept / 2**20:6.1f} MiB = {kept / t.n_steps:4.1f} B/step, resident +{rss / 2**20:6.1f} MiB "
+        f"= {rss / t.n_steps:5.1f} B/step; seek median {statistics.median(lat) * 1e3:.3f} ms, "
+        f"worst {max(lat) * 1e3:.3f} ms"
+    )
+
+
 def _deep_size(ev: Any) -> int:
     size = sys.getsizeof(ev)
     for f in dataclasses.fields(ev):
@@ -209,12 +241,16 @@ def bench_vs_torch(steps: int) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller runs, for a smoke test")
+    ap.add_argument("--long", action="store_true", help="also a 10,000,000-step run (about a minute)")
     ns = ap.parse_args()
     print(f"stepgrad core benchmark  (python {sys.version.split()[0]}, {os.cpu_count()} cores)")
     print("\n1. replay throughput (ex4-3 loop, long training)")
     bench_replay(200 if ns.quick else 2000)
     print("\n2. random access on a 100,000-step timeline")
     bench_seek(200 if ns.quick else 2000)
+    print("\n2b. long runs: time to the last step (End), memory kept per step")
+    for steps in (100_000,) if ns.quick else (1_000_000, *((10_000_000,) if ns.long else ())):
+        bench_long(steps)
     print("\n3. per training step: stepgrad recording every event vs torch eager autograd")
     bench_vs_torch(300 if ns.quick else 3000)
 

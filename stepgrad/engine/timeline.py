@@ -1,11 +1,12 @@
 """The timeline: random access to every event of a run, without recording the whole run.
 
 A run is a sequence of steps (one sample's forward pass, local gradients, backward
-pass, update). The timeline keeps one small checkpoint per step (param values and
-gradients at the step's start) and regenerates a step's events on demand from it, so
-a 100,000-step training opens at once and any event is a checkpoint lookup plus one
-step's worth of arithmetic away. Both paths through a step (recording events, or only
-advancing the checkpoint) run the same code, so they agree to the bit.
+pass, update). The timeline keeps each step's loss and a small checkpoint (param values
+and gradients) every 16 steps, and regenerates a step's events on demand from the
+checkpoint before it, so a 10,000,000-step training opens at once and any event is a
+checkpoint lookup plus at most 16 steps of arithmetic away. Both paths through a step
+(recording events, or only advancing the checkpoint) run the same code, so they agree
+to the bit.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ Value = Any
 
 _STEP_CACHE = 64
 _CHUNK = 4096
+_EVERY = 16
+"""A checkpoint (param values and grads) is kept every this many steps; a step in between
+starts from the one before it and recomputes at most 15 steps (about 0.2 ms)."""
+_STARTS = 8
 
 
 class NonFiniteError(Exception):
@@ -115,16 +120,26 @@ class Timeline:
         self._fixed = {g.by_name[k]: dt(v) for k, v in program.inputs.items()}
         self._data = {g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()}
 
-        # Checkpoints: param values and grads at the start of each step. Without training
-        # nothing is updated, so every step reads row 0 (see ``_row``). Rows not yet written
-        # hold NaN, never leftover memory: a stray read shows as NaN, not as a plausible number.
+        # Checkpoints: param values and grads at the start of every _EVERY-th step (row b is
+        # step b·_EVERY), so memory per step is the loss (one number of the dtype) plus 2P/64
+        # numbers. Without training nothing is updated: every step starts from row 0 (see
+        # ``_start``). Rows not yet written hold NaN, never leftover memory: a stray read
+        # shows as NaN, not as a plausible number.
         P = len(self._params)
-        cap = min(self.n_steps + 1, _CHUNK) if self.training else 1
+        cap = min(self.n_steps // _EVERY + 1, _CHUNK) if self.training else 1
         self._ck_values = np.full((cap, P), np.nan, dtype=self.dtype)
         self._ck_grads = np.zeros((cap, P), dtype=self.dtype)
         self._ck_values[0] = [dt(program.params[g.nodes[p].name]) for p in self._params]
-        self._loss = np.empty(min(self.n_steps, _CHUNK), dtype=self.dtype)
-        self._known = 0  # checkpoints 0..known are valid; loss 0..known-1
+        self._initial = list(self._ck_values[0])
+        self._zeros = [dt(0)] * P
+        # Params and grads at the start of step ``_known`` (where computing goes on), and a
+        # few recomputed starts of steps in between checkpoints.
+        self._cur: tuple[list[Value], list[Value]] = (list(self._initial), list(self._zeros))
+        self._starts: OrderedDict[int, tuple[list[Value], list[Value]]] = OrderedDict()
+        # One loss per step, in the dtype. Allocated whole but never touched ahead of the
+        # computation: the OS maps its pages only as they are written, and no doubling copy.
+        self._loss = np.empty(self.n_steps, dtype=self.dtype)
+        self._known = 0  # steps 0..known-1 computed: their losses, and the start of step known
         self._first_bad_step: int | None = None
         self._cache: OrderedDict[int, tuple[Event, ...]] = OrderedDict()
         # One lock for checkpoints and cache: the app computes checkpoints on a worker thread.
@@ -190,37 +205,62 @@ class Timeline:
                 break
         return self._known >= step
 
-    def _row(self, step: int) -> int:
-        """The checkpoint row holding the params at the start of ``step``.
+    def _start(self, step: int) -> tuple[list[Value], list[Value]]:
+        """Param values and grads at the start of ``step`` (``step <= known``), by position.
 
         A run without ``train`` updates nothing: every sample is evaluated with the
-        initial params (a torch loop without an optimizer step), so every step reads row 0.
+        initial params (a torch loop without an optimizer step). Otherwise the nearest
+        checkpoint at or before ``step`` is run forward, the same code as the first time,
+        so the numbers are the same to the bit.
         """
-        return step if self.training else 0
+        if not self.training:
+            return self._initial, self._zeros
+        if step == self._known:
+            return self._cur
+        got = self._starts.get(step)
+        if got is not None:
+            self._starts.move_to_end(step)
+            return got
+        b = step // _EVERY
+        s = b * _EVERY
+        start = (list(self._ck_values[b]), list(self._ck_grads[b]))
+        # Resume from a cached start between the checkpoint and ``step`` when there is one.
+        for k in range(step - 1, s, -1):
+            if k in self._starts:
+                s, start = k, self._starts[k]
+                break
+        with np.errstate(all="ignore"):
+            while s < step:
+                *_, nxt = self._run_step(s, None, start)
+                start = nxt  # type: ignore[assignment]
+                s += 1
+        self._starts[step] = start
+        if len(self._starts) > _STARTS:
+            self._starts.popitem(last=False)
+        return start
 
     def _grow(self) -> None:
-        n = self._loss.shape[0]
-        new = min(self.n_steps, max(n * 2, 1))
-        loss = np.full(new, np.nan, dtype=self.dtype)
-        loss[:n] = self._loss
-        self._loss = loss
-        if not self.training:
-            return
         n = self._ck_values.shape[0]
-        new = min(self.n_steps + 1, n * 2)
-        for name in ("_ck_values", "_ck_grads"):
-            old = getattr(self, name)
-            arr = np.full((new, old.shape[1]), np.nan if name == "_ck_values" else 0, dtype=self.dtype)
-            arr[:n] = old
-            setattr(self, name, arr)
+        if self.training and (self._known + 1) // _EVERY >= n:
+            new = min(self.n_steps // _EVERY + 1, n * 2)
+            for name in ("_ck_values", "_ck_grads"):
+                old = getattr(self, name)
+                arr = np.full((new, old.shape[1]), np.nan if name == "_ck_values" else 0, dtype=self.dtype)
+                arr[:n] = old
+                setattr(self, name, arr)
 
-    def _advance(self) -> None:
+    def _advance(self, out: list[Event] | None = None) -> None:
         step = self._known
-        if step >= self._loss.shape[0] or (self.training and step + 1 >= self._ck_values.shape[0]):
-            self._grow()
-        values, _grads, finite = self._run_step(step, None)
+        self._grow()
+        values, _grads, finite, nxt = self._run_step(step, out, self._cur)
         self._loss[step] = values[self.graph.loss]
         self._known = step + 1
+        if self.training:
+            self._cur = nxt  # type: ignore[assignment]
+            if self._known % _EVERY == 0:
+                b = self._known // _EVERY
+                self._ck_values[b] = nxt[0]  # type: ignore[index]
+                self._ck_grads[b] = nxt[1]  # type: ignore[index]
         if not finite and self._first_bad_step is None:
             self._first_bad_step = step
 
@@ -230,50 +270,61 @@ class Timeline:
             n = self._known if upto is None else min(upto, self._known)
             return self._loss[:n]
 
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes of numbers kept for the run: one loss per step (in the dtype) and a
+        checkpoint (params and grads) every ``_EVERY`` steps; events are regenerated."""
+        return int(self._loss.nbytes + self._ck_values.nbytes + self._ck_grads.nbytes)
+
     def param_values(self, step: int) -> dict[str, Value]:
         """Param values at the start of ``step`` (``n_steps``: after training)."""
         self.ensure(step)
         with self._lock:
-            row = self._ck_values[self._row(step)].copy()
+            row = list(self._start(step)[0])
         return {self.graph.nodes[p].name: row[j] for j, p in enumerate(self._params)}
 
     # ----- running a step --------------------------------------------------------------
 
-    def _leaf_values(self, step: int) -> list[Value | None]:
+    def _leaf_values(self, step: int, row: list[Value] | None = None) -> list[Value | None]:
         values = self._template.copy()
         sample = step % self.n_samples
         for i, v in self._fixed.items():
             values[i] = v
         for i, arr in self._data.items():
             values[i] = arr[sample]
-        row = self._ck_values[self._row(step)]
+        if row is None:
+            row = self._start(step)[0]
         for j, p in enumerate(self._params):
             values[p] = row[j]
         return values
 
-    def _initial_grads(self, step: int) -> list[Value | None]:
+    def _initial_grads(self, step: int, row: list[Value] | None = None) -> list[Value | None]:
         grads: list[Value | None] = [None] * len(self.graph.nodes)
         if self.training and step > 0:
-            row = self._ck_grads[step]
+            if row is None:
+                row = self._start(step)[1]
             for j, p in enumerate(self._params):
                 grads[p] = row[j]
         return grads
 
     def _run_step(
-        self, step: int, out: list[Event] | None
-    ) -> tuple[list[Value | None], list[Value | None], bool]:
-        """Run one step from its checkpoint; append its events to ``out`` when given.
+        self, step: int, out: list[Event] | None, start: tuple[list[Value], list[Value]] | None = None
+    ) -> tuple[list[Value | None], list[Value | None], bool, tuple[list[Value], list[Value]] | None]:
+        """Run one step from its start (``_start(step)`` unless given); append its events to
+        ``out`` when given.
 
-        Writes the next checkpoint. Returns node values, node grads, and whether every
-        number stayed finite.
+        Returns node values, node grads, whether every number stayed finite, and the params
+        and grads at the start of the next step (None without training).
         """
+        if start is None:
+            start = self._start(step)
         g = self.graph
         nodes = g.nodes
         names = self._names
         input_names = self._input_names
         formulas = self._formulas
         dt = self._dt
-        values = self._leaf_values(step)
+        values = self._leaf_values(step, start[0])
         rec = out is not None
         epoch = step // self.n_samples
         sample = step % self.n_samples if self._data else None
@@ -302,7 +353,7 @@ class Timeline:
                 )
                 seq += 1
 
-        grads = self._initial_grads(step)
+        grads = self._initial_grads(step, start[1])
         # Without zero_grad (step > 0 of a training), params hold .grad from earlier passes.
         # As in torch, this pass's contributions are summed on their own into ∂loss/∂w, and
         # that sum is added to .grad once, after the last one: old + (c1 + c2), never
@@ -359,11 +410,12 @@ class Timeline:
             )
             seq += 1
 
-        nxt = step + 1
-        if self.training and nxt < self._ck_values.shape[0]:
+        following: tuple[list[Value], list[Value]] | None = None
+        if self.training:
             lr = self._lr
-            new_values = self._ck_values[nxt]
-            new_grads = self._ck_grads[nxt]
+            new_values = list(self._zeros)
+            new_grads = list(self._zeros)
+            following = (new_values, new_grads)
             for j, p in enumerate(self._params):
                 before = values[p]
                 gr = grads[p]
@@ -384,16 +436,14 @@ class Timeline:
                         seq += 1
                 else:
                     new_grads[j] = gr
-        elif self.training and rec:
-            raise AssertionError("checkpoint storage too small")  # pragma: no cover
         finite = _finite(check)
         if not finite:
             # The running sum can overflow on finite numbers; look at each one to be sure.
             numbers = [*values, *local, *grads]
-            if self.training and nxt < self._ck_values.shape[0]:
-                numbers.extend(self._ck_values[nxt])
+            if following is not None:
+                numbers.extend(following[0])
             finite = all(bool(np.all(np.isfinite(v))) for v in numbers if v is not None)
-        return values, grads, finite
+        return values, grads, finite, following
 
     def events_of_step(self, step: int) -> tuple[Event, ...]:
         """Every event of one step, regenerated from its checkpoint (cached)."""
@@ -409,29 +459,14 @@ class Timeline:
         out: list[Event] = []
         with np.errstate(all="ignore"):
             if step == self._known:
-                self._advance_recording(step, out)
+                self._advance(out)
             else:
-                self._run_step_readonly(step, out)
+                self._run_step(step, out)
         events = tuple(out)
         self._cache[step] = events
         if len(self._cache) > _STEP_CACHE:
             self._cache.popitem(last=False)
         return events
-
-    def _advance_recording(self, step: int, out: list[Event]) -> None:
-        if step >= self._loss.shape[0] or (
-            self.training and step + 1 >= self._ck_values.shape[0] and step + 1 <= self.n_steps
-        ):
-            self._grow()
-        values, _grads, finite = self._run_step(step, out)
-        self._loss[step] = values[self.graph.loss]
-        self._known = step + 1
-        if not finite and self._first_bad_step is None:
-            self._first_bad_step = step
-
-    def _run_step_readonly(self, step: int, out: list[Event]) -> None:
-        # Re-running an old step rewrites the next checkpoint with the same bits.
-        self._run_step(step, out)
 
     def _predict_events(self, when: str) -> tuple[Event, ...]:
         with self._lock:
@@ -448,8 +483,9 @@ class Timeline:
             values[i] = v
         for k, v in pred.items():
             values[g.by_name[k]] = dt(v)
+        row = self._start(step)[0]
         for j, p in enumerate(self._params):
-            values[p] = self._ck_values[self._row(step), j]
+            values[p] = row[j]
         with np.errstate(all="ignore"):
             for i, fn, get in self._forward_plan:
                 a = get(values)
@@ -505,7 +541,7 @@ class Timeline:
         out: list[Event] = []
         with np.errstate(all="ignore"):
             if step == self._known:
-                self._advance_recording(step, out)
+                self._advance(out)
             else:
                 self._run_step(step, out)
         return tuple(out)
@@ -526,8 +562,9 @@ class Timeline:
             base_step = 0 if seq < self._pre else self.n_steps
             self.ensure(base_step)
             vals: list[Value | None] = [None] * len(g.nodes)
+            row = self._start(base_step)[0]
             for j, p in enumerate(self._params):
-                vals[p] = self._ck_values[self._row(base_step), j]
+                vals[p] = row[j]
             first = 0 if seq < self._pre else self._len - self._pre
             preds = {
                 e.node: e.value

@@ -236,3 +236,35 @@ def test_no_zero_grad_sums_the_pass_then_adds_it_to_w_grad(model_timeline):
         "seq": ag[0].seq, "kind": "accumulate_grad", "step": 1, "epoch": 1, "sample": 0,
         "param": "w", "before": 2.0, "add": 0.0, "after": 2.0,
     }
+
+
+LONG_RUN = """
+params: {w: 1.0}
+data: {x: [1.0, 2.0, 3.0, 4.0], y: [2.0, 4.0, 6.0, 8.0]}
+model:
+  y_hat: x * w
+  loss: (y_hat - y) ** 2
+train: {epochs: 25000, lr: 0.001}
+"""
+
+
+def test_memory_per_step_is_the_loss_plus_a_sixteenth_of_a_checkpoint(model_timeline):
+    """Issue 9, item 12: 100,000 float64 steps with one param keep 8 bytes of loss per step
+    and a checkpoint (w and w.grad, 16 bytes) every 16 steps: 9 bytes a step, where one
+    checkpoint per step took 24 (and 10,000,000 steps took 1.04 GB)."""
+    t = model_timeline(LONG_RUN)
+    t.ensure(t.n_steps)
+    assert t.memory_bytes <= 100_000 * 8 + (100_000 // 16 + 1) * 16 * 2  # rows grow by doubling
+    assert len(t.losses()) == 100_000
+
+
+def test_steps_between_checkpoints_are_recomputed_to_the_bit(model_timeline):
+    """A step between checkpoints starts from the update event of the step before it."""
+    t = model_timeline(LONG_RUN)
+    t.ensure(t.n_steps)
+    for step in (1, 15, 16, 17, 12_345, 99_999):
+        upd = t.events_of_step(step - 1)[-2]  # then zero_grad
+        assert upd.kind == "update"
+        assert t.param_values(step)["w"] == upd.after
+        assert t.events_of_step(step)[0].args[1] == upd.after  # y_hat = x × w uses it
+        assert t.losses()[step] == t.events_of_step(step)[2].value
