@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from stepgrad.engine.ops import RULES, OpRule, pow_formula, pow_scalar_rule, pow_zero_text
+from stepgrad.engine.ops import RULES, OpRule, pow_scalar_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,13 +153,8 @@ class Graph:
             texts = [self.arg_text(node, k) for k in range(len(node.args))]
         if out is None:
             out = node.name
-        if node.op == "pow" and edge.arg == 0 and isinstance(node.args[1], Const):
-            return pow_formula(node.args[1].text, texts[0])
-        if node.op == "pow":
-            zero = pow_zero_text(edge.arg, texts)
-            if zero is not None:
-                return zero
-        return node.rule.formulas[edge.arg].format(*texts, out=out)
+        # The rule says it (a power to a constant writes `2*s`, torch's zeros say so).
+        return node.rule.local_text(edge.arg, texts, out)
 
 
 def _topological_order(nodes: tuple[Node, ...], loss: int) -> tuple[int, ...]:
