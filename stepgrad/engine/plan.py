@@ -55,6 +55,9 @@ class Plan:
         self.predict_nodes = self._find_predict_nodes()
         self.pre = len(self.predict_nodes)
         """Prediction events before training (as many come after it)."""
+        self.accumulates = self._accumulates()
+        """Per edge, True when its input already received a gradient earlier in the pass
+        (an ``accumulate`` follows the chain event)."""
         self.last_edge = self._last_edges()
         """Edge index -> param, for the edge that brings a param its last contribution of a pass."""
         self.count0, self.count1 = self._step_counts()
@@ -68,18 +71,21 @@ class Plan:
         g = self.graph
         F = len(g.order)
         L = len(g.edges)
-        seen: set[int] = set()
-        acc = 0
-        for e in g.edges:
-            if e.wrt in seen:
-                acc += 1
-            seen.add(e.wrt)
+        acc = sum(self.accumulates)
         P = len(g.params)
         U = P if self.training else 0
         Z = P if self.training and self.program.zero_grad else 0
         first = F + L + 1 + L + acc + 1 + U + Z
         carried = len(self.last_edge) if self.holding(1) else 0
         return first, first + carried
+
+    def _accumulates(self) -> tuple[bool, ...]:
+        seen: set[int] = set()
+        out = []
+        for e in self.graph.edges:
+            out.append(e.wrt in seen)
+            seen.add(e.wrt)
+        return tuple(out)
 
     def _last_edges(self) -> dict[int, int]:
         g = self.graph
@@ -190,12 +196,10 @@ class Plan:
             add(LocalGrad, names[e.node], names[e.wrt], e.arg, self._formulas[k], None)
         add(BackwardStart, names[g.loss], 1)
         holding = self.holding(step)
-        held: set[int] = set()
         for k, e in enumerate(g.edges):
             add(Chain, names[e.node], names[e.wrt], e.arg, None, None, None)
-            if e.wrt in held:
+            if self.accumulates[k]:
                 add(Accumulate, names[e.wrt], None, None, None)
-            held.add(e.wrt)
             if holding and k in self.last_edge:
                 add(AccumulateGrad, names[e.wrt], None, None, None)
         add(BackwardEnd, tuple((names[p], None) for p in g.params))

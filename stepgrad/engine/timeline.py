@@ -17,7 +17,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -34,6 +34,7 @@ from stepgrad.engine.events import (
     Update,
     ZeroGrad,
 )
+from stepgrad.engine.fold import Fold, Scratch
 from stepgrad.engine.graph import Const, Graph, Node
 from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
@@ -91,6 +92,8 @@ class Timeline:
         self._lr = dt(program.lr) if program.lr is not None else None
         self._one = dt(1)
         self._zero = dt(0)
+        self.fold = Fold(g, self._zero)
+        """How each event changes the state (``state_at`` folds a step's events with it)."""
 
         self._params = g.params
         self._param_pos = {p: j for j, p in enumerate(self._params)}
@@ -232,7 +235,8 @@ class Timeline:
         with np.errstate(all="ignore"):
             while s < step:
                 *_, nxt = self._run_step(s, None, start)
-                start = nxt  # type: ignore[assignment]
+                assert nxt is not None  # training: there is a next step
+                start = nxt
                 s += 1
         self._starts[step] = start
         if len(self._starts) > _STARTS:
@@ -255,12 +259,12 @@ class Timeline:
         values, _grads, finite, nxt = self._run_step(step, out, self._cur)
         self._loss[step] = values[self.graph.loss]
         self._known = step + 1
-        if self.training:
-            self._cur = nxt  # type: ignore[assignment]
+        if nxt is not None:  # training
+            self._cur = nxt
             if self._known % _EVERY == 0:
                 b = self._known // _EVERY
-                self._ck_values[b] = nxt[0]  # type: ignore[index]
-                self._ck_grads[b] = nxt[1]  # type: ignore[index]
+                self._ck_values[b] = nxt[0]
+                self._ck_grads[b] = nxt[1]
         if not finite and self._first_bad_step is None:
             self._first_bad_step = step
 
@@ -326,6 +330,7 @@ class Timeline:
         dt = self._dt
         values = self._leaf_values(step, start[0])
         rec = out is not None
+        emit = (out if out is not None else []).append
         epoch = step // self.n_samples
         sample = step % self.n_samples if self._data else None
         seq = self.step_start(step)
@@ -337,7 +342,7 @@ class Timeline:
             values[i] = v
             check += v
             if rec:
-                out.append(  # type: ignore[union-attr]
+                emit(
                     Forward(seq, step, epoch, sample, names[i], nodes[i].op, input_names[i], a, v)
                 )
                 seq += 1
@@ -348,7 +353,7 @@ class Timeline:
             local.append(lv)
             check += lv
             if rec:
-                out.append(  # type: ignore[union-attr]
+                emit(
                     LocalGrad(seq, step, epoch, sample, names[e.node], names[e.wrt], e.arg, formulas[k], lv)
                 )
                 seq += 1
@@ -368,7 +373,7 @@ class Timeline:
                 grads[p] = None
         grads[g.loss] = self._one
         if rec:
-            out.append(BackwardStart(seq, step, epoch, sample, nodes[g.loss].name, self._one))  # type: ignore[union-attr]
+            emit(BackwardStart(seq, step, epoch, sample, nodes[g.loss].name, self._one))
             seq += 1
         for k, (e, lv) in enumerate(zip(g.edges, local, strict=True)):
             up = grads[e.node]
@@ -376,7 +381,7 @@ class Timeline:
             check += prod
             before = grads[e.wrt]
             if rec:
-                out.append(  # type: ignore[union-attr]
+                emit(
                     Chain(
                         seq, step, epoch, sample, nodes[e.node].name, nodes[e.wrt].name, e.arg, up, lv, prod
                     )
@@ -388,7 +393,7 @@ class Timeline:
                 after = before + prod
                 grads[e.wrt] = after
                 if rec:
-                    out.append(  # type: ignore[union-attr]
+                    emit(
                         Accumulate(seq, step, epoch, sample, nodes[e.wrt].name, before, prod, after)
                     )
                     seq += 1
@@ -399,20 +404,20 @@ class Timeline:
                 total = old + this_pass
                 grads[p] = total
                 if rec:
-                    out.append(  # type: ignore[union-attr]
+                    emit(
                         AccumulateGrad(seq, step, epoch, sample, nodes[p].name, old, this_pass, total)
                     )
                     seq += 1
 
         if rec:
-            out.append(  # type: ignore[union-attr]
+            emit(
                 BackwardEnd(seq, step, epoch, sample, tuple((nodes[p].name, grads[p]) for p in self._params))
             )
             seq += 1
 
         following: tuple[list[Value], list[Value]] | None = None
         if self.training:
-            lr = self._lr
+            lr: Value = self._lr  # set whenever training
             new_values = list(self._zeros)
             new_grads = list(self._zeros)
             following = (new_values, new_grads)
@@ -423,7 +428,7 @@ class Timeline:
                 check += after
                 new_values[j] = after
                 if rec:
-                    out.append(  # type: ignore[union-attr]
+                    emit(
                         Update(seq, step, epoch, sample, nodes[p].name, before, gr, lr, after)
                     )
                     seq += 1
@@ -432,7 +437,7 @@ class Timeline:
                 if self.program.zero_grad:
                     new_grads[j] = self._zero
                     if rec:
-                        out.append(ZeroGrad(seq, step, epoch, sample, nodes[p].name, gr))  # type: ignore[union-attr]
+                        emit(ZeroGrad(seq, step, epoch, sample, nodes[p].name, gr))
                         seq += 1
                 else:
                     new_grads[j] = gr
@@ -468,11 +473,11 @@ class Timeline:
             self._cache.popitem(last=False)
         return events
 
-    def _predict_events(self, when: str) -> tuple[Event, ...]:
+    def _predict_events(self, when: str) -> tuple[Predict, ...]:
         with self._lock:
             return self._predict_events_locked(when)
 
-    def _predict_events_locked(self, when: str) -> tuple[Event, ...]:
+    def _predict_events_locked(self, when: str) -> tuple[Predict, ...]:
         g = self.graph
         pred = self.program.predict or {}
         dt = self._dt
@@ -518,6 +523,7 @@ class Timeline:
         seq = start
         while seq < stop:
             step = self.locate(seq)
+            chunk: tuple[Event, ...]
             if step is None:
                 when = "before" if seq < self._pre else "after"
                 chunk = self._predict_events(when)
@@ -554,73 +560,48 @@ class Timeline:
     def _state_at(self, seq: int) -> State:
         if seq < 0:
             seq += self._len
-        ev = self[seq]
         step = self.locate(seq)
-        g = self.graph
         if step is None:
             # Predictions: show the training state they were made from.
-            base_step = 0 if seq < self._pre else self.n_steps
+            when = "before" if seq < self._pre else "after"
+            base_step = 0 if when == "before" else self.n_steps
             self.ensure(base_step)
-            vals: list[Value | None] = [None] * len(g.nodes)
+            n = len(self.graph.nodes)
+            vals: list[Value | None] = [None] * n
             row = self._start(base_step)[0]
             for j, p in enumerate(self._params):
                 vals[p] = row[j]
-            first = 0 if seq < self._pre else self._len - self._pre
-            preds = {
-                e.node: e.value
-                for e in self._predict_events(ev.when)[: seq - first + 1]  # type: ignore[union-attr]
-            }
-            grads: list[Value | None] = [None] * len(g.nodes)
-            if base_step > 0:
-                grads = self._initial_grads(base_step) if self.training else grads
-            return State(seq, ev, None, None, None, "predict", tuple(vals), tuple(grads), {}, preds)
-
+            grads: list[Value | None] = [None] * n
+            if base_step > 0 and self.training:
+                grads = self._initial_grads(base_step)
+            s = Scratch(seq, None, None, None, None, "predict", vals, grads, [None] * n, [None] * n)
+            first = 0 if when == "before" else self._len - self._pre
+            return self.fold.run(s, self._predict_events(when)[: seq - first + 1])
         events = self.events_of_step(step)
-        upto = seq - self.step_start(step)
-        values = self._leaf_values(step)
-        grads = self._initial_grads(step)
-        local: dict[tuple[int, int], Value] = {}
-        by = g.by_name
-        # Mirrors _run_step: a node "holds" a gradient once it received one in this pass.
-        # A param whose .grad was carried over (no zero_grad) keeps showing that .grad until
-        # its accumulate_grad adds this pass's sum: that is what torch's w.grad holds.
-        carried = set(self.plan.last_edge.values()) if self.plan.holding(step) else set()
-        held: set[int] = set()
-        for e in events[: upto + 1]:
-            k = e.kind
-            if k == "forward":
-                values[by[e.node]] = e.value  # type: ignore[union-attr]
-            elif k == "local_grad":
-                local[(by[e.node], e.arg)] = e.value  # type: ignore[union-attr]
-            elif k == "backward_start":
-                grads[by[e.node]] = e.value  # type: ignore[union-attr]
-            elif k == "chain":
-                w = by[e.wrt]  # type: ignore[union-attr]
-                if w not in held:
-                    held.add(w)
-                    if w not in carried:
-                        grads[w] = e.product  # type: ignore[union-attr]
-            elif k == "accumulate":
-                w = by[e.node]  # type: ignore[union-attr]
-                if w not in carried:
-                    grads[w] = e.after  # type: ignore[union-attr]
-            elif k == "accumulate_grad":
-                grads[by[e.param]] = e.after  # type: ignore[union-attr]
-            elif k == "update":
-                values[by[e.param]] = e.after  # type: ignore[union-attr]
-            elif k == "zero_grad":
-                grads[by[e.param]] = self._zero  # type: ignore[union-attr]
-        return State(
-            seq,
-            ev,
+        return self.fold.run(self._scratch(step), events[: seq - self.step_start(step) + 1])
+
+    def scratch(self, step: int) -> Scratch:
+        """What is known at the start of ``step``, before its first event, ready to fold
+        the step's events into (``fold.apply``): the leaves' values, the params' ``.grad``."""
+        with self._lock:
+            return self._scratch(step)
+
+    def _scratch(self, step: int) -> Scratch:
+        n = len(self.graph.nodes)
+        # A param whose .grad was carried over (no zero_grad) shows it until accumulate_grad.
+        carried = frozenset(self.plan.last_edge.values()) if self.plan.holding(step) else frozenset()
+        return Scratch(
+            self.step_start(step) - 1,
+            None,
             step,
             self.epoch_of(step),
             self.sample_of(step),
-            ev.phase,
-            tuple(values[: len(g.nodes)]),
-            tuple(grads),
-            local,
-            {},
+            "start",
+            self._leaf_values(step),
+            self._initial_grads(step),
+            [None] * n,
+            [None] * n,
+            carried,
         )
 
     # ----- searching -------------------------------------------------------------------
@@ -635,18 +616,17 @@ class Timeline:
     def first_nonfinite(self) -> tuple[Event, str, Value] | None:
         """The first event holding a NaN or infinity, with the field and the value."""
         self.ensure(self.n_steps)
-        for when in ("before",):
-            for ev in self._predict_events(when):
-                if not np.all(np.isfinite(ev.value)):  # type: ignore[union-attr]
-                    return ev, "value", ev.value  # type: ignore[union-attr]
+        for pred in self._predict_events("before"):
+            if not np.all(np.isfinite(pred.value)):
+                return pred, "value", pred.value
         if self._first_bad_step is not None:
             for ev in self.events_of_step(self._first_bad_step):
                 bad = nonfinite_field(ev)
                 if bad is not None:
                     return ev, bad[0], bad[1]
-        for ev in self._predict_events("after"):
-            if not np.all(np.isfinite(ev.value)):  # type: ignore[union-attr]
-                return ev, "value", ev.value  # type: ignore[union-attr]
+        for pred in self._predict_events("after"):
+            if not np.all(np.isfinite(pred.value)):
+                return pred, "value", pred.value
         return None
 
     def node(self, name: str) -> Node:
@@ -660,7 +640,7 @@ def _getter(idx: tuple[int, ...]) -> Callable[[list[Value | None]], tuple[Value,
     if len(idx) == 1:
         (i,) = idx
         return lambda values: (values[i],)
-    return itemgetter(*idx)  # type: ignore[return-value]
+    return cast(Callable[[list[Value | None]], tuple[Value, ...]], itemgetter(*idx))
 
 
 def _finite(x: Value) -> bool:
@@ -693,8 +673,8 @@ def nonfinite_field(ev: Event) -> tuple[str, Value] | None:
         v = getattr(ev, name, None)
         if v is not None and not np.all(np.isfinite(v)):
             return name, v
-    if ev.kind == "backward_end":
-        for name, v in ev.grads:  # type: ignore[union-attr]
+    if isinstance(ev, BackwardEnd):
+        for name, v in ev.grads:
             if v is not None and not np.all(np.isfinite(v)):
                 return f"grads.{name}", v
     return None
