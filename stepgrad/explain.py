@@ -1,19 +1,42 @@
-"""Events in the lecture's words, with the numbers substituted.
+"""Events in the lecture's words: the one event-to-text renderer.
 
-Shared by ``replay``'s text output and the app's inspector, so both say the same thing.
-Pure: no Textual, no torch.
+Every text an event becomes is made here: ``replay``'s lines, the app's timeline rows
+(``fit`` shortens them to the panel) and the equations of the inspector. Each event reads
+as an ``Equation`` (``∂loss/∂w = ∂loss/∂y_hat · ∂y_hat/∂w = (-2.0) × 1.0 = -2.0``) in two
+modes: names (what the event computes, for events still to come) and numbers (with the
+values substituted). Dispatch is on the event classes. Pure: no Textual, no torch.
 """
 
 from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from stepgrad.engine.events import Event
+from stepgrad.engine.events import (
+    Accumulate,
+    AccumulateGrad,
+    BackwardEnd,
+    BackwardStart,
+    Chain,
+    Event,
+    Forward,
+    LocalGrad,
+    Predict,
+    Update,
+    ZeroGrad,
+)
 from stepgrad.engine.graph import Const, Edge, Graph
 
 Value = Any
+
+Piece = tuple[str, str]
+"""A run of text and its role: ``formula``, ``num``, ``bad``, ``dim``, ``note`` or ``""``
+(the inspector maps roles to styles; plain text ignores them)."""
+
+Row = tuple[Piece, ...]
 
 
 def fmt(v: Value | None) -> str:
@@ -46,6 +69,18 @@ def paren(v: Value | None) -> str:
     return f"({s})" if s.startswith("-") else s
 
 
+def num(v: Value | None) -> Piece:
+    """A number as a piece: ``bad`` when it is not finite."""
+    return (fmt(v), "num" if finite(v) else "bad")
+
+
+def pnum(v: Value | None) -> Piece:
+    """``num`` in parentheses when negative (inside a product)."""
+    return (paren(v), "num" if finite(v) else "bad")
+
+
+_EQ: Piece = (" = ", "dim")
+
 # A parenthesised negative number that is a function's whole argument: ``log((-1.0))``.
 # Only the number's own parentheses go; ``(-1.0)^2``, ``2*(-1.0)`` and ``1/(-1.0)`` keep them.
 _CALL_OF_NEGATIVE = re.compile(r"(?<=[A-Za-z_]\()\((-[^()\s]+)\)(?=\))")
@@ -54,7 +89,7 @@ _CALL_OF_NEGATIVE = re.compile(r"(?<=[A-Za-z_]\()\((-[^()\s]+)\)(?=\))")
 def bare_calls(text: str) -> str:
     """``log((-1.0))`` -> ``log(-1.0)``: a function's parentheses are enough for a negative
     argument (``paren`` adds its own for products, powers and quotients)."""
-    return _CALL_OF_NEGATIVE.sub(r"\1", text)
+    return _CALL_OF_NEGATIVE.sub(r"\1", text) if "((-" in text else text
 
 
 def forward_numbers(graph: Graph, node: str, values: tuple[Value, ...]) -> str:
@@ -94,66 +129,184 @@ def arg_texts(graph: Graph, node: str, values: tuple[Value, ...]) -> list[str]:
     return [a.text if isinstance(a, Const) else paren(v) for a, v in zip(n.args, values, strict=True)]
 
 
-def local_text(graph: Graph, ev: Event, args: tuple[Value, ...] | None, out: Value | None) -> str:
-    """``∂loss/∂s = 2*s = 2*(-1.0) = -2.0``, or without the numbers when ``args`` is None."""
-    edge = edge_of(graph, ev.node, ev.arg)  # type: ignore[union-attr]
-    head = f"{d(ev.node, ev.wrt)} = {ev.formula}"  # type: ignore[union-attr]
-    if args is not None:
-        with_numbers = local_numbers(graph, edge, args, out)
-        if with_numbers != ev.formula and with_numbers != fmt(ev.value):  # type: ignore[union-attr]
-            head += f" = {with_numbers}"
-    if ev.formula != fmt(ev.value):  # type: ignore[union-attr]
-        head += f" = {fmt(ev.value)}"  # type: ignore[union-attr]
-    return head
+def text(row: Sequence[Piece]) -> str:
+    """A row's plain text."""
+    return "".join(t for t, _ in row)
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """An event as an equation: ``lhs rel names = numbers``.
+
+    Attributes:
+        lhs: what the event sets (``∂loss/∂w``, ``w``, ``w.grad``).
+        rel: how: ``" = "``, ``" ← "`` or ``" += "``.
+        names: the right side in names (empty: the left side says it all).
+        numbers: the right side with the values substituted, ending in the result (empty
+            in names mode, or when the names already are the value).
+        replace: the numbers stand in for the names rather than follow them
+            (``∂loss/∂loss = 1.0``, not ``= 1 = 1.0``).
+        context: a one-line text's lead (``before training: ``); a panel with a title omits it.
+        was: the value the event overwrites (``w.grad ← 0  (was -2.0)``), or None.
+    """
+
+    lhs: str
+    rel: str
+    names: Row
+    numbers: Row = ()
+    replace: bool = False
+    context: str = ""
+    was: Piece | None = None
+
+    def line(self, numbers: bool = True) -> str:
+        """The equation on one line (without the numbers in names mode)."""
+        if numbers and self.numbers:
+            rhs = (
+                text(self.numbers)
+                if self.replace or not self.names
+                else f"{text(self.names)} = {text(self.numbers)}"
+            )
+        else:
+            rhs = text(self.names)
+        out = f"{self.context}{self.lhs}{self.rel}{rhs}" if rhs else self.context + self.lhs
+        if numbers and self.was is not None:
+            out += f"  (was {self.was[0]})"
+        return out
+
+
+def equation(
+    graph: Graph,
+    ev: Event,
+    *,
+    numbers: bool = True,
+    args: tuple[Value, ...] | None = None,
+    out: Value | None = None,
+    grad_name: str | None = None,
+) -> Equation:
+    """The event as an equation.
+
+    Args:
+        graph: the scenario's graph.
+        ev: the event (an outline from the plan, numbers None, in names mode).
+        numbers: substitute the values.
+        args: for a ``LocalGrad``, the node's argument values (from its forward event).
+        out: for a ``LocalGrad``, the node's own value.
+        grad_name: for an ``Update``, how to name the gradient (``w.grad`` where it holds
+            earlier passes too); ``∂loss/∂w`` when None.
+    """
+    loss = graph.nodes[graph.loss].name
+    match ev:
+        case Forward(node=node):
+            n = graph[node]
+            nums: Row = ()
+            if numbers:
+                nums = ((forward_numbers(graph, node, ev.args), "num"), _EQ, num(ev.value))
+            return Equation(node, " = ", ((graph.expression(n), "formula"),), nums)
+        case LocalGrad(node=node, wrt=wrt, formula=formula):
+            terms: list[Row] = []
+            if numbers:
+                value = fmt(ev.value)
+                if args is not None:
+                    with_numbers = local_numbers(graph, edge_of(graph, node, ev.arg), args, out)
+                    if with_numbers not in (formula, value):
+                        terms.append(((with_numbers, "num"),))
+                if formula != value:
+                    terms.append((num(ev.value),))
+            return Equation(d(node, wrt), " = ", ((formula, "formula"),), _joined(terms))
+        case BackwardStart():
+            names: Row = (("1", "num"),)
+            return Equation(d(loss, loss), " = ", names, (num(ev.value),) if numbers else (), replace=True)
+        case Chain(node=node, wrt=wrt):
+            nums = ()
+            if numbers:
+                nums = (pnum(ev.upstream), (" × ", "dim"), pnum(ev.local), _EQ, num(ev.product))
+            return Equation(d(loss, wrt), " = ", ((f"{d(loss, node)} · {d(node, wrt)}", "formula"),), nums)
+        case Accumulate(node=node):
+            nums = ()
+            if numbers:
+                nums = (num(ev.add), (": ", "dim"), *sum_row(ev))
+            return Equation(d(loss, node), " += ", (("the product above", "note"),), nums, replace=True)
+        case AccumulateGrad(param=p):
+            return Equation(
+                f"{p}.grad", " ← ", ((f"{p}.grad + {d(loss, p)}", "formula"),), sum_row(ev) if numbers else ()
+            )
+        case BackwardEnd(grads=grads):
+            listed = ", ".join(d(loss, p) for p, _ in grads)
+            nums = (((", ".join(f"{d(loss, p)} = {fmt(g)}" for p, g in grads)), "num"),) if numbers else ()
+            return Equation("grads: ", "", ((listed, "formula"),), nums, replace=True)
+        case Update(param=p):
+            gname = d(loss, p) if grad_name is None else grad_name
+            nums = ()
+            if numbers:
+                nums = (
+                    num(ev.before),
+                    (" − ", "dim"),
+                    num(ev.lr),
+                    (" × ", "dim"),
+                    pnum(ev.grad),
+                    _EQ,
+                    num(ev.after),
+                )
+            return Equation(p, " ← ", ((f"{p} − lr·{gname}", "formula"),), nums)
+        case ZeroGrad(param=p):
+            return Equation(f"{p}.grad", " ← ", (("0", "formula"),), was=num(ev.before) if numbers else None)
+        case Predict(node=node, when=when):
+            return Equation(
+                node, " = ", (), (num(ev.value),) if numbers else (), context=f"{when} training: "
+            )
+    raise TypeError(f"not an event: {ev!r}")  # pragma: no cover
+
+
+def sum_row(ev: Accumulate | AccumulateGrad) -> Row:
+    """``held + added = sum``: ``-2.0 + (-4.0) = -6.0``."""
+    return (num(ev.before), (" + ", "dim"), pnum(ev.add), _EQ, num(ev.after))
+
+
+def _joined(terms: list[Row]) -> Row:
+    out: list[Piece] = []
+    for k, t in enumerate(terms):
+        if k:
+            out.append(_EQ)
+        out.extend(t)
+    return tuple(out)
 
 
 def describe(graph: Graph, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None) -> str:
-    """One line for an event.
+    """One line for an event, numbers substituted (``replay``'s text).
 
     Args:
         graph: the scenario's graph.
         ev: the event.
-        args: for a ``local_grad`` event, the node's argument values (from its forward event).
-        out: for a ``local_grad`` event, the node's own value.
+        args: for a ``LocalGrad`` event, the node's argument values (from its forward event).
+        out: for a ``LocalGrad`` event, the node's own value.
     """
-    loss = graph.nodes[graph.loss].name
-    k = ev.kind
-    if k == "forward":
-        node = graph[ev.node]  # type: ignore[union-attr]
-        names = graph.expression(node)
-        nums = forward_numbers(graph, node.name, ev.args)  # type: ignore[union-attr]
-        return f"{ev.node} = {names} = {nums} = {fmt(ev.value)}"  # type: ignore[union-attr]
-    if k == "local_grad":
-        return local_text(graph, ev, args, out)
-    if k == "backward_start":
-        return f"{d(loss, loss)} = {fmt(ev.value)}"  # type: ignore[union-attr]
-    if k == "chain":
-        return (
-            f"{d(loss, ev.wrt)} = {d(loss, ev.node)} · {d(ev.node, ev.wrt)}"  # type: ignore[union-attr]
-            f" = {paren(ev.upstream)} × {paren(ev.local)} = {fmt(ev.product)}"  # type: ignore[union-attr]
-        )
-    if k == "accumulate":
-        return (
-            f"{d(loss, ev.node)} += {fmt(ev.add)}: "  # type: ignore[union-attr]
-            f"{fmt(ev.before)} + {paren(ev.add)} = {fmt(ev.after)}"  # type: ignore[union-attr]
-        )
-    if k == "accumulate_grad":
-        p = ev.param  # type: ignore[union-attr]
-        return (
-            f"{p}.grad ← {p}.grad + {d(loss, p)} = "
-            f"{fmt(ev.before)} + {paren(ev.add)} = {fmt(ev.after)}"  # type: ignore[union-attr]
-        )
-    if k == "backward_end":
-        parts = [f"{d(loss, p)} = {fmt(g)}" for p, g in ev.grads]  # type: ignore[union-attr]
-        return "grads: " + ", ".join(parts)
-    if k == "update":
-        p = ev.param  # type: ignore[union-attr]
-        return (
-            f"{p} ← {p} − lr·{d(loss, p)} = {fmt(ev.before)} − {fmt(ev.lr)} × {paren(ev.grad)}"  # type: ignore[union-attr]
-            f" = {fmt(ev.after)}"  # type: ignore[union-attr]
-        )
-    if k == "zero_grad":
-        return f"{ev.param}.grad ← 0  (was {fmt(ev.before)})"  # type: ignore[union-attr]
-    if k == "predict":
-        return f"{ev.when} training: {ev.node} = {fmt(ev.value)}"  # type: ignore[union-attr]
-    return k  # pragma: no cover
+    return equation(graph, ev, args=args, out=out).line()
+
+
+def outline(graph: Graph, ev: Event) -> str:
+    """One line for an event in names: what it will compute (for events still to come)."""
+    return equation(graph, ev, numbers=False).line(numbers=False)
+
+
+def fit(line: str, width: int) -> str:
+    """``line`` made to fit ``width`` cells (the timeline panel's rows).
+
+    An equation ``a = b = c = d`` first loses its middle terms from the left (``a = c = d``,
+    then ``a = d``): what remains is still true and keeps the result, the number the event
+    is about. Otherwise it is cut at a space, never inside a number, marked with ``…``.
+    """
+    if len(line) <= width:
+        return line
+    terms = line.split(" = ")
+    # A list ("grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = 16.0") is several equations, not one chain.
+    chain = not any("," in t for t in terms)
+    for drop in range(1, len(terms) - 1 if chain else 1):
+        shorter = " = ".join([terms[0], *terms[1 + drop :]])
+        if len(shorter) <= width:
+            return shorter
+    if width <= 1:
+        return "…"[:width]
+    cut = line.rfind(" ", 0, width - 1)
+    if cut <= 0:
+        return "…"
+    return line[:cut].rstrip() + " …"

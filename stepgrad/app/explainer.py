@@ -9,26 +9,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from stepgrad.app.trace import START, Trace
-from stepgrad.engine.events import Event
+from stepgrad.engine.events import (
+    Accumulate,
+    AccumulateGrad,
+    BackwardEnd,
+    BackwardStart,
+    Chain,
+    Event,
+    Forward,
+    LocalGrad,
+    Predict,
+    Update,
+    ZeroGrad,
+)
 from stepgrad.engine.state import State
-from stepgrad.explain import d, edge_of, finite, fmt, forward_numbers, local_numbers, paren
+from stepgrad.explain import Equation, Piece, d, equation, fmt, sum_row, text
+from stepgrad.explain import num as _num
+from stepgrad.explain import pnum as _pnum
 
 MAX_PATH = 6
 """Longest path (in local gradients) written out factor by factor."""
 
-Piece = tuple[str, str]
 Line = list[Piece]
 
 
-def _num(v: Any) -> Piece:
-    return (fmt(v), "num" if finite(v) else "bad")
-
-
-def _pnum(v: Any) -> Piece:
-    return (paren(v), "num" if finite(v) else "bad")
+_EQ: Piece = (" = ", "dim")
 
 
 def _from(seq: int | None, what: str = "") -> Piece:
@@ -45,6 +52,14 @@ def _equation(lhs: str, rows: Sequence[Line]) -> list[Line]:
         head: Line = [(lhs, "formula")] if k == 0 else [(pad, "")]
         out.append([*head, (" = ", "dim"), *row])
     return out
+
+
+def _rows(eq: Equation) -> list[Line]:
+    """The equation's right side as the rows under its left side: names, then numbers."""
+    rows: list[Line] = [list(eq.names)]
+    if eq.numbers:
+        rows.append(list(eq.numbers))
+    return rows
 
 
 def plain(lines: Sequence[Line]) -> str:
@@ -75,25 +90,52 @@ class Explainer:
         if pos == START:
             return self.start()
         ev = state.event
-        k = ev.kind
-        head = self._head(ev)
-        body = getattr(self, f"_{k}")(ev, state)
-        return [head, *body]
+        body: list[Line]
+        match ev:
+            case Forward():
+                body = self._forward(ev)
+            case LocalGrad():
+                body = self._local_grad(ev)
+            case BackwardStart():
+                body = self._backward_start(ev)
+            case Chain():
+                body = self._chain(ev)
+            case Accumulate():
+                body = self._accumulate(ev)
+            case AccumulateGrad():
+                body = self._accumulate_grad(ev)
+            case BackwardEnd():
+                body = self._backward_end(ev)
+            case Update():
+                body = self._update(ev)
+            case ZeroGrad():
+                body = self._zero_grad(ev)
+            case Predict():
+                body = self._predict(ev, state)
+        return [self._head(ev), *body]
 
     def _head(self, ev: Event) -> Line:
-        g = getattr
-        what = {
-            "forward": ("forward pass", f"compute {g(ev, 'node', '')}"),
-            "local_grad": ("local gradient", d(g(ev, "node", ""), g(ev, "wrt", ""))),
-            "backward_start": ("backward pass", "start at the loss"),
-            "chain": ("backward pass", "chain rule"),
-            "accumulate": ("backward pass", "gradients add up"),
-            "accumulate_grad": ("backward pass", f"add this pass to {g(ev, 'param', '')}.grad"),
-            "backward_end": ("backward pass", "done"),
-            "update": ("update", f"gradient descent on {g(ev, 'param', '')}"),
-            "zero_grad": ("update", f"zero {g(ev, 'param', '')}'s gradient"),
-            "predict": ("prediction", f"{g(ev, 'when', '')} training"),
-        }[ev.kind]
+        match ev:
+            case Forward(node=node):
+                what = ("forward pass", f"compute {node}")
+            case LocalGrad(node=node, wrt=wrt):
+                what = ("local gradient", d(node, wrt))
+            case BackwardStart():
+                what = ("backward pass", "start at the loss")
+            case Chain():
+                what = ("backward pass", "chain rule")
+            case Accumulate():
+                what = ("backward pass", "gradients add up")
+            case AccumulateGrad(param=p):
+                what = ("backward pass", f"add this pass to {p}.grad")
+            case BackwardEnd():
+                what = ("backward pass", "done")
+            case Update(param=p):
+                what = ("update", f"gradient descent on {p}")
+            case ZeroGrad(param=p):
+                what = ("update", f"zero {p}'s gradient")
+            case Predict(when=when):
+                what = ("prediction", f"{when} training")
         return [(what[0], "phase"), (" · ", "dim"), (what[1], "title"), (f"   #{ev.seq}", "dim")]
 
     def start(self) -> list[Line]:
@@ -120,15 +162,12 @@ class Explainer:
         )
         return lines
 
-    def _forward(self, ev: Event, state: State) -> list[Line]:
+    def _forward(self, ev: Forward) -> list[Line]:
         g = self.graph
-        node = g[ev.node]  # type: ignore[union-attr]
-        nums = forward_numbers(g, node.name, ev.args)  # type: ignore[union-attr]
-        lines = _equation(
-            ev.node, [[(g.expression(node), "formula")], [(nums, "num"), (" = ", "dim"), _num(ev.value)]]
-        )  # type: ignore[union-attr]
+        node = g[ev.node]
+        lines = _equation(ev.node, _rows(equation(g, ev)))
         lines.append([])
-        for a, v in zip(node.args, ev.args, strict=True):  # type: ignore[union-attr]
+        for a, v in zip(node.args, ev.args, strict=True):
             if not isinstance(a, int):
                 continue
             src = g.nodes[a]
@@ -152,27 +191,25 @@ class Explainer:
         seq = self.trace.value_origin(step or 0, name)
         return [_from(seq)]
 
-    def _local_grad(self, ev: Event, state: State) -> list[Line]:
+    def _forward_of(self, ev: LocalGrad) -> Forward:
+        assert ev.step is not None
+        fwd = self.trace.index(ev.step).forward[ev.node]
+        assert isinstance(fwd, Forward)
+        return fwd
+
+    def _local_grad(self, ev: LocalGrad) -> list[Line]:
         g = self.graph
-        node = g[ev.node]  # type: ignore[union-attr]
-        idx = self.trace.index(ev.step)  # type: ignore[arg-type]
-        fwd = idx.forward[ev.node]  # type: ignore[union-attr]
-        edge = edge_of(g, ev.node, ev.arg)  # type: ignore[union-attr]
-        rows: list[Line] = [[(ev.formula, "formula")]]  # type: ignore[union-attr]
-        with_numbers = local_numbers(g, edge, fwd.args, fwd.value)  # type: ignore[union-attr]
-        tail: Line = []
-        if with_numbers not in (ev.formula, fmt(ev.value)):  # type: ignore[union-attr]
-            tail = [(with_numbers, "num"), (" = ", "dim")]
-        if ev.formula != fmt(ev.value):  # type: ignore[union-attr]
-            rows.append([*tail, _num(ev.value)])  # type: ignore[union-attr]
+        node = g[ev.node]
+        fwd = self._forward_of(ev)
+        eq = equation(g, ev, args=fwd.args, out=fwd.value)
         lines: list[Line] = [
-            [("how ", "note"), (ev.node, "formula"), (" = ", "dim"), (g.expression(node), "formula"),  # type: ignore[union-attr]
-             (" changes with ", "note"), (ev.wrt, "formula"), (":", "note")],  # type: ignore[union-attr]
-            *_equation(d(ev.node, ev.wrt), rows),  # type: ignore[union-attr]
+            [("how ", "note"), (ev.node, "formula"), (" = ", "dim"), (g.expression(node), "formula"),
+             (" changes with ", "note"), (ev.wrt, "formula"), (":", "note")],
+            *_equation(eq.lhs, _rows(eq)),
             [],
         ]  # fmt: skip
         # The numbers the formula reads: the node's arguments and, for exp or sigmoid, itself.
-        used = re.findall(r"[A-Za-z_][A-Za-z_0-9.]*", ev.formula)  # type: ignore[union-attr]
+        used = re.findall(r"[A-Za-z_][A-Za-z_0-9.]*", ev.formula)
         seen: set[str] = set()
         for k, a in enumerate(node.args):
             name = g.nodes[a].name if isinstance(a, int) else None
@@ -185,15 +222,16 @@ class Explainer:
                         ("  ", ""),
                         *self._value_from(ev.step, name),
                     ]
-                )  # type: ignore[union-attr]
+                )
         if node.name in used:
-            lines.append([(f"{node.name} = ", "formula"), _num(fwd.value), ("  ", ""), _from(fwd.seq)])  # type: ignore[union-attr]
+            lines.append([(f"{node.name} = ", "formula"), _num(fwd.value), ("  ", ""), _from(fwd.seq)])
         lines.append([("it waits on the edge until the backward pass multiplies it in", "note")])
         return lines
 
-    def _backward_start(self, ev: Event, state: State) -> list[Line]:
+    def _backward_start(self, ev: BackwardStart) -> list[Line]:
+        eq = equation(self.graph, ev)
         return [
-            [(d(self.loss, self.loss), "formula"), (" = ", "dim"), _num(ev.value)],  # type: ignore[union-attr]
+            [(eq.lhs, "formula"), _EQ, *eq.numbers],
             [],
             [
                 ("the backward pass starts at the loss and walks the graph right to left,", "note"),
@@ -201,49 +239,56 @@ class Explainer:
             ],
         ]
 
-    def _chain(self, ev: Event, state: State) -> list[Line]:
+    def _path(self, factors: Sequence[LocalGrad]) -> tuple[Line, Line]:
+        """A single path's gradient as one product: its factors' names, and their values."""
+        names = " · ".join(d(f.node, f.wrt) for f in factors)
+        nums: Line = []
+        for k, f in enumerate(factors):
+            if k:
+                nums.append((" × ", "dim"))
+            nums.append(_pnum(f.value))
+        return [(names, "formula")], nums
+
+    def _factors(self, seq: int) -> list[LocalGrad] | None:
+        """The local gradients along the single path to chain event ``seq`` (``Trace.path_factors``)."""
+        factors = self.trace.path_factors(seq)
+        if factors is None:
+            return None
+        return [f for f in factors if isinstance(f, LocalGrad)]
+
+    def _chain(self, ev: Chain) -> list[Line]:
         tr = self.trace
         step = ev.step
         assert step is not None
-        lhs = d(self.loss, ev.wrt)  # type: ignore[union-attr]
-        up_name = d(self.loss, ev.node)  # type: ignore[union-attr]
-        loc_name = d(ev.node, ev.wrt)  # type: ignore[union-attr]
-        lines = _equation(
-            lhs,
-            [
-                [(f"{up_name} · {loc_name}", "formula")],
-                [_pnum(ev.upstream), (" × ", "dim"), _pnum(ev.local), (" = ", "dim"), _num(ev.product)],  # type: ignore[union-attr]
-            ],
-        )
+        eq = equation(self.graph, ev)
+        up_name = d(self.loss, ev.node)
+        loc_name = d(ev.node, ev.wrt)
+        lines = _equation(eq.lhs, _rows(eq))
         idx = tr.index(step)
-        up_seq = tr.grad_origin(step, ev.node, ev.seq)  # type: ignore[union-attr]
-        local_ev = idx.local[(ev.node, ev.arg)]  # type: ignore[union-attr]
+        up_seq = tr.grad_origin(step, ev.node, ev.seq)
+        local_ev = idx.local[(ev.node, ev.arg)]
+        assert isinstance(local_ev, LocalGrad)
         lines.append(
             [("upstream ", "dim"), (f"{up_name} = ", "formula"), _num(ev.upstream), ("  ", ""), _from(up_seq)]
-        )  # type: ignore[union-attr]
+        )
         lines.append(
-            [("local    ", "dim"), (f"{loc_name} = {local_ev.formula} = ", "formula"),  # type: ignore[union-attr]
-             _num(ev.local), ("  ", ""), _from(local_ev.seq)]  # type: ignore[union-attr]
+            [("local    ", "dim"), (f"{loc_name} = {local_ev.formula} = ", "formula"),
+             _num(ev.local), ("  ", ""), _from(local_ev.seq)]
         )  # fmt: skip
-        factors = tr.path_factors(ev.seq)
+        factors = self._factors(ev.seq)
         if factors is not None and 1 < len(factors) <= MAX_PATH:
-            path = " → ".join([self.loss, *(f.wrt for f in factors)])  # type: ignore[union-attr]
+            path = " → ".join([self.loss, *(f.wrt for f in factors)])
             lines.append([("along the path ", "note"), (path, "formula"), (":", "note")])
-            names = " · ".join(d(f.node, f.wrt) for f in factors)  # type: ignore[union-attr]
-            nums: Line = []
-            for k, f in enumerate(factors):
-                if k:
-                    nums.append((" × ", "dim"))
-                nums.append(_pnum(f.value))  # type: ignore[union-attr]
-            lines.extend(_equation(lhs, [[(names, "formula")], [*nums, (" = ", "dim"), _num(ev.product)]]))  # type: ignore[union-attr]
+            names, nums = self._path(factors)
+            lines.extend(_equation(eq.lhs, [names, [*nums, _EQ, _num(ev.product)]]))
         nxt = self._next_event(ev)
-        if nxt is not None and nxt.kind == "accumulate":
+        if isinstance(nxt, Accumulate):
             lines.append([])
-            lines.append([(f"{ev.wrt} already holds a gradient: the next event adds this one", "note")])  # type: ignore[union-attr]
-        elif nxt is not None and nxt.kind == "accumulate_grad":
+            lines.append([(f"{ev.wrt} already holds a gradient: the next event adds this one", "note")])
+        elif isinstance(nxt, AccumulateGrad):
             lines.append([])
             lines.append(
-                [(f"this pass's {lhs} is complete: the next event adds it to {ev.wrt}.grad", "note")]  # type: ignore[union-attr]
+                [(f"this pass's {eq.lhs} is complete: the next event adds it to {ev.wrt}.grad", "note")]
             )
         return lines
 
@@ -255,62 +300,52 @@ class Explainer:
     def _prev_event(self, ev: Event) -> Event | None:
         return self.trace.timeline[ev.seq - 1] if ev.seq > 0 else None
 
-    def _accumulate(self, ev: Event, state: State) -> list[Line]:
+    def _accumulate(self, ev: Accumulate) -> list[Line]:
         tr = self.trace
         step = ev.step
         assert step is not None
-        held_seq = tr.grad_origin(step, ev.node, ev.seq - 1)  # type: ignore[union-attr]
+        held_seq = tr.grad_origin(step, ev.node, ev.seq - 1)
         carried = held_seq is not None and tr.timeline.locate(held_seq) != step
         # Held over from earlier passes, the sum is what torch's .grad holds, not ∂loss/∂w.
-        lhs = f"{ev.node}.grad" if carried else d(self.loss, ev.node)  # type: ignore[union-attr]
+        lhs = f"{ev.node}.grad" if carried else d(self.loss, ev.node)
         prev = self._prev_event(ev)
-        if prev is not None and prev.kind == "chain":
-            edge = f"{d(self.loss, prev.node)} · {d(prev.node, prev.wrt)}"  # type: ignore[union-attr]
+        if isinstance(prev, Chain):
+            edge = f"{d(self.loss, prev.node)} · {d(prev.node, prev.wrt)}"
         else:
             edge = "this edge's product"
         lines: list[Line] = [
-            [(f"{ev.node} already holds a gradient, so this edge's product is added to it:", "note")],  # type: ignore[union-attr]
+            [(f"{ev.node} already holds a gradient, so this edge's product is added to it:", "note")],
         ]
-        lines += _equation(
-            lhs,
-            [
-                [("held + ", "formula"), (edge, "formula")],
-                [_num(ev.before), (" + ", "dim"), _pnum(ev.add), (" = ", "dim"), _num(ev.after)],
-            ],  # type: ignore[union-attr]
-        )
+        lines += _equation(lhs, [[("held + ", "formula"), (edge, "formula")], list(sum_row(ev))])
         lines.append([])
         why = "  (carried over: the gradient was not zeroed)" if carried else ""
-        lines.append([("held   ", "dim"), _num(ev.before), ("  ", ""), _from(held_seq), (why, "note")])  # type: ignore[union-attr]
-        lines.append([("added  ", "dim"), _num(ev.add), ("  ", ""), _from(ev.seq - 1, "(chain rule)")])  # type: ignore[union-attr]
+        lines.append([("held   ", "dim"), _num(ev.before), ("  ", ""), _from(held_seq), (why, "note")])
+        lines.append([("added  ", "dim"), _num(ev.add), ("  ", ""), _from(ev.seq - 1, "(chain rule)")])
         lines.append([])
         lines.append([("gradients add up: torch's .grad does the same (+=)", "note")])
         return lines
 
-    def _accumulate_grad(self, ev: Event, state: State) -> list[Line]:
+    def _accumulate_grad(self, ev: AccumulateGrad) -> list[Line]:
         tr = self.trace
         step = ev.step
         assert step is not None
-        p = ev.param  # type: ignore[union-attr]
+        p = ev.param
         grad = d(self.loss, p)
         # What .grad held when this pass began: set by the previous step.
         held_seq = tr.grad_origin(step, p, tr.index(step).events[0].seq)
+        eq = equation(self.graph, ev)
         lines: list[Line] = [
             [(f"gradients were not zeroed: {p}.grad still holds the earlier passes, so this", "note")],
             [(f"pass's {grad} is added to it, once, after its last contribution:", "note")],
         ]
-        lines += _equation(
-            f"{p}.grad",
-            [
-                [(f"{p}.grad + {grad}", "formula")],
-                [_num(ev.before), (" + ", "dim"), _pnum(ev.add), (" = ", "dim"), _num(ev.after)],  # type: ignore[union-attr]
-            ],
-        )
+        # Written with "=" under the "=" of the numbers, where the one-line text has "←".
+        lines += _equation(eq.lhs, _rows(eq))
         lines.append([])
         lines.append(
-            [("held   ", "dim"), _num(ev.before), ("  ", ""), _from(held_seq),  # type: ignore[union-attr]
+            [("held   ", "dim"), _num(ev.before), ("  ", ""), _from(held_seq),
              ("  (carried over: the gradient was not zeroed)", "note")]
         )  # fmt: skip
-        lines.append([("added  ", "dim"), _num(ev.add), ("  ", ""), _from(ev.seq - 1, "(this pass)")])  # type: ignore[union-attr]
+        lines.append([("added  ", "dim"), _num(ev.add), ("  ", ""), _from(ev.seq - 1, "(this pass)")])
         lines.append([])
         lines.append(
             [("torch does the same: a pass's contributions are summed first, then added to .grad "
@@ -318,30 +353,28 @@ class Explainer:
         )  # fmt: skip
         return lines
 
-    def _backward_end(self, ev: Event, state: State) -> list[Line]:
+    def _backward_end(self, ev: BackwardEnd) -> list[Line]:
         tr = self.trace
+        step = ev.step
+        assert step is not None
         lines: list[Line] = []
-        for p, gv in ev.grads:  # type: ignore[union-attr]
-            seq = tr.grad_origin(ev.step, p, ev.seq)  # type: ignore[arg-type]
+        for p, gv in ev.grads:
+            seq = tr.grad_origin(step, p, ev.seq)
             # Where the gradient is one product along one path, write the product out: f and
             # b jump here, past the chain-rule event that built it.
-            factors = tr.path_factors(seq) if seq is not None else None
+            factors = self._factors(seq) if seq is not None else None
             if factors is not None and 1 < len(factors) <= MAX_PATH:
-                names = " · ".join(d(f.node, f.wrt) for f in factors)  # type: ignore[union-attr]
-                nums: Line = []
-                for k, f in enumerate(factors):
-                    nums += [(" × ", "dim")] if k else []
-                    nums.append(_pnum(f.value))  # type: ignore[union-attr]
+                names, nums = self._path(factors)
                 # With several params, their numbers only (one line each): the names of
                 # every factor would push the rest out of the panel.
-                rows: list[Line] = [[(names, "formula")]] if len(ev.grads) == 1 else []  # type: ignore[union-attr]
-                rows.append([*nums, (" = ", "dim"), _num(gv), ("  ", ""), _from(seq)])
-                lines += _equation(self._grad_name(p, ev.step), rows)
+                rows: list[Line] = [names] if len(ev.grads) == 1 else []
+                rows.append([*nums, _EQ, _num(gv), ("  ", ""), _from(seq)])
+                lines += _equation(self._grad_name(p, step), rows)
             else:
-                name = self._grad_name(p, ev.step)
+                name = self._grad_name(p, step)
                 lines.append([(f"{name} = ", "formula"), _num(gv), ("  ", ""), _from(seq)])
         lines.append([])
-        holders = ", ".join(f"{p}.grad" for p, _ in ev.grads)  # type: ignore[union-attr]
+        holders = ", ".join(f"{p}.grad" for p, _ in ev.grads)
         lines.append(
             [
                 ("this is what torch holds in ", "note"),
@@ -360,33 +393,22 @@ class Explainer:
         """``∂loss/∂w``, or ``w.grad`` where it holds earlier passes too (no zero_grad)."""
         return f"{p}.grad" if self._carries(step) else d(self.loss, p)
 
-    def _update(self, ev: Event, state: State) -> list[Line]:
+    def _update(self, ev: Update) -> list[Line]:
         tr = self.trace
-        p = ev.param  # type: ignore[union-attr]
-        gname = self._grad_name(p, ev.step)
-        lines = _equation(
-            p,
-            [
-                [(f"{p} − lr·{gname}", "formula")],
-                [
-                    _num(ev.before),
-                    (" − ", "dim"),
-                    _num(ev.lr),
-                    (" × ", "dim"),
-                    _pnum(ev.grad),
-                    (" = ", "dim"),
-                    _num(ev.after),
-                ],  # type: ignore[union-attr]
-            ],
-        )
-        lines[0][1] = (" ← ", "dim")
+        step = ev.step
+        assert step is not None
+        p = ev.param
+        gname = self._grad_name(p, step)
+        eq = equation(self.graph, ev, grad_name=gname)
+        lines = _equation(eq.lhs, _rows(eq))
+        lines[0][1] = (eq.rel, "dim")
         lines.append([])
-        lines.append([(f"{p} = ", "formula"), _num(ev.before), ("  ", ""), *self._value_from(ev.step, p)])  # type: ignore[union-attr]
-        g_seq = tr.grad_origin(ev.step, p, ev.seq)  # type: ignore[arg-type]
-        lines.append([(f"{gname} = ", "formula"), _num(ev.grad), ("  ", ""), _from(g_seq)])  # type: ignore[union-attr]
-        lines.append([("lr = ", "formula"), _num(ev.lr), ("  ", ""), ("from the scenario", "origin")])  # type: ignore[union-attr]
+        lines.append([(f"{p} = ", "formula"), _num(ev.before), ("  ", ""), *self._value_from(step, p)])
+        g_seq = tr.grad_origin(step, p, ev.seq)
+        lines.append([(f"{gname} = ", "formula"), _num(ev.grad), ("  ", ""), _from(g_seq)])
+        lines.append([("lr = ", "formula"), _num(ev.lr), ("  ", ""), ("from the scenario", "origin")])
         lines.append([])
-        if self._carries(ev.step):
+        if self._carries(step):
             # The trap the no-zero-grad scenario shows: the step follows the running sum.
             lines.append(
                 [
@@ -399,21 +421,24 @@ class Explainer:
             lines.append([("a step against the gradient makes the loss smaller", "note")])
         return lines
 
-    def _zero_grad(self, ev: Event, state: State) -> list[Line]:
-        p = ev.param  # type: ignore[union-attr]
+    def _zero_grad(self, ev: ZeroGrad) -> list[Line]:
+        eq = equation(self.graph, ev)
+        assert eq.was is not None
         return [
-            [(f"{p}.grad ← 0", "formula"), ("   was ", "dim"), _num(ev.before)],  # type: ignore[union-attr]
+            [(f"{eq.lhs}{eq.rel}{text(eq.names)}", "formula"), ("   was ", "dim"), eq.was],
             [],
             [("so the next backward pass starts from zero instead of adding to this one", "note")],
         ]
 
-    def _predict(self, ev: Event, state: State) -> list[Line]:
+    def _predict(self, ev: Predict, state: State) -> list[Line]:
         g = self.graph
         pred = self.trace.timeline.program.predict or {}
         given = ", ".join(f"{k} = {fmt(v)}" for k, v in pred.items())
         params = ", ".join(f"{g.nodes[p].name} = {fmt(state.values[p])}" for p in g.params)
+        # The title says before or after training: the equation without its lead.
+        eq = equation(g, ev)
         return [
-            [(f"{ev.node} = ", "formula"), _num(ev.value)],  # type: ignore[union-attr]
+            [(f"{eq.lhs} = ", "formula"), *eq.numbers],
             [],
             [("with ", "dim"), (given, "num")],
             [("and  ", "dim"), (params, "num")],
@@ -453,9 +478,10 @@ class Explainer:
                 if not isinstance(a, int) or (node.name, k) not in idx.local:
                     continue
                 lev = idx.local[(node.name, k)]
+                assert isinstance(lev, LocalGrad)
                 known = state.local.get((node_id, k))
                 lines.append(
-                    [(f"{d(node.name, g.nodes[a].name)} = {lev.formula} = ", "formula"), _num(known),  # type: ignore[union-attr]
+                    [(f"{d(node.name, g.nodes[a].name)} = {lev.formula} = ", "formula"), _num(known),
                      ("  ", ""), _from(lev.seq) if known is not None else ("", "")]
                 )  # fmt: skip
         lines.append([])

@@ -15,11 +15,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from stepgrad.engine.events import Event
+from stepgrad.engine.events import Event, Forward, LocalGrad
 from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
 from stepgrad.engine.state import State
-from stepgrad.explain import d, describe
+from stepgrad.explain import describe, fit, outline
 
 if TYPE_CHECKING:
     from stepgrad.engine.timeline import Timeline
@@ -252,42 +252,22 @@ class Trace:
 
     # ----- text ----------------------------------------------------------------------
 
-    def line(self, seq: int) -> str:
-        """The event in the lecture's words, numbers substituted (as ``replay`` prints it)."""
+    def line(self, seq: int, width: int | None = None) -> str:
+        """The event in the lecture's words, numbers substituted (as ``replay`` prints it);
+        made to fit ``width`` (the timeline panel) when given."""
         ev = self.timeline[seq]
         args = out = None
-        if ev.kind == "local_grad" and ev.step is not None:
-            fwd = self.index(ev.step).forward.get(ev.node)  # type: ignore[union-attr]
-            if fwd is not None:
-                args, out = fwd.args, fwd.value  # type: ignore[union-attr]
-        return describe(self.graph, ev, args, out)
+        if isinstance(ev, LocalGrad) and ev.step is not None:
+            fwd = self.index(ev.step).forward.get(ev.node)
+            if isinstance(fwd, Forward):
+                args, out = fwd.args, fwd.value
+        line = describe(self.graph, ev, args, out)
+        return line if width is None else fit(line, width)
 
-    def outline(self, seq: int) -> str:
+    def outline(self, seq: int, width: int | None = None) -> str:
         """The event without its numbers: what it will compute (for events still to come)."""
-        ev = self.plan.outline(seq)
-        g = self.graph
-        loss = g.nodes[g.loss].name
-        k = ev.kind
-        if k == "forward":
-            return f"{ev.node} = {g.expression(g[ev.node])}"  # type: ignore[union-attr]
-        if k == "local_grad":
-            return f"{d(ev.node, ev.wrt)} = {ev.formula}"  # type: ignore[union-attr]
-        if k == "backward_start":
-            return f"{d(loss, loss)} = 1"
-        if k == "chain":
-            return f"{d(loss, ev.wrt)} = {d(loss, ev.node)} · {d(ev.node, ev.wrt)}"  # type: ignore[union-attr]
-        if k == "accumulate":
-            return f"{d(loss, ev.node)} += the product above"  # type: ignore[union-attr]
-        if k == "accumulate_grad":
-            p = ev.param  # type: ignore[union-attr]
-            return f"{p}.grad ← {p}.grad + {d(loss, p)}"
-        if k == "backward_end":
-            return "grads: " + ", ".join(d(loss, p) for p, _ in ev.grads)  # type: ignore[union-attr]
-        if k == "update":
-            return f"{ev.param} ← {ev.param} − lr·{d(loss, ev.param)}"  # type: ignore[union-attr]
-        if k == "zero_grad":
-            return f"{ev.param}.grad ← 0"  # type: ignore[union-attr]
-        return f"{ev.when} training: {ev.node}"  # type: ignore[union-attr]
+        line = outline(self.graph, self.plan.outline(seq))
+        return line if width is None else fit(line, width)
 
     # ----- focus ---------------------------------------------------------------------
 
@@ -429,26 +409,3 @@ class Trace:
         hit = self.timeline.find(pos + 1, lambda ev: touches(ev, names), stop=target)
         return target if hit is None else hit
 
-
-def fit(text: str, width: int) -> str:
-    """``text`` made to fit ``width`` cells.
-
-    An equation ``a = b = c = d`` first loses its middle terms from the left (``a = c = d``,
-    then ``a = d``): what remains is still true and keeps the result, the number the event
-    is about. Otherwise it is cut at a space, never inside a number, marked with ``…``.
-    """
-    if len(text) <= width:
-        return text
-    terms = text.split(" = ")
-    # A list ("grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = 16.0") is several equations, not one chain.
-    chain = not any("," in t for t in terms)
-    for drop in range(1, len(terms) - 1 if chain else 1):
-        shorter = " = ".join([terms[0], *terms[1 + drop :]])
-        if len(shorter) <= width:
-            return shorter
-    if width <= 1:
-        return "…"[:width]
-    cut = text.rfind(" ", 0, width - 1)
-    if cut <= 0:
-        return "…"
-    return text[:cut].rstrip() + " …"

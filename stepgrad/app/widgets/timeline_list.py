@@ -18,8 +18,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from stepgrad.app.trace import PHASE_LABEL, START, Trace, fit
+from stepgrad.app.trace import PHASE_LABEL, START, Trace
 from stepgrad.app.widgets.palette import Palette
+from stepgrad.engine.events import Predict
 
 _PHASES = ("forward", "local", "backward", "update", "predict")
 _CACHE = 512
@@ -57,7 +58,7 @@ class TimelineList(ScrollView, can_focus=False):
         super().__init__(id=id, classes=classes)
         self.trace = trace
         self.position = START
-        self._cache: OrderedDict[tuple[int, bool, bool, int], Strip] = OrderedDict()
+        self._cache: OrderedDict[tuple[int, bool, bool, int, bool], Strip] = OrderedDict()
         self._styles: dict[str, Style] = {}
         self._step_w = len(str(max(trace.plan.n_steps - 1, 0)))
         self._seq_w = len(str(max(trace.length - 1, 0))) + 1
@@ -128,7 +129,7 @@ class TimelineList(ScrollView, can_focus=False):
         new_step = prev is None or prev.step != ev.step or (ev.step is None and prev.phase != phase)
         new_phase = new_step or prev is None or prev.phase != phase
         # Predictions before and after training belong to no step.
-        step_label = f"step {ev.step}" if ev.step is not None else ev.when  # type: ignore[union-attr]
+        step_label = f"step {ev.step}" if ev.step is not None or not isinstance(ev, Predict) else ev.when
         return (
             step_label if (new_step or top) else "",
             PHASE_LABEL[phase] if (new_phase or top) else "",
@@ -150,8 +151,8 @@ class TimelineList(ScrollView, can_focus=False):
         seq_text = f"#{seq}".ljust(self._seq_w) + " "
         used = 2 + lw + pw + len(seq_text)
         # Events still to come show what they will compute, not the numbers.
-        text = self.trace.outline(seq) if future else self.trace.line(seq)
-        body = fit(text, max(width - used, 1))
+        room = max(width - used, 1)
+        body = self.trace.outline(seq, room) if future else self.trace.line(seq, room)
         segs = [
             Segment(marker, phase_style + s["timeline--marker"] if current else base),
             Segment(step_label.ljust(lw), base + s["timeline--step"]),
