@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stepgrad.engine.graph import Const, Graph
+from stepgrad.engine.ops import RULES
 from stepgrad.engine.program import Program
 
 
@@ -68,27 +69,10 @@ def torch_available() -> bool:
 
 
 def _ops(torch: Any) -> dict[str, Callable[..., Any]]:
-    """Each engine op as torch writes it; binary ops use Python operators so that a
-    constant on either side stays a Python number, as in the lecture's code."""
-    return {
-        "add": lambda a, b: a + b,
-        "sub": lambda a, b: a - b,
-        "mul": lambda a, b: a * b,
-        "div": lambda a, b: a / b,
-        "pow": lambda a, b: a**b,
-        "neg": lambda a: -a,
-        "exp": torch.exp,
-        "log": torch.log,
-        "sqrt": torch.sqrt,
-        "sigmoid": torch.sigmoid,
-        "tanh": torch.tanh,
-        "relu": torch.relu,
-        "sin": torch.sin,
-        "cos": torch.cos,
-        "abs": torch.abs,
-        # A distinct tensor, so that `z: y_hat` gets its own .grad like the engine's node.
-        "id": lambda a: a.clone(),
-    }
+    """Each engine op as torch computes it, from the registry (``OpRule.torch``): binary
+    ops are Python operators, so that a constant on either side stays a Python number,
+    as in the lecture's code."""
+    return {name: rule.torch(torch) for name, rule in RULES.items() if rule.torch is not None}
 
 
 def _forward(

@@ -82,6 +82,8 @@ class OpRule:
         formulas: one template per argument for the local gradient's text.
         infix: template that writes the whole expression (``{0} × {1}``).
         role: ``OPERATOR``, ``FUNCTION`` (a model may call it) or ``DERIVATIVE``.
+        written: how the expression language writes an operator (``*``, ``**``; unary
+            minus ``-x``); "" for a function, written by its name.
         vjp: ``upstream · ∂out/∂arg_k`` as torch's backward forms it, ready for arrays:
             where torch puts an exact 0 (relu where the output is ≤ 0, pow's masks,
             ``w ** 0``) it is +0.0 whatever the upstream's sign, where ``upstream × 0``
@@ -106,6 +108,7 @@ class OpRule:
     formulas: tuple[str, ...]
     infix: str
     role: str = OPERATOR
+    written: str = ""
     vjp: VjpRule | None = None
     text: TextRule | None = None
     torch: TorchForm | None = None
@@ -555,18 +558,18 @@ def _fold_pow(a: float, b: float) -> float:
 _R = OpRule
 _RULES = (
     _R("add", "+", 2, operator.add, _add_local, ("1", "1"), "{0} + {1}",
-       torch=_op(operator.add), sympy=_op(operator.add), fold=operator.add),
+       written="+", torch=_op(operator.add), sympy=_op(operator.add), fold=operator.add),
     _R("sub", "−", 2, operator.sub, _sub_local, ("1", "-1"), "{0} − {1}",
-       torch=_op(operator.sub), sympy=_op(operator.sub), fold=operator.sub),
+       written="-", torch=_op(operator.sub), sympy=_op(operator.sub), fold=operator.sub),
     _R("mul", "×", 2, operator.mul, _mul_local, ("{1}", "{0}"), "{0} × {1}",
-       torch=_op(operator.mul), sympy=_op(operator.mul), fold=operator.mul),
+       written="*", torch=_op(operator.mul), sympy=_op(operator.mul), fold=operator.mul),
     _R("div", "÷", 2, operator.truediv, _div_local, ("1/{1}", "-{0}/{1}**2"), "{0} ÷ {1}",
-       torch=_op(operator.truediv), sympy=_op(operator.truediv), fold=operator.truediv),
+       written="/", torch=_op(operator.truediv), sympy=_op(operator.truediv), fold=operator.truediv),
     _R("pow", "^", 2, _pow, _pow_local, ("{1}*{0}**({1}-1)", "log({0})*{out}"), "{0}^{1}",
-       vjp=_pow_vjp, text=_pow_zero_text, torch=_op(operator.pow), sympy=_op(operator.pow),
+       written="**", vjp=_pow_vjp, text=_pow_zero_text, torch=_op(operator.pow), sympy=_op(operator.pow),
        fold=_fold_pow),
     _R("neg", "−x", 1, operator.neg, _neg_local, ("-1",), "−{0}",
-       torch=_op(operator.neg), sympy=_op(operator.neg), fold=operator.neg),
+       written="-x", torch=_op(operator.neg), sympy=_op(operator.neg), fold=operator.neg),
     _R("exp", "exp", 1, _exp, _exp_local, ("{out}",), "exp({0})", role=FUNCTION,
        torch=_torch("exp"), sympy=_fn("exp"), sympy_names=("exp",), slope=lambda a, v: v),
     _R("log", "log", 1, _log, _log_local, ("1/{0}",), "log({0})", role=FUNCTION,
@@ -624,6 +627,9 @@ RULES: dict[str, OpRule] = {rule.name: rule for rule in _RULES}
 
 #: The functions a model may call, by the name it writes.
 FUNCTIONS: tuple[str, ...] = tuple(r.name for r in _RULES if r.role == FUNCTION)
+
+#: The binary operators by how the expression language writes them (``**`` -> pow).
+OPERATORS: dict[str, OpRule] = {r.written: r for r in _RULES if r.written and r.arity == 2}
 
 #: Every op the closed-form evaluator may call by name: the model's functions and the
 #: functions sympy's derivatives bring in.

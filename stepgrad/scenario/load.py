@@ -18,7 +18,8 @@ from stepgrad.engine.ops import FUNCTIONS
 from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
 from stepgrad.errors import ScenarioError
-from stepgrad.scenario.expr import ExprError, ModelBuilder, parse_expression, referenced_names
+from stepgrad.language.expr import ExprError, ModelBuilder, parse_expression, referenced_names
+from stepgrad.language.formula import FormulaError, compile_formula
 from stepgrad.scenario.yamlloc import Loc, load_located
 
 TOP_KEYS = (
@@ -543,8 +544,6 @@ class _Checker:
         return Expect(grad, loss, values, pred)
 
     def manual(self, loc: Loc, params: dict[str, tuple[float, Loc]], graph: Graph) -> dict[str, str]:
-        from stepgrad.symbolic import FormulaError, compile_formula
-
         allowed = {n.name for n in graph.nodes if n.named}
         out: dict[str, str] = {}
         for k, v in self.mapping(loc, "manual").items():

@@ -192,7 +192,7 @@ UNKNOWN_NAME_ERROR = "5:10: unknown name 'yhat'; did you mean 'y_hat'?"
 IMPORT = "params: {w: 1.0}\ninputs: {x: 1.0}\nmodel:\n  loss: __import__('os').system('echo hi')\n"
 IMPORT_ERROR = (
     "4:25: attribute access ('.system') is not allowed; a model may use numbers, names, + - * / **, "
-    "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs"
+    "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p"
 )
 FILES = {
     "unknown.yaml": UNKNOWN_NAME.encode(),

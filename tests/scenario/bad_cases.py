@@ -268,29 +268,31 @@ CASES: list[tuple[str, str, str]] = [
         "attribute access",
         H + "model:\n  loss: x.real * w\n",
         "4:10: attribute access ('.real') is not allowed; a model may use numbers, names, + - * / **, "
-        "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs",
+        "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p",
     ),
     (
         "__import__('os').system",
         H + "model:\n  loss: __import__('os').system('echo hi')\n",
         "4:25: attribute access ('.system') is not allowed; a model may use numbers, names, + - * / **, "
-        "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs",
+        "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p",
     ),
     (
         "__import__('os')",
         H + "model:\n  loss: w * __import__('os')\n",
-        "4:13: unknown function '__import__' (allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs)",
+        "4:13: unknown function '__import__' "
+        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p)",
     ),
     (
         "max(a, b)",
         H + "model:\n  loss: max(x, w)\n",
-        "4:9: unknown function 'max' (allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs)",
+        "4:9: unknown function 'max' "
+        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p)",
     ),
     (
         "function typo",
         H + "model:\n  loss: sigmod(x * w)\n",
         "4:9: unknown function 'sigmod'; did you mean 'sigmoid'? "
-        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs)",
+        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p)",
     ),
     ("two arguments", H + "model:\n  loss: exp(w, x)\n", "4:9: exp() takes exactly one argument"),
     ("lambda", H + "model:\n  loss: '(lambda: w)() * x'\n", "4:11: lambdas are not allowed"),
@@ -334,9 +336,9 @@ CASES: list[tuple[str, str, str]] = [
         "4:6: 'a' is a constant; declare it under inputs instead",
     ),
     (
-        "function of a constant",
-        H + "model:\n  loss: w * exp(2)\n",
-        "4:13: exp() of a constant is a constant; write the number instead",
+        "function of a constant without a finite value",
+        H + "model:\n  loss: w * log(0)\n",
+        "4:13: 'log(0)' has no finite value",
     ),
     # --- data and training -------------------------------------------------------------
     (

@@ -91,7 +91,7 @@ class TestTooLarge:
                 sum(range(1000))
             raise AssertionError("not stopped")
 
-        monkeypatch.setattr(symbolic, "_derive_sympy", forever)
+        monkeypatch.setattr(symbolic.job, "_derive_sympy", forever)
         sc = loads(
             "inputs: {q: 1.0}\nparams: {slow: 1.0}\nmodel:\n  loss: (q * slow) ** 3\n", "slow.yaml"
         )

@@ -1,5 +1,10 @@
 """The model's expression language: parsed with ``ast``, checked against an allow-list.
 
+Shared by the scenario loader (a model's expressions, a ``manual:`` formula) and the
+symbolic road (``stepgrad.language.formula``); it knows the ops only from the engine's
+registry (``engine.ops.RULES``): which functions a model may call, how an operator is
+written, and how an op folds constants.
+
 Nothing is ever passed to ``eval`` or ``exec``: the parse tree is walked and turned into
 graph nodes directly, one node per operation.
 
@@ -15,19 +20,24 @@ import math
 from collections.abc import Callable
 
 from stepgrad.engine.graph import Arg, Const, Node
-from stepgrad.engine.ops import FUNCTIONS
+from stepgrad.engine.ops import FUNCTIONS, OPERATORS, RULES, OpRule
 
 MAX_CHARS = 1000
 MAX_DEPTH = 64
 MAX_NODES = 5000
 
-_BINOPS: dict[type[ast.operator], str] = {
-    ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow",
+# Python's syntax, not a list of ops: how each ``ast`` operator is written. The registry
+# says which of them is an op (``OPERATORS``); the others are refused below.
+PYTHON_OPERATORS: dict[type[ast.operator], str] = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
+    ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
+    ast.BitOr: "|", ast.BitXor: "^",
 }
-_BAD_BINOPS: dict[type[ast.operator], str] = {
-    ast.FloorDiv: "//", ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>",
-    ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^",
-}
+
+
+def binary_rule(op: ast.operator) -> OpRule | None:
+    """The registry's rule for a binary operator as written (``*`` -> mul), or None."""
+    return OPERATORS.get(PYTHON_OPERATORS.get(type(op), ""))
 _ALLOWED = "numbers, names, + - * / **, unary -, parentheses and " + ", ".join(FUNCTIONS)
 _FUNCS = ", ".join(FUNCTIONS)
 
@@ -314,18 +324,18 @@ class ModelBuilder:
         if isinstance(t, ast.Name):
             return self._name(t)
         if isinstance(t, ast.BinOp):
-            kind = type(t.op)
-            if kind in _BAD_BINOPS:
-                sym = _BAD_BINOPS[kind]
+            rule = binary_rule(t.op)
+            if rule is None:
+                sym = PYTHON_OPERATORS[type(t.op)]
                 hint = "; use ** for powers" if sym == "^" else "; use + - * / **"
                 raise ExprError(f"operator '{sym}' is not supported{hint}", _operator(t))
             left = self._walk(t.left)
             right = self._walk(t.right)
-            op = _BINOPS[kind]
+            op = rule.name
             if op == "div" and isinstance(right, Const) and right.value == 0:
                 raise ExprError(f"division by zero in '{_snippet(t)}'", _operator(t))
             if isinstance(left, Const) and isinstance(right, Const):
-                return self._fold(op, left, right, t)
+                return self._fold(rule, (left, right), t, _operator(t))
             return self._make(op, (left, right), t, top=top)
         if isinstance(t, ast.UnaryOp):
             if isinstance(t.op, ast.UAdd):
@@ -333,7 +343,7 @@ class ModelBuilder:
             if isinstance(t.op, ast.USub):
                 inner = self._walk(t.operand)
                 if isinstance(inner, Const):
-                    return Const(-inner.value, "-" + inner.text)
+                    return Const(RULES["neg"].value_of_constants(inner.value), "-" + inner.text)
                 return self._make("neg", (inner,), t, top=top)
             sym = "not" if isinstance(t.op, ast.Not) else "~"
             raise ExprError(f"'{sym}' is not allowed; only unary minus is", _off(t))
@@ -381,7 +391,8 @@ class ModelBuilder:
             raise ExprError(f"{fname}() takes exactly one argument", _off(t))
         inner = self._walk(t.args[0])
         if isinstance(inner, Const):
-            raise ExprError(f"{fname}() of a constant is a constant; write the number instead", _off(t))
+            # sqrt(2) is the number torch gives for it (see ``_fold``), not a node.
+            return self._fold(RULES[fname], (inner,), t, _off(t))
         return self._make(fname, (inner,), t, top=top)
 
     def _name(self, t: ast.Name) -> int:
@@ -422,28 +433,27 @@ class ModelBuilder:
                     stack.append((ref, [*path, ref]))
         return None
 
-    def _fold(self, op: str, a: Const, b: Const, t: ast.BinOp) -> Const:
+    def _fold(self, rule: OpRule, args: tuple[Const, ...], t: ast.expr, where: int) -> Const:
+        """An op of constants, folded to one constant by the registry's rule.
+
+        In double precision, as the lecture's PyTorch code computes ``math.sqrt(2)`` or
+        ``2 ** 0.5`` (torch.sqrt refuses a Python number); the engine, like torch meeting a
+        Python number, rounds it to the scenario's dtype once. In float64 this is
+        ``torch.sqrt(torch.tensor(2.0, dtype=torch.float64))``'s value wherever the engine's
+        forward rule agrees with torch's.
+        """
         try:
-            v = _FOLD[op](a.value, b.value)
-        except (ZeroDivisionError, OverflowError, ValueError):
+            v = rule.value_of_constants(*(a.value for a in args))
+        except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             v = math.nan
         if isinstance(v, complex) or not math.isfinite(v):
-            raise ExprError(f"'{_snippet(t)}' has no finite value", _operator(t))
+            raise ExprError(f"'{_snippet(t)}' has no finite value", where)
         self._fits(float(v), t)
         return Const(float(v), ast.unparse(t))
 
 
 def _is_number(v: object) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-
-_FOLD: dict[str, Callable[[float, float], float]] = {
-    "add": lambda a, b: a + b,
-    "sub": lambda a, b: a - b,
-    "mul": lambda a, b: a * b,
-    "div": lambda a, b: a / b,
-    "pow": lambda a, b: a**b,
-}
 
 
 def referenced_names(tree: ast.expr) -> set[str]:
