@@ -9,13 +9,11 @@ For every param at a training step this module sets side by side:
   the same way, and checked against the chain rule at every step;
 - optionally **torch**'s ``w.grad`` at the same step (from the oracle's ``TorchStep.grads``).
 
-A step's values come from the engine's public API only: inputs from the program (fixed
-values and the step's data sample, cast to the dtype as the engine casts them), params
-from ``Timeline.param_values(step)`` (the checkpoint at the step's start, i.e. the values
-the forward pass used), model nodes from the step's ``forward`` events, the pass's
-gradients from its ``chain`` events and ``w.grad`` from its ``backward_end`` event. Long
-runs are walked with ``Timeline.iter_events``, one step at a time, without filling the
-timeline's step cache.
+A step's values come from the engine's public API only: the state at the step's start
+(``Timeline.scratch``: inputs, the step's data sample and the params the forward pass
+used) with the step's events folded in (``Timeline.fold``): model nodes, the pass's
+gradients, and ``w.grad`` from its ``backward_end`` event. Long runs are walked with
+``Timeline.iter_events``, one step at a time, without filling the timeline's step cache.
 
 Pure: NumPy and the engine; sympy only through ``symbolic`` (lazily); no torch, no Textual.
 """
@@ -29,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from stepgrad.engine.events import BackwardEnd
+from stepgrad.engine.fold import Scratch
 from stepgrad.engine.graph import Const, Graph
 from stepgrad.engine.timeline import Timeline
 from stepgrad.explain import fmt
@@ -88,27 +88,12 @@ class StepValues:
     held_grads: dict[str, Value | None]
 
 
-class _Leaves:
-    """Inputs and params of any step, cast to the dtype exactly as the engine casts them."""
-
-    def __init__(self, timeline: Timeline):
-        program = timeline.program
-        dt = timeline.dtype.type
-        self._t = timeline
-        self._fixed = {k: dt(v) for k, v in program.inputs.items()}
-        self._data = {k: np.asarray(v, dtype=timeline.dtype) for k, v in (program.data or {}).items()}
-
-    def at(self, step: int) -> dict[str, Value]:
-        out = dict(self._fixed)
-        sample = step % self._t.n_samples
-        for k, arr in self._data.items():
-            out[k] = arr[sample]
-        out.update(self._t.param_values(step))
-        return out
-
-
 def iter_step_values(timeline: Timeline, start: int = 0, stop: int | None = None) -> Iterator[StepValues]:
     """``StepValues`` for steps ``start`` .. ``stop - 1``, streamed from the timeline's events.
+
+    Each step's events are folded (``Timeline.fold``) into the state at the step's start:
+    at ``backward_end`` it holds every value the forward pass used and each param's
+    gradient from this pass, summed in the engine's own order.
 
     Args:
         timeline: the engine's timeline.
@@ -118,36 +103,28 @@ def iter_step_values(timeline: Timeline, start: int = 0, stop: int | None = None
     stop = timeline.n_steps if stop is None else min(stop, timeline.n_steps)
     if start >= stop:
         return
-    leaves = _Leaves(timeline)
-    params = [timeline.graph.nodes[p].name for p in timeline.graph.params]
+    g = timeline.graph
+    names = [n.name for n in g.nodes]
+    fold = timeline.fold
     first = timeline.step_start(start)
     last = timeline.step_range(stop - 1).stop
-    step = -1
-    values: dict[str, Value] = {}
-    grads: dict[str, Value | None] = {}
+    state: Scratch | None = None
     for ev in timeline.iter_events(first, last):
-        if ev.step != step:
-            step = ev.step  # type: ignore[assignment]
-            values = leaves.at(step)
-            grads = dict.fromkeys(params)
-        kind = ev.kind
-        if kind == "forward":
-            values[ev.node] = ev.value  # type: ignore[union-attr]
-        elif kind == "chain":
-            w = ev.wrt  # type: ignore[union-attr]
-            if w in grads:
-                # The engine's own sum, in its order: first product, then before + product.
-                before = grads[w]
-                grads[w] = ev.product if before is None else before + ev.product  # type: ignore[union-attr]
-        elif kind == "backward_end":
+        if state is None or ev.step != state.step:
+            assert ev.step is not None  # steps' events only, no predictions
+            state = timeline.scratch(ev.step)
+        fold.apply(state, ev)
+        if isinstance(ev, BackwardEnd):
+            step = ev.step
+            assert step is not None
             yield StepValues(
                 step,
                 timeline.epoch_of(step),
                 timeline.sample_of(step),
                 ev.seq,
-                values,
-                grads,
-                dict(ev.grads),  # type: ignore[union-attr]
+                {names[i]: v for i, v in enumerate(state.values[: len(names)]) if v is not None},
+                {names[p]: state.pass_grads[p] for p in g.params},
+                dict(ev.grads),
             )
 
 

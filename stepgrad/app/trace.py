@@ -15,7 +15,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from stepgrad.engine.events import Event, Forward, LocalGrad
+from stepgrad.engine.events import (
+    Accumulate,
+    AccumulateGrad,
+    BackwardEnd,
+    BackwardStart,
+    Chain,
+    Event,
+    Forward,
+    LocalGrad,
+    Predict,
+    Update,
+    ZeroGrad,
+)
 from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
 from stepgrad.engine.state import State
@@ -74,11 +86,11 @@ class StepIndex:
     step: int
     first: int
     events: tuple[Event, ...]
-    forward: dict[str, Event]
-    local: dict[tuple[str, int], Event]
+    forward: dict[str, Forward]
+    local: dict[tuple[str, int], LocalGrad]
     setters: dict[str, list[int]]
     phase_end: dict[str, int]
-    updates: dict[str, Event]
+    updates: dict[str, Update]
     zeroed: dict[str, int]
 
 
@@ -88,7 +100,7 @@ def touches(ev: Event, names: Iterable[str]) -> bool:
     for attr in ("node", "wrt", "param"):
         v = getattr(ev, attr, None)
         if v is not None and v in names:
-            if attr == "node" and ev.kind == "chain":
+            if attr == "node" and isinstance(ev, Chain):
                 continue  # a chain event changes the gradient of `wrt`, not of `node`
             return True
     return False
@@ -204,38 +216,38 @@ class Trace:
             self._index.move_to_end(step)
             return got
         events = self.timeline.events_of_step(step)
-        forward: dict[str, Event] = {}
-        local: dict[tuple[str, int], Event] = {}
+        forward: dict[str, Forward] = {}
+        local: dict[tuple[str, int], LocalGrad] = {}
         setters: dict[str, list[int]] = {}
         phase_end: dict[str, int] = {}
-        updates: dict[str, Event] = {}
+        updates: dict[str, Update] = {}
         zeroed: dict[str, int] = {}
         for ev in events:
-            k = ev.kind
             phase_end[ev.phase] = ev.seq
-            phase_end[k] = ev.seq
-            if k == "forward":
-                forward[ev.node] = ev  # type: ignore[union-attr]
-            elif k == "local_grad":
-                local[(ev.node, ev.arg)] = ev  # type: ignore[union-attr]
-            elif k == "backward_start":
-                setters.setdefault(ev.node, []).append(ev.seq)  # type: ignore[union-attr]
-            elif k == "chain":
-                setters.setdefault(ev.wrt, []).append(ev.seq)  # type: ignore[union-attr]
-            elif k == "accumulate":
-                # The accumulate, not the chain before it, holds the sum.
-                lst = setters.setdefault(ev.node, [])  # type: ignore[union-attr]
-                if lst and lst[-1] == ev.seq - 1:
-                    lst[-1] = ev.seq
-                else:
-                    lst.append(ev.seq)
-            elif k == "accumulate_grad":
-                # The .grad this pass leaves behind (carried .grad + this pass's sum).
-                setters.setdefault(ev.param, []).append(ev.seq)  # type: ignore[union-attr]
-            elif k == "update":
-                updates[ev.param] = ev  # type: ignore[union-attr]
-            elif k == "zero_grad":
-                zeroed[ev.param] = ev.seq  # type: ignore[union-attr]
+            phase_end[ev.kind] = ev.seq
+            match ev:
+                case Forward(node=node):
+                    forward[node] = ev
+                case LocalGrad(node=node, arg=arg):
+                    local[(node, arg)] = ev
+                case BackwardStart(node=node):
+                    setters.setdefault(node, []).append(ev.seq)
+                case Chain(wrt=wrt):
+                    setters.setdefault(wrt, []).append(ev.seq)
+                case Accumulate(node=node):
+                    # The accumulate, not the chain before it, holds the sum.
+                    lst = setters.setdefault(node, [])
+                    if lst and lst[-1] == ev.seq - 1:
+                        lst[-1] = ev.seq
+                    else:
+                        lst.append(ev.seq)
+                case AccumulateGrad(param=param):
+                    # The .grad this pass leaves behind (carried .grad + this pass's sum).
+                    setters.setdefault(param, []).append(ev.seq)
+                case Update(param=param):
+                    updates[param] = ev
+                case ZeroGrad(param=param):
+                    zeroed[param] = ev.seq
         idx = StepIndex(step, events[0].seq, events, forward, local, setters, phase_end, updates, zeroed)
         self._index[step] = idx
         if len(self._index) > _INDEX_CACHE:
@@ -277,24 +289,26 @@ class Trace:
             return Focus()
         ev = self.plan.outline(pos)
         g = self.graph
-        k = ev.kind
-        if k == "forward":
-            node = g[ev.node]  # type: ignore[union-attr]
-            edges = tuple((node.id, a) for a, x in enumerate(node.args) if isinstance(x, int))
-            return Focus((node.id,), edges)
-        if k == "local_grad":
-            node = g[ev.node]  # type: ignore[union-attr]
-            return Focus((node.id,), ((node.id, ev.arg),))  # type: ignore[union-attr]
-        if k == "chain":
-            return Focus((g.by_name[ev.wrt],), ((g.by_name[ev.node], ev.arg),), backward=True)  # type: ignore[union-attr]
-        if k in ("backward_start", "accumulate", "predict"):
-            return Focus((g.by_name[ev.node],), backward=k != "predict")  # type: ignore[union-attr]
-        if k == "accumulate_grad":
-            return Focus((g.by_name[ev.param],), backward=True)  # type: ignore[union-attr]
-        if k in ("update", "zero_grad"):
-            return Focus((g.by_name[ev.param],))  # type: ignore[union-attr]
-        if k == "backward_end":
-            return Focus(g.params, backward=True)
+        by = g.by_name
+        match ev:
+            case Forward(node=name):
+                node = g[name]
+                edges = tuple((node.id, a) for a, x in enumerate(node.args) if isinstance(x, int))
+                return Focus((node.id,), edges)
+            case LocalGrad(node=name, arg=arg):
+                return Focus((by[name],), ((by[name], arg),))
+            case Chain(node=name, wrt=wrt, arg=arg):
+                return Focus((by[wrt],), ((by[name], arg),), backward=True)
+            case BackwardStart(node=name) | Accumulate(node=name):
+                return Focus((by[name],), backward=True)
+            case Predict(node=name):
+                return Focus((by[name],))
+            case AccumulateGrad(param=param):
+                return Focus((by[param],), backward=True)
+            case Update(param=param) | ZeroGrad(param=param):
+                return Focus((by[param],))
+            case BackwardEnd():
+                return Focus(g.params, backward=True)
         return Focus()
 
     # ----- where numbers came from ---------------------------------------------------
@@ -339,21 +353,21 @@ class Trace:
         its gradient from more than one edge (then the gradient is a sum, not one product).
         """
         ev = self.timeline[seq]
-        if ev.kind != "chain" or ev.step is None:
+        if not isinstance(ev, Chain) or ev.step is None:
             return None
         idx = self.index(ev.step)
         loss = self.graph.nodes[self.graph.loss].name
-        factors = [idx.local[(ev.node, ev.arg)]]  # type: ignore[union-attr]
-        cur = ev.node  # type: ignore[union-attr]
+        factors: list[Event] = [idx.local[(ev.node, ev.arg)]]
+        cur = ev.node
         while cur != loss:
             setters = [s for s in idx.setters.get(cur, []) if s < seq]
             if len(setters) != 1:
                 return None
             up = idx.events[setters[0] - idx.first]
-            if up.kind != "chain":
+            if not isinstance(up, Chain):
                 return None
-            factors.append(idx.local[(up.node, up.arg)])  # type: ignore[union-attr]
-            cur = up.node  # type: ignore[union-attr]
+            factors.append(idx.local[(up.node, up.arg)])
+            cur = up.node
         factors.reverse()
         return factors
 

@@ -12,8 +12,7 @@ refreshes just those; every other row's strip is reused from the cache.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from rich.segment import Segment
@@ -26,116 +25,42 @@ from textual.strip import Strip
 
 from stepgrad.app import layout as lay
 from stepgrad.app.trace import START, Focus, Trace
+from stepgrad.app.widgets.graph_boxes import (
+    _ROLES,
+    PHASES,
+    S_BLANK,
+    S_BORDER,
+    S_BREAK,
+    S_DIM,
+    S_LABEL,
+    S_NAME,
+    S_PHASE,
+    S_WIRE,
+    BoxView,
+    box_view,
+    op_label,
+)
+from stepgrad.app.widgets.graph_sizing import (
+    CAP_MIN,
+    MIN_BOX,
+    RUN_WIDTH_STEPS,
+    TIGHTEST,
+    GraphSizing,
+    _Fit,
+    clip,
+    graph_fmt,
+    text_floor,
+)
 from stepgrad.app.widgets.palette import Palette
-from stepgrad.engine.graph import Const, Node
 from stepgrad.engine.state import State
-from stepgrad.explain import finite, fmt
-from stepgrad.lazy import LazyModule
 
-np: Any = LazyModule("numpy", globals(), "np")  # for float32 text only
-
-MIN_BOX = 11
-"""Narrowest box at the roomy spacing, borders included (less the padding given up)."""
-TIGHTEST = lay.SPACINGS[-1]
-"""The spacing of a graph too wide for its panel at every spacing: it scrolls, and shows
-as much as it can around the current node."""
-
-# Style slots: an index per look, resolved to Rich styles once per theme.
-S_BLANK, S_BORDER, S_WIRE, S_NAME, S_LABEL, S_NUM, S_UNKNOWN, S_DIM, S_BAD, S_BREAK, S_SELECT = range(11)
-S_PHASE = 11  # + phase index
-PHASES = ("forward", "local", "backward", "update", "predict", "start")
-_ROLES = ("", "border", "wire", "name", "label", "text", "unknown", "dim", "bad", "breakpoint", "selected")
-"""Palette role of each style slot (then one per phase)."""
+__all__ = [
+    "CAP_MIN", "MIN_BOX", "RUN_WIDTH_STEPS", "TIGHTEST", "BoxView", "GraphView", "clip", "graph_fmt",
+    "op_label", "text_floor",
+]
 
 
-_GRAD_KINDS = ("chain", "accumulate", "accumulate_grad", "backward_start", "zero_grad", "backward_end")
-"""Event kinds that set a node's gradient: its gradient text takes the phase colour."""
-
-
-def op_label(node: Node) -> str:
-    """What a box says about its operation: ``input``, ``param``, ``×``, ``^2``, ``2×``."""
-    if node.is_leaf:
-        return node.op
-    rule = node.rule
-    if not any(isinstance(a, Const) for a in node.args):
-        return rule.symbol
-    texts = [a.text if isinstance(a, Const) else "" for a in node.args]
-    return rule.infix.format(*texts).replace(" ", "").replace("()", "")
-
-
-def graph_fmt(v: Any, float32: bool) -> str:
-    """A number as a box shows it: the shortest text that reads back in the scenario's dtype.
-
-    For float32 that is NumPy's text of the float32 value (``1.02``, still exact as a
-    float32), not the widened float64 (``1.0199999809265137``) that the inspector prints
-    the way torch's ``.item()`` does; for float64 it is ``fmt``.
-    """
-    if v is None or not float32:
-        return fmt(v)
-    if getattr(v, "ndim", 0) > 0:
-        return "[" + ", ".join(graph_fmt(x, float32) for x in v) + "]"
-    return str(np.float32(v))
-
-
-def text_floor(text: str) -> int:
-    """The fewest cells ``clip`` may cut ``text`` to: its integer part, the point, one
-    digit and ``…``. A number in another form (exponent, nan, inf) is never cut."""
-    point = text.find(".")
-    if point < 0 or "e" in text:
-        return len(text)
-    return min(point + 3, len(text))
-
-
-def clip(text: str, cap: int | None) -> str:
-    """``text`` cut to ``cap`` cells, marked ``…`` (``-5.796206079999999`` → ``-5.796…``);
-    never into the integer part (see ``text_floor``). The exact number is in the panels."""
-    if cap is None or len(text) <= cap:
-        return text
-    keep = max(cap, text_floor(text))
-    return text if keep >= len(text) else text[: keep - 1] + "…"
-
-
-CAP_MIN = 7
-"""The shortest a box's number is cut to (``-5.796…``) so that the graph fits its panel;
-where even that does not fit, numbers stay whole and the panel scrolls."""
-
-RUN_WIDTH_STEPS = 256
-"""Runs of at most this many steps get one box width per layer for the whole run (the
-layout never moves); longer runs size the boxes per step, to open at once."""
-
-
-_Fit = tuple[lay.Spacing, tuple[int, ...], int | None]
-"""A spacing, the box width of each layer, and the length numbers are cut to (None: whole)."""
-
-
-def _bad(v: Any) -> bool:
-    return not finite(v)
-
-
-@dataclass(frozen=True, slots=True)
-class BoxView:
-    """What one box shows at one position.
-
-    Attributes:
-        value: the value text (``·`` when not yet computed).
-        grad: the gradient text, or "" for a node that carries no gradient.
-        value_style: style slot of the value.
-        grad_style: style slot of the gradient.
-        border: style slot of the border.
-        heavy: draw the border in heavy lines (the current node).
-        mark: a one-cell marker in the top border (``●`` for a breakpoint) or "".
-    """
-
-    value: str
-    grad: str
-    value_style: int
-    grad_style: int
-    border: int
-    heavy: bool
-    mark: str
-
-
-class GraphView(ScrollView, can_focus=False):
+class GraphView(GraphSizing, ScrollView, can_focus=False):
     """The graph: one box per node (name, operation, value, ∂loss/∂node), wires between.
 
     The screen calls ``show`` with the state to draw; clicks post ``NodeClicked``.
@@ -208,206 +133,9 @@ class GraphView(ScrollView, can_focus=False):
         self._view_cache.clear()
         self.refresh()
 
-    # ----- widths ----------------------------------------------------------------------
-
-    def _fmt(self, v: Any) -> str:
-        return graph_fmt(v, self._f32)
-
-    def _node_widths(
-        self, state: State | None, steps: Iterable[int], grow: dict[int, tuple[int, int]] | None = None
-    ) -> dict[int, tuple[int, int]]:
-        """Per node, the widest value and gradient text it shows in ``state`` and these steps."""
-        g = self.trace.graph
-        if grow is None:
-            vw = {n.id: 1 for n in g.nodes}
-            gw = {n.id: 1 for n in g.nodes}
-        else:
-            vw = {i: w[0] for i, w in grow.items()}
-            gw = {i: w[1] for i, w in grow.items()}
-        f = self._fmt
-        floors = self._floors
-
-        def see(i: int, v: Any, widths: dict[int, int], k: int) -> None:
-            text = f(v)
-            if len(text) > widths[i]:
-                widths[i] = len(text)
-            fl = text_floor(text)
-            if fl > floors[i][k]:
-                floors[i][k] = fl
-
-        if state is not None:
-            for i, v in enumerate(state.values):
-                if v is not None:
-                    see(i, v, vw, 0)
-            for i, v in enumerate(state.grads):
-                if v is not None:
-                    see(i, v, gw, 1)
-            for name, v in state.predictions.items():
-                see(g.by_name[name], v, vw, 0)
-        for i, v in self._predict_inputs.items():
-            see(i, v, vw, 0)
-        for step in steps:
-            self._step_widths(step, vw, gw, see)
-        return {i: (vw[i], gw[i]) for i in vw}
-
-    def _step_widths(
-        self,
-        step: int,
-        vw: dict[int, int],
-        gw: dict[int, int],
-        see: Callable[[int, Any, dict[int, int], int], None],
-    ) -> None:
-        g = self.trace.graph
-
-        def val(name: str, v: Any) -> None:
-            see(g.by_name[name], v, vw, 0)
-
-        def grad(name: str, v: Any) -> None:
-            see(g.by_name[name], v, gw, 1)
-
-        for ev in self.trace.timeline.events_of_step(step):
-            k = ev.kind
-            if k == "forward":
-                val(ev.node, ev.value)  # type: ignore[union-attr]
-                node = g[ev.node]  # type: ignore[union-attr]
-                for a, v in zip(node.args, ev.args, strict=True):  # type: ignore[union-attr]
-                    if isinstance(a, int):
-                        see(a, v, vw, 0)
-            elif k == "chain":
-                grad(ev.wrt, ev.product)  # type: ignore[union-attr]
-            elif k == "accumulate":
-                grad(ev.node, ev.before)  # type: ignore[union-attr]
-                grad(ev.node, ev.after)  # type: ignore[union-attr]
-            elif k == "accumulate_grad":
-                grad(ev.param, ev.before)  # type: ignore[union-attr]
-                grad(ev.param, ev.after)  # type: ignore[union-attr]
-            elif k == "backward_start":
-                grad(ev.node, ev.value)  # type: ignore[union-attr]
-            elif k == "update":
-                val(ev.param, ev.before)  # type: ignore[union-attr]
-                val(ev.param, ev.after)  # type: ignore[union-attr]
-            elif k == "zero_grad":
-                grad(ev.param, ev.before)  # type: ignore[union-attr]
-                grad(ev.param, 0.0)  # type: ignore[union-attr]
-
-    def run_node_widths(self) -> dict[int, tuple[int, int]] | None:
-        """Per node, the widest value and gradient text of the whole run, or None for a long run."""
-        if self.trace.plan.n_steps > RUN_WIDTH_STEPS:
-            return None
-        t = self.trace.timeline
-        if self._run_nodes is None:
-            # Predictions come first and last, outside every step.
-            seqs: list[int] = []
-            i = 0
-            while i < len(t) and t.locate(i) is None:
-                seqs.append(i)
-                i += 1
-            j = len(t) - 1
-            while j >= i and t.locate(j) is None:
-                seqs.append(j)
-                j -= 1
-            per: dict[int, tuple[int, int]] | None = None
-            for seq in seqs:
-                per = self._node_widths(t.state_at(seq), (), per)
-            self._run_nodes = self._node_widths(self.trace.start_state(), range(t.n_steps), per)
-        return self._run_nodes
-
-    def run_widths(self, spacing: lay.Spacing = lay.ROOMY) -> tuple[int, ...] | None:
-        """Box width of each layer for every number of the whole run, or None for a long run."""
-        per = self.run_node_widths()
-        return None if per is None else self.layer_widths(per, spacing)
-
-    def layer_widths(self, per_node: dict[int, tuple[int, int]], spacing: lay.Spacing) -> tuple[int, ...]:
-        """Box width of each layer, borders included, so that every title and number fits whole.
-
-        Args:
-            per_node: each node's widest value and gradient text.
-            spacing: the padding inside the boxes.
-
-        Returns:
-            One width per layer.
-        """
-        pad = spacing.pad_left + spacing.pad_right
-        out = []
-        for items in self._frame.ranking.layers:
-            w = MIN_BOX - 2 + pad
-            for it in items:
-                if isinstance(it, lay.Dummy):
-                    continue
-                vw, gw = per_node[it]
-                # The title keeps a blank each side and, padded, one ─ before the corner;
-                # the gradient row is ∂, a blank, the number.
-                w = max(w, self._title_len[it] + 4 + spacing.pad_right, vw + 2 + pad, gw + 4 + pad)
-            out.append(w)
-        return tuple(out)
-
     def fit(self, state: State, step: int | None) -> _Fit:
-        """The spacing and box widths to draw with: the roomiest spacing in which the graph
-        fits the panel's width, every number of the run (or of a long run's step) whole.
-
-        Args:
-            state: the state to show (a long run sizes its boxes for it and its step).
-            step: the step of ``state``.
-
-        Returns:
-            The spacing and one box width per layer.
-        """
-        view_w = self.scrollable_content_region.width
-        if not self.trace.has_timeline:
-            # The first frame comes before the engine (and NumPy) is loaded: size the boxes
-            # for the start's own numbers. The app redraws once the run is computed, and the
-            # boxes take the run's widths then (the same, unless the run prints wider numbers).
-            per = self._node_widths(state, ())
-            run, key, cacheable = None, (step, view_w), False
-        else:
-            run = self.run_node_widths()
-            key = (-1 if run is not None else step, view_w)
-            cacheable = run is not None or step is not None
-            if cacheable:
-                got = self._fit_cache.get(key)
-                if got is not None:
-                    return got
-            per = run if run is not None else self._step_node_widths(state, step)
-        choice: _Fit = (lay.ROOMY, self.layer_widths(per, lay.ROOMY), None)
-        if view_w > 0:  # before the first layout nothing is known: roomy until the resize
-            choice = self._fit_in(per, view_w)
-        if cacheable:
-            self._fit_cache[key] = choice
-            if len(self._fit_cache) > 64:
-                self._fit_cache.popitem(last=False)
-        return choice
-
-    def _fit_in(self, per: dict[int, tuple[int, int]], view_w: int) -> _Fit:
-        """Whole numbers at the roomiest spacing that fits; else numbers cut to the longest
-        length that fits (at least CAP_MIN), at the roomiest spacing for it; else whole
-        numbers at the tightest spacing, and the panel scrolls."""
-        longest = max((max(w) for w in per.values()), default=1)
-        floors = self._floors
-        for cap in (None, *range(longest - 1, CAP_MIN - 1, -1)):
-            if cap is None:
-                sized = per
-            else:
-                sized = {
-                    i: (max(min(v, cap), floors[i][0]), max(min(gr, cap), floors[i][1]))
-                    for i, (v, gr) in per.items()
-                }
-            for spacing in lay.SPACINGS:
-                widths = self.layer_widths(sized, spacing)
-                if lay.total_width(self._frame, widths, spacing) <= view_w:
-                    return (spacing, widths, cap)
-        return (TIGHTEST, self.layer_widths(per, TIGHTEST), None)
-
-    def _step_node_widths(self, state: State, step: int | None) -> dict[int, tuple[int, int]]:
-        if step is not None:
-            got = self._nodes_cache.get(step)
-            if got is not None:
-                return got
-        per = self._node_widths(state, () if step is None else (step,))
-        if step is not None:
-            self._nodes_cache[step] = per
-            if len(self._nodes_cache) > 64:
-                self._nodes_cache.popitem(last=False)
-        return per
+        """The spacing and box widths to draw ``state`` with in the panel's width (``fit_for``)."""
+        return self.fit_for(state, step, self.scrollable_content_region.width)
 
     # ----- geometry --------------------------------------------------------------------
 
@@ -448,40 +176,6 @@ class GraphView(ScrollView, can_focus=False):
 
     # ----- what to show ----------------------------------------------------------------
 
-    def _box_view(
-        self,
-        i: int,
-        state: State,
-        focus: Focus,
-        phase_slot: int,
-        marks: dict[int, str],
-        selected: int | None,
-        kind: str,
-    ) -> BoxView:
-        g = self.trace.graph
-        node = g.nodes[i]
-        v = state.values[i]
-        if v is None and node.name in state.predictions:
-            v = state.predictions[node.name]
-        if kind == "predict" and i in self._predict_inputs:
-            v = self._predict_inputs[i]
-        gv = state.grads[i]
-        hot = bool(focus.nodes) and i in focus.nodes
-        value_style = S_UNKNOWN if v is None else (S_BAD if _bad(v) else S_NUM)
-        grad_style = S_UNKNOWN if gv is None else (S_BAD if _bad(gv) else S_NUM)
-        if hot and focus.nodes[0] == i:
-            if kind in ("forward", "update", "predict"):
-                value_style = S_BAD if _bad(v) else phase_slot
-            elif kind in _GRAD_KINDS:
-                grad_style = S_BAD if _bad(gv) else phase_slot
-        elif hot and kind == "backward_end":
-            grad_style = phase_slot
-        border = phase_slot if hot else (S_SELECT if i == selected else S_BORDER)
-        cap = self._cap
-        value_text = clip(self._fmt(v), cap)
-        grad_text = clip(self._fmt(gv), cap) if (self._req[i] or gv is not None) else ""
-        return BoxView(value_text, grad_text, value_style, grad_style, border, hot, marks.get(i, ""))
-
     def show(
         self,
         pos: int,
@@ -512,10 +206,22 @@ class GraphView(ScrollView, can_focus=False):
         assert L is not None
         phase = "start" if pos == START else state.phase
         phase_slot = S_PHASE + PHASES.index(phase)
-        kind = "start" if pos == START else state.event.kind
+        ev = None if pos == START else state.event
         marks = {b: "●" for b in breakpoints}
         old_views, old_hot = self._views, self._hot
-        views = {i: self._box_view(i, state, focus, phase_slot, marks, selected, kind) for i in L.boxes}
+        g = self.trace.graph
+        cap = self._cap
+
+        def text(v: Any) -> str:
+            return clip(self._fmt(v), cap)
+
+        views = {
+            i: box_view(
+                g, i, state, focus, phase_slot, marks, selected, ev,
+                predict_inputs=self._predict_inputs, requires_grad=self._req, text=text,
+            )
+            for i in L.boxes
+        }
         hot: dict[tuple[int, int], tuple[str, int]] = {}
         for key in focus.edges:
             wire = L.wires.get(key)

@@ -1,0 +1,134 @@
+"""What each box of the graph shows at one position: its texts and their looks (no Textual).
+
+The graph view draws these; they depend only on the state, the current event and what
+it is about, so they are worked out here and compared from move to move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from stepgrad.app.trace import Focus
+from stepgrad.engine.events import (
+    Accumulate,
+    AccumulateGrad,
+    BackwardEnd,
+    BackwardStart,
+    Chain,
+    Event,
+    Forward,
+    Predict,
+    Update,
+    ZeroGrad,
+)
+from stepgrad.engine.graph import Const, Graph, Node
+from stepgrad.engine.state import State
+from stepgrad.explain import finite
+
+# Style slots: an index per look, resolved to Rich styles once per theme.
+S_BLANK, S_BORDER, S_WIRE, S_NAME, S_LABEL, S_NUM, S_UNKNOWN, S_DIM, S_BAD, S_BREAK, S_SELECT = range(11)
+S_PHASE = 11  # + phase index
+PHASES = ("forward", "local", "backward", "update", "predict", "start")
+_ROLES = ("", "border", "wire", "name", "label", "text", "unknown", "dim", "bad", "breakpoint", "selected")
+"""Palette role of each style slot (then one per phase)."""
+
+
+_VALUE_EVENTS = (Forward, Update, Predict)
+"""Events that set a node's value: its value text takes the phase colour."""
+_GRAD_EVENTS = (Chain, Accumulate, AccumulateGrad, BackwardStart, ZeroGrad, BackwardEnd)
+"""Events that set a node's gradient: its gradient text takes the phase colour."""
+
+
+def op_label(node: Node) -> str:
+    """What a box says about its operation: ``input``, ``param``, ``×``, ``^2``, ``2×``."""
+    if node.is_leaf:
+        return node.op
+    rule = node.rule
+    if not any(isinstance(a, Const) for a in node.args):
+        return rule.symbol
+    texts = [a.text if isinstance(a, Const) else "" for a in node.args]
+    return rule.infix.format(*texts).replace(" ", "").replace("()", "")
+
+
+def _bad(v: Any) -> bool:
+    return not finite(v)
+
+
+@dataclass(frozen=True, slots=True)
+class BoxView:
+    """What one box shows at one position.
+
+    Attributes:
+        value: the value text (``·`` when not yet computed).
+        grad: the gradient text, or "" for a node that carries no gradient.
+        value_style: style slot of the value.
+        grad_style: style slot of the gradient.
+        border: style slot of the border.
+        heavy: draw the border in heavy lines (the current node).
+        mark: a one-cell marker in the top border (``●`` for a breakpoint) or "".
+    """
+
+    value: str
+    grad: str
+    value_style: int
+    grad_style: int
+    border: int
+    heavy: bool
+    mark: str
+
+
+def box_view(
+    graph: Graph,
+    i: int,
+    state: State,
+    focus: Focus,
+    phase_slot: int,
+    marks: dict[int, str],
+    selected: int | None,
+    ev: Event | None,
+    *,
+    predict_inputs: dict[int, float],
+    requires_grad: Sequence[bool],
+    text: Callable[[Any], str],
+) -> BoxView:
+    """What box ``i`` shows as of ``state``.
+
+    Args:
+        graph: the graph.
+        i: the node's id.
+        state: the state shown.
+        focus: what the current event is about (its first node is the current one).
+        phase_slot: the style slot of the current phase.
+        marks: one-cell markers by node id (breakpoints).
+        selected: the node clicked last, outlined.
+        ev: the current event (None at the start).
+        predict_inputs: at a prediction, the inputs' values as written.
+        requires_grad: per node, whether it carries a gradient (its line shows even empty).
+        text: a number as the box writes it (cut to the current cap).
+
+    Returns:
+        The box's texts and looks.
+    """
+    node = graph.nodes[i]
+    v = state.values[i]
+    if v is None and node.name in state.predictions:
+        v = state.predictions[node.name]
+    if isinstance(ev, Predict) and i in predict_inputs:
+        v = predict_inputs[i]
+    gv = state.grads[i]
+    hot = bool(focus.nodes) and i in focus.nodes
+    value_style = S_UNKNOWN if v is None else (S_BAD if _bad(v) else S_NUM)
+    grad_style = S_UNKNOWN if gv is None else (S_BAD if _bad(gv) else S_NUM)
+    if hot and focus.nodes[0] == i:
+        if isinstance(ev, _VALUE_EVENTS):
+            value_style = S_BAD if _bad(v) else phase_slot
+        elif isinstance(ev, _GRAD_EVENTS):
+            grad_style = S_BAD if _bad(gv) else phase_slot
+    elif hot and isinstance(ev, BackwardEnd):
+        grad_style = phase_slot
+    border = phase_slot if hot else (S_SELECT if i == selected else S_BORDER)
+    value_text = text(v)
+    grad_text = text(gv) if (requires_grad[i] or gv is not None) else ""
+    return BoxView(value_text, grad_text, value_style, grad_style, border, hot, marks.get(i, ""))
