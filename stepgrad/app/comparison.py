@@ -121,14 +121,13 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
             )
         # The gradient.
         label = grad_label(trace, name)
-        ends = idx.phase_end if idx is not None else {}
         zero = idx.zeroed.get(name) if idx is not None else None
         start = idx.phase_end.get("local", idx.first - 1) + 1 if idx is not None else 0
         # The gradient is final, and torch's w.grad comparable, from the event that last adds
         # to it in this step (the chain-rule product into w in the video), not only once the
         # backward pass is over.
         setters = idx.setters.get(name) if idx is not None else None
-        final = setters[-1] if setters else ends.get("backward_end")
+        final = setters[-1] if setters else (idx.end.seq if idx is not None else None)
         if zero is not None and seq >= zero:
             out.append(verdict(label, ours_g, 0.0, step) if have > step else wait(label, ours_g, step))
         elif final is not None and seq >= final:
@@ -171,10 +170,9 @@ def step_rows(trace: Trace, step: int, ts: TorchStep) -> list[Row]:
     dtype = str(t.program.dtype)
     loss = g.nodes[g.loss].name
     idx = trace.index(step)
-    end = idx.events[idx.phase_end["backward_end"] - idx.first]
     fwd = idx.forward[loss]
-    out = [Row(loss, fwd.value, ts.loss, *_vd(fwd.value, ts.loss, dtype), step)]  # type: ignore[union-attr]
-    grads = dict(end.grads)  # type: ignore[union-attr]
+    out = [Row(loss, fwd.value, ts.loss, *_vd(fwd.value, ts.loss, dtype), step)]
+    grads = dict(idx.end.grads)
     after = t.param_values(step + 1) if t.training else t.param_values(0)
     for p in g.params:
         name = g.nodes[p].name
@@ -210,7 +208,7 @@ def step_row_seqs(trace: Trace, step: int) -> list[int]:
     g = trace.graph
     idx = trace.index(step)
     loss = g.nodes[g.loss].name
-    end = idx.phase_end["backward_end"]
+    end = idx.end.seq
     out = [idx.forward[loss].seq]
     for p in g.params:
         name = g.nodes[p].name

@@ -81,6 +81,7 @@ class StepIndex:
         phase_end: last seq of each phase present.
         updates: update event by param name.
         zeroed: seq of the zero_grad event by param name.
+        end: the step's ``backward_end`` event (each param's ``.grad`` after the pass).
     """
 
     step: int
@@ -92,6 +93,7 @@ class StepIndex:
     phase_end: dict[str, int]
     updates: dict[str, Update]
     zeroed: dict[str, int]
+    end: BackwardEnd
 
 
 def touches(ev: Event, names: Iterable[str]) -> bool:
@@ -222,6 +224,7 @@ class Trace:
         phase_end: dict[str, int] = {}
         updates: dict[str, Update] = {}
         zeroed: dict[str, int] = {}
+        end: BackwardEnd | None = None
         for ev in events:
             phase_end[ev.phase] = ev.seq
             phase_end[ev.kind] = ev.seq
@@ -248,7 +251,10 @@ class Trace:
                     updates[param] = ev
                 case ZeroGrad(param=param):
                     zeroed[param] = ev.seq
-        idx = StepIndex(step, events[0].seq, events, forward, local, setters, phase_end, updates, zeroed)
+                case BackwardEnd():
+                    end = ev
+        assert end is not None, "every step has a backward pass"
+        idx = StepIndex(step, events[0].seq, events, forward, local, setters, phase_end, updates, zeroed, end)
         self._index[step] = idx
         if len(self._index) > _INDEX_CACHE:
             self._index.popitem(last=False)
@@ -391,7 +397,7 @@ class Trace:
 
     def backward_end(self, pos: int) -> int | None:
         """The next ``backward_end`` event."""
-        return self._next_in_steps(pos, lambda i: i.phase_end.get("backward_end"))
+        return self._next_in_steps(pos, lambda i: i.end.seq)
 
     def next_update(self, pos: int) -> int | None:
         """The next ``update`` event (None when the scenario does not train)."""

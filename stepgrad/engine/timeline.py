@@ -574,7 +574,7 @@ class Timeline:
             grads: list[Value | None] = [None] * n
             if base_step > 0 and self.training:
                 grads = self._initial_grads(base_step)
-            s = Scratch(seq, None, None, None, None, "predict", vals, grads, [None] * n, [None] * n)
+            s = Scratch(seq, None, None, None, None, Predict.phase, vals, grads, [None] * n, [None] * n)
             first = 0 if when == "before" else self._len - self._pre
             return self.fold.run(s, self._predict_events(when)[: seq - first + 1])
         events = self.events_of_step(step)

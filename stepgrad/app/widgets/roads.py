@@ -203,8 +203,12 @@ def lines(view: RoadsView, width: int) -> list[Line]:
     else:
         out.append(row(2, _mark(road.torch_ok if road else None), f"{p}.grad"))
     if view.accumulates:
-        held = road is not None and road.grad_value is not None and road.chain_value is not None
-        differs = held and fmt(road.grad_value) != fmt(road.chain_value)
+        differs = (
+            road is not None
+            and road.grad_value is not None
+            and road.chain_value is not None
+            and fmt(road.grad_value) != fmt(road.chain_value)
+        )
         out.append(
             [("  torch's .grad also holds earlier steps (no zero_grad)", "muted")] if differs else []
         )
