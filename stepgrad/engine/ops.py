@@ -181,6 +181,13 @@ def _div_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
     return -a[0] / (a[1] * a[1])
 
 
+def _div_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch: grad / other, and -grad * ((self / other) / other).
+    if k == 0:
+        return up / a[1]
+    return -up * ((a[0] / a[1]) / a[1])
+
+
 def _is_two(b: Value) -> bool:
     return bool(np.ndim(b) == 0 and b == 2)
 
@@ -225,14 +232,16 @@ def _pow_masked(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> tuple[Valu
 
 
 def _pow_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
-    # torch: where(mask, 0, grad * local): +0.0 at the masked points whatever grad's sign.
+    # torch's pow_backward_self: where(exponent == 0, 0, grad * local), so +0.0 there
+    # whatever grad's sign; pow_backward_exponent multiplies grad by the masked local
+    # (grad * where(base == 0 & exponent >= 0, 0, ...)), so -0.0 for a negative grad.
     dt = _dtype_of(up)
-    if np.ndim(a[0]) == 0 and np.ndim(a[1]) == 0 and np.ndim(up) == 0:
-        local = _pow_local(k, a, out, dt)
-        masked = a[1] == 0 if k == 0 else (a[0] == 0 and a[1] >= 0)
-        return dt(0) if masked else up * local
-    value, mask = _pow_masked(k, a, out, dt)
-    return np.where(mask, dt(0), up * value).astype(dt)
+    local = _pow_local(k, a, out, dt)
+    if k == 1:
+        return up * local
+    if np.ndim(a[1]) == 0 and np.ndim(up) == 0:
+        return dt(0) if a[1] == 0 else up * local
+    return np.where(np.asarray(a[1]) == 0, dt(0), up * local).astype(dt)
 
 
 def _pow_zero_text(k: int, texts: list[str], out: str) -> str | None:
@@ -343,12 +352,22 @@ def _log_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
     return _one(dt, out) / a[0]
 
 
+def _log_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch: grad / self.
+    return up / a[0]
+
+
 def _sqrt(a: Value) -> Value:
     return np.sqrt(a)
 
 
 def _sqrt_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
     return _one(dt, out) / (dt(2) * out)
+
+
+def _sqrt_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch: grad / (2 * result).
+    return up / (_dtype_of(up)(2) * out)
 
 
 def _sigmoid(a: Value) -> Value:
@@ -358,6 +377,11 @@ def _sigmoid(a: Value) -> Value:
 
 def _sigmoid_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
     return out * (_one(dt, out) - out)
+
+
+def _sigmoid_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch's sigmoid_backward: grad * (1 - y) * y.
+    return up * (_one(_dtype_of(up), out) - out) * out
 
 
 def _tanh(a: Value) -> Value:
@@ -564,7 +588,8 @@ _RULES = (
     _R("mul", "×", 2, operator.mul, _mul_local, ("{1}", "{0}"), "{0} × {1}",
        written="*", torch=_op(operator.mul), sympy=_op(operator.mul), fold=operator.mul),
     _R("div", "÷", 2, operator.truediv, _div_local, ("1/{1}", "-{0}/{1}**2"), "{0} ÷ {1}",
-       written="/", torch=_op(operator.truediv), sympy=_op(operator.truediv), fold=operator.truediv),
+       written="/", vjp=_div_vjp, torch=_op(operator.truediv), sympy=_op(operator.truediv),
+       fold=operator.truediv),
     _R("pow", "^", 2, _pow, _pow_local, ("{1}*{0}**({1}-1)", "log({0})*{out}"), "{0}^{1}",
        written="**", vjp=_pow_vjp, text=_pow_zero_text, torch=_op(operator.pow), sympy=_op(operator.pow),
        fold=_fold_pow),
@@ -572,12 +597,12 @@ _RULES = (
        written="-x", torch=_op(operator.neg), sympy=_op(operator.neg), fold=operator.neg),
     _R("exp", "exp", 1, _exp, _exp_local, ("{out}",), "exp({0})", role=FUNCTION,
        torch=_torch("exp"), sympy=_fn("exp"), sympy_names=("exp",), slope=lambda a, v: v),
-    _R("log", "log", 1, _log, _log_local, ("1/{0}",), "log({0})", role=FUNCTION,
+    _R("log", "log", 1, _log, _log_local, ("1/{0}",), "log({0})", role=FUNCTION, vjp=_log_vjp,
        torch=_torch("log"), sympy=_fn("log"), sympy_names=("log",), slope=lambda a, v: 1.0 / a),
-    _R("sqrt", "√", 1, _sqrt, _sqrt_local, ("1/(2*{out})",), "sqrt({0})", role=FUNCTION,
+    _R("sqrt", "√", 1, _sqrt, _sqrt_local, ("1/(2*{out})",), "sqrt({0})", role=FUNCTION, vjp=_sqrt_vjp,
        torch=_torch("sqrt"), sympy=_fn("sqrt"), slope=lambda a, v: 0.5 / v),
     _R("sigmoid", "σ", 1, _sigmoid, _sigmoid_local, ("{out}*(1-{out})",), "sigmoid({0})",
-       role=FUNCTION, torch=_torch("sigmoid"), sympy=_custom("sigmoid"),
+       role=FUNCTION, vjp=_sigmoid_vjp, torch=_torch("sigmoid"), sympy=_custom("sigmoid"),
        sympy_function=SympyFunction(
            _sigmoid_fdiff, "positive", "σ(x) = 1 / (1 + exp(-x)), kept whole so that σ' reads σ·(1 − σ)."
        ),
