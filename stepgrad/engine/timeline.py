@@ -36,6 +36,7 @@ from stepgrad.engine.events import (
 )
 from stepgrad.engine.fold import Fold, Scratch
 from stepgrad.engine.graph import Const, Graph, Node
+from stepgrad.engine.nonfinite import NonFiniteError, describe_nonfinite, nonfinite_field
 from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
 from stepgrad.engine.state import State
@@ -49,25 +50,7 @@ _EVERY = 16
 starts from the one before it and recomputes at most 15 steps (about 0.2 ms)."""
 _STARTS = 8
 
-
-class NonFiniteError(Exception):
-    """Raised by callers that refuse non-finite numbers; names the first such event."""
-
-    def __init__(self, event: Event, field: str, value: Value):
-        self.event = event
-        self.field = field
-        self.value = value
-        super().__init__(describe_nonfinite(event, field, value))
-
-
-def describe_nonfinite(event: Event, field: str, value: Value) -> str:
-    """One line naming where a non-finite number first appears."""
-    what = getattr(event, "node", None) or getattr(event, "param", None) or ""
-    where = f"step {event.step}, epoch {event.epoch}" if event.step is not None else event.kind
-    return (
-        f"non-finite value {float(value)!r} first appears at event {event.seq} "
-        f"({event.kind} {what}, {field}; {where})"
-    )
+__all__ = ["NonFiniteError", "Timeline", "describe_nonfinite", "nonfinite_field"]
 
 
 class Timeline:
@@ -662,19 +645,3 @@ def _local_fn(node: Node, dt: Any) -> Callable[..., Value]:
 def _forward_fn(node: Node) -> Callable[..., Value]:
     # The registry's rule: `s ** 2`, the commonest power, is squared without testing the exponent.
     return node.rule.forward
-
-
-_NUMERIC_FIELDS = ("value", "upstream", "local", "product", "before", "add", "after", "grad")
-
-
-def nonfinite_field(ev: Event) -> tuple[str, Value] | None:
-    """The first field of ``ev`` holding a NaN or an infinity, with its value."""
-    for name in _NUMERIC_FIELDS:
-        v = getattr(ev, name, None)
-        if v is not None and not np.all(np.isfinite(v)):
-            return name, v
-    if isinstance(ev, BackwardEnd):
-        for name, v in ev.grads:
-            if v is not None and not np.all(np.isfinite(v)):
-                return f"grads.{name}", v
-    return None
