@@ -17,6 +17,7 @@ from typing import Any
 
 from stepgrad.engine.graph import Const, Graph
 from stepgrad.engine.ops import FUNCTIONS, RULES, OpRule, SympyFunction
+from stepgrad.language.expr import binary_rule
 from stepgrad.language.formula import Formula, FormulaError, Tree
 from stepgrad.symbolic.result import Derivation, TooLarge
 
@@ -98,17 +99,12 @@ def _exact(t: ast.expr) -> Any:
     if isinstance(t, ast.UnaryOp) and isinstance(t.op, ast.USub):
         inner = _exact(t.operand)
         return None if inner is None else -inner
-    if isinstance(t, ast.BinOp) and isinstance(t.op, (ast.Add, ast.Sub, ast.Mult, ast.Div)):
+    rule = binary_rule(t.op) if isinstance(t, ast.BinOp) else None
+    if isinstance(t, ast.BinOp) and rule is not None and rule.name != "pow":  # 2 ** 0.5 is no rational
         a, b = _exact(t.left), _exact(t.right)
-        if a is None or b is None:
+        if a is None or b is None or (rule.name == "div" and b == 0):
             return None
-        if isinstance(t.op, ast.Add):
-            return a + b
-        if isinstance(t.op, ast.Sub):
-            return a - b
-        if isinstance(t.op, ast.Mult):
-            return a * b
-        return None if b == 0 else a / b
+        return _in_sympy(rule, sp)(a, b)
     if (
         isinstance(t, ast.Call) and isinstance(t.func, ast.Name) and t.func.id in FUNCTIONS
         and len(t.args) == 1 and not t.keywords
