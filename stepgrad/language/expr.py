@@ -194,7 +194,7 @@ def parse_expression(text: str) -> ast.expr:
         raise ExprError(f"expression is nested too deeply (at most {MAX_DEPTH} levels)", lead) from None
     chars = _char_offsets(body)
     for n in ast.walk(tree):
-        if hasattr(n, "col_offset"):
+        if isinstance(n, (ast.expr, ast.keyword, ast.arg)):
             setattr(n, _OFF, lead + chars(n.col_offset))
             setattr(n, _END, lead + chars(n.end_col_offset or n.col_offset))
             setattr(n, _TEXT, text)
@@ -353,11 +353,12 @@ class ModelBuilder:
         raise ExprError(msg, where)
 
     def _constant(self, t: ast.Constant) -> Const:
-        if not _is_number(t.value):
+        value = t.value
+        if not _is_number(value) or not isinstance(value, (int, float)):
             msg, where = _describe(t)
             raise ExprError(msg, where)
         try:
-            v = float(t.value)
+            v = float(value)
         except OverflowError:
             raise ExprError(f"the number '{_snippet(t, 20)}' is too large", _off(t)) from None
         if not math.isfinite(v):
