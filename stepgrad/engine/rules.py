@@ -1,0 +1,531 @@
+"""The numbers of each op: forward rules, local gradients and torch's backward forms.
+
+The functions the op registry (``engine.ops.RULES``) is made of: read them through the
+registry, which pairs each op's forward with its gradients and says how torch and sympy
+write it. Every rule works on NumPy values of the scenario's dtype and uses only ufuncs
+or operators, so the same code serves 0-d scalars now and arrays later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from stepgrad.lazy import LazyModule
+
+# NumPy is imported by the first rule that runs: loading a scenario and laying out its
+# graph need only the registry's names and formulas.
+np: Any = LazyModule("numpy", globals(), "np")
+
+Value = Any  # a NumPy scalar or array of the scenario's dtype
+TorchForm = Callable[[Any], Callable[..., Any]]
+SympyForm = Callable[[Any, Mapping[str, Any]], Callable[..., Any]]
+
+
+def in_double(forward: Callable[..., Value], args: tuple[float, ...]) -> float:
+    """``forward`` applied to ``args`` in float64, as a Python float (NaN or inf allowed)."""
+    with np.errstate(all="ignore"):
+        return float(forward(*(np.float64(a) for a in args)))
+
+
+def dtype_of(v: Value) -> Any:
+    return v.dtype.type if hasattr(v, "dtype") else type(v)
+
+
+def one_like(dt: Any, like: Value) -> Value:
+    if isinstance(like, np.ndarray):
+        return np.ones_like(like, dtype=dt)
+    return dt(1)
+
+
+def zero_like(dt: Any, like: Value) -> Value:
+    if isinstance(like, np.ndarray):
+        return np.zeros_like(like, dtype=dt)
+    return dt(0)
+
+
+# ----- arithmetic -----------------------------------------------------------------------
+
+
+def add_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return one_like(dt, out)
+
+
+def sub_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return one_like(dt, out) if k == 0 else -one_like(dt, out)
+
+
+def mul_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return a[1] if k == 0 else a[0]
+
+
+def div_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    if k == 0:
+        return one_like(dt, out) / a[1]
+    return -a[0] / (a[1] * a[1])
+
+
+def div_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch: grad / other, and -grad * ((self / other) / other).
+    if k == 0:
+        return up / a[1]
+    return -up * ((a[0] / a[1]) / a[1])
+
+
+def _is_two(b: Value) -> bool:
+    return bool(np.ndim(b) == 0 and b == 2)
+
+
+def pow_forward(a: Value, b: Value) -> Value:
+    # x**2 as x*x: the correctly rounded square, as torch computes pow(x, 2).
+    return a * a if _is_two(b) else np.power(a, b)
+
+
+def square(a: Value, b: Value) -> Value:
+    # `s ** 2`, by far the commonest power, squared directly: no test of the exponent.
+    return a * a
+
+
+def pow_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    # torch's rules (pow_backward_self, pow_backward_exponent) put an exact 0 where the
+    # calculus formula would multiply by an infinity: ∂/∂base is 0 wherever the exponent
+    # is 0 (0 * 0**-1 would be NaN), and ∂/∂exponent is 0 where the base is 0 and the
+    # exponent is not negative (log(0) * 0**k would be NaN).
+    base, exp = a
+    if np.ndim(base) == 0 and np.ndim(exp) == 0:
+        if k == 0:
+            if exp == 0:
+                return dt(0)
+            if _is_two(exp):
+                return exp * base
+            return exp * np.power(base, exp - dt(1))
+        if base == 0 and exp >= 0:
+            return dt(0)
+        return np.log(base) * out
+    # Arrays: the masked elements' infinities are computed and then replaced.
+    value, mask = _pow_masked(k, a, out, dt)
+    return np.where(mask, dt(0), value).astype(dt)
+
+
+def _pow_masked(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> tuple[Value, Value]:
+    base, exp = np.asarray(a[0]), np.asarray(a[1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if k == 0:
+            return exp * np.power(base, exp - dt(1)), exp == 0
+        return np.log(base) * out, (base == 0) & (exp >= 0)
+
+
+def pow_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch's pow_backward_self: where(exponent == 0, 0, grad * local), so +0.0 there
+    # whatever grad's sign; pow_backward_exponent multiplies grad by the masked local
+    # (grad * where(base == 0 & exponent >= 0, 0, ...)), so -0.0 for a negative grad.
+    dt = dtype_of(up)
+    local = pow_local(k, a, out, dt)
+    if k == 1:
+        return up * local
+    if np.ndim(a[1]) == 0 and np.ndim(up) == 0:
+        return dt(0) if a[1] == 0 else up * local
+    return np.where(np.asarray(a[1]) == 0, dt(0), up * local).astype(dt)
+
+
+def pow_text(k: int, texts: list[str], out: str) -> str | None:
+    """pow's local gradient text where torch puts an exact 0 (``pow_zero_text``), else None."""
+    return pow_zero_text(k, texts)
+
+
+def pow_scalar(a: Value, c: float, dt: Any) -> Value:
+    """``a ** c`` for a constant ``c``, as torch computes a tensor to a Python number's power.
+
+    torch (pow_tensor_scalar) multiplies for 2, 3 and -2, divides for -1, takes sqrt for
+    0.5 and 1/sqrt for -0.5, and otherwise calls pow with the constant as written, in double precision
+    for a float32 tensor, rounding once. NumPy's float32 pow would round the exponent to
+    float32 first (1.7 becomes 1.70000005) and gives another number in most cases.
+    """
+    one = one_like(dt, a)
+    if c == 0:
+        return one
+    if c == 1:
+        return a
+    if c == 2:
+        return a * a
+    if c == 3:
+        return a * a * a
+    if c == -1:
+        return one / a
+    if c == -2:
+        return one / (a * a)
+    if c == 0.5:
+        return np.sqrt(a)  # torch's sqrt: -0.0 at -0.0 and NaN at -inf, where pow gives +0.0, +inf
+    if c == -0.5:
+        return one / np.sqrt(a)  # rsqrt: -inf at -0.0, where pow gives +inf
+    if np.dtype(dt) == np.float32:
+        return np.power(np.float64(a) if np.ndim(a) == 0 else a.astype(np.float64), c).astype(dt)
+    return np.power(a, dt(c))
+
+
+def neg_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return -one_like(dt, out)
+
+
+def id_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return one_like(dt, out)
+
+
+# ----- functions ------------------------------------------------------------------------
+
+
+def exp_forward(a: Value) -> Value:
+    return np.exp(a)
+
+
+def exp_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return out
+
+
+def log_forward(a: Value) -> Value:
+    return np.log(a)
+
+
+def log_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return one_like(dt, out) / a[0]
+
+
+def log_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch: grad / self.
+    return up / a[0]
+
+
+def sqrt_forward(a: Value) -> Value:
+    return np.sqrt(a)
+
+
+def sqrt_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return one_like(dt, out) / (dt(2) * out)
+
+
+def sqrt_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch: grad / (2 * result).
+    return up / (dtype_of(up)(2) * out)
+
+
+def sigmoid_forward(a: Value) -> Value:
+    one = one_like(a.dtype.type, a)
+    return one / (one + np.exp(-a))
+
+
+def sigmoid_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return out * (one_like(dt, out) - out)
+
+
+def sigmoid_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch's sigmoid_backward: grad * (1 - y) * y.
+    return up * (one_like(dtype_of(up), out) - out) * out
+
+
+def tanh_forward(a: Value) -> Value:
+    return np.tanh(a)
+
+
+def tanh_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return one_like(dt, out) - out * out
+
+
+def relu_forward(a: Value) -> Value:
+    # As torch: 0 only where a < 0, so relu(-0.0) is -0.0 and relu(NaN) is NaN
+    # (np.maximum(-0.0, 0.0) would give 0.0).
+    if isinstance(a, np.ndarray):
+        return np.where(a < 0, np.zeros_like(a), a)
+    return a.dtype.type(0) if a < 0 else a
+
+
+def relu_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    # torch's threshold_backward: 0 where the output is ≤ 0, else 1 (also at NaN).
+    if isinstance(out, np.ndarray):
+        return np.where(out <= 0, dt(0), dt(1)).astype(dt)
+    return dt(0) if out <= 0 else dt(1)
+
+
+def relu_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # threshold_backward: where(out <= 0, 0, grad), so +0.0 even for a negative upstream.
+    dt = dtype_of(up)
+    if isinstance(out, np.ndarray) or isinstance(up, np.ndarray):
+        return np.where(out <= 0, dt(0), up).astype(dt)
+    return dt(0) if out <= 0 else up
+
+
+def sin_forward(a: Value) -> Value:
+    return np.sin(a)
+
+
+def sin_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return np.cos(a[0])
+
+
+def cos_forward(a: Value) -> Value:
+    return np.cos(a)
+
+
+def cos_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return -np.sin(a[0])
+
+
+def abs_forward(a: Value) -> Value:
+    return np.abs(a)
+
+
+def abs_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    # torch's sgn: (0 < a) - (a < 0), so 0 at ±0 and at NaN (np.sign(NaN) is NaN).
+    x = a[0]
+    if isinstance(x, np.ndarray):
+        return (x > 0).astype(dt) - (x < 0).astype(dt)
+    return dt(x > 0) - dt(x < 0)
+
+
+#: torch.nn.functional.softplus's defaults: beta 1, and above the threshold the input itself.
+SOFTPLUS_THRESHOLD = 20
+
+
+def softplus_forward(a: Value) -> Value:
+    # torch: x * beta > threshold ? x : log1p(exp(x * beta)) / beta, with beta = 1.
+    if isinstance(a, np.ndarray):
+        with np.errstate(over="ignore"):
+            return np.where(a > SOFTPLUS_THRESHOLD, a, np.log1p(np.exp(a))).astype(a.dtype)
+    return a if a > SOFTPLUS_THRESHOLD else np.log1p(np.exp(a))
+
+
+def softplus_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    # torch's softplus_backward: z = exp(x); x > threshold ? 1 : z / (z + 1), i.e. sigmoid(x).
+    x = a[0]
+    if isinstance(x, np.ndarray):
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = np.exp(x)
+            return np.where(x > SOFTPLUS_THRESHOLD, dt(1), z / (z + dt(1))).astype(dt)
+    if x > SOFTPLUS_THRESHOLD:
+        return dt(1)
+    z = np.exp(x)
+    return z / (z + dt(1))
+
+
+def softplus_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch forms grad * z / (z + 1), the product first: another last bit than grad * (z/(z+1)).
+    x = a[0]
+    dt = dtype_of(up)
+    if isinstance(x, np.ndarray) or isinstance(up, np.ndarray):
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = np.exp(x)
+            return np.where(x > SOFTPLUS_THRESHOLD, up, up * z / (z + dt(1))).astype(dt)
+    if x > SOFTPLUS_THRESHOLD:
+        return up
+    z = np.exp(x)
+    return up * z / (z + dt(1))
+
+
+def log1p_forward(a: Value) -> Value:
+    return np.log1p(a)
+
+
+def log1p_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return one_like(dt, out) / (a[0] + one_like(dt, out))
+
+
+def log1p_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+    # torch's log1p_backward: grad / (self + 1).
+    return up / (a[0] + one_like(dtype_of(up), up))
+
+
+def sign_forward(a: Value) -> Value:
+    return np.sign(a)
+
+
+def zero_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return zero_like(dt, out)
+
+
+def tan_forward(a: Value) -> Value:
+    return np.tan(a)
+
+
+def tan_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return one_like(dt, out) + out * out
+
+
+def sinh_forward(a: Value) -> Value:
+    return np.sinh(a)
+
+
+def sinh_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return np.cosh(a[0])
+
+
+def cosh_forward(a: Value) -> Value:
+    return np.cosh(a)
+
+
+def cosh_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    return np.sinh(a[0])
+
+
+# ----- sympy's custom functions ---------------------------------------------------------
+
+
+def sigmoid_fdiff(sp: Any, f: Mapping[str, Any], x: Any, this: Any) -> Any:
+    return this * (1 - this)
+
+
+def relu_fdiff(sp: Any, f: Mapping[str, Any], x: Any, this: Any) -> Any:
+    return sp.Heaviside(x, 0)
+
+
+def softplus_fdiff(sp: Any, f: Mapping[str, Any], x: Any, this: Any) -> Any:
+    return f["sigmoid"](x)
+
+
+def log1p_fdiff(sp: Any, f: Mapping[str, Any], x: Any, this: Any) -> Any:
+    return 1 / (1 + x)
+
+
+def sympy_own(name: str) -> SympyForm:
+    """sympy's own function ``name`` (``exp``, ``Abs``)."""
+    return lambda sp, f: getattr(sp, name)
+
+
+def sympy_custom(name: str) -> SympyForm:
+    """The custom sympy function made for op ``name`` (see ``SympyFunction``)."""
+    return lambda sp, f: f[name]
+
+
+def torch_function(name: str) -> TorchForm:
+    return lambda t: getattr(t, name)
+
+
+def operator_form(fn: Callable[..., Any]) -> Any:
+    """A Python operator, for torch and sympy alike: a constant on either side stays a
+    Python number, as in the lecture's code."""
+    return lambda module, *_: fn
+
+
+def identity(a: Any) -> Any:
+    return a
+
+
+def torch_clone(a: Any) -> Any:
+    # A distinct tensor, so that `z: y_hat` gets its own .grad like the engine's node.
+    return a.clone()
+
+
+def fold_pow(a: float, b: float) -> float:
+    return a**b
+
+
+
+def pow_formula(exponent_text: str, base: str) -> str:
+    """The lecture's text for ∂(base**k)/∂base when k is a written constant.
+
+    ``2`` gives ``2*s``, ``3`` gives ``3*s**2``, anything else ``k*s**(k-1)``.
+    """
+    try:
+        k = float(exponent_text)
+    except ValueError:
+        return f"{exponent_text}*{base}**({exponent_text}-1)"
+    if k.is_integer():
+        n = int(k)
+        if n == 0:
+            # torch's rule: the power is constant 1, its gradient exactly 0 even at base 0.
+            return "0"
+        if n == 2:
+            return f"2*{base}"
+        if n == 1:
+            return "1"
+        return f"{n}*{base}**{n - 1}"
+    return f"{exponent_text}*{base}**({exponent_text}-1)"
+
+
+def _number(text: str) -> float | None:
+    """The number a substituted argument text shows (``0.0``, ``(-1.5)``, ``2``), or None
+    for a name (``w``): names never start with a digit, a sign or a point."""
+    t = text[1:-1] if text.startswith("(") and text.endswith(")") else text
+    if not t or not (t[0].isdigit() or t[0] in "-+."):
+        return None
+    try:
+        return float(t)
+    except ValueError:
+        return None
+
+
+def pow_zero_text(arg: int, texts: list[str]) -> str | None:
+    """The text of ∂(base**exponent)/∂arg where torch's rule puts an exact 0, else None.
+
+    With numbers substituted, ``log(0.0)*0.0`` or ``0.0*0.0**(0.0-1)`` would read as
+    NaN where the value is 0: say which rule gave the 0 instead. With names (nothing
+    known yet) the lecture's formula stands.
+
+    Args:
+        arg: 0 for the base, 1 for the exponent.
+        texts: the base's and the exponent's texts (numbers, or names).
+    """
+    base, exp = _number(texts[0]), _number(texts[1])
+    if arg == 0 and exp == 0:
+        return "0 (torch: exponent 0)"
+    if arg == 1 and base == 0 and exp is not None and exp >= 0:
+        return "0 (torch: base 0, exponent ≥ 0)"
+    return None
+
+
+# ----- slopes: |f'| for the closed-form evaluator's rounding-error bound (a, out) -----------
+
+
+def exp_slope(a: Value, v: Value) -> Any:
+    return v
+
+
+def log_slope(a: Value, v: Value) -> Any:
+    return 1.0 / a
+
+
+def sqrt_slope(a: Value, v: Value) -> Any:
+    return 0.5 / v
+
+
+def sigmoid_slope(a: Value, v: Value) -> Any:
+    return v * (1 - v)
+
+
+def tanh_slope(a: Value, v: Value) -> Any:
+    return 1 - v * v
+
+
+def relu_slope(a: Value, v: Value) -> Any:
+    return float(a > 0)
+
+
+def sin_slope(a: Value, v: Value) -> Any:
+    return np.cos(a)
+
+
+def cos_slope(a: Value, v: Value) -> Any:
+    return -np.sin(a)
+
+
+def unit_slope(a: Value, v: Value) -> Any:
+    # abs, and softplus (its slope, sigmoid, is below 1)
+    return 1.0
+
+
+def log1p_slope(a: Value, v: Value) -> Any:
+    return 1.0 / (1 + a)
+
+
+def zero_slope(a: Value, v: Value) -> Any:
+    return 0.0
+
+
+def tan_slope(a: Value, v: Value) -> Any:
+    return 1 + v * v
+
+
+def sinh_slope(a: Value, v: Value) -> Any:
+    return np.cosh(a)
+
+
+def cosh_slope(a: Value, v: Value) -> Any:
+    return np.sinh(a)
