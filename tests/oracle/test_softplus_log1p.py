@@ -1,6 +1,6 @@
 """softplus and log1p, added to the op registry (engine/ops.py) and nowhere else: replay
 computes them as torch does, ``stepgrad check`` agrees with torch, and sympy derives
-their closed forms. (The app draws their nodes: tests/app/test_registry_ops.py.)"""
+their closed forms. (The app draws their nodes: tests/app/test_new_op_boxes.py.)"""
 
 from __future__ import annotations
 
