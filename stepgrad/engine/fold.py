@@ -9,7 +9,7 @@ reads them, and a test holds the two to the same numbers, bit for bit, at every 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,15 +36,19 @@ Value = Any
 class Scratch:
     """A state while it is being folded: lists, changed in place (``freeze`` makes a ``State``).
 
-    Attributes are those of ``State`` (``event`` is None before the first event).
+    Attributes:
+        step: the step whose events are folded in (None for predictions).
+        values: as ``State.values`` (may hold the graph's constants after its nodes).
+        grads: as ``State.grads``.
+        pass_grads: as ``State.pass_grads``.
+        origins: as ``State.origins``.
+        carried: as ``State.carried``.
+        local: as ``State.local``.
+        predictions: as ``State.predictions``.
+        event: the last event folded in (None before the first).
     """
 
-    seq: int
-    event: Event | None
     step: int | None
-    epoch: int | None
-    sample: int | None
-    phase: str
     values: list[Value | None]
     grads: list[Value | None]
     pass_grads: list[Value | None]
@@ -52,21 +56,28 @@ class Scratch:
     carried: frozenset[int] = frozenset()
     local: dict[tuple[int, int], Value] = field(default_factory=dict)
     predictions: dict[str, Value] = field(default_factory=dict)
+    event: Event | None = None
 
-    def freeze(self, n_nodes: int) -> State:
-        """The ``State`` this scratch holds (values cut to the graph's ``n_nodes``)."""
-        assert self.event is not None, "freeze after at least one event"
+    def freeze(self, n_nodes: int, *, keep: bool = True) -> State:
+        """The ``State`` as of the last event folded in (values cut to ``n_nodes``).
+
+        Args:
+            n_nodes: how many nodes the graph has.
+            keep: False when this scratch is thrown away after (its dicts are handed over).
+        """
+        ev = self.event
+        assert ev is not None, "freeze after at least one event"
         return State(
-            self.seq,
-            self.event,
-            self.step,
-            self.epoch,
-            self.sample,
-            self.phase,
+            ev.seq,
+            ev,
+            ev.step,
+            ev.epoch,
+            ev.sample,
+            ev.phase,
             tuple(self.values[:n_nodes]),
             tuple(self.grads),
-            dict(self.local),
-            dict(self.predictions),
+            dict(self.local) if keep else self.local,
+            dict(self.predictions) if keep else self.predictions,
             tuple(self.pass_grads),
             tuple(self.origins),
             self.carried,
@@ -77,12 +88,7 @@ def thaw(state: State) -> Scratch:
     """A scratch copy of ``state`` to fold more events into."""
     n = len(state.values)
     return Scratch(
-        state.seq,
-        state.event,
         state.step,
-        state.epoch,
-        state.sample,
-        state.phase,
         list(state.values),
         list(state.grads),
         list(state.pass_grads) or [None] * n,
@@ -90,6 +96,7 @@ def thaw(state: State) -> Scratch:
         state.carried,
         dict(state.local),
         dict(state.predictions),
+        state.event,
     )
 
 
@@ -109,64 +116,83 @@ class Fold:
         self.zero = zero
         self._by = graph.by_name
         self._n = len(graph.nodes)
+        # One handler per event class, found by the event's type: a dict lookup rather than
+        # a chain of isinstance tests, since the app folds up to a step's events per move.
+        self._on: dict[type, Callable[[Scratch, Any], None]] = {
+            Forward: self._forward,
+            LocalGrad: self._local_grad,
+            BackwardStart: self._backward_start,
+            Chain: self._chain,
+            Accumulate: self._accumulate,
+            AccumulateGrad: self._accumulate_grad,
+            BackwardEnd: self._backward_end,
+            Update: self._update,
+            ZeroGrad: self._zero_grad,
+            Predict: self._predict,
+        }
 
     def __call__(self, state: State, event: Event) -> State:
         s = thaw(state)
         self.apply(s, event)
-        return s.freeze(self._n)
+        return s.freeze(self._n, keep=False)
 
     def run(self, state: State | Scratch, events: Iterable[Event]) -> State:
-        """``state`` with every one of ``events`` folded in, in order."""
+        """``state`` with every one of ``events`` folded in, in order (a given scratch is used up)."""
         s = thaw(state) if isinstance(state, State) else state
+        on = self._on
         for ev in events:
-            self.apply(s, ev)
-        return s.freeze(self._n)
+            on[type(ev)](s, ev)
+            s.event = ev
+        return s.freeze(self._n, keep=False)
 
     def apply(self, s: Scratch, ev: Event) -> None:
-        """Fold ``ev`` into ``s`` in place: the one place that knows what each event changes.
-
-        A node holds a gradient in this pass once it received one (a chain event, then
-        ``accumulate`` for every later one). A param carrying ``.grad`` from earlier steps
-        (``s.carried``) keeps showing that ``.grad`` until its ``accumulate_grad`` adds the
-        pass's sum: that is what torch's ``w.grad`` holds.
-        """
-        by = self._by
-        s.seq = ev.seq
+        """Fold ``ev`` into ``s`` in place."""
+        self._on[type(ev)](s, ev)
         s.event = ev
-        s.step = ev.step
-        s.epoch = ev.epoch
-        s.sample = ev.sample
-        s.phase = ev.phase
-        match ev:
-            case Forward(node=node, value=value):
-                s.values[by[node]] = value
-            case LocalGrad(node=node, arg=arg, value=value):
-                s.local[(by[node], arg)] = value
-            case BackwardStart(node=node, value=value):
-                i = by[node]
-                s.grads[i] = s.pass_grads[i] = value
-                s.origins[i] = ev.seq
-            case Chain(wrt=wrt, product=product):
-                w = by[wrt]
-                if s.pass_grads[w] is None:
-                    s.pass_grads[w] = product
-                    s.origins[w] = ev.seq
-                    if w not in s.carried:
-                        s.grads[w] = product
-                # else: the accumulate right after adds it
-            case Accumulate(node=node, after=after):
-                w = by[node]
-                s.pass_grads[w] = after
-                s.origins[w] = ev.seq
-                if w not in s.carried:
-                    s.grads[w] = after
-            case AccumulateGrad(param=param, after=after):
-                s.grads[by[param]] = after
-            case BackwardEnd():
-                pass
-            case Update(param=param, after=after):
-                s.values[by[param]] = after
-            case ZeroGrad(param=param):
-                s.grads[by[param]] = self.zero
-            case Predict(node=node, value=value):
-                s.predictions[node] = value
+
+    # What each event changes: the one place that knows it. A node holds a gradient in this
+    # pass once it received one (a chain event, then ``accumulate`` for every later one). A
+    # param carrying ``.grad`` from earlier steps (``s.carried``) keeps showing that
+    # ``.grad`` until its ``accumulate_grad`` adds the pass's sum: what torch's ``w.grad`` holds.
+
+    def _forward(self, s: Scratch, ev: Forward) -> None:
+        s.values[self._by[ev.node]] = ev.value
+
+    def _local_grad(self, s: Scratch, ev: LocalGrad) -> None:
+        s.local[(self._by[ev.node], ev.arg)] = ev.value
+
+    def _backward_start(self, s: Scratch, ev: BackwardStart) -> None:
+        i = self._by[ev.node]
+        s.grads[i] = s.pass_grads[i] = ev.value
+        s.origins[i] = ev.seq
+
+    def _chain(self, s: Scratch, ev: Chain) -> None:
+        w = self._by[ev.wrt]
+        if s.pass_grads[w] is None:
+            s.pass_grads[w] = ev.product
+            s.origins[w] = ev.seq
+            if w not in s.carried:
+                s.grads[w] = ev.product
+        # else: the accumulate right after adds it
+
+    def _accumulate(self, s: Scratch, ev: Accumulate) -> None:
+        w = self._by[ev.node]
+        s.pass_grads[w] = ev.after
+        s.origins[w] = ev.seq
+        if w not in s.carried:
+            s.grads[w] = ev.after
+
+    def _accumulate_grad(self, s: Scratch, ev: AccumulateGrad) -> None:
+        s.grads[self._by[ev.param]] = ev.after
+
+    def _backward_end(self, s: Scratch, ev: BackwardEnd) -> None:
+        pass  # it reports the grads; it changes none
+
+    def _update(self, s: Scratch, ev: Update) -> None:
+        s.values[self._by[ev.param]] = ev.after
+
+    def _zero_grad(self, s: Scratch, ev: ZeroGrad) -> None:
+        s.grads[self._by[ev.param]] = self.zero
+
+    def _predict(self, s: Scratch, ev: Predict) -> None:
+        s.predictions[ev.node] = ev.value

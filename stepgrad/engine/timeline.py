@@ -557,7 +557,7 @@ class Timeline:
             grads: list[Value | None] = [None] * n
             if base_step > 0 and self.training:
                 grads = self._initial_grads(base_step)
-            s = Scratch(seq, None, None, None, None, Predict.phase, vals, grads, [None] * n, [None] * n)
+            s = Scratch(None, vals, grads, [None] * n, [None] * n)
             first = 0 if when == "before" else self._len - self._pre
             return self.fold.run(s, self._predict_events(when)[: seq - first + 1])
         events = self.events_of_step(step)
@@ -574,12 +574,7 @@ class Timeline:
         # A param whose .grad was carried over (no zero_grad) shows it until accumulate_grad.
         carried = frozenset(self.plan.last_edge.values()) if self.plan.holding(step) else frozenset()
         return Scratch(
-            self.step_start(step) - 1,
-            None,
             step,
-            self.epoch_of(step),
-            self.sample_of(step),
-            "start",
             self._leaf_values(step),
             self._initial_grads(step),
             [None] * n,
