@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,9 +47,17 @@ def fmt(v: Value | None) -> str:
     """
     if v is None:
         return "·"
+    if type(v) in _SCALARS:  # the common case first: the app formats thousands of them
+        return repr(float(v))
     if getattr(v, "ndim", 0) > 0:  # an array (NumPy scalars have ndim 0)
         return "[" + ", ".join(fmt(x) for x in v) + "]"
+    if not hasattr(v, "__len__"):  # a scalar type (a 0-d array's type may hold n-d ones too)
+        _SCALARS.add(type(v))
     return repr(float(v))
+
+
+_SCALARS: set[type] = {float}
+"""Types seen to be scalars (Python and NumPy floats): formatted without looking further."""
 
 
 def finite(v: Value | None) -> bool:
@@ -66,7 +74,7 @@ def finite(v: Value | None) -> bool:
 def paren(v: Value | None) -> str:
     """``fmt`` with negative numbers in parentheses, for use inside a product."""
     s = fmt(v)
-    return f"({s})" if s.startswith("-") else s
+    return f"({s})" if s[0] == "-" else s
 
 
 def num(v: Value | None) -> Piece:
@@ -310,3 +318,219 @@ def fit(line: str, width: int) -> str:
     if cut <= 0:
         return "…"
     return line[:cut].rstrip() + " …"
+
+
+class Describer:
+    """``describe`` for every event of a run, made fast for ``replay``'s text.
+
+    The part of a line in names (``∂loss/∂w = ∂loss/∂y_hat · ∂y_hat/∂w``) is the same for
+    every step: it is made once per event shape, by ``equation``, and only the numbers are
+    written per event, as ``equation``'s numbers row reads (``Equation.line``). A test holds
+    ``Describer(graph)(ev, args, out)`` equal to ``describe(graph, ev, args, out)`` on every
+    event of every bundled scenario.
+
+    Args:
+        graph: the scenario's graph.
+        track_forward: see the attribute.
+    """
+
+    def __init__(self, graph: Graph, *, track_forward: bool = False):
+        self.graph = graph
+        self.loss = graph.nodes[graph.loss].name
+        self.track_forward = track_forward
+        """Keep each node's last forward arguments and value, for the local gradients that
+        follow (as ``replay`` reads a run in order): ``line`` then needs no ``args``."""
+        self._forwarded: dict[str, tuple[tuple[Value, ...], Value]] = {}
+        self._heads: dict[tuple[type, Any], str] = {}
+        self._grads: dict[str, str] = {}
+        # Per node and per edge, the operation with the constants filled in and a slot per
+        # argument value (None where the text depends on the values: pow's zero rules).
+        self._forward: dict[str, tuple[str, tuple[int, ...]]] = {}
+        self._local: dict[tuple[str, int], tuple[str, tuple[int, ...]] | None] = {}
+        self._repr: Callable[[Any], str] = float.__repr__
+        self._misses = 0
+        self._by_class: dict[type, Callable[..., tuple[str, str, bool]]] = {
+            Forward: self._forward_line,
+            LocalGrad: self._local_line,
+            BackwardStart: self._start_line,
+            Chain: self._chain_line,
+            Accumulate: self._accumulate_line,
+            AccumulateGrad: self._accumulate_grad_line,
+            BackwardEnd: self._end_line,
+            Update: self._update_line,
+            ZeroGrad: self._zero_line,
+            Predict: self._predict_line,
+        }
+
+    def _head(self, ev: Event, key: Any) -> str:
+        got = self._heads.get((type(ev), key))
+        if got is None:
+            eq = equation(self.graph, ev, numbers=False)
+            got = f"{eq.context}{eq.lhs}{eq.rel}" + ("" if eq.replace else text(eq.names))
+            self._heads[(type(ev), key)] = got
+        return got
+
+    def _template(self, node: str, make: Any) -> tuple[str, tuple[int, ...]]:
+        """``make(texts)`` with each argument value's text a ``{k}`` slot, constants as written."""
+        n = self.graph[node]
+        texts = [a.text if isinstance(a, Const) else "{" + str(k) + "}" for k, a in enumerate(n.args)]
+        template = make(texts).replace("{out}", "{" + str(len(n.args)) + "}")
+        # Only the values the text reads are written (a local gradient may read none).
+        slots = tuple(k for k in range(len(n.args) + 1) if "{" + str(k) + "}" in template)
+        return template, slots
+
+    def _forward_numbers(self, ev: Forward, r: Callable[[Any], str]) -> str:
+        got = self._forward.get(ev.node)
+        if got is None:
+            rule = self.graph[ev.node].rule
+            got = self._forward[ev.node] = self._template(ev.node, lambda t: rule.infix.format(*t))
+        template, slots = got
+        args = ev.args
+        texts = [""] * len(args)
+        for k in slots:  # the node's own value (the last slot) is not in its forward text
+            t = r(args[k])
+            texts[k] = f"({t})" if t[0] == "-" else t
+        return bare_calls(template.format(*texts))
+
+    def _local_numbers(
+        self, ev: LocalGrad, args: tuple[Value, ...], out: Value | None, r: Callable[[Any], str]
+    ) -> str:
+        key = (ev.node, ev.arg)
+        if key not in self._local:
+            g = self.graph
+            n = g[ev.node]
+            edge = edge_of(g, ev.node, ev.arg)
+            varies = n.op == "pow" and not isinstance(n.args[1], Const)
+            self._local[key] = (
+                None if varies else self._template(ev.node, lambda t: g.local_formula(edge, t, "{out}"))
+            )
+        got = self._local[key]
+        if got is None:
+            return local_numbers(self.graph, edge_of(self.graph, ev.node, ev.arg), args, out)
+        template, slots = got
+        if not slots:
+            return bare_calls(template)
+        texts = [""] * (len(args) + 1)
+        for k in slots:
+            t = r(out if k == len(args) else args[k])
+            texts[k] = f"({t})" if t[0] == "-" else t
+        return bare_calls(template.format(*texts))
+
+    def line(
+        self, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None
+    ) -> tuple[str, str, bool]:
+        """The line in two parts: in names (the same object for every event of a shape), and
+        the numbers that follow; and True when one of the event's own numbers (not the
+        arguments of a forward) is NaN or infinite.
+
+        Args:
+            ev: the event.
+            args: for a ``LocalGrad``, the node's argument values (from its forward event).
+            out: for a ``LocalGrad``, the node's own value.
+        """
+        write = self._by_class[type(ev)]
+        try:
+            # float.__repr__ reads a float64 (a float subclass) as fmt does, without the
+            # conversion; anything else (float32, None, an array) raises and takes fmt.
+            return write(ev, args, out, self._repr)
+        except TypeError:
+            self._misses += 1
+            if self._misses > 16:
+                self._repr = fmt
+            return write(ev, args, out, fmt)
+
+    # One method per event class, each writing the numbers as ``equation``'s numbers row
+    # reads (``Equation.line``). repr of a float holds an "n" only for nan and inf: the
+    # check for them costs one search.
+
+    def _forward_line(
+        self, ev: Forward, args: Any, out: Any, r: Callable[[Any], str]
+    ) -> tuple[str, str, bool]:
+        v = r(ev.value)
+        if self.track_forward:
+            self._forwarded[ev.node] = (ev.args, ev.value)
+        head = self._heads.get((Forward, ev.node)) or self._head(ev, ev.node)
+        return head, f" = {self._forward_numbers(ev, r)} = {v}", "n" in v
+
+    def _local_line(
+        self, ev: LocalGrad, args: Any, out: Any, r: Callable[[Any], str]
+    ) -> tuple[str, str, bool]:
+        v = r(ev.value)
+        formula = ev.formula
+        head = self._heads.get((LocalGrad, (ev.node, ev.arg))) or self._head(ev, (ev.node, ev.arg))
+        tail = ""
+        if args is None and self.track_forward and ev.node in self._forwarded:
+            args, out = self._forwarded[ev.node]
+        if args is not None:
+            with_numbers = self._local_numbers(ev, args, out, r)
+            if with_numbers != formula and with_numbers != v:
+                tail = " = " + with_numbers
+        if formula != v:
+            tail += " = " + v
+        return head, tail, "n" in v
+
+    def _chain_line(self, ev: Chain, args: Any, out: Any, r: Callable[[Any], str]) -> tuple[str, str, bool]:
+        up, loc, prod = r(ev.upstream), r(ev.local), r(ev.product)
+        head = self._heads.get((Chain, (ev.node, ev.arg))) or self._head(ev, (ev.node, ev.arg))
+        nums = f" = {f'({up})' if up[0] == '-' else up} × {f'({loc})' if loc[0] == '-' else loc} = {prod}"
+        return head, nums, "n" in nums
+
+    def _start_line(
+        self, ev: BackwardStart, args: Any, out: Any, r: Callable[[Any], str]
+    ) -> tuple[str, str, bool]:
+        v = r(ev.value)
+        return self._heads.get((BackwardStart, None)) or self._head(ev, None), v, "n" in v
+
+    def _accumulate_line(
+        self, ev: Accumulate, args: Any, out: Any, r: Callable[[Any], str]
+    ) -> tuple[str, str, bool]:
+        before, add, after = r(ev.before), r(ev.add), r(ev.after)
+        padd = f"({add})" if add[0] == "-" else add
+        head = self._heads.get((Accumulate, ev.node)) or self._head(ev, ev.node)
+        return head, f"{add}: {before} + {padd} = {after}", "n" in before or "n" in add or "n" in after
+
+    def _accumulate_grad_line(
+        self, ev: AccumulateGrad, args: Any, out: Any, r: Callable[[Any], str]
+    ) -> tuple[str, str, bool]:
+        before, add, after = r(ev.before), r(ev.add), r(ev.after)
+        padd = f"({add})" if add[0] == "-" else add
+        head = self._heads.get((AccumulateGrad, ev.param)) or self._head(ev, ev.param)
+        nums = f" = {before} + {padd} = {after}"
+        return head, nums, "n" in nums
+
+    def _end_line(
+        self, ev: BackwardEnd, args: Any, out: Any, r: Callable[[Any], str]
+    ) -> tuple[str, str, bool]:
+        # A param the loss does not reach has no gradient (None): fmt writes it.
+        texts = [fmt(g) for _, g in ev.grads] if r is fmt else [r(g) for _, g in ev.grads]
+        grads = self._grads
+        names = [grads.get(p) or grads.setdefault(p, d(self.loss, p)) for p, _ in ev.grads]
+        nums = ", ".join([f"{n} = {t}" for n, t in zip(names, texts, strict=True)])
+        head = self._heads.get((BackwardEnd, None)) or self._head(ev, None)
+        return head, nums, any("n" in t for t in texts)
+
+    def _update_line(self, ev: Update, args: Any, out: Any, r: Callable[[Any], str]) -> tuple[str, str, bool]:
+        before, grad, after = r(ev.before), r(ev.grad), r(ev.after)
+        head = self._heads.get((Update, ev.param)) or self._head(ev, ev.param)
+        nums = f" = {before} − {r(ev.lr)} × {f'({grad})' if grad[0] == '-' else grad} = {after}"
+        # Not lr: it is not one of the event's numbers checked (nonfinite_field).
+        return head, nums, "n" in before or "n" in grad or "n" in after
+
+    def _zero_line(self, ev: ZeroGrad, args: Any, out: Any, r: Callable[[Any], str]) -> tuple[str, str, bool]:
+        before = r(ev.before)
+        head = self._heads.get((ZeroGrad, ev.param)) or self._head(ev, ev.param)
+        return head, f"  (was {before})", "n" in before
+
+    def _predict_line(
+        self, ev: Predict, args: Any, out: Any, r: Callable[[Any], str]
+    ) -> tuple[str, str, bool]:
+        v = r(ev.value)
+        return (
+            self._heads.get((Predict, (ev.when, ev.node))) or self._head(ev, (ev.when, ev.node)),
+            v,
+            "n" in v,
+        )
+
+    def __call__(self, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None) -> str:
+        head, numbers, _ = self.line(ev, args, out)
+        return head + numbers

@@ -10,13 +10,26 @@ imported only then (by ``stepgrad.symbolic``, lazily).
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ClassVar, TextIO
 
-from stepgrad.engine.events import Event, json_number, to_json
+from stepgrad.engine.events import (
+    Accumulate,
+    AccumulateGrad,
+    BackwardEnd,
+    BackwardStart,
+    Chain,
+    Event,
+    Forward,
+    LocalGrad,
+    Predict,
+    Update,
+    ZeroGrad,
+    json_number,
+)
 from stepgrad.engine.timeline import Timeline, describe_nonfinite, nonfinite_field
 from stepgrad.errors import ScenarioError
-from stepgrad.explain import describe
+from stepgrad.explain import Describer, describe
 from stepgrad.explain import fmt as fmt_value
 from stepgrad.scenario.load import Scenario
 from stepgrad.streams import visible
@@ -33,7 +46,7 @@ def nonfinite_error(scenario: Scenario, ev: Event, field: str, value: Any) -> Sc
     col: int | None = None
     hint = ""
     lr_at = scenario.where.get("lr")
-    if ev.kind == "update" and lr_at is not None:
+    if isinstance(ev, Update) and lr_at is not None:
         line, col = lr_at
         hint = "; the learning rate may be too large"
     elif name in scenario.where:
@@ -46,14 +59,18 @@ def nonfinite_error(scenario: Scenario, ev: Event, field: str, value: Any) -> Sc
 
 def text_line(timeline: Timeline, ev: Event, forward_args: dict[str, tuple[Any, Any]]) -> str:
     """One aligned line: seq, where in training, kind, and the event in the lecture's words."""
-    if ev.kind == "forward":
-        forward_args[ev.node] = (ev.args, ev.value)  # type: ignore[union-attr]
+    if isinstance(ev, Forward):
+        forward_args[ev.node] = (ev.args, ev.value)
     args, out = forward_args.get(getattr(ev, "node", ""), (None, None))
     where = "" if ev.step is None else f"step {ev.step:<3} epoch {ev.epoch:<3}"
     if ev.sample is not None:
         where += f" sample {ev.sample}"
-    body = describe(timeline.graph, ev, args if ev.kind == "local_grad" else None, out)
+    body = describe(timeline.graph, ev, args if isinstance(ev, LocalGrad) else None, out)
     return f"#{ev.seq:<5} {where:<28} {ev.kind:<14} {body}".rstrip()
+
+
+_BATCH = 512
+"""Lines written to the stream at once: one write per line would cost as much as the line."""
 
 
 def replay(
@@ -79,26 +96,252 @@ def replay(
         The error for the first non-finite number met (after printing its event), or None.
     """
     stop = None if until is None else until + 1
-    forward_args: dict[str, tuple[Any, Any]] = {}
     steps = _road_steps(scenario, timeline) if roads else None
-    for ev in _events(timeline, stop):
-        if fmt == "jsonl":
-            out.write(visible(json.dumps(to_json(ev), ensure_ascii=False)) + "\n")
-        else:
-            # Names come from the scenario: nothing in them may act on the terminal.
-            out.write(visible(text_line(timeline, ev, forward_args)) + "\n")
-        bad = nonfinite_field(ev)
-        if bad is not None:
-            return nonfinite_error(scenario, ev, *bad)
-        if steps is not None and ev.kind == "backward_end":
-            sv, step_roads = next(steps)
-            assert sv.seq == ev.seq, (sv.seq, ev.seq)
-            if fmt == "jsonl":
-                for r in step_roads:
-                    out.write(visible(json.dumps(roads_json(ev, r), ensure_ascii=False)) + "\n")
-            else:
-                out.writelines(visible(line) + "\n" for line in roads_lines(timeline, step_roads))
+    write_line = JsonLines() if fmt == "jsonl" else TextLines(timeline)
+    pending: list[str] = []
+    try:
+        for ev in _events(timeline, stop):
+            text, suspect = write_line(ev)
+            pending.append(text)
+            if suspect:
+                bad = nonfinite_field(ev)
+                if bad is not None:
+                    return nonfinite_error(scenario, ev, *bad)
+            if steps is not None and isinstance(ev, BackwardEnd):
+                sv, step_roads = next(steps)
+                assert sv.seq == ev.seq, (sv.seq, ev.seq)
+                if fmt == "jsonl":
+                    pending += (
+                        visible(json.dumps(roads_json(ev, r), ensure_ascii=False)) + "\n" for r in step_roads
+                    )
+                else:
+                    pending += (visible(line) + "\n" for line in roads_lines(timeline, step_roads))
+            if len(pending) >= _BATCH:
+                chunk = "".join(pending)
+                pending.clear()  # before writing: a failed write is not written again
+                out.write(chunk)
+    finally:
+        # Everything up to the event that stopped the run is printed before its error.
+        if pending:
+            chunk = "".join(pending)
+            pending.clear()
+            out.write(chunk)
     return None
+
+
+class TextLines:
+    """``text_line`` made fast, for ``replay``'s text: the same lines, ``visible``.
+
+    The names are written once per event shape (``explain.Describer``) and made visible
+    then; the numbers, written per event, are ASCII digits and need no escaping.
+
+    Args:
+        timeline: the run.
+    """
+
+    def __init__(self, timeline: Timeline):
+        self.timeline = timeline
+        self.describe = Describer(timeline.graph, track_forward=True)
+        self._heads: dict[str, str] = {}
+        self._step: int | None = None
+        self._where = f" {'':<28} "  # no step: a prediction
+
+    def __call__(self, ev: Event) -> tuple[str, bool]:
+        """The event's line (ending in a newline), and True when it may hold a NaN or an infinity."""
+        head, numbers, suspect = self.describe.line(ev)
+        if not numbers:  # the line ends in names: stripped as text_line strips it
+            return visible(f"#{ev.seq:<5}{self._at(ev)}{ev.kind:<14} {head}".rstrip()) + "\n", suspect
+        # One kind per head: the head's text says what the event is.
+        shown = self._heads.get(head)
+        if shown is None:
+            shown = self._heads[head] = visible(f"{ev.kind:<14} {head}")
+        where = self._where if ev.step == self._step else self._at(ev)
+        return f"#{ev.seq:<5}{where}{shown}{numbers}\n", suspect
+
+    def _at(self, ev: Event) -> str:
+        """Where in training, padded (a step's epoch and sample are the step's own)."""
+        if ev.step != self._step:
+            where = "" if ev.step is None else f"step {ev.step:<3} epoch {ev.epoch:<3}"
+            if ev.sample is not None:
+                where += f" sample {ev.sample}"
+            self._step, self._where = ev.step, f" {where:<28} "
+        return self._where
+
+
+class JsonLines:
+    """``json.dumps(to_json(ev), ensure_ascii=False)``, ``visible``, made fast for ``replay``.
+
+    The same text to the byte (a test holds them equal on every bundled scenario): numbers
+    are ``float.__repr__`` as the json module writes them, NaN and infinities the strings
+    of ``json_number``; each event class writes its keys in ``to_json``'s order, with the
+    parts that hold names made once per node.
+    """
+
+    def __init__(self) -> None:
+        self._at: tuple[int | None, int | None, int | None] | None = None
+        self._where = ""
+        self._names: dict[tuple[type, Any], str] = {}
+        self._repr: Callable[[Any], str] | None = float.__repr__
+        self._misses = 0
+
+    def _name_part(self, ev: Event) -> str:
+        """The keys between ``sample`` and the numbers: names, op, formula, argument index."""
+        match ev:
+            case Forward() | BackwardStart() | Accumulate():
+                key: Any = ev.node
+            case LocalGrad() | Chain():
+                key = (ev.node, ev.arg)
+            case AccumulateGrad() | Update() | ZeroGrad():
+                key = ev.param
+            case Predict():
+                key = (ev.when, ev.node)
+            case BackwardEnd():
+                return ""
+        got = self._names.get((type(ev), key))
+        if got is None:
+            got = self._names[(type(ev), key)] = visible(
+                "".join(f", {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in _names_of(ev))
+            )
+        return got
+
+    def __call__(self, ev: Event) -> tuple[str, bool]:
+        """The event's JSON line (ending in a newline), and True when it may hold a NaN or an infinity."""
+        at = (ev.step, ev.epoch, ev.sample)
+        if at != self._at:
+            self._at = at
+            self._where = ", ".join(
+                f'"{k}": {"null" if v is None else v}'
+                for k, v in zip(("step", "epoch", "sample"), at, strict=True)
+            )
+        head = f'{{"seq": {ev.seq}, "kind": "{ev.kind}", {self._where}{self._name_part(ev)}'
+        write = self._by_class[type(ev)]
+        fast = self._repr
+        if fast is not None:
+            try:
+                # float.__repr__ reads a float64 (a float subclass) as json does, without
+                # the conversion; anything else (float32, an int, None, an array) raises.
+                nums, numbers = write(ev, fast, fast)
+                if "n" not in numbers:  # nan and inf are the only reprs with an "n"
+                    return head + nums, False
+            except TypeError:
+                self._misses += 1
+                if self._misses > 16:
+                    self._repr = None
+        nums, numbers = write(ev, _jfield, _jnum)
+        # "N" (NaN) or "I" (Infinity): a false alarm only costs the exact check.
+        return head + nums, "N" in numbers or "I" in numbers
+
+    # One method per event class: the keys after the names, in to_json's order, with
+    # ``field`` writing a number field and ``number`` a number in a list or a dict (those
+    # are json_number's floats even when written as ints). Each returns the text and the
+    # part of it that holds only numbers.
+
+    @staticmethod
+    def _forward(ev: Forward, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
+        nums = f', "args": [{", ".join([number(a) for a in ev.args])}], "value": {field(ev.value)}}}\n'
+        return nums, nums
+
+    @staticmethod
+    def _value(
+        ev: LocalGrad | BackwardStart | Predict, field: Callable[[Any], str], number: Callable[[Any], str]
+    ) -> tuple[str, str]:
+        nums = f', "value": {field(ev.value)}}}\n'
+        return nums, nums
+
+    @staticmethod
+    def _chain(ev: Chain, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
+        up, local, product = field(ev.upstream), field(ev.local), field(ev.product)
+        nums = f', "upstream": {up}, "local": {local}, "product": {product}}}\n'
+        return nums, nums
+
+    @staticmethod
+    def _sum(
+        ev: Accumulate | AccumulateGrad, field: Callable[[Any], str], number: Callable[[Any], str]
+    ) -> tuple[str, str]:
+        nums = f', "before": {field(ev.before)}, "add": {field(ev.add)}, "after": {field(ev.after)}}}\n'
+        return nums, nums
+
+    @staticmethod
+    def _grads(ev: BackwardEnd, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
+        texts = [number(g) for _, g in ev.grads]
+        grads = ", ".join([f"{_jstr(p)}: {t}" for (p, _), t in zip(ev.grads, texts, strict=True)])
+        return f', "grads": {{{grads}}}}}\n', "".join(texts)
+
+    @staticmethod
+    def _update(ev: Update, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
+        before, grad, lr, after = field(ev.before), field(ev.grad), field(ev.lr), field(ev.after)
+        nums = f', "before": {before}, "grad": {grad}, "lr": {lr}, "after": {after}}}\n'
+        return nums, nums
+
+    @staticmethod
+    def _zero(ev: ZeroGrad, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
+        nums = f', "before": {field(ev.before)}}}\n'
+        return nums, nums
+
+    _by_class: ClassVar[dict[type, Callable[..., tuple[str, str]]]] = {
+        Forward: _forward,
+        LocalGrad: _value,
+        BackwardStart: _value,
+        Predict: _value,
+        Chain: _chain,
+        Accumulate: _sum,
+        AccumulateGrad: _sum,
+        BackwardEnd: _grads,
+        Update: _update,
+        ZeroGrad: _zero,
+    }
+
+
+def _names_of(ev: Event) -> list[tuple[str, Any]]:
+    """The event's fields that are not numbers, in ``to_json``'s order."""
+    match ev:
+        case Forward():
+            return [("node", ev.node), ("op", ev.op), ("inputs", list(ev.inputs))]
+        case LocalGrad():
+            return [("node", ev.node), ("wrt", ev.wrt), ("arg", ev.arg), ("formula", ev.formula)]
+        case Chain():
+            return [("node", ev.node), ("wrt", ev.wrt), ("arg", ev.arg)]
+        case BackwardStart() | Accumulate():
+            return [("node", ev.node)]
+        case AccumulateGrad() | Update() | ZeroGrad():
+            return [("param", ev.param)]
+        case Predict():
+            return [("when", ev.when), ("node", ev.node)]
+    return []
+
+
+_JSON_FLOATS: set[type] = {float}
+_jstrs: dict[str, str] = {}
+"""Number types written by ``float.__repr__`` (not ints or strings, which to_json keeps)."""
+
+_NONFINITE = {"nan": '"NaN"', "inf": '"Infinity"', "-inf": '"-Infinity"'}
+
+
+def _jnum(v: Any) -> str:
+    """``json.dumps(json_number(v))``, fast for a scalar."""
+    if type(v) in _JSON_FLOATS:
+        s = repr(float(v))
+        return _NONFINITE.get(s, s) if "n" in s else s
+    if v is not None and not hasattr(v, "__len__") and not isinstance(v, (str, int)):
+        _JSON_FLOATS.add(type(v))
+    return json.dumps(json_number(v))
+
+
+def _jfield(v: Any) -> str:
+    """A number field as ``to_json`` writes it (ints and None as they are)."""
+    if type(v) in _JSON_FLOATS:
+        s = repr(float(v))
+        return _NONFINITE.get(s, s) if "n" in s else s
+    if isinstance(v, (str, int)) or v is None:
+        return json.dumps(v, ensure_ascii=False)
+    return _jnum(v)
+
+
+def _jstr(s: str) -> str:
+    got = _jstrs.get(s)
+    if got is None:
+        got = _jstrs[s] = visible(json.dumps(s, ensure_ascii=False))
+    return got
 
 
 def _road_steps(scenario: Scenario, timeline: Timeline) -> Iterator[tuple[Any, list[Road]]]:

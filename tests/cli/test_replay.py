@@ -139,3 +139,91 @@ def test_no_zero_grad_adds_each_pass_to_w_grad_in_one_event():
     ev = json.loads(run("replay", "no-zero-grad", "--format", "jsonl").stdout.splitlines()[23])
     assert ev == {"seq": 23, "kind": "accumulate_grad", "step": 1, "epoch": 0, "sample": 1,
                   "param": "w", "before": -2.0, "add": -7.840000152587891, "after": -9.84000015258789}
+
+
+# Every op, negative arguments, constants in every position, a power to a variable
+# exponent (torch's zero rules), reuse (accumulate), no zero_grad (accumulate_grad), and
+# a NaN at the end (log of a negative): the fast writers must say all of it as the plain ones.
+_EVERY_OP = """
+params: {w: 0.5, b: -1.0}
+data: {x: [-1.0, 0.0, 2.0], y: [1.0, -2.0, 0.5]}
+model:
+  a: x * w + b
+  c: sin(a) + cos(a) + tanh(a) + exp(a) + sigmoid(a) + relu(a)
+  e: abs(a) + softplus(a) + log1p(abs(a)) + sqrt(abs(a) + 1) + log(abs(a) + 2) + -a
+  f: a ** 2 + a ** 3 + 2 ** a + abs(a) ** w + (x - 2) / (a - 3) + a * a - 1.5
+  loss: (c + e + f - y) ** 2
+train: {epochs: 2, lr: 0.001, zero_grad: false}
+predict: {x: 1.0}
+"""
+
+
+def _texts_match(name: str, scenario) -> int:
+    from stepgrad.engine import Timeline
+    from stepgrad.engine.events import Forward, LocalGrad, to_json
+    from stepgrad.engine.timeline import nonfinite_field
+    from stepgrad.explain import Describer, describe
+    from stepgrad.replay import JsonLines, TextLines, text_line
+    from stepgrad.streams import visible
+
+    t = Timeline(scenario.program)
+    text, jsonl, describer = TextLines(t), JsonLines(), Describer(t.graph)
+    forward_args: dict = {}
+    n = 0
+    for ev in t.iter_events(0, 3000):
+        args = out = None
+        if isinstance(ev, LocalGrad) and ev.node in forward_args:
+            args, out = forward_args[ev.node]
+        assert describer(ev, args, out) == describe(t.graph, ev, args, out), (name, ev)
+        line, suspect = text(ev)
+        assert line == visible(text_line(t, ev, forward_args)) + "\n", (name, ev)
+        assert suspect or nonfinite_field(ev) is None, (name, ev)
+        line, suspect = jsonl(ev)
+        assert line == visible(json.dumps(to_json(ev), ensure_ascii=False)) + "\n", (name, ev)
+        assert suspect or nonfinite_field(ev) is None, (name, ev)
+        if isinstance(ev, Forward):
+            forward_args[ev.node] = (ev.args, ev.value)
+        n += 1
+    return n
+
+
+def test_fast_writers_write_what_describe_and_to_json_write():
+    """replay's fast text and JSON (one per event class, names made once) are the plain
+    ``text_line`` and ``json.dumps(to_json(ev))`` to the byte, float32 and NaN included."""
+    from stepgrad.scenario import bundled, load, loads
+
+    for name in bundled():
+        assert _texts_match(name, load(name)) > 10
+    every = loads(_EVERY_OP, "every-op.yaml")
+    assert _texts_match("every-op", every) > 100
+    f32 = loads(_EVERY_OP.replace("params:", "dtype: float32\nparams:"), "every-op-32.yaml")
+    assert _texts_match("every-op-32", f32) > 100
+    # NaN and infinities: log of a negative, then a division by zero.
+    bad = loads("params: {w: 1.0}\ninputs: {x: -1.0}\nmodel:\n  a: log(x * w)\n  loss: a + 1 / (x + 1)\n")
+    assert _texts_match("nan", bad) > 3
+
+
+def test_output_is_written_in_batches_and_all_of_it_before_an_error(tmp_path: Path):
+    """Lines go out a batch at a time; a run stopped by a NaN still prints every line up to it."""
+    import io
+
+    from stepgrad.engine import Timeline
+    from stepgrad.replay import replay
+    from stepgrad.scenario import load, loads
+
+    class Counting(io.StringIO):
+        writes = 0
+
+        def write(self, s: str) -> int:
+            Counting.writes += 1
+            return super().write(s)
+
+    sc = load("ex4-3")
+    out = Counting()
+    assert replay(sc, Timeline(sc.program), out, fmt="jsonl") is None
+    lines = out.getvalue().splitlines()
+    assert len(lines) == len(Timeline(sc.program)) and Counting.writes < len(lines) / 100
+    bad = loads("params: {w: 1.0}\ninputs: {x: -1.0}\nmodel:\n  loss: log(x * w)\n", "bad.yaml")
+    out = io.StringIO()
+    err = replay(bad, Timeline(bad.program), out, fmt="text")
+    assert err is not None and out.getvalue().splitlines()[-1].endswith("= nan")
