@@ -332,15 +332,22 @@ class Describer:
     Args:
         graph: the scenario's graph.
         track_forward: see the attribute.
+        frame: see the attribute.
     """
 
-    def __init__(self, graph: Graph, *, track_forward: bool = False):
+    def __init__(
+        self, graph: Graph, *, track_forward: bool = False, frame: Callable[[Event, str], str] | None = None
+    ):
         self.graph = graph
+        self.frame = frame
+        """What to make of a head once per shape (``replay`` puts the kind column before it
+        and makes it visible), so that ``line`` returns it ready."""
         self.loss = graph.nodes[graph.loss].name
         self.track_forward = track_forward
         """Keep each node's last forward arguments and value, for the local gradients that
         follow (as ``replay`` reads a run in order): ``line`` then needs no ``args``."""
-        self._forwarded: dict[str, tuple[tuple[Value, ...], Value]] = {}
+        self.forwarded: dict[str, tuple[tuple[Value, ...], Value]] = {}
+        """Each node's last forward arguments and value (with ``track_forward``)."""
         self._heads: dict[tuple[type, Any], str] = {}
         self._grads: dict[str, str] = {}
         # Per node and per edge, the operation with the constants filled in and a slot per
@@ -367,6 +374,8 @@ class Describer:
         if got is None:
             eq = equation(self.graph, ev, numbers=False)
             got = f"{eq.context}{eq.lhs}{eq.rel}" + ("" if eq.replace else text(eq.names))
+            if self.frame is not None:
+                got = self.frame(ev, got)
             self._heads[(type(ev), key)] = got
         return got
 
@@ -448,7 +457,7 @@ class Describer:
     ) -> tuple[str, str, bool]:
         v = r(ev.value)
         if self.track_forward:
-            self._forwarded[ev.node] = (ev.args, ev.value)
+            self.forwarded[ev.node] = (ev.args, ev.value)
         head = self._heads.get((Forward, ev.node)) or self._head(ev, ev.node)
         return head, f" = {self._forward_numbers(ev, r)} = {v}", "n" in v
 
@@ -459,8 +468,8 @@ class Describer:
         formula = ev.formula
         head = self._heads.get((LocalGrad, (ev.node, ev.arg))) or self._head(ev, (ev.node, ev.arg))
         tail = ""
-        if args is None and self.track_forward and ev.node in self._forwarded:
-            args, out = self._forwarded[ev.node]
+        if args is None and self.track_forward and ev.node in self.forwarded:
+            args, out = self.forwarded[ev.node]
         if args is not None:
             with_numbers = self._local_numbers(ev, args, out, r)
             if with_numbers != formula and with_numbers != v:

@@ -141,20 +141,19 @@ class TextLines:
 
     def __init__(self, timeline: Timeline):
         self.timeline = timeline
-        self.describe = Describer(timeline.graph, track_forward=True)
-        self._heads: dict[str, str] = {}
+        # The kind's column goes with the head, made visible once per shape.
+        self.describe = Describer(
+            timeline.graph, track_forward=True, frame=lambda ev, head: visible(f"{ev.kind:<14} {head}")
+        )
+        self._line = self.describe.line
         self._step: int | None = None
         self._where = f" {'':<28} "  # no step: a prediction
 
     def __call__(self, ev: Event) -> tuple[str, bool]:
         """The event's line (ending in a newline), and True when it may hold a NaN or an infinity."""
-        head, numbers, suspect = self.describe.line(ev)
+        shown, numbers, suspect = self._line(ev)
         if not numbers:  # the line ends in names: stripped as text_line strips it
-            return visible(f"#{ev.seq:<5}{self._at(ev)}{ev.kind:<14} {head}".rstrip()) + "\n", suspect
-        # One kind per head: the head's text says what the event is.
-        shown = self._heads.get(head)
-        if shown is None:
-            shown = self._heads[head] = visible(f"{ev.kind:<14} {head}")
+            return visible(text_line(self.timeline, ev, self.describe.forwarded)) + "\n", suspect
         where = self._where if ev.step == self._step else self._at(ev)
         return f"#{ev.seq:<5}{where}{shown}{numbers}\n", suspect
 
@@ -174,109 +173,117 @@ class JsonLines:
     The same text to the byte (a test holds them equal on every bundled scenario): numbers
     are ``float.__repr__`` as the json module writes them, NaN and infinities the strings
     of ``json_number``; each event class writes its keys in ``to_json``'s order, with the
-    parts that hold names made once per node.
+    keys that hold names made once per node.
     """
 
     def __init__(self) -> None:
-        self._at: tuple[int | None, int | None, int | None] | None = None
-        self._where = ""
-        self._names: dict[tuple[type, Any], str] = {}
+        self._step: int | None = None
+        self._where = '"step": null, "epoch": null, "sample": null'  # a prediction's
+        self._names: dict[tuple[Any, ...], str] = {}
         self._repr: Callable[[Any], str] | None = float.__repr__
         self._misses = 0
 
-    def _name_part(self, ev: Event) -> str:
+    def _name_part(self, ev: Event, key: tuple[Any, ...]) -> str:
         """The keys between ``sample`` and the numbers: names, op, formula, argument index."""
-        match ev:
-            case Forward() | BackwardStart() | Accumulate():
-                key: Any = ev.node
-            case LocalGrad() | Chain():
-                key = (ev.node, ev.arg)
-            case AccumulateGrad() | Update() | ZeroGrad():
-                key = ev.param
-            case Predict():
-                key = (ev.when, ev.node)
-            case BackwardEnd():
-                return ""
-        got = self._names.get((type(ev), key))
-        if got is None:
-            got = self._names[(type(ev), key)] = visible(
-                "".join(f", {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in _names_of(ev))
-            )
+        got = self._names[key] = visible(
+            "".join(f", {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}" for k, v in _names_of(ev))
+        )
         return got
 
     def __call__(self, ev: Event) -> tuple[str, bool]:
         """The event's JSON line (ending in a newline), and True when it may hold a NaN or an infinity."""
-        at = (ev.step, ev.epoch, ev.sample)
-        if at != self._at:
-            self._at = at
+        if ev.step != self._step:  # a step's epoch and sample are the step's own
+            self._step = ev.step
             self._where = ", ".join(
                 f'"{k}": {"null" if v is None else v}'
-                for k, v in zip(("step", "epoch", "sample"), at, strict=True)
+                for k, v in zip(("step", "epoch", "sample"), (ev.step, ev.epoch, ev.sample), strict=True)
             )
-        head = f'{{"seq": {ev.seq}, "kind": "{ev.kind}", {self._where}{self._name_part(ev)}'
         write = self._by_class[type(ev)]
         fast = self._repr
         if fast is not None:
             try:
                 # float.__repr__ reads a float64 (a float subclass) as json does, without
                 # the conversion; anything else (float32, an int, None, an array) raises.
-                nums, numbers = write(ev, fast, fast)
+                line, numbers = write(self, ev, fast, fast)
                 if "n" not in numbers:  # nan and inf are the only reprs with an "n"
-                    return head + nums, False
+                    return line, False
             except TypeError:
                 self._misses += 1
                 if self._misses > 16:
                     self._repr = None
-        nums, numbers = write(ev, _jfield, _jnum)
+        line, numbers = write(self, ev, _jfield, _jnum)
         # "N" (NaN) or "I" (Infinity): a false alarm only costs the exact check.
-        return head + nums, "N" in numbers or "I" in numbers
+        return line, "N" in numbers or "I" in numbers
 
-    # One method per event class: the keys after the names, in to_json's order, with
-    # ``field`` writing a number field and ``number`` a number in a list or a dict (those
-    # are json_number's floats even when written as ints). Each returns the text and the
-    # part of it that holds only numbers.
+    # One method per event class: the line, with ``field`` writing a number field and
+    # ``number`` a number in a list or a dict (json_number's floats even when written as
+    # ints); and the part of the line that holds only numbers and keys without an "n".
 
-    @staticmethod
-    def _forward(ev: Forward, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
-        nums = f', "args": [{", ".join([number(a) for a in ev.args])}], "value": {field(ev.value)}}}\n'
-        return nums, nums
-
-    @staticmethod
-    def _value(
-        ev: LocalGrad | BackwardStart | Predict, field: Callable[[Any], str], number: Callable[[Any], str]
+    def _forward(
+        self, ev: Forward, field: Callable[[Any], str], number: Callable[[Any], str]
     ) -> tuple[str, str]:
-        nums = f', "value": {field(ev.value)}}}\n'
-        return nums, nums
+        key = (Forward, ev.node)
+        names = self._names.get(key) or self._name_part(ev, key)
+        nums = f', "args": [{", ".join([number(a) for a in ev.args])}], "value": {field(ev.value)}}}\n'
+        return f'{{"seq": {ev.seq}, "kind": "forward", {self._where}{names}{nums}', nums
 
-    @staticmethod
-    def _chain(ev: Chain, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
+    def _value(
+        self,
+        ev: LocalGrad | BackwardStart | Predict,
+        field: Callable[[Any], str],
+        number: Callable[[Any], str],
+    ) -> tuple[str, str]:
+        key: tuple[Any, ...]
+        match ev:
+            case LocalGrad():
+                key = (LocalGrad, ev.node, ev.arg)
+            case BackwardStart():
+                key = (BackwardStart, ev.node)
+            case Predict():
+                key = (Predict, ev.when, ev.node)
+        names = self._names.get(key) or self._name_part(ev, key)
+        nums = f', "value": {field(ev.value)}}}\n'
+        return f'{{"seq": {ev.seq}, "kind": "{ev.kind}", {self._where}{names}{nums}', nums
+
+    def _chain(self, ev: Chain, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
+        key = (Chain, ev.node, ev.arg)
+        names = self._names.get(key) or self._name_part(ev, key)
         up, local, product = field(ev.upstream), field(ev.local), field(ev.product)
         nums = f', "upstream": {up}, "local": {local}, "product": {product}}}\n'
-        return nums, nums
+        return f'{{"seq": {ev.seq}, "kind": "chain", {self._where}{names}{nums}', nums
 
-    @staticmethod
     def _sum(
-        ev: Accumulate | AccumulateGrad, field: Callable[[Any], str], number: Callable[[Any], str]
+        self, ev: Accumulate | AccumulateGrad, field: Callable[[Any], str], number: Callable[[Any], str]
     ) -> tuple[str, str]:
+        key = (Accumulate, ev.node) if isinstance(ev, Accumulate) else (AccumulateGrad, ev.param)
+        names = self._names.get(key) or self._name_part(ev, key)
         nums = f', "before": {field(ev.before)}, "add": {field(ev.add)}, "after": {field(ev.after)}}}\n'
-        return nums, nums
+        return f'{{"seq": {ev.seq}, "kind": "{ev.kind}", {self._where}{names}{nums}', nums
 
-    @staticmethod
-    def _grads(ev: BackwardEnd, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
+    def _grads(
+        self, ev: BackwardEnd, field: Callable[[Any], str], number: Callable[[Any], str]
+    ) -> tuple[str, str]:
         texts = [number(g) for _, g in ev.grads]
         grads = ", ".join([f"{_jstr(p)}: {t}" for (p, _), t in zip(ev.grads, texts, strict=True)])
-        return f', "grads": {{{grads}}}}}\n', "".join(texts)
+        line = f'{{"seq": {ev.seq}, "kind": "backward_end", {self._where}, "grads": {{{grads}}}}}\n'
+        return line, "".join(texts)
 
-    @staticmethod
-    def _update(ev: Update, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
+    def _update(
+        self, ev: Update, field: Callable[[Any], str], number: Callable[[Any], str]
+    ) -> tuple[str, str]:
+        key = (Update, ev.param)
+        names = self._names.get(key) or self._name_part(ev, key)
         before, grad, lr, after = field(ev.before), field(ev.grad), field(ev.lr), field(ev.after)
         nums = f', "before": {before}, "grad": {grad}, "lr": {lr}, "after": {after}}}\n'
-        return nums, nums
+        return f'{{"seq": {ev.seq}, "kind": "update", {self._where}{names}{nums}', nums
 
-    @staticmethod
-    def _zero(ev: ZeroGrad, field: Callable[[Any], str], number: Callable[[Any], str]) -> tuple[str, str]:
+    def _zero(
+        self, ev: ZeroGrad, field: Callable[[Any], str], number: Callable[[Any], str]
+    ) -> tuple[str, str]:
+        key = (ZeroGrad, ev.param)
+        names = self._names.get(key) or self._name_part(ev, key)
         nums = f', "before": {field(ev.before)}}}\n'
-        return nums, nums
+        return f'{{"seq": {ev.seq}, "kind": "zero_grad", {self._where}{names}{nums}', nums
 
     _by_class: ClassVar[dict[type, Callable[..., tuple[str, str]]]] = {
         Forward: _forward,
