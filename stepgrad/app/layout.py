@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import cast
 
 from stepgrad.engine.graph import Graph
 
@@ -285,15 +286,15 @@ def rank(graph: Graph) -> Ranking:
     for n in graph.nodes:
         layers[layer_of[n.id]].append(n.id)
     edges: dict[EdgeKey, tuple[Item, ...]] = {}
-    item_layer: dict[Item, int] = dict(layer_of)
+    item_layer: dict[Item, int] = {n: k for n, k in layer_of.items()}
     # segments[i]: (item in layer i, item in layer i+1, port) pieces of wire between them.
     segments: list[list[tuple[Item, Item, int]]] = [[] for _ in range(max(n_layers - 1, 0))]
     for key, src in _drawn_edges(graph):
         chain: list[Item] = [src]
-        for j, lay in enumerate(range(layer_of[src] + 1, layer_of[key[0]])):
+        for j, at in enumerate(range(layer_of[src] + 1, layer_of[key[0]])):
             d = Dummy(key, j)
-            layers[lay].append(d)
-            item_layer[d] = lay
+            layers[at].append(d)
+            item_layer[d] = at
             chain.append(d)
         chain.append(key[0])
         edges[key] = tuple(chain)
@@ -493,7 +494,8 @@ def place(frame: Frame, widths: tuple[int, ...], spacing: Spacing = ROOMY) -> La
                 for cx in range(xs[i], xs[i] + widths[i]):
                     cells.append((cx, ya, LEFT | RIGHT))
             cells.extend(_segment(frame, i, a, b, port, xs[i] + widths[i], xs[i + 1]))
-        wire = Wire(key, chain[0], tuple(cells), (cells[-1][0], cells[-1][1]))  # type: ignore[arg-type]
+        # A chain starts at its source node, never at a dummy.
+        wire = Wire(key, cast(int, chain[0]), tuple(cells), (cells[-1][0], cells[-1][1]))
         wires[key] = wire
         for cx, cy, m in cells:
             masks[(cx, cy)] = masks.get((cx, cy), 0) | m

@@ -195,7 +195,8 @@ def load_located(text: str, path: str) -> Loc:
         if problem != _TOO_DEEP:
             problem = f"invalid YAML: {_plain_words(_what_was_found(problem, text, mark))}"
             ctx = e.context_mark
-            if e.problem_mark is not None and ctx is not None and ctx.line != mark.line and e.context:
+            if (e.problem_mark is not None and ctx is not None and mark is not None and ctx.line != mark.line
+                    and e.context):
                 # An unclosed bracket is found where the next line starts: say where it opened.
                 what = _OPENED.get(e.context.removeprefix("while parsing ").removeprefix("while scanning "))
                 if what is not None:

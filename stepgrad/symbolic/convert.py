@@ -59,7 +59,7 @@ def _custom_function(sp: Any, name: str, spec: SympyFunction, made: dict[str, An
     if spec.sign is not None:
         # Without this, abs(sigmoid(...)) differentiates into re() and im() parts.
         def _eval_is_extended_real(self: Any) -> bool | None:
-            return self.args[0].is_extended_real  # type: ignore[no-any-return]
+            return self.args[0].is_extended_real
 
         def _eval_sign(self: Any) -> bool | None:
             return True if self.args[0].is_extended_real else None

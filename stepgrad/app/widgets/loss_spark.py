@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, SupportsFloat
 
 from textual.content import Content
 from textual.widget import Widget
@@ -84,11 +84,12 @@ class LossSpark(Widget):
         self._losses: Sequence[float] = ()
         self._n_steps = 1
         self._current: int | None = None
-        self._value: object = None
+        self._value: SupportsFloat | None = None
         self._color = "$secondary"
         self._key: tuple[object, ...] = ()
 
-    def show(self, losses: np.ndarray, n_steps: int, current: int | None, value: object, color: str) -> None:
+    def show(self, losses: np.ndarray, n_steps: int, current: int | None, value: SupportsFloat | None,
+             color: str) -> None:
         """Set the data and redraw.
 
         Args:
