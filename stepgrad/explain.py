@@ -320,6 +320,10 @@ def fit(line: str, width: int) -> str:
     return line[:cut].rstrip() + " …"
 
 
+_UNSEEN: tuple[str, tuple[int, ...]] = ("", ())
+"""A local gradient's template not made yet (None: made, but it depends on the values)."""
+
+
 class Describer:
     """``describe`` for every event of a run, made fast for ``replay``'s text.
 
@@ -348,7 +352,7 @@ class Describer:
         follow (as ``replay`` reads a run in order): ``line`` then needs no ``args``."""
         self.forwarded: dict[str, tuple[tuple[Value, ...], Value]] = {}
         """Each node's last forward arguments and value (with ``track_forward``)."""
-        self._heads: dict[tuple[type, Any], str] = {}
+        self._heads: dict[tuple[Any, ...], str] = {}
         self._grads: dict[str, str] = {}
         # Per node and per edge, the operation with the constants filled in and a slot per
         # argument value (None where the text depends on the values: pow's zero rules).
@@ -369,14 +373,15 @@ class Describer:
             Predict: self._predict_line,
         }
 
-    def _head(self, ev: Event, key: Any) -> str:
-        got = self._heads.get((type(ev), key))
+    def _head(self, ev: Event, key: tuple[Any, ...]) -> str:
+        """The head for ``key`` (the event's class and what its names depend on), made once."""
+        got = self._heads.get(key)
         if got is None:
             eq = equation(self.graph, ev, numbers=False)
             got = f"{eq.context}{eq.lhs}{eq.rel}" + ("" if eq.replace else text(eq.names))
             if self.frame is not None:
                 got = self.frame(ev, got)
-            self._heads[(type(ev), key)] = got
+            self._heads[key] = got
         return got
 
     def _template(self, node: str, make: Any) -> tuple[str, tuple[int, ...]]:
@@ -399,21 +404,22 @@ class Describer:
         for k in slots:  # the node's own value (the last slot) is not in its forward text
             t = r(args[k])
             texts[k] = f"({t})" if t[0] == "-" else t
-        return bare_calls(template.format(*texts))
+        done = template.format(*texts)
+        return bare_calls(done) if "((-" in done else done
 
     def _local_numbers(
         self, ev: LocalGrad, args: tuple[Value, ...], out: Value | None, r: Callable[[Any], str]
     ) -> str:
         key = (ev.node, ev.arg)
-        if key not in self._local:
+        got = self._local.get(key, _UNSEEN)
+        if got is _UNSEEN:
             g = self.graph
             n = g[ev.node]
             edge = edge_of(g, ev.node, ev.arg)
             varies = n.op == "pow" and not isinstance(n.args[1], Const)
-            self._local[key] = (
+            got = self._local[key] = (
                 None if varies else self._template(ev.node, lambda t: g.local_formula(edge, t, "{out}"))
             )
-        got = self._local[key]
         if got is None:
             return local_numbers(self.graph, edge_of(self.graph, ev.node, ev.arg), args, out)
         template, slots = got
@@ -423,7 +429,8 @@ class Describer:
         for k in slots:
             t = r(out if k == len(args) else args[k])
             texts[k] = f"({t})" if t[0] == "-" else t
-        return bare_calls(template.format(*texts))
+        done = template.format(*texts)
+        return bare_calls(done) if "((-" in done else done
 
     def line(
         self, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None
@@ -458,7 +465,7 @@ class Describer:
         v = r(ev.value)
         if self.track_forward:
             self.forwarded[ev.node] = (ev.args, ev.value)
-        head = self._heads.get((Forward, ev.node)) or self._head(ev, ev.node)
+        head = self._heads.get((Forward, ev.node)) or self._head(ev, (Forward, ev.node))
         return head, f" = {self._forward_numbers(ev, r)} = {v}", "n" in v
 
     def _local_line(
@@ -466,7 +473,7 @@ class Describer:
     ) -> tuple[str, str, bool]:
         v = r(ev.value)
         formula = ev.formula
-        head = self._heads.get((LocalGrad, (ev.node, ev.arg))) or self._head(ev, (ev.node, ev.arg))
+        head = self._heads.get((LocalGrad, ev.node, ev.arg)) or self._head(ev, (LocalGrad, ev.node, ev.arg))
         tail = ""
         if args is None and self.track_forward and ev.node in self.forwarded:
             args, out = self.forwarded[ev.node]
@@ -480,7 +487,7 @@ class Describer:
 
     def _chain_line(self, ev: Chain, args: Any, out: Any, r: Callable[[Any], str]) -> tuple[str, str, bool]:
         up, loc, prod = r(ev.upstream), r(ev.local), r(ev.product)
-        head = self._heads.get((Chain, (ev.node, ev.arg))) or self._head(ev, (ev.node, ev.arg))
+        head = self._heads.get((Chain, ev.node, ev.arg)) or self._head(ev, (Chain, ev.node, ev.arg))
         nums = f" = {f'({up})' if up[0] == '-' else up} × {f'({loc})' if loc[0] == '-' else loc} = {prod}"
         return head, nums, "n" in nums
 
@@ -488,14 +495,14 @@ class Describer:
         self, ev: BackwardStart, args: Any, out: Any, r: Callable[[Any], str]
     ) -> tuple[str, str, bool]:
         v = r(ev.value)
-        return self._heads.get((BackwardStart, None)) or self._head(ev, None), v, "n" in v
+        return self._heads.get((BackwardStart,)) or self._head(ev, (BackwardStart,)), v, "n" in v
 
     def _accumulate_line(
         self, ev: Accumulate, args: Any, out: Any, r: Callable[[Any], str]
     ) -> tuple[str, str, bool]:
         before, add, after = r(ev.before), r(ev.add), r(ev.after)
         padd = f"({add})" if add[0] == "-" else add
-        head = self._heads.get((Accumulate, ev.node)) or self._head(ev, ev.node)
+        head = self._heads.get((Accumulate, ev.node)) or self._head(ev, (Accumulate, ev.node))
         return head, f"{add}: {before} + {padd} = {after}", "n" in before or "n" in add or "n" in after
 
     def _accumulate_grad_line(
@@ -503,7 +510,7 @@ class Describer:
     ) -> tuple[str, str, bool]:
         before, add, after = r(ev.before), r(ev.add), r(ev.after)
         padd = f"({add})" if add[0] == "-" else add
-        head = self._heads.get((AccumulateGrad, ev.param)) or self._head(ev, ev.param)
+        head = self._heads.get((AccumulateGrad, ev.param)) or self._head(ev, (AccumulateGrad, ev.param))
         nums = f" = {before} + {padd} = {after}"
         return head, nums, "n" in nums
 
@@ -515,19 +522,19 @@ class Describer:
         grads = self._grads
         names = [grads.get(p) or grads.setdefault(p, d(self.loss, p)) for p, _ in ev.grads]
         nums = ", ".join([f"{n} = {t}" for n, t in zip(names, texts, strict=True)])
-        head = self._heads.get((BackwardEnd, None)) or self._head(ev, None)
+        head = self._heads.get((BackwardEnd,)) or self._head(ev, (BackwardEnd,))
         return head, nums, any("n" in t for t in texts)
 
     def _update_line(self, ev: Update, args: Any, out: Any, r: Callable[[Any], str]) -> tuple[str, str, bool]:
         before, grad, after = r(ev.before), r(ev.grad), r(ev.after)
-        head = self._heads.get((Update, ev.param)) or self._head(ev, ev.param)
+        head = self._heads.get((Update, ev.param)) or self._head(ev, (Update, ev.param))
         nums = f" = {before} − {r(ev.lr)} × {f'({grad})' if grad[0] == '-' else grad} = {after}"
         # Not lr: it is not one of the event's numbers checked (nonfinite_field).
         return head, nums, "n" in before or "n" in grad or "n" in after
 
     def _zero_line(self, ev: ZeroGrad, args: Any, out: Any, r: Callable[[Any], str]) -> tuple[str, str, bool]:
         before = r(ev.before)
-        head = self._heads.get((ZeroGrad, ev.param)) or self._head(ev, ev.param)
+        head = self._heads.get((ZeroGrad, ev.param)) or self._head(ev, (ZeroGrad, ev.param))
         return head, f"  (was {before})", "n" in before
 
     def _predict_line(
@@ -535,7 +542,7 @@ class Describer:
     ) -> tuple[str, str, bool]:
         v = r(ev.value)
         return (
-            self._heads.get((Predict, (ev.when, ev.node))) or self._head(ev, (ev.when, ev.node)),
+            self._heads.get((Predict, ev.when, ev.node)) or self._head(ev, (Predict, ev.when, ev.node)),
             v,
             "n" in v,
         )

@@ -175,10 +175,10 @@ def _texts_match(name: str, scenario) -> int:
         if isinstance(ev, LocalGrad) and ev.node in forward_args:
             args, out = forward_args[ev.node]
         assert describer(ev, args, out) == describe(t.graph, ev, args, out), (name, ev)
-        line, suspect = text(ev)
+        line, suspect = text.event_line(ev)
         assert line == visible(text_line(t, ev, forward_args)) + "\n", (name, ev)
         assert suspect or nonfinite_field(ev) is None, (name, ev)
-        line, suspect = jsonl(ev)
+        line, suspect = jsonl.event_line(ev)
         assert line == visible(json.dumps(to_json(ev), ensure_ascii=False)) + "\n", (name, ev)
         assert suspect or nonfinite_field(ev) is None, (name, ev)
         if isinstance(ev, Forward):
