@@ -178,3 +178,20 @@ def test_fit_keeps_the_result_then_cuts_at_a_space() -> None:
     # Several equations in a list: never joined into a false one.
     grads = "grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = 16.0, ∂loss/∂b = 4.0"
     assert fit(grads, 40) == "grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = …"
+
+
+async def test_a_click_on_a_cut_inspector_opens_every_line(app_of) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10: the click called run_action without awaiting it, so the screen never opened."""
+    from stepgrad.app.screens import InspectScreen
+    from stepgrad.app.widgets import Inspector
+
+    app = app_of("no-zero-grad")
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in ("g", "3", "6", "enter"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert "i or click: all" in app.screen.query_one(Inspector).shown
+        await pilot.click(Inspector)
+        await pilot.pause()
+        assert isinstance(app.screen, InspectScreen)
+        assert "added  -15.86880111694336  ← #35" in app.screen.query_one("#inspect-text").plain

@@ -96,6 +96,7 @@ class Inspector(TextLines):
     def on_resize(self) -> None:
         self._redraw()
 
-    def on_click(self) -> None:
+    async def on_click(self) -> None:
         if self._cut:
-            self.app.run_action("inspect_all")
+            # run_action is a coroutine: not awaited, the all-lines screen never opened.
+            await self.app.run_action("inspect_all")
