@@ -1,4 +1,9 @@
-"""Comparing two numbers the way ``stepgrad check`` and the app's torch panel do.
+"""The one comparator of two numbers, and its verdicts.
+
+``compare`` is how ``stepgrad check`` and the app's torch panel weigh stepgrad against
+torch: a relative and an absolute tolerance per dtype. ``agree`` is how the roads weigh a
+formula against the chain rule: the same verdicts, with a relative tolerance per dtype and
+an absolute part from the formula's rounding-error bound.
 
 Pure: no torch, no Textual. Numbers may be Python floats or NumPy scalars; they are
 widened to Python floats exactly before comparing.
@@ -10,6 +15,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 #: (relative, absolute) tolerance per dtype. A difference within it is rounding noise
 #: (ops evaluated in another order, a different but equally valid formula for a local
 #: gradient, a few ulps compounded over a training run); a wrong rule or a wrong
@@ -20,7 +27,17 @@ TOLERANCES: dict[str, tuple[float, float]] = {
     "float32": (1e-4, 1e-5),
 }
 
+#: Relative tolerance of ``agree`` per dtype.
+RTOL: dict[str, float] = {"float64": 1e-12, "float32": 1e-5}
+#: How many machine epsilons of the rounding-error bound two correct values may differ by.
+ERR_ULPS = 8.0
+
 STATUSES = ("equal", "close", "differs", "missing")
+
+#: ``Verdict.status`` where a formula and the chain rule cannot be compared at a point:
+#: the dtype cannot hold the value (both agree once evaluated wider), or the closed form
+#: is undefined there (``0*log(0)``) where torch's rule gives a number. Not a disagreement.
+NOT_COMPARABLE = "not_comparable"
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,18 +45,28 @@ class Verdict:
     """How two numbers compare.
 
     Attributes:
-        status: ``equal`` (the same bits), ``close`` (within the dtype's tolerance),
-            ``differs`` (outside it) or ``missing`` (one side has no number).
+        status: ``equal`` (the same bits), ``close`` (within tolerance), ``differs``
+            (outside it), ``missing`` (one side has no number) or, from the roads,
+            ``not_comparable`` (``NOT_COMPARABLE``).
         diff: ``|a - b|``; 0.0 when equal, NaN when missing.
+        tol: the tolerance the difference was held to (0.0 when it was not needed).
+        note: why, when the verdict needed more than the dtype's arithmetic (a formula
+            evaluated wider, or not comparable); None otherwise.
     """
 
     status: str
     diff: float
+    tol: float = 0.0
+    note: str | None = None
 
     @property
     def ok(self) -> bool:
-        """True for ``equal`` and ``close``: the two sides agree."""
-        return self.status in ("equal", "close")
+        """True for ``equal``, ``close`` and ``not_comparable``: nothing says they differ."""
+        return self.status in ("equal", "close", NOT_COMPARABLE)
+
+
+#: The roads' name for a verdict: how two values of one gradient agree.
+Agreement = Verdict
 
 
 def tolerance(dtype: str) -> tuple[float, float]:
@@ -86,6 +113,28 @@ def compare(a: Any, b: Any, dtype: str, *, rtol: float | None = None, atol: floa
     r, t = tolerance(dtype)
     r = r if rtol is None else rtol
     t = t if atol is None else atol
-    if diff <= t + r * max(abs(fa), abs(fb)):
-        return Verdict("close", diff)
-    return Verdict("differs", diff)
+    tol = t + r * max(abs(fa), abs(fb))
+    return Verdict("close" if diff <= tol else "differs", diff, tol)
+
+
+def agree(a: Any, b: Any, dtype: str, err: float = 0.0) -> Verdict:
+    """Do two values of the same gradient agree, in ``dtype``?
+
+    They agree when ``|a - b| <= RTOL[dtype] * max(|a|, |b|) + ERR_ULPS * eps * err``:
+    a relative part (float64 ``1e-12``, float32 ``1e-5``) and a part for cancellation,
+    from ``err``, the first-order rounding-error bound ``Formula.evaluate`` returns
+    (when ``y_hat - y`` cancels, both sides lose the same absolute accuracy, which no
+    relative tolerance on the small result covers). Otherwise as ``compare``: two NaNs
+    agree; an infinity agrees only with the same infinity; None on one side only is
+    ``missing``.
+
+    Args:
+        a: one value (e.g. the chain rule's).
+        b: the other (e.g. the closed form's).
+        dtype: ``float64`` or ``float32``.
+        err: the larger of the two sides' error bounds (0 when unknown).
+    """
+    kind = np.dtype(dtype)
+    rtol = RTOL.get(str(kind), RTOL["float64"])
+    atol = ERR_ULPS * float(np.finfo(kind).eps) * err if math.isfinite(err) else 0.0
+    return compare(a, b, dtype, rtol=rtol, atol=atol)
