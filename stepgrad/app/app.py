@@ -38,6 +38,7 @@ from stepgrad.app import comparison
 from stepgrad.app.explainer import Explainer
 from stepgrad.app.screens.main import MainScreen
 from stepgrad.app.trace import PHASE_LABEL, START, Trace, touches
+from stepgrad.app.watchers import forget_closed_watchers
 from stepgrad.app.widgets import (
     GraphView,
     Inspector,
@@ -228,6 +229,12 @@ class StepgradApp(App[int]):
         # (the pilot's next key, ``settle``) would wait forever: this says when to stop.
         super().exit(result, return_code, message)
         self.exiting.set()
+
+    def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
+        # The last dialog's widgets are closed by now: their theme watchers would keep them
+        # alive, about 0.6 MB a dialog (stepgrad.app.watchers).
+        forget_closed_watchers(self)
+        return super().push_screen(screen, *args, **kwargs)
 
     def get_default_screen(self) -> Screen[Any]:
         # The breakpoint classes for the size we start at, before the first style pass: set

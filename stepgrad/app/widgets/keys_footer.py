@@ -8,6 +8,8 @@ from textual.app import ComposeResult
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
 
+from stepgrad.app.watchers import forget_closed_watchers
+
 
 def key_cells(key: str, description: str, compact: bool) -> int:
     """Cells one key takes in the footer, after Footer's own styles.
@@ -43,6 +45,9 @@ class KeysFooter(Footer):
         self._width = 0
 
     def compose(self) -> ComposeResult:
+        # The keys of the last compose are closed: their bindings to ``compact`` would keep
+        # them alive (stepgrad.app.watchers).
+        forget_closed_watchers(self)
         self._width = self.app.size.width
         widgets = list(super().compose())
         keys = [(w.key_display, w.description) for w in widgets if isinstance(w, FooterKey)]
