@@ -1,0 +1,346 @@
+"""A scenario's sections checked one by one (params, data, model, train, expect, manual)
+and put together into a ``Scenario``."""
+
+from __future__ import annotations
+
+import decimal
+import struct
+from pathlib import Path
+
+from stepgrad.engine.graph import Graph, Node
+from stepgrad.engine.plan import Plan
+from stepgrad.engine.program import Program
+from stepgrad.errors import ScenarioError
+from stepgrad.language.expr import ExprError, ModelBuilder, parse_expression, referenced_names
+from stepgrad.language.formula import FormulaError, compile_formula
+from stepgrad.scenario.fields import LARGEST, Fields
+from stepgrad.scenario.scenario import Expect, Scenario
+from stepgrad.scenario.words import article, hint, kind, shorten
+from stepgrad.scenario.yamlloc import Loc
+
+TOP_KEYS = (
+    "name", "description", "dtype", "inputs", "params", "model", "loss", "data", "train",
+    "predict", "expect", "manual",
+)
+TRAIN_KEYS = ("epochs", "lr", "zero_grad")
+EXPECT_KEYS = ("grad", "loss", "params", "predict")
+DTYPES = ("float64", "float32")
+MAX_STEPS = 10_000_000
+
+NOT_A_SCENARIO = "is not a stepgrad scenario (expected a mapping with params and model)"
+
+
+class Checker(Fields):
+    """Reads a whole scenario, section by section, into a ``Scenario``.
+
+    Args:
+        path: the file as the user named it.
+    """
+
+    def scenario(self, root: Loc, short: str | None) -> Scenario:
+        if not isinstance(root.value, dict) or not set(root.value) & set(TOP_KEYS):
+            # Some other file (a password file, notes): its text is not ours to echo.
+            raise self.fail((1, 1), NOT_A_SCENARIO)
+        top = root.value
+        self.keys(root, TOP_KEYS, "the scenario")
+        for required in ("params", "model"):
+            if required not in top:
+                raise self.fail(root, f"missing required key '{required}'")
+
+        name = self.text(top.get("name"), "name") or Path(self.path).stem
+        description = self.text(top.get("description"), "description", lines=True) or ""
+        dtype = "float64"
+        if "dtype" in top:
+            dtype = str(top["dtype"].value)
+            if dtype not in DTYPES:
+                close = hint(dtype, list(DTYPES))
+                raise self.fail(
+                    top["dtype"], f"dtype must be float64 or float32, not {kind(top['dtype'].value)}{close}"
+                )
+        self.dtype = dtype
+        self.largest = LARGEST[dtype]
+
+        inputs = self.numbers(top["inputs"], "inputs") if "inputs" in top else {}
+        params = self.numbers(top["params"], "params")
+        if not params:
+            raise self.fail(top["params"], "params is empty; a scenario needs at least one param")
+        for k in params:
+            if k in inputs:
+                raise self.fail(top["params"].keys[k], f"'{k}' is both an input and a param")
+
+        data = self.data(top["data"], inputs, params) if "data" in top else None
+        input_names = list(inputs) + [k for k in (data or {}) if k not in inputs]
+
+        leaves = [Node(i, k, "input") for i, k in enumerate(input_names)]
+        leaves += [Node(len(leaves) + j, k, "param") for j, k in enumerate(params)]
+        graph = self.model(top["model"], leaves, top.get("loss"), dtype)
+
+        for k in params:
+            pid = graph.by_name[k]
+            if not graph.requires_grad[graph.loss] or not _reaches(graph, pid, graph.loss):
+                raise self.fail(
+                    top["params"].keys[k],
+                    f"param '{k}' is never used by the loss '{graph.nodes[graph.loss].name}'",
+                )
+
+        epochs, lr, zero_grad = 1, None, True
+        if "train" in top:
+            epochs, lr, zero_grad = self.train(top["train"], data)
+        n_samples = len(next(iter(data.values()))) if data else 1
+        if n_samples * epochs > MAX_STEPS:
+            raise self.fail(
+                top["train"],
+                f"{shorten(str(n_samples * epochs), 20)} training steps is too many (at most {MAX_STEPS})",
+            )
+
+        predict = None
+        if "predict" in top:
+            predict = {}
+            for k, (v, _) in self.numbers(top["predict"], "predict").items():
+                if k not in input_names:
+                    raise self.fail(
+                        top["predict"].keys[k],
+                        f"predict gives '{k}', which is not an input{hint(k, input_names)}",
+                    )
+                predict[k] = v
+            if not predict:
+                raise self.fail(top["predict"], "predict is empty; give at least one input value")
+
+        program = Program(
+            graph=graph,
+            dtype=dtype,
+            inputs={k: v for k, (v, _) in inputs.items()},
+            params={k: v for k, (v, _) in params.items()},
+            data=data,
+            epochs=epochs,
+            lr=lr,
+            zero_grad=zero_grad,
+            predict=predict,
+        )
+        expect = self.expect(top["expect"], program) if "expect" in top else None
+        manual = self.manual(top["manual"], params, graph) if "manual" in top else {}
+        where = dict(self.node_where)
+        where.update({k: (v.line, v.col) for k, (_, v) in params.items()})
+        where.update({k: (v.line, v.col) for k, (_, v) in inputs.items()})
+        if "data" in top:
+            where.update({k: (v.line, v.col) for k, v in top["data"].value.items()})
+        if "train" in top and "lr" in top["train"].value:
+            lr_loc = top["train"].value["lr"]
+            where["lr"] = (lr_loc.line, lr_loc.col)
+        return Scenario(self.path, name, description, program, expect, manual, short, where)
+
+
+    def data(
+        self, loc: Loc, inputs: dict[str, tuple[float, Loc]], params: dict[str, tuple[float, Loc]]
+    ) -> dict[str, tuple[float, ...]]:
+        out: dict[str, tuple[float, ...]] = {}
+        length: tuple[str, int] | None = None
+        for k, v in self.mapping(loc, "data").items():
+            pos = loc.keys[k]
+            self.ident(k, pos, "input")
+            if k in params:
+                raise self.fail(pos, f"'{k}' is a param; data can only feed inputs")
+            if k in inputs:
+                raise self.fail(pos, f"'{k}' is in both inputs and data; keep it in one of them")
+            if not isinstance(v.value, list):
+                raise self.fail(v, f"data '{k}' must be a list of numbers, not {kind(v.value)}")
+            if not v.value:
+                raise self.fail(v, f"data '{k}' is empty; give at least one sample")
+            values = tuple(self.number(x, f"data '{k}' item {i}") for i, x in enumerate(v.value))
+            if length is None:
+                length = (k, len(values))
+            elif len(values) != length[1]:
+                samples = "sample" if len(values) == 1 else "samples"
+                raise self.fail(
+                    v,
+                    f"data '{k}' has {len(values)} {samples} but '{length[0]}' has {length[1]}; "
+                    "every list needs one value per sample",
+                )
+            out[k] = values
+        if not out:
+            raise self.fail(loc, "data is empty; give one list per input")
+        return out
+
+    def model(self, loc: Loc, leaves: list[Node], loss_loc: Loc | None, dtype: str) -> Graph:
+        entries = self.mapping(loc, "model")
+        if not entries:
+            raise self.fail(
+                loc, "model is empty; write at least one assignment like 'loss: (x * w - y) ** 2'"
+            )
+        taken = {n.name: n.op for n in leaves}
+        trees = {}
+        for target, eloc in entries.items():
+            pos = loc.keys[target]
+            self.ident(target, pos, "model")
+            if target in taken:
+                raise self.fail(pos, f"'{target}' is already {article(taken[target])}; pick another name")
+            if isinstance(eloc.value, bool) or not isinstance(eloc.value, (str, int, float)):
+                raise self.fail(eloc, f"model '{target}' must be an expression, not {kind(eloc.value)}")
+            try:
+                trees[target] = parse_expression(str(eloc.value))
+            except ExprError as e:
+                raise self.expr_fail(eloc, e) from None
+        refs = {t: referenced_names(tree) for t, tree in trees.items()}
+        builder = ModelBuilder(
+            leaves, list(entries), refs, dtype=dtype, largest=LARGEST[dtype]
+        )
+        for target, tree in trees.items():
+            try:
+                builder.add(target, tree)
+            except ExprError as e:
+                raise self.expr_fail(entries[target], e) from None
+            except RecursionError:
+                raise self.fail(entries[target], "expression is nested too deeply") from None
+        self.node_where = {}
+        for name, off in builder.offsets.items():
+            self.node_where[name] = entries[name.split(".")[0]].locate(off)
+        names = list(entries)
+        loss_name = names[-1]
+        if loss_loc is not None:
+            if not isinstance(loss_loc.value, str):
+                raise self.fail(loss_loc, f"loss must be a model name, not {kind(loss_loc.value)}")
+            loss_name = loss_loc.value
+            if loss_name not in names:
+                what = f"{article(taken[loss_name])}, not a model name" if loss_name in taken else (
+                    "not a model name"
+                )
+                raise self.fail(loss_loc, f"loss '{loss_name}' is {what}{hint(loss_name, names)}")
+        return Graph(tuple(builder.nodes), builder.names[loss_name])
+
+    def expr_fail(self, eloc: Loc, e: ExprError) -> ScenarioError:
+        line, col = eloc.locate(e.offset)
+        return ScenarioError(self.path, e.message, line, col)
+
+    def train(self, loc: Loc, data: dict[str, tuple[float, ...]] | None) -> tuple[int, float, bool]:
+        m = self.mapping(loc, "train")
+        self.keys(loc, TRAIN_KEYS, "train")
+        if data is None:
+            raise self.fail(loc, "train needs data: add a 'data:' section with one list per input")
+        epochs = 1
+        if "epochs" in m:
+            e = m["epochs"]
+            if isinstance(e.value, bool) or not isinstance(e.value, int):
+                shown = e.value if isinstance(e.value, float) else kind(e.value)
+                raise self.fail(e, f"epochs must be a whole number, not {shown}")
+            if e.value < 1:
+                raise self.fail(e, f"epochs must be at least 1, not {e.value}")
+            epochs = e.value
+        if "lr" not in m:
+            raise self.fail(loc, "train needs a learning rate 'lr', e.g. lr: 0.01")
+        lr = self.number(m["lr"], "lr")
+        rounded = _as_float32(lr) if self.dtype == "float32" else lr
+        if rounded == 0.0 and (lr > 0.0 or _written_positive(m["lr"])):
+            # The updates would silently do nothing.
+            raise self.fail(
+                m["lr"],
+                f"lr = {shorten(_written(m['lr']), 20)} rounds to 0 in {self.dtype} "
+                f"(the smallest positive is {_TINY[self.dtype]:.4g})",
+            )
+        if lr <= 0:
+            raise self.fail(m["lr"], f"lr must be positive, not {m['lr'].value}")
+        zero_grad = True
+        if "zero_grad" in m:
+            z = m["zero_grad"]
+            if not isinstance(z.value, bool):
+                raise self.fail(z, f"zero_grad must be true or false, not {z.value!r}")
+            zero_grad = z.value
+        return epochs, lr, zero_grad
+
+    def expect(self, loc: Loc, program: Program) -> Expect:
+        graph, predict = program.graph, program.predict
+        m = self.mapping(loc, "expect")
+        self.keys(loc, EXPECT_KEYS, "expect")
+        params = [graph.nodes[p].name for p in graph.params]
+        grad: dict[str, float] = {}
+        values: dict[str, float] = {}
+        for key, target in (("grad", grad), ("params", values)):
+            if key in m:
+                for k, (v, _) in self.numbers(m[key], key).items():
+                    if k not in params:
+                        raise self.fail(m[key].keys[k], f"'{k}' is not a param{hint(k, params)}")
+                    target[k] = v
+        loss = self.number(m["loss"], "expect loss") if "loss" in m else None
+        pred: dict[str, float] = {}
+        if "predict" in m:
+            if predict is None:
+                raise self.fail(m["predict"], "expect predict needs a 'predict:' section")
+            shown = [graph.nodes[i].name for i in Plan(program).predict_nodes]
+            for k, (v, _) in self.numbers(m["predict"], "predict").items():
+                if k not in graph.by_name or graph[k].is_leaf:
+                    raise self.fail(m["predict"].keys[k], f"'{k}' is not a model name")
+                if k not in shown:
+                    raise self.fail(m["predict"].keys[k], _not_predicted(program, k, shown))
+                pred[k] = v
+        return Expect(grad, loss, values, pred)
+
+    def manual(self, loc: Loc, params: dict[str, tuple[float, Loc]], graph: Graph) -> dict[str, str]:
+        allowed = {n.name for n in graph.nodes if n.named}
+        out: dict[str, str] = {}
+        for k, v in self.mapping(loc, "manual").items():
+            if k not in params:
+                raise self.fail(
+                    loc.keys[k], f"manual gives '{k}', which is not a param{hint(k, list(params))}"
+                )
+            if not isinstance(v.value, str):
+                raise self.fail(v, f"manual '{k}' must be an expression, not {kind(v.value)}")
+            try:
+                parse_expression(v.value)
+                compile_formula(v.value, allowed)
+            except ExprError as e:
+                raise self.expr_fail(v, e) from None
+            except FormulaError as e:
+                raise self.expr_fail(v, ExprError(e.message, e.offset)) from None
+            out[k] = v.value
+        return out
+
+
+# The smallest positive (subnormal) value of each dtype.
+_TINY = {"float64": 5e-324, "float32": 1.401298464324817e-45}
+
+
+def _written(loc: Loc) -> str:
+    """A scalar as written in the file (for numbers YAML reads as 0.0 or inf)."""
+    if loc.span is not None and loc.source is not None and loc.style is None:
+        return loc.source.text[loc.span[0] : loc.span[1]].strip()
+    return str(loc.value).strip()
+
+
+def _written_positive(loc: Loc) -> bool:
+    """True when the number was written positive although it reads as 0 (``1e-400``)."""
+    try:
+        return decimal.Decimal(_written(loc).replace("_", "")) > 0
+    except (decimal.InvalidOperation, ValueError):
+        return False
+
+
+def _as_float32(x: float) -> float:
+    """``x`` rounded to float32 and back, without importing NumPy."""
+    return float(struct.unpack("<f", struct.pack("<f", x))[0])
+
+
+def _not_predicted(program: Program, name: str, shown: list[str]) -> str:
+    """Why ``predict`` gives no value of model node ``name``, for ``expect: predict:``."""
+    graph, known = program.graph, {**program.inputs, **(program.predict or {})}
+    which = f"; expect predict can check {', '.join(shown)}" if shown else ""
+    missing = [
+        graph.nodes[i].name for i in graph.inputs
+        if graph.nodes[i].name not in known and _reaches(graph, i, graph.by_name[name])
+    ]
+    if missing:
+        needs = ", ".join(missing)
+        return f"predict cannot compute '{name}': it needs {needs}, which predict does not give{which}"
+    return f"'{name}' is not one of the model's outputs that predict shows{which}"
+
+
+def _reaches(graph: Graph, src: int, dst: int) -> bool:
+    seen = {dst}
+    stack = [dst]
+    while stack:
+        n = stack.pop()
+        if n == src:
+            return True
+        for a in graph.nodes[n].inputs:
+            if a not in seen:
+                seen.add(a)
+                stack.append(a)
+    return False
