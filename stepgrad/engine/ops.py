@@ -6,7 +6,8 @@ form, how torch computes it, how sympy writes it, the derivative the closed-form
 evaluator's error bound uses, and how a constant argument is folded. The expression
 compiler, the symbolic road, the oracle, the explainer and the graph all read
 ``RULES``; none keeps a list of its own. Adding an op is adding one record here (its
-numbers, the forward, local and vjp functions, live in ``engine.rules``).
+numbers, the forward, local and vjp functions, live in ``engine.rules``; its torch and
+sympy forms in ``engine.forms``; its slope in ``engine.slopes``).
 
 Every rule works on NumPy values of the scenario's dtype and uses only ufuncs or
 operators, so the same code serves 0-d scalars now and arrays later. Formulas are
@@ -24,10 +25,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stepgrad.engine import forms as fm
 from stepgrad.engine import rules as r
-from stepgrad.engine.rules import pow_formula as pow_formula
+from stepgrad.engine import slopes as sl
+from stepgrad.engine.forms import pow_formula as pow_formula
+from stepgrad.engine.forms import pow_zero_text as pow_zero_text
 from stepgrad.engine.rules import pow_scalar as pow_scalar
-from stepgrad.engine.rules import pow_zero_text as pow_zero_text
 
 Value = Any  # a NumPy scalar or array of the scenario's dtype
 
@@ -162,7 +165,7 @@ def _pow_scalar_rule(c: float) -> OpRule:
         return r.zero_like(dt, up) if c == 0 else up * local(k, a, out, dt)
 
     def text(k: int, texts: list[str], out: str) -> str:
-        return r.pow_formula(texts[1], texts[0])
+        return fm.pow_formula(texts[1], texts[0])
 
     if c == 2:
         # d(s**2)/ds = 2*s, the product torch's pow backward forms (s + s: the same bits, exactly).
@@ -191,7 +194,7 @@ def pow_scalar_rule(c: float) -> OpRule:
 
 
 # Short names for the table: how torch and sympy write an op, by name.
-_torch, _sympy, _custom, _operator = r.torch_function, r.sympy_own, r.sympy_custom, r.operator_form
+_torch, _sympy, _custom, _operator = fm.torch_function, fm.sympy_own, fm.sympy_custom, fm.operator_form
 _R = OpRule
 _RULES = (
     _R("add", "+", 2, operator.add, r.add_local, ("1", "1"), "{0} + {1}", written="+",
@@ -204,61 +207,61 @@ _RULES = (
        vjp=r.div_vjp, torch=_operator(operator.truediv), sympy=_operator(operator.truediv),
        fold=operator.truediv),
     _R("pow", "^", 2, r.pow_forward, r.pow_local, ("{1}*{0}**({1}-1)", "log({0})*{out}"), "{0}^{1}",
-       written="**", vjp=r.pow_vjp, text=r.pow_text, torch=_operator(operator.pow),
-       sympy=_operator(operator.pow), fold=r.fold_pow),
+       written="**", vjp=r.pow_vjp, text=fm.pow_text, torch=_operator(operator.pow),
+       sympy=_operator(operator.pow), fold=fm.fold_pow),
     _R("neg", "−x", 1, operator.neg, r.neg_local, ("-1",), "−{0}", written="-x",
        torch=_operator(operator.neg), sympy=_operator(operator.neg), fold=operator.neg),
     _R("exp", "exp", 1, r.exp_forward, r.exp_local, ("{out}",), "exp({0})", role=FUNCTION,
-       torch=_torch("exp"), sympy=_sympy("exp"), sympy_names=("exp",), slope=r.exp_slope),
+       torch=_torch("exp"), sympy=_sympy("exp"), sympy_names=("exp",), slope=sl.exp_slope),
     _R("log", "log", 1, r.log_forward, r.log_local, ("1/{0}",), "log({0})", role=FUNCTION,
        vjp=r.log_vjp, torch=_torch("log"), sympy=_sympy("log"), sympy_names=("log",),
-       slope=r.log_slope),
+       slope=sl.log_slope),
     _R("sqrt", "√", 1, r.sqrt_forward, r.sqrt_local, ("1/(2*{out})",), "sqrt({0})", role=FUNCTION,
-       vjp=r.sqrt_vjp, torch=_torch("sqrt"), sympy=_sympy("sqrt"), slope=r.sqrt_slope),
+       vjp=r.sqrt_vjp, torch=_torch("sqrt"), sympy=_sympy("sqrt"), slope=sl.sqrt_slope),
     _R("sigmoid", "σ", 1, r.sigmoid_forward, r.sigmoid_local, ("{out}*(1-{out})",), "sigmoid({0})",
        role=FUNCTION, vjp=r.sigmoid_vjp, torch=_torch("sigmoid"), sympy=_custom("sigmoid"),
        sympy_function=SympyFunction(
-           r.sigmoid_fdiff, "positive", "σ(x) = 1 / (1 + exp(-x)), kept whole so that σ' reads σ·(1 − σ)."
+           fm.sigmoid_fdiff, "positive", "σ(x) = 1 / (1 + exp(-x)), kept whole so that σ' reads σ·(1 − σ)."
        ),
-       sympy_names=("sigmoid",), slope=r.sigmoid_slope),
+       sympy_names=("sigmoid",), slope=sl.sigmoid_slope),
     _R("tanh", "tanh", 1, r.tanh_forward, r.tanh_local, ("1-{out}**2",), "tanh({0})", role=FUNCTION,
-       torch=_torch("tanh"), sympy=_sympy("tanh"), sympy_names=("tanh",), slope=r.tanh_slope),
+       torch=_torch("tanh"), sympy=_sympy("tanh"), sympy_names=("tanh",), slope=sl.tanh_slope),
     _R("relu", "relu", 1, r.relu_forward, r.relu_local, ("({0} > 0)",), "relu({0})", role=FUNCTION,
        vjp=r.relu_vjp, torch=_torch("relu"), sympy=_custom("relu"),
        sympy_function=SympyFunction(
-           r.relu_fdiff, "nonnegative", "max(0, x); its derivative is 0 at 0, as in the engine and torch."
+           fm.relu_fdiff, "nonnegative", "max(0, x); its derivative is 0 at 0, as in the engine and torch."
        ),
-       sympy_names=("relu",), slope=r.relu_slope),
+       sympy_names=("relu",), slope=sl.relu_slope),
     _R("sin", "sin", 1, r.sin_forward, r.sin_local, ("cos({0})",), "sin({0})", role=FUNCTION,
-       torch=_torch("sin"), sympy=_sympy("sin"), sympy_names=("sin",), slope=r.sin_slope),
+       torch=_torch("sin"), sympy=_sympy("sin"), sympy_names=("sin",), slope=sl.sin_slope),
     _R("cos", "cos", 1, r.cos_forward, r.cos_local, ("-sin({0})",), "cos({0})", role=FUNCTION,
-       torch=_torch("cos"), sympy=_sympy("cos"), sympy_names=("cos",), slope=r.cos_slope),
+       torch=_torch("cos"), sympy=_sympy("cos"), sympy_names=("cos",), slope=sl.cos_slope),
     _R("abs", "abs", 1, r.abs_forward, r.abs_local, ("sign({0})",), "abs({0})", role=FUNCTION,
-       torch=_torch("abs"), sympy=_sympy("Abs"), sympy_names=("Abs",), slope=r.unit_slope),
-    _R("id", "=", 1, r.identity, r.id_local, ("1",), "{0}",
-       torch=lambda t: r.torch_clone, sympy=lambda sp, f: r.identity, fold=r.identity),
+       torch=_torch("abs"), sympy=_sympy("Abs"), sympy_names=("Abs",), slope=sl.unit_slope),
+    _R("id", "=", 1, fm.identity, r.id_local, ("1",), "{0}",
+       torch=lambda t: fm.torch_clone, sympy=lambda sp, f: fm.identity, fold=fm.identity),
     # Added to the registry alone: every other part of stepgrad learns them from here.
     _R("softplus", "softplus", 1, r.softplus_forward, r.softplus_local, ("sigmoid({0})",), "softplus({0})",
        role=FUNCTION, vjp=r.softplus_vjp, torch=lambda t: t.nn.functional.softplus,
        sympy=_custom("softplus"),
        sympy_function=SympyFunction(
-           r.softplus_fdiff, "positive", "log(1 + exp(x)); its derivative is sigmoid(x)."
+           fm.softplus_fdiff, "positive", "log(1 + exp(x)); its derivative is sigmoid(x)."
        ),
-       sympy_names=("softplus",), slope=r.unit_slope),
+       sympy_names=("softplus",), slope=sl.unit_slope),
     _R("log1p", "log1p", 1, r.log1p_forward, r.log1p_local, ("1/(1+{0})",), "log1p({0})", role=FUNCTION,
        vjp=r.log1p_vjp, torch=_torch("log1p"), sympy=_custom("log1p"),
-       sympy_function=SympyFunction(r.log1p_fdiff, None, "log(1 + x), exact for small x."),
-       sympy_names=("log1p",), slope=r.log1p_slope),
+       sympy_function=SympyFunction(fm.log1p_fdiff, None, "log(1 + x), exact for small x."),
+       sympy_names=("log1p",), slope=sl.log1p_slope),
     # Brought in by sympy's derivatives only (d|x|/dx = sign(x), ...): the closed-form
     # evaluator reads them; a model cannot call them.
     _R("sign", "sign", 1, r.sign_forward, r.zero_local, ("0",), "sign({0})", role=DERIVATIVE,
-       torch=_torch("sign"), sympy=_sympy("sign"), sympy_names=("sign",), slope=r.zero_slope),
+       torch=_torch("sign"), sympy=_sympy("sign"), sympy_names=("sign",), slope=sl.zero_slope),
     _R("tan", "tan", 1, r.tan_forward, r.tan_local, ("1+{out}**2",), "tan({0})", role=DERIVATIVE,
-       torch=_torch("tan"), sympy=_sympy("tan"), sympy_names=("tan",), slope=r.tan_slope),
+       torch=_torch("tan"), sympy=_sympy("tan"), sympy_names=("tan",), slope=sl.tan_slope),
     _R("sinh", "sinh", 1, r.sinh_forward, r.sinh_local, ("cosh({0})",), "sinh({0})", role=DERIVATIVE,
-       torch=_torch("sinh"), sympy=_sympy("sinh"), sympy_names=("sinh",), slope=r.sinh_slope),
+       torch=_torch("sinh"), sympy=_sympy("sinh"), sympy_names=("sinh",), slope=sl.sinh_slope),
     _R("cosh", "cosh", 1, r.cosh_forward, r.cosh_local, ("sinh({0})",), "cosh({0})", role=DERIVATIVE,
-       torch=_torch("cosh"), sympy=_sympy("cosh"), sympy_names=("cosh",), slope=r.cosh_slope),
+       torch=_torch("cosh"), sympy=_sympy("cosh"), sympy_names=("cosh",), slope=sl.cosh_slope),
 )  # fmt: skip
 
 RULES: dict[str, OpRule] = {rule.name: rule for rule in _RULES}

@@ -1,4 +1,6 @@
-"""The numbers of each op: forward rules, local gradients and torch's backward forms.
+"""The numbers of each op: forward rules, local gradients and torch's backward forms
+(how each op is written for torch and sympy is in ``engine.forms``, its slope for the
+error bound in ``engine.slopes``).
 
 The functions the op registry (``engine.ops.RULES``) is made of: read them through the
 registry, which pairs each op's forward with its gradients and says how torch and sympy
@@ -8,7 +10,7 @@ or operators, so the same code serves 0-d scalars now and arrays later.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from stepgrad.lazy import LazyModule
@@ -18,8 +20,6 @@ from stepgrad.lazy import LazyModule
 np: Any = LazyModule("numpy", globals(), "np")
 
 Value = Any  # a NumPy scalar or array of the scenario's dtype
-TorchForm = Callable[[Any], Callable[..., Any]]
-SympyForm = Callable[[Any, Mapping[str, Any]], Callable[..., Any]]
 
 
 def in_double(forward: Callable[..., Value], args: tuple[float, ...]) -> float:
@@ -126,11 +126,6 @@ def pow_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
     if np.ndim(a[1]) == 0 and np.ndim(up) == 0:
         return dt(0) if a[1] == 0 else up * local
     return np.where(np.asarray(a[1]) == 0, dt(0), up * local).astype(dt)
-
-
-def pow_text(k: int, texts: list[str], out: str) -> str | None:
-    """pow's local gradient text where torch puts an exact 0 (``pow_zero_text``), else None."""
-    return pow_zero_text(k, texts)
 
 
 def pow_scalar(a: Value, c: float, dt: Any) -> Value:
@@ -363,169 +358,3 @@ def cosh_forward(a: Value) -> Value:
 
 def cosh_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
     return np.sinh(a[0])
-
-
-# ----- sympy's custom functions ---------------------------------------------------------
-
-
-def sigmoid_fdiff(sp: Any, f: Mapping[str, Any], x: Any, this: Any) -> Any:
-    return this * (1 - this)
-
-
-def relu_fdiff(sp: Any, f: Mapping[str, Any], x: Any, this: Any) -> Any:
-    return sp.Heaviside(x, 0)
-
-
-def softplus_fdiff(sp: Any, f: Mapping[str, Any], x: Any, this: Any) -> Any:
-    return f["sigmoid"](x)
-
-
-def log1p_fdiff(sp: Any, f: Mapping[str, Any], x: Any, this: Any) -> Any:
-    return 1 / (1 + x)
-
-
-def sympy_own(name: str) -> SympyForm:
-    """sympy's own function ``name`` (``exp``, ``Abs``)."""
-    return lambda sp, f: getattr(sp, name)
-
-
-def sympy_custom(name: str) -> SympyForm:
-    """The custom sympy function made for op ``name`` (see ``SympyFunction``)."""
-    return lambda sp, f: f[name]
-
-
-def torch_function(name: str) -> TorchForm:
-    return lambda t: getattr(t, name)
-
-
-def operator_form(fn: Callable[..., Any]) -> Any:
-    """A Python operator, for torch and sympy alike: a constant on either side stays a
-    Python number, as in the lecture's code."""
-    return lambda module, *_: fn
-
-
-def identity(a: Any) -> Any:
-    return a
-
-
-def torch_clone(a: Any) -> Any:
-    # A distinct tensor, so that `z: y_hat` gets its own .grad like the engine's node.
-    return a.clone()
-
-
-def fold_pow(a: float, b: float) -> float:
-    return a**b
-
-
-
-def pow_formula(exponent_text: str, base: str) -> str:
-    """The lecture's text for ∂(base**k)/∂base when k is a written constant.
-
-    ``2`` gives ``2*s``, ``3`` gives ``3*s**2``, anything else ``k*s**(k-1)``.
-    """
-    try:
-        k = float(exponent_text)
-    except ValueError:
-        return f"{exponent_text}*{base}**({exponent_text}-1)"
-    if k.is_integer():
-        n = int(k)
-        if n == 0:
-            # torch's rule: the power is constant 1, its gradient exactly 0 even at base 0.
-            return "0"
-        if n == 2:
-            return f"2*{base}"
-        if n == 1:
-            return "1"
-        return f"{n}*{base}**{n - 1}"
-    return f"{exponent_text}*{base}**({exponent_text}-1)"
-
-
-def _number(text: str) -> float | None:
-    """The number a substituted argument text shows (``0.0``, ``(-1.5)``, ``2``), or None
-    for a name (``w``): names never start with a digit, a sign or a point."""
-    t = text[1:-1] if text.startswith("(") and text.endswith(")") else text
-    if not t or not (t[0].isdigit() or t[0] in "-+."):
-        return None
-    try:
-        return float(t)
-    except ValueError:
-        return None
-
-
-def pow_zero_text(arg: int, texts: list[str]) -> str | None:
-    """The text of ∂(base**exponent)/∂arg where torch's rule puts an exact 0, else None.
-
-    With numbers substituted, ``log(0.0)*0.0`` or ``0.0*0.0**(0.0-1)`` would read as
-    NaN where the value is 0: say which rule gave the 0 instead. With names (nothing
-    known yet) the lecture's formula stands.
-
-    Args:
-        arg: 0 for the base, 1 for the exponent.
-        texts: the base's and the exponent's texts (numbers, or names).
-    """
-    base, exp = _number(texts[0]), _number(texts[1])
-    if arg == 0 and exp == 0:
-        return "0 (torch: exponent 0)"
-    if arg == 1 and base == 0 and exp is not None and exp >= 0:
-        return "0 (torch: base 0, exponent ≥ 0)"
-    return None
-
-
-# ----- slopes: |f'| for the closed-form evaluator's rounding-error bound (a, out) -----------
-
-
-def exp_slope(a: Value, v: Value) -> Any:
-    return v
-
-
-def log_slope(a: Value, v: Value) -> Any:
-    return 1.0 / a
-
-
-def sqrt_slope(a: Value, v: Value) -> Any:
-    return 0.5 / v
-
-
-def sigmoid_slope(a: Value, v: Value) -> Any:
-    return v * (1 - v)
-
-
-def tanh_slope(a: Value, v: Value) -> Any:
-    return 1 - v * v
-
-
-def relu_slope(a: Value, v: Value) -> Any:
-    return float(a > 0)
-
-
-def sin_slope(a: Value, v: Value) -> Any:
-    return np.cos(a)
-
-
-def cos_slope(a: Value, v: Value) -> Any:
-    return -np.sin(a)
-
-
-def unit_slope(a: Value, v: Value) -> Any:
-    # abs, and softplus (its slope, sigmoid, is below 1)
-    return 1.0
-
-
-def log1p_slope(a: Value, v: Value) -> Any:
-    return 1.0 / (1 + a)
-
-
-def zero_slope(a: Value, v: Value) -> Any:
-    return 0.0
-
-
-def tan_slope(a: Value, v: Value) -> Any:
-    return 1 + v * v
-
-
-def sinh_slope(a: Value, v: Value) -> Any:
-    return np.cosh(a)
-
-
-def cosh_slope(a: Value, v: Value) -> Any:
-    return np.sinh(a)
