@@ -27,34 +27,17 @@ from stepgrad.engine.events import (
     ZeroGrad,
     json_number,
 )
-from stepgrad.engine.timeline import Timeline, describe_nonfinite, nonfinite_field
+from stepgrad.engine.timeline import Timeline, nonfinite_field
 from stepgrad.errors import ScenarioError
 from stepgrad.explain import Describer, describe
 from stepgrad.explain import fmt as fmt_value
 from stepgrad.scenario.load import Scenario
+from stepgrad.scenario.nonfinite import nonfinite_error
 from stepgrad.streams import visible
 
 if TYPE_CHECKING:
     from stepgrad.manual import Road
     from stepgrad.symbolic import Agreement
-
-
-def nonfinite_error(scenario: Scenario, ev: Event, field: str, value: Any) -> ScenarioError:
-    """A one-line error pointing at the model line (or lr) where a non-finite number appears."""
-    name = getattr(ev, "node", None) or getattr(ev, "param", None)
-    line: int | None = None
-    col: int | None = None
-    hint = ""
-    lr_at = scenario.where.get("lr")
-    if isinstance(ev, Update) and lr_at is not None:
-        line, col = lr_at
-        hint = "; the learning rate may be too large"
-    elif name in scenario.where:
-        line, col = scenario.where[name]
-        if lr_at is not None and ev.step:
-            # A forward overflow after some good steps: the updates diverged, lr is the cause.
-            hint = f"; training diverged: lr (line {lr_at[0]}) may be too large"
-    return ScenarioError(scenario.path, describe_nonfinite(ev, field, value) + hint, line, col)
 
 
 def text_line(timeline: Timeline, ev: Event, forward_args: dict[str, tuple[Any, Any]]) -> str:

@@ -39,8 +39,8 @@ from stepgrad.manual import (
     manual_problems,
 )
 from stepgrad.oracle import TorchStep, torch_predictions, torch_steps
-from stepgrad.replay import nonfinite_error
 from stepgrad.scenario.load import Scenario
+from stepgrad.scenario.nonfinite import nonfinite_error
 from stepgrad.symbolic import TIMEOUT_S, Derivation, TooLarge, derive
 
 # ----- running the comparison ----------------------------------------------------------

@@ -1,0 +1,28 @@
+"""Where in the scenario file a run's first NaN or infinity comes from, as one error line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepgrad.engine.events import Event, Update
+from stepgrad.engine.nonfinite import describe_nonfinite
+from stepgrad.errors import ScenarioError
+from stepgrad.scenario.scenario import Scenario
+
+
+def nonfinite_error(scenario: Scenario, ev: Event, field: str, value: Any) -> ScenarioError:
+    """A one-line error pointing at the model line (or lr) where a non-finite number appears."""
+    name = getattr(ev, "node", None) or getattr(ev, "param", None)
+    line: int | None = None
+    col: int | None = None
+    hint = ""
+    lr_at = scenario.where.get("lr")
+    if isinstance(ev, Update) and lr_at is not None:
+        line, col = lr_at
+        hint = "; the learning rate may be too large"
+    elif name in scenario.where:
+        line, col = scenario.where[name]
+        if lr_at is not None and ev.step:
+            # A forward overflow after some good steps: the updates diverged, lr is the cause.
+            hint = f"; training diverged: lr (line {lr_at[0]}) may be too large"
+    return ScenarioError(scenario.path, describe_nonfinite(ev, field, value) + hint, line, col)
