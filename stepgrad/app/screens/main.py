@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Protocol
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -24,15 +24,42 @@ from stepgrad.app.widgets.palette import Palette
 if TYPE_CHECKING:
     from textual.geometry import Size
 
-    from stepgrad.app.app import StepgradApp
+    from stepgrad.app.trace import Trace
 
 
 COMPACT_BELOW = 120
 """Narrower than this, the footer drops its padding so that every key's name still shows."""
 
 
+class Stepper(Protocol):
+    """What the main screen needs of the app (``StepgradApp``): the trace to lay out, and
+    where to send what the widgets report. The screen knows no more of the app than this,
+    so that the app module imports the screen and never the other way round."""
+
+    @property
+    def trace(self) -> Trace:
+        """The run being stepped through."""
+        ...
+
+    def redraw(self) -> None:
+        """Hand the state at the current position to every widget."""
+        ...
+
+    def go(self, target: int, message: str = "") -> None:
+        """Move the cursor to event ``target``."""
+        ...
+
+    def inspect_node(self, node: int) -> None:
+        """Show node ``node`` in the inspector."""
+        ...
+
+    def compute_ahead(self, step: int) -> None:
+        """Compute checkpoints up to ``step`` in the background."""
+        ...
+
+
 class MainScreen(Screen[None]):
-    """Lays the widgets out; the app hands it each position to show (``StepgradApp.redraw``).
+    """Lays the widgets out; the app hands it each position to show (``Stepper.redraw``).
 
     From 100 columns: the graph on the left with the three roads under it, the inspector
     and params on the right, the timeline below. Narrower: the graph on top, the
@@ -40,10 +67,12 @@ class MainScreen(Screen[None]):
     folded away (``t`` and ``r`` show them in their place).
     """
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-narrow"), (100, "-wide")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (32, "-tall")]
+    # No ClassVar: Textual types these as instance variables, and a class variable may not
+    # override one; the lists are never changed.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
 
-    def __init__(self, app: StepgradApp):
+    def __init__(self, app: Stepper):
         super().__init__()
         self.stepgrad = app
         self.composed = False
