@@ -86,6 +86,7 @@ class Judge:
         self._wide: tuple[StepValues, WideStep] | None = None
 
     def scalar(self, sv: StepValues) -> bool:
+        """True when the step's values are all scalars."""
         # Asked several times per param and step: answer once per step (a long run's
         # check spent a quarter of its time here).
         if self._last is None or self._last[0] is not sv:
@@ -93,12 +94,14 @@ class Judge:
         return self._last[1]
 
     def closed(self, param: str, sv: StepValues) -> tuple[Value | None, float]:
+        """The closed form's value at the step and its error bound; (None, 0) without one."""
         d = self.derivation
         if not isinstance(d, Derivation) or not self.scalar(sv):
             return None, 0.0
         return d.formulas[param].evaluate(sv.values, self.dtype)
 
     def hand(self, param: str, sv: StepValues) -> tuple[Value | None, float]:
+        """The hand derivation's value at the step and its error bound; (None, 0) without one."""
         f = self.manual.get(param)
         if not isinstance(f, Formula) or not self.scalar(sv):
             return None, 0.0
@@ -163,10 +166,12 @@ class Judge:
             return finite(d.formulas[param].evaluate(wide.values, WIDE)[0])
 
     def closed_form(self, param: str) -> str | None:
+        """The closed form's text, None when not derived."""
         d = self.derivation
         return d.texts[param] if isinstance(d, Derivation) else None
 
     def note(self, param: str, sv: StepValues) -> str | None:
+        """Why a road is missing at this step (a formula's error, scalar only, sympy), or None."""
         f = self.manual.get(param)
         if isinstance(f, FormulaError):
             return f"manual '{param}': {f.message}"
@@ -178,11 +183,13 @@ class Judge:
         return str(d) if isinstance(d, TooLarge) else None
 
     def chain(self, param: str, sv: StepValues) -> Value:
+        """This pass's gradient by the chain rule (0 when none reaches the param)."""
         v = sv.pass_grads[param]
         # No gradient reaches the param: mathematically its derivative is 0.
         return self.dt(0) if v is None else v
 
     def road(self, param: str, sv: StepValues, torch: Mapping[str, float | None] | None) -> Road:
+        """The param's roads at the step, each judged against the chain rule."""
         chain = sv.pass_grads[param]
         cv, ce = self.closed(param, sv)
         mv, me = self.hand(param, sv)

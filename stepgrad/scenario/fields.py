@@ -35,6 +35,7 @@ class Fields:
         self.node_where: dict[str, tuple[int, int]] = {}
 
     def fail(self, loc: Loc | tuple[int, int] | None, message: str) -> ScenarioError:
+        """The error to raise for ``loc`` (a located value, a (line, col), or the file)."""
         if loc is None:
             return ScenarioError(self.path, message, 1, 1)
         if isinstance(loc, Loc):
@@ -44,11 +45,13 @@ class Fields:
     # ----- shapes ----------------------------------------------------------------------
 
     def mapping(self, loc: Loc, what: str) -> dict[str, Loc]:
+        """The mapping ``loc`` holds, by key; an error when it holds something else."""
         if not isinstance(loc.value, dict):
             raise self.fail(loc, f"{what} must be a mapping of names to values, not {kind(loc.value)}")
         return loc.value
 
     def keys(self, loc: Loc, allowed: tuple[str, ...], what: str) -> None:
+        """An error at the first key of ``loc`` not in ``allowed``, with the closest allowed one."""
         for key, pos in loc.keys.items():
             if key not in allowed:
                 close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
@@ -59,6 +62,7 @@ class Fields:
                 raise self.fail(pos, f"unknown key '{key}' in {what}{hint}")
 
     def number(self, loc: Loc, what: str) -> float:
+        """A finite number that fits the dtype (YAML's text ``1e-2`` included)."""
         v = loc.value
         if isinstance(v, str):
             # YAML 1.1 reads `1e-2` as text; accept any number Python reads.
@@ -82,6 +86,7 @@ class Fields:
         return f
 
     def ident(self, name: str, pos: tuple[int, int], what: str) -> None:
+        """An error unless ``name`` is a name expressions can use, and no function's name."""
         if not name.isidentifier() or keyword.iskeyword(name):
             raise self.fail(
                 pos,
@@ -103,6 +108,7 @@ class Fields:
             raise self.fail(pos, f"'{name}' is a function name; choose another {what} name")
 
     def numbers(self, loc: Loc, what: str) -> dict[str, tuple[float, Loc]]:
+        """A mapping of names to numbers (``inputs``, ``params``), each with its location."""
         out: dict[str, tuple[float, Loc]] = {}
         for k, v in self.mapping(loc, what).items():
             self.ident(k, loc.keys[k], what.rstrip("s"))
@@ -110,6 +116,7 @@ class Fields:
         return out
 
     def text(self, loc: Loc | None, what: str, lines: bool = False) -> str | None:
+        """One line of printable text (several with ``lines``), stripped; None when absent."""
         if loc is None or loc.value is None:
             return None
         if not isinstance(loc.value, (str, int, float)) or isinstance(loc.value, bool):

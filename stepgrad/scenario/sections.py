@@ -38,6 +38,7 @@ class Checker(Fields):
     """
 
     def scenario(self, root: Loc, short: str | None) -> Scenario:
+        """The whole scenario, its sections checked in the order they depend on each other."""
         if not isinstance(root.value, dict) or not set(root.value) & set(TOP_KEYS):
             # Some other file (a password file, notes): its text is not ours to echo.
             raise self.fail((1, 1), NOT_A_SCENARIO)
@@ -133,6 +134,7 @@ class Checker(Fields):
     def data(
         self, loc: Loc, inputs: dict[str, tuple[float, Loc]], params: dict[str, tuple[float, Loc]]
     ) -> dict[str, tuple[float, ...]]:
+        """``data:``: one list per input, all of the same length."""
         out: dict[str, tuple[float, ...]] = {}
         length: tuple[str, int] | None = None
         for k, v in self.mapping(loc, "data").items():
@@ -162,6 +164,7 @@ class Checker(Fields):
         return out
 
     def model(self, loc: Loc, leaves: list[Node], loss_loc: Loc | None, dtype: str) -> Graph:
+        """``model:``: each assignment parsed and compiled into the graph; the loss node last."""
         entries = self.mapping(loc, "model")
         if not entries:
             raise self.fail(
@@ -208,10 +211,12 @@ class Checker(Fields):
         return Graph(tuple(builder.nodes), builder.names[loss_name])
 
     def expr_fail(self, eloc: Loc, e: ExprError) -> ScenarioError:
+        """An expression error located in the file (its offset within the written text)."""
         line, col = eloc.locate(e.offset)
         return ScenarioError(self.path, e.message, line, col)
 
     def train(self, loc: Loc, data: dict[str, tuple[float, ...]] | None) -> tuple[int, float, bool]:
+        """``train:``: (epochs, lr, zero_grad); lr positive and not rounding to 0 in the dtype."""
         m = self.mapping(loc, "train")
         self.keys(loc, TRAIN_KEYS, "train")
         if data is None:
@@ -247,6 +252,7 @@ class Checker(Fields):
         return epochs, lr, zero_grad
 
     def expect(self, loc: Loc, program: Program) -> Expect:
+        """``expect:``: the grads, loss, params and predictions ``stepgrad check`` asserts."""
         graph, predict = program.graph, program.predict
         m = self.mapping(loc, "expect")
         self.keys(loc, EXPECT_KEYS, "expect")
@@ -274,6 +280,7 @@ class Checker(Fields):
         return Expect(grad, loss, values, pred)
 
     def manual(self, loc: Loc, params: dict[str, tuple[float, Loc]], graph: Graph) -> dict[str, str]:
+        """``manual:``: each hand derivation parsed and compiled against the model's names."""
         allowed = {n.name for n in graph.nodes if n.named}
         out: dict[str, str] = {}
         for k, v in self.mapping(loc, "manual").items():
