@@ -15,7 +15,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+from stepgrad.lazy import LazyModule
+
+# NumPy is imported by the first ``agree``: the app's first frame compares nothing yet.
+np: Any = LazyModule("numpy", globals(), "np")
 
 #: (relative, absolute) tolerance per dtype. A difference within it is rounding noise
 #: (ops evaluated in another order, a different but equally valid formula for a local
