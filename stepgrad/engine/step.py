@@ -1,0 +1,295 @@
+"""One step of a run, computed from the params and grads at its start: the forward pass,
+the local gradients, the backward pass (chain rule, accumulation) and the update.
+
+The same code both records a step's events and only advances to the next step's start
+(``out`` None), so the two agree to the bit. Everything that does not change from step
+to step (the order of the nodes, their rules, their arguments' slots, the texts of the
+events) is prepared once, when the runner is made.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from operator import itemgetter
+from typing import Any, cast
+
+import numpy as np
+
+from stepgrad.engine.events import (
+    Accumulate,
+    AccumulateGrad,
+    BackwardEnd,
+    BackwardStart,
+    Chain,
+    Event,
+    Forward,
+    LocalGrad,
+    Update,
+    ZeroGrad,
+)
+from stepgrad.engine.graph import Const, Node
+from stepgrad.engine.plan import Plan
+from stepgrad.engine.program import Program
+
+Value = Any
+"""A number of the run's dtype (a NumPy scalar; arrays later)."""
+
+Start = tuple[list[Value], list[Value]]
+"""Param values and param grads at the start of a step, in the order of ``graph.params``."""
+
+StepResult = tuple[list[Value | None], list[Value | None], bool, Start | None]
+"""Node values, node grads, whether every number stayed finite, and the next step's start
+(None without training)."""
+
+
+class StepRunner:
+    """Runs one step of a program at a time.
+
+    Args:
+        program: what to run.
+        plan: where each event sits (the first seq of a step, which params hold a ``.grad``).
+    """
+
+    def __init__(self, program: Program, plan: Plan):
+        self.program = program
+        self.plan = plan
+        g = self.graph = program.graph
+        self.dtype = np.dtype(program.dtype)
+        dt = self._dt = self.dtype.type
+        self.n_samples = program.n_samples
+        self.training = program.training
+        self._lr = dt(program.lr) if program.lr is not None else None
+        self._one = dt(1)
+        self._zero = dt(0)
+        self._params = g.params
+        self.zeros: list[Value] = [dt(0)] * len(self._params)
+        """A grad of zero for every param (the start of step 0)."""
+        # Constants live in extra slots after the nodes, so that every argument is an index
+        # into one list and an itemgetter fetches a node's arguments in one call.
+        n_nodes = len(g.nodes)
+        consts: list[Value] = []
+        slots: list[tuple[int, ...]] = []
+        for n in g.nodes:
+            idx = []
+            for a in n.args:
+                if isinstance(a, Const):
+                    consts.append(dt(a.value))
+                    idx.append(n_nodes + len(consts) - 1)
+                else:
+                    idx.append(a)
+            slots.append(tuple(idx))
+        self._template: list[Value | None] = [None] * n_nodes + consts
+        getters = [_getter(ix) for ix in slots]
+        self._forward_plan = [(i, _forward_fn(g.nodes[i]), getters[i]) for i in g.order]
+        self._edge_plan = [(e, _local_fn(g.nodes[e.node], dt), getters[e.node]) for e in g.edges]
+        # Texts that never change from step to step, prepared once for the event path.
+        self._names = tuple(n.name for n in g.nodes)
+        self._input_names = tuple(tuple(self._names[x] for x in n.inputs) for n in g.nodes)
+        self._formulas = tuple(g.local_formula(e) for e in g.edges)
+        self._fixed = {g.by_name[k]: dt(v) for k, v in program.inputs.items()}
+        self._data = {g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()}
+
+    def initial_params(self) -> list[Value]:
+        """The params' values before the first step, in the dtype."""
+        g = self.graph
+        return [self._dt(self.program.params[g.nodes[p].name]) for p in self._params]
+
+    def leaf_values(self, step: int, row: list[Value]) -> list[Value | None]:
+        """Every slot at the start of ``step``: its sample's data, the fixed inputs, the
+        constants, and the params' values ``row``; the other nodes None."""
+        values = self._template.copy()
+        sample = step % self.n_samples
+        for i, v in self._fixed.items():
+            values[i] = v
+        for i, arr in self._data.items():
+            values[i] = arr[sample]
+        for j, p in enumerate(self._params):
+            values[p] = row[j]
+        return values
+
+    def initial_grads(self, step: int, row: list[Value] | None) -> list[Value | None]:
+        """Every node's ``.grad`` at the start of ``step``: the params' ``row`` when a
+        training step after the first carries them over (``row`` is then required)."""
+        grads: list[Value | None] = [None] * len(self.graph.nodes)
+        if self.training and step > 0:
+            assert row is not None  # a training step after the first starts from its grads
+            for j, p in enumerate(self._params):
+                grads[p] = row[j]
+        return grads
+
+    def predict(self, inputs: dict[str, Any], row: list[Value]) -> list[Value | None]:
+        """Every node's value for a prediction on ``inputs`` with the params' values ``row``;
+        a node that needs an input not given stays None."""
+        g = self.graph
+        dt = self._dt
+        values = self._template.copy()
+        for i, v in self._fixed.items():
+            values[i] = v
+        for k, v in inputs.items():
+            values[g.by_name[k]] = dt(v)
+        for j, p in enumerate(self._params):
+            values[p] = row[j]
+        with np.errstate(all="ignore"):
+            for i, fn, get in self._forward_plan:
+                a = get(values)
+                if all(x is not None for x in a):
+                    values[i] = fn(*a)
+        return values
+
+    def run(self, step: int, out: list[Event] | None, start: Start) -> StepResult:
+        """Run one step from ``start``; append its events to ``out`` when given.
+
+        Returns node values, node grads, whether every number stayed finite, and the params
+        and grads at the start of the next step (None without training).
+        """
+        g = self.graph
+        nodes = g.nodes
+        names = self._names
+        input_names = self._input_names
+        formulas = self._formulas
+        dt = self._dt
+        values = self.leaf_values(step, start[0])
+        rec = out is not None
+        emit = (out if out is not None else []).append
+        epoch = step // self.n_samples
+        sample = step % self.n_samples if self._data else None
+        seq = self.plan.step_start(step)
+        check = 0.0
+
+        for i, fn, get in self._forward_plan:
+            a = get(values)
+            v = fn(*a)
+            values[i] = v
+            check += v
+            if rec:
+                emit(Forward(seq, step, epoch, sample, names[i], nodes[i].op, input_names[i], a, v))
+                seq += 1
+
+        local: list[Value] = []
+        for k, (e, fn, get) in enumerate(self._edge_plan):
+            lv = fn(e.arg, get(values), values[e.node], dt)
+            local.append(lv)
+            check += lv
+            if rec:
+                emit(LocalGrad(seq, step, epoch, sample, names[e.node], names[e.wrt], e.arg, formulas[k], lv))
+                seq += 1
+
+        grads = self.initial_grads(step, start[1])
+        # Without zero_grad (step > 0 of a training), params hold .grad from earlier passes.
+        # As in torch, this pass's contributions are summed on their own into ∂loss/∂w, and
+        # that sum is added to .grad once, after the last one: old + (c1 + c2), never
+        # (old + c1) + c2. A param the loss never reaches keeps its .grad untouched.
+        holding = self.plan.holding(step)
+        last_edge = self.plan.last_edge if holding else {}
+        held_grad: dict[int, Value] = {}
+        for p in self._params:
+            if holding:
+                held_grad[p] = grads[p]
+            if not holding or p in last_edge.values():
+                grads[p] = None
+        grads[g.loss] = self._one
+        if rec:
+            emit(BackwardStart(seq, step, epoch, sample, nodes[g.loss].name, self._one))
+            seq += 1
+        for k, (e, lv) in enumerate(zip(g.edges, local, strict=True)):
+            up = grads[e.node]
+            prod = up * lv
+            check += prod
+            before = grads[e.wrt]
+            if rec:
+                emit(
+                    Chain(
+                        seq, step, epoch, sample, nodes[e.node].name, nodes[e.wrt].name, e.arg, up, lv, prod
+                    )
+                )
+                seq += 1
+            if before is None:
+                grads[e.wrt] = prod
+            else:
+                after = before + prod
+                grads[e.wrt] = after
+                if rec:
+                    emit(Accumulate(seq, step, epoch, sample, nodes[e.wrt].name, before, prod, after))
+                    seq += 1
+            if k in last_edge:
+                p = e.wrt
+                old = held_grad[p]
+                this_pass = grads[p]
+                total = old + this_pass
+                grads[p] = total
+                if rec:
+                    emit(AccumulateGrad(seq, step, epoch, sample, nodes[p].name, old, this_pass, total))
+                    seq += 1
+
+        if rec:
+            emit(
+                BackwardEnd(seq, step, epoch, sample, tuple((nodes[p].name, grads[p]) for p in self._params))
+            )
+            seq += 1
+
+        following: Start | None = None
+        if self.training:
+            lr: Value = self._lr  # set whenever training
+            new_values = list(self.zeros)
+            new_grads = list(self.zeros)
+            following = (new_values, new_grads)
+            for j, p in enumerate(self._params):
+                before = values[p]
+                gr = grads[p]
+                after = before - lr * gr
+                check += after
+                new_values[j] = after
+                if rec:
+                    emit(Update(seq, step, epoch, sample, nodes[p].name, before, gr, lr, after))
+                    seq += 1
+            for j, p in enumerate(self._params):
+                gr = grads[p]
+                if self.program.zero_grad:
+                    new_grads[j] = self._zero
+                    if rec:
+                        emit(ZeroGrad(seq, step, epoch, sample, nodes[p].name, gr))
+                        seq += 1
+                else:
+                    new_grads[j] = gr
+        finite = _finite(check)
+        if not finite:
+            # The running sum can overflow on finite numbers; look at each one to be sure.
+            numbers = [*values, *local, *grads]
+            if following is not None:
+                numbers.extend(following[0])
+            finite = all(bool(np.all(np.isfinite(v))) for v in numbers if v is not None)
+        return values, grads, finite, following
+
+
+def _getter(idx: tuple[int, ...]) -> Callable[[list[Value | None]], tuple[Value, ...]]:
+    if not idx:  # leaves
+        return lambda values: ()
+    if len(idx) == 1:
+        (i,) = idx
+        return lambda values: (values[i],)
+    return cast(Callable[[list[Value | None]], tuple[Value, ...]], itemgetter(*idx))
+
+
+def _finite(x: Value) -> bool:
+    try:
+        return math.isfinite(x)
+    except TypeError:  # an array
+        return bool(np.all(np.isfinite(x)))
+
+
+def _local_fn(node: Node, dt: Any) -> Callable[..., Value]:
+    # The registry's rule (a power to a constant has its own: `s ** 2` gives s + s = 2*s).
+    # Note for the chain step: ``node.rule.backward(k, args, out, upstream)`` (the op's
+    # vjp) forms the product as torch does, +0.0 where torch masks (relu at out <= 0,
+    # pow's zeros, w ** 0) and grad*z/(z+1) for softplus; the chain step multiplies
+    # ``upstream * local`` instead, which keeps every bundled golden (see ops.OpRule.vjp).
+    return node.rule.local
+
+
+def _forward_fn(node: Node) -> Callable[..., Value]:
+    # The registry's rule: `s ** 2`, the commonest power, is squared without testing the exponent.
+    return node.rule.forward
+
+
+__all__ = ["Start", "StepResult", "StepRunner", "Value"]
