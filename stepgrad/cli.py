@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from stepgrad.errors import ScenarioError
 
@@ -17,7 +18,7 @@ DEFAULT_SCENARIO = "lecture4"
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         # One line and exit 2, like every other mistake.
         self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
 

@@ -138,7 +138,7 @@ class StepgradApp(Cursor, Workers, App[int]):
         self.trace = Trace(scenario.program)
         self.explainer = Explainer(self.trace, scenario.name, scenario.description)
         self._oracle: Oracle = oracle or default_oracle
-        if self.get_theme(theme).dark == self.current_theme.dark:  # type: ignore[union-attr]
+        if self.get_theme(theme).dark == self.current_theme.dark:  # type: ignore[union-attr]  # a built-in theme's name: never None
             # Quietly: the watcher would parse and apply every style sheet a second time (about
             # 8 ms of start-up) for a theme the style sheet has not even been read with yet.
             self.set_reactive(StepgradApp.theme, theme)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 from stepgrad.scenario import Scenario
 
 if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
     from stepgrad.app.app import StepgradApp
 
 
@@ -226,7 +228,7 @@ def run_app(
         app.run()
         return app.return_code or 0
 
-    async def press_all(p) -> None:  # type: ignore[no-untyped-def]
+    async def press_all(p: Pilot[object]) -> None:
         await p.pause()
         for key in presses:
             await p.press(key)
@@ -234,7 +236,7 @@ def run_app(
         await app.settle()
         await p.pause()
 
-    async def pilot(p) -> None:  # type: ignore[no-untyped-def]
+    async def pilot(p: Pilot[object]) -> None:
         # A key may quit the app (q, ctrl+q): its message loop then stops, and the pilot's
         # next wait for it to answer (the key's own, or settle's for torch, whose worker was
         # cancelled) would never end. So the keys race the app's exit, and the exit wins.
@@ -246,8 +248,8 @@ def run_app(
             keys_done.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await keys_done
-        elif keys_done.exception() is not None:
-            raise keys_done.exception()  # type: ignore[misc]
+        elif (error := keys_done.exception()) is not None:
+            raise error
         if screenshot is not None:
             # The screen as the keys left it, even when the last one quit.
             svg = app.export_screenshot(title=f"stepgrad · {scenario.name}")
