@@ -49,7 +49,15 @@ def text_line(timeline: Timeline, ev: Event, forward_args: dict[str, tuple[Any, 
     if ev.sample is not None:
         where += f" sample {ev.sample}"
     body = describe(timeline.graph, ev, args if isinstance(ev, LocalGrad) else None, out)
-    return f"#{ev.seq:<5} {where:<28} {ev.kind:<14} {body}".rstrip()
+    return f"#{ev.seq:<5} {where:<28} {ev.kind.ljust(kind_width(timeline))} {body}".rstrip()
+
+
+def kind_width(timeline: Timeline) -> int:
+    """The kind column's width: 14, or 15 in a run that has ``accumulate_grad`` events
+    (params carried across steps), so that its lines stay aligned with the others
+    while every other run's text stays as it always was."""
+    plan = timeline.plan
+    return 15 if plan.n_steps > 1 and plan.holding(1) else 14
 
 
 _BATCH = 512
@@ -125,14 +133,14 @@ class TextLines(Describer):
     """
 
     def __init__(self, timeline: Timeline):
+        self._kind_width = kind_width(timeline)
         super().__init__(timeline.graph, track_forward=True, frame=self._frame)
         self.timeline = timeline
         self._step: int | None = None
         self._where = f" {'':<28} "  # no step: a prediction
 
-    @staticmethod
-    def _frame(ev: Event, head: str) -> str:
-        return visible(f"{ev.kind:<14} {head}")
+    def _frame(self, ev: Event, head: str) -> str:
+        return visible(f"{ev.kind.ljust(self._kind_width)} {head}")
 
     def event_line(self, ev: Event) -> tuple[str, bool]:
         """The event's line (ending in a newline), and True when it may hold a NaN or an infinity."""

@@ -248,3 +248,20 @@ def test_visible_fast_path_escapes_what_the_pattern_escapes():
         assert visible(text) == by_pattern(text), repr(text)
     for ch in pool:
         assert visible(f"a{ch}b") == by_pattern(f"a{ch}b"), repr(ch)
+
+
+def test_accumulate_grad_lines_stay_in_the_kind_column():
+    """no-zero-grad has accumulate_grad (15 letters): its kind column widens by one for
+    the whole run, so every line's text starts in one column; lecture4 keeps its 14."""
+    for name, width in (("no-zero-grad", 15), ("lecture4", 14)):
+        lines = run("replay", name).stdout.splitlines()
+        body = 36 + width + 1  # '#seq  ' (7) + where (28) + ' ', the kind, ' '
+        for line in lines:
+            assert line[body - 1] == " " and line[body] != " ", (name, line)
+            assert line[36:body].strip() in {"predict", "forward", "local_grad", "backward_start",
+                                             "chain", "accumulate", "accumulate_grad",
+                                             "backward_end", "update", "zero_grad"}, line
+        acc = [line[body:] for line in lines if line[36:body].strip() == "accumulate_grad"]
+        assert (len(acc) > 0) == (name == "no-zero-grad")
+        if acc:
+            assert acc[0] == "w.grad ← w.grad + ∂loss/∂w = -2.0 + (-7.840000152587891) = -9.84000015258789"
