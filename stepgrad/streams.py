@@ -87,8 +87,10 @@ def _spell(error: UnicodeError) -> tuple[str, int]:
     for i in range(error.start, error.end):
         ch = text[i]
         spelt = ASCII_SPELLING.get(ch)
-        if ch == "·" and text[i - 1 : i] == " " and text[i + 1 : i + 2] == " ":
-            spelt = "-"  # a separator (``event #3 · step 0``), not a product (``lr·∂loss/∂w``)
+        if ch == "·" and text[i - 1 : i] == " " and text[i + 1 : i + 2] == " " and text[i + 2 : i + 3] != "∂":
+            # A separator (``event #3 · step 0``), not a product (``lr·∂loss/∂w``, or the
+            # chain rule's ``∂loss/∂s · ∂s/∂y_hat``, which must not read as a difference).
+            spelt = "-"
         if spelt is None:
             # é -> e; what has no ASCII base letter is written by its code point.
             base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()

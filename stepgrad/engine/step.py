@@ -83,6 +83,10 @@ class StepRunner:
         getters = [_getter(ix) for ix in slots]
         self._forward_plan = [(i, _forward_fn(g.nodes[i]), getters[i]) for i in g.order]
         self._edge_plan = [(e, _local_fn(g.nodes[e.node], dt), getters[e.node]) for e in g.edges]
+        # The chain product as torch's backward forms it, for the ops whose backward is not
+        # a plain upstream × local: / and log divide (grad / b), relu and pow's masks give
+        # +0.0 whatever the upstream's sign, sigmoid and softplus group their factors.
+        self._vjps = [g.nodes[e.node].rule.vjp for e in g.edges]
         # Texts that never change from step to step, prepared once for the event path.
         self._names = tuple(n.name for n in g.nodes)
         self._input_names = tuple(tuple(self._names[x] for x in n.inputs) for n in g.nodes)
@@ -192,9 +196,12 @@ class StepRunner:
         if rec:
             emit(BackwardStart(seq, step, epoch, sample, nodes[g.loss].name, self._one))
             seq += 1
+        vjps = self._vjps
+        edge_plan = self._edge_plan
         for k, (e, lv) in enumerate(zip(g.edges, local, strict=True)):
             up = grads[e.node]
-            prod = up * lv
+            vjp = vjps[k]
+            prod = up * lv if vjp is None else vjp(e.arg, edge_plan[k][2](values), values[e.node], up)
             check += prod
             before = grads[e.wrt]
             if rec:
@@ -280,10 +287,8 @@ def _finite(x: Value) -> bool:
 
 def _local_fn(node: Node, dt: Any) -> Callable[..., Value]:
     # The registry's rule (a power to a constant has its own: `s ** 2` gives s + s = 2*s).
-    # Note for the chain step: ``node.rule.backward(k, args, out, upstream)`` (the op's
-    # vjp) forms the product as torch does, +0.0 where torch masks (relu at out <= 0,
-    # pow's zeros, w ** 0) and grad*z/(z+1) for softplus; the chain step multiplies
-    # ``upstream * local`` instead, which keeps every bundled golden (see ops.OpRule.vjp).
+    # The chain step forms its product with the op's vjp where it has one (see
+    # StepRunner.__init__), so that it is torch's to the bit.
     return node.rule.local
 
 

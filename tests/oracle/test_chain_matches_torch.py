@@ -1,0 +1,49 @@
+"""The chain rule's products are torch's to the bit where torch's backward is not a plain
+upstream × local: a quotient's gradient is grad / b and -grad * ((a / b) / b), relu's is
++0.0 where it is masked (an outsider's torch loop found these one ulp and one sign apart)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+
+def _grads(tmp_path: Path, text: str) -> list[float]:
+    f = tmp_path / "s.yaml"
+    f.write_text(text)
+    out = subprocess.run(
+        [sys.executable, "-m", "stepgrad", "replay", str(f), "--format", "jsonl"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    return [ev["grads"]["w"] for ev in map(json.loads, out.splitlines()) if ev["kind"] == "backward_end"]
+
+
+@pytest.mark.parametrize(
+    ("model", "w0", "x0", "y0"),
+    [
+        ("(w / x) * y", 1.0, 0.1, 1.4),  # torch 13.999999999999998, upstream × (1/x) gave 14.0
+        ("x / w", 0.8, 1.5, 0.0),  # torch -2.34375, -(x/w**2) × upstream gave -2.3437499999999996
+        ("(w / w) * x", 0.1, 1.4, 0.0),  # torch -1.7763568394002505e-15, was 3.552713678800501e-15
+        ("log(w * x) * y", 0.7, 0.3, 1.9),
+        ("relu(w - x) * y", 0.1, 0.5, -2.0),  # masked: +0.0 though the upstream is negative
+    ],
+)
+def test_chain_products_are_torchs(tmp_path: Path, model: str, w0: float, x0: float, y0: float) -> None:
+    text = f'params: {{w: {w0}}}\ninputs: {{x: {x0}, y: {y0}}}\nmodel: {{loss: "{model}"}}\n'
+    (ours,) = _grads(tmp_path, text)
+    w = torch.tensor(w0, dtype=torch.float64, requires_grad=True)
+    x = torch.tensor(x0, dtype=torch.float64)
+    y = torch.tensor(y0, dtype=torch.float64)
+    env = {"w": w, "x": x, "y": y, "log": torch.log, "relu": torch.relu}
+    eval(model, {"__builtins__": {}}, env).backward()  # the test's own torch loop, trusted text
+    theirs = w.grad.item()
+    assert (ours, str(ours)) == (theirs, str(theirs))
