@@ -131,9 +131,10 @@ def _shown(path: str) -> str:
 
 
 def _os_error_line(path: str, e: OSError) -> str:
-    """``stepgrad: --screenshot out.svg: no space left on device``: one line, no traceback."""
+    """``stepgrad: --screenshot out.svg: cannot write there (no space left on device)``: one
+    line, no traceback; the system's reason alone (``invalid argument``) did not say what failed."""
     reason = (e.strerror or str(e)).strip()
-    return f"stepgrad: --screenshot {_shown(path)}: {reason[:1].lower()}{reason[1:]}"
+    return f"stepgrad: --screenshot {_shown(path)}: cannot write there ({reason[:1].lower()}{reason[1:]})"
 
 
 def screenshot_problem(path: str) -> str | None:

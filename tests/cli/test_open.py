@@ -112,18 +112,23 @@ class TestScreenshotPath:
     def test_a_path_under_a_file(self, tmp_path: Path):
         (tmp_path / "f").write_text("x")
         path = str(tmp_path / "f" / "s.svg")
-        self._refused(path, f"stepgrad: --screenshot {path}: not a directory")
+        self._refused(path, f"stepgrad: --screenshot {path}: cannot write there (not a directory)")
 
     def test_a_kernel_file(self):
-        self._refused("/proc/version", "stepgrad: --screenshot /proc/version: invalid argument")
+        self._refused(
+            "/proc/version", "stepgrad: --screenshot /proc/version: cannot write there (invalid argument)"
+        )
 
     def test_a_place_that_refuses_files(self):
         # /proc takes no new files even from root (chmod would not stop root).
-        self._refused("/proc/s.svg", "stepgrad: --screenshot /proc/s.svg: no such file or directory")
+        self._refused(
+            "/proc/s.svg",
+            "stepgrad: --screenshot /proc/s.svg: cannot write there (no such file or directory)",
+        )
 
     def test_a_name_too_long(self, tmp_path: Path):
         path = str(tmp_path / ("a" * 300 + ".svg"))
-        self._refused(path, f"stepgrad: --screenshot {path}: file name too long")
+        self._refused(path, f"stepgrad: --screenshot {path}: cannot write there (file name too long)")
 
     def test_a_missing_directory(self, tmp_path: Path):
         path = str(tmp_path / "no" / "s.svg")
@@ -131,7 +136,9 @@ class TestScreenshotPath:
 
     def test_a_full_device_fails_at_the_write(self):
         # /dev/full opens, and refuses the bytes: found after the run, still one line.
-        self._refused("/dev/full", "stepgrad: --screenshot /dev/full: no space left on device")
+        self._refused(
+            "/dev/full", "stepgrad: --screenshot /dev/full: cannot write there (no space left on device)"
+        )
 
     def test_the_check_leaves_no_file(self, tmp_path: Path):
         from stepgrad.app.run import screenshot_problem
