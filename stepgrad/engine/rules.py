@@ -222,7 +222,26 @@ def tanh_forward(a: Value) -> Value:
 
 
 def tanh_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
-    return one_like(dt, out) - out * out
+    # torch's tanh_backward, grad * (1 - y*y), is compiled to a fused multiply-add: 1 - y²
+    # rounded once, not twice. Near ±1 the two differ by thousands of ulps (tanh(6.0)'s
+    # gradient: 2.4576547405302974e-05, not 2.4576547405286142e-05), so round it once too.
+    if isinstance(out, np.ndarray):
+        return np.array([one_minus_square(y, dt) for y in out.ravel()], dtype=dt).reshape(out.shape)
+    return one_minus_square(out, dt)
+
+
+def one_minus_square(y: Value, dt: Any) -> Value:
+    """1 - y², correctly rounded to ``dt`` (as ``fma(-y, y, 1)`` computes it)."""
+    if dt is np.float32:
+        # A float32's square is exact in float64 and so, then, is 1 - y² near 1; far from 1
+        # the double rounding is below float32's resolution.
+        wide = np.float64(y)
+        return np.float32(np.float64(1) - wide * wide)
+    if dt is not np.float64 or not np.isfinite(y):  # long double (the roads' re-check): as written
+        return dt(1) - y * y
+    from fractions import Fraction
+
+    return dt(float(1 - Fraction(float(y)) ** 2))
 
 
 def relu_forward(a: Value) -> Value:

@@ -47,3 +47,14 @@ def test_chain_products_are_torchs(tmp_path: Path, model: str, w0: float, x0: fl
     eval(model, {"__builtins__": {}}, env).backward()  # the test's own torch loop, trusted text
     theirs = w.grad.item()
     assert (ours, str(ours)) == (theirs, str(theirs))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("w0", [6.0, 3.0, -2.5, 1.1, 0.3])
+def test_tanh_gradient_is_one_minus_square_rounded_once(tmp_path: Path, dtype: str, w0: float) -> None:
+    """torch's tanh_backward is a fused multiply-add: tanh(6.0)'s gradient is
+    2.4576547405302974e-05, where 1 - y*y rounded twice gave 2.4576547405286142e-05."""
+    (ours,) = _grads(tmp_path, f"dtype: {dtype}\nparams: {{w: {w0}}}\nmodel: {{loss: tanh(w)}}\n")
+    w = torch.tensor(w0, dtype=getattr(torch, dtype), requires_grad=True)
+    torch.tanh(w).backward()
+    assert ours == w.grad.item()
