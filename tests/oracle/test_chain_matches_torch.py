@@ -58,3 +58,28 @@ def test_tanh_gradient_is_one_minus_square_rounded_once(tmp_path: Path, dtype: s
     w = torch.tensor(w0, dtype=getattr(torch, dtype), requires_grad=True)
     torch.tanh(w).backward()
     assert ours == w.grad.item()
+
+
+@pytest.mark.parametrize(
+    ("fn", "w0"),
+    [("exp", 0.3), ("log1p", 0.6), ("tanh", 9.2375)],
+)
+def test_float32_functions_are_torchs(tmp_path: Path, fn: str, w0: float) -> None:
+    """NumPy's own float32 exp(0.3) is 1.3498587608337402, torch's 1.3498588800430298 (and
+    tanh(9.2375) 0.99999994 against 1.0): computed in float64 and rounded once, as torch."""
+    f = tmp_path / "s.yaml"
+    f.write_text(f"dtype: float32\nparams: {{w: {w0}}}\nmodel: {{loss: {fn}(w)}}\n")
+    out = subprocess.run(
+        [sys.executable, "-m", "stepgrad", "replay", str(f), "--format", "jsonl"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    events = [json.loads(line) for line in out.splitlines()]
+    value = next(ev["value"] for ev in events if ev["kind"] == "forward")
+    grad = next(ev["grads"]["w"] for ev in events if ev["kind"] == "backward_end")
+    w = torch.tensor(w0, dtype=torch.float32, requires_grad=True)
+    y = getattr(torch, fn)(w)
+    y.backward()
+    assert (value, grad) == (y.item(), w.grad.item())
