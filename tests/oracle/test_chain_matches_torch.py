@@ -14,7 +14,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 
-def _grads(tmp_path: Path, text: str) -> list[float]:
+def _events(tmp_path: Path, text: str) -> list[dict]:
     f = tmp_path / "s.yaml"
     f.write_text(text)
     out = subprocess.run(
@@ -24,7 +24,11 @@ def _grads(tmp_path: Path, text: str) -> list[float]:
         timeout=120,
         check=True,
     ).stdout
-    return [ev["grads"]["w"] for ev in map(json.loads, out.splitlines()) if ev["kind"] == "backward_end"]
+    return [json.loads(line) for line in out.splitlines()]
+
+
+def _grads(tmp_path: Path, text: str) -> list[float]:
+    return [ev["grads"]["w"] for ev in _events(tmp_path, text) if ev["kind"] == "backward_end"]
 
 
 @pytest.mark.parametrize(
@@ -67,16 +71,7 @@ def test_tanh_gradient_is_one_minus_square_rounded_once(tmp_path: Path, dtype: s
 def test_float32_functions_are_torchs(tmp_path: Path, fn: str, w0: float) -> None:
     """NumPy's own float32 exp(0.3) is 1.3498587608337402, torch's 1.3498588800430298 (and
     tanh(9.2375) 0.99999994 against 1.0): computed in float64 and rounded once, as torch."""
-    f = tmp_path / "s.yaml"
-    f.write_text(f"dtype: float32\nparams: {{w: {w0}}}\nmodel: {{loss: {fn}(w)}}\n")
-    out = subprocess.run(
-        [sys.executable, "-m", "stepgrad", "replay", str(f), "--format", "jsonl"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    ).stdout
-    events = [json.loads(line) for line in out.splitlines()]
+    events = _events(tmp_path, f"dtype: float32\nparams: {{w: {w0}}}\nmodel: {{loss: {fn}(w)}}\n")
     value = next(ev["value"] for ev in events if ev["kind"] == "forward")
     grad = next(ev["grads"]["w"] for ev in events if ev["kind"] == "backward_end")
     w = torch.tensor(w0, dtype=torch.float32, requires_grad=True)
