@@ -196,6 +196,15 @@ class StepgradApp(Cursor, Workers, App[int]):
         # (the pilot's next key, ``settle``) would wait forever: this says when to stop.
         super().exit(result, return_code, message)
         self.exiting.set()
+        self._stop_threads()
+
+    def _stop_threads(self) -> None:
+        # The torch and sympy threads wait for the cursor to ask for more; asyncio's shutdown
+        # joins them, so a thread left waiting kept the process alive after q, forever.
+        for group in ("torch", "roads", "engine"):
+            self.workers.cancel_group(self, group)
+        with self._torch_cv:
+            self._torch_cv.notify_all()
 
     def push_screen(self, screen: Any, *args: Any, **kwargs: Any) -> Any:
         # The last dialog's widgets are closed by now: their theme watchers would keep them
@@ -218,6 +227,7 @@ class StepgradApp(Cursor, Workers, App[int]):
             self.action_play()
 
     def on_unmount(self) -> None:
+        self._stop_threads()
         self._gc_give_back()
 
     # ----- drawing ---------------------------------------------------------------------

@@ -175,11 +175,18 @@ class Workers(AppHost):
         last = time.monotonic()
         try:
             it = iter(self._oracle(self.scenario.program))
-            while not worker.is_cancelled:
+            # ``exiting`` too: a worker started while the app was already quitting is never
+            # cancelled, and asyncio's shutdown would wait for it forever.
+            while not worker.is_cancelled and not self.exiting.is_set():
                 with self._torch_cv:
-                    while produced > self._torch_want and not batch and not worker.is_cancelled:
+                    while (
+                        produced > self._torch_want
+                        and not batch
+                        and not worker.is_cancelled
+                        and not self.exiting.is_set()
+                    ):
                         self._torch_cv.wait(0.2)
-                if worker.is_cancelled:
+                if worker.is_cancelled or self.exiting.is_set():
                     return
                 if produced > self._torch_want:
                     self._deliver(batch, "running")
