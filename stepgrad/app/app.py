@@ -29,7 +29,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 
 from stepgrad.app import comparison
-from stepgrad.app.cursor import NEAR, SPEEDS, Cursor
+from stepgrad.app.cursor import NEAR, SPEEDS, Cursor, Waiting
 from stepgrad.app.explainer import Explainer
 from stepgrad.app.roads_model import RoadsModel
 from stepgrad.app.screens.main import MainScreen
@@ -186,6 +186,9 @@ class StepgradApp(Cursor, Workers, App[int]):
         """Where a hand derivation first disagrees (``manual.Disagreement``), if it does."""
         self.roads_pick: int | None = None
         """The param chosen with ``r`` (an index into the params); None: chosen for you."""
+        self.waiting: Waiting | None = None
+        """A key pressed before the worker it needs had answered (``w`` before the hand
+        derivation's check): shown in the status line, acted on when the worker answers."""
         self.roads = RoadsModel(self.trace, scenario)
         """The three roads panel's view-model."""
         self.exiting = asyncio.Event()
@@ -296,7 +299,8 @@ class StepgradApp(Cursor, Workers, App[int]):
             self.scenario,
             pos,
             state,
-            message=self.message,
+            # A message answers the last key; without one, a key still waiting says so.
+            message=self.message or (self.waiting.text if self.waiting is not None else ""),
             narrow=self._main.has_class("-narrow"),
             playing=self.playing,
             speed=self.speed,

@@ -8,6 +8,8 @@ far past the known checkpoints computes them in the background first (``Workers.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from stepgrad.app.host import AppHost
 from stepgrad.app.trace import START, touches
@@ -21,14 +23,39 @@ NEAR = 512
 """A jump this many steps past the known checkpoints is computed at once; farther ones in slices."""
 
 
+@dataclass(slots=True)
+class Waiting:
+    """A key pressed before the worker it needs had answered: acted on when it answers.
+
+    Attributes:
+        key: the key as the user knows it (``w``).
+        worker: the worker's group (``roads``).
+        what: what it waits for, in the user's words (``the hand-derivation check``).
+        act: the key's action, run again once the worker has answered.
+    """
+
+    key: str
+    worker: str
+    what: str
+    act: Callable[[], None]
+
+    @property
+    def text(self) -> str:
+        """The status line while it waits: ``w: waiting for the hand-derivation check…``."""
+        return f"{self.key}: waiting for {self.what}…"
+
+
 class Cursor(AppHost):
     """The cursor's keys of ``StepgradApp`` (a mixin: the state is the app's)."""
 
     # ----- moving ----------------------------------------------------------------------
 
     def go(self, target: int, message: str = "") -> None:
-        """Move to ``target`` (clamped), computing far checkpoints in the background."""
+        """Move to ``target`` (clamped), computing far checkpoints in the background.
+
+        A key still waiting for a worker is forgotten: the user has moved on."""
         self._t0 = time.perf_counter()
+        self.waiting = None
         self.message = message
         self.inspecting = False
         target = self.trace.clamp(target)
@@ -265,13 +292,28 @@ class Cursor(AppHost):
             self.message = f"one param, {names[0]}: its three roads are shown"
         self.redraw()
 
+    def wait_for(self, key: str, worker: str, what: str, act: Callable[[], None]) -> None:
+        """Remember a key whose worker has not answered yet, and say so in the status line;
+        ``Workers`` runs ``act`` when ``worker`` answers (``act_on_waiting``)."""
+        self.waiting = Waiting(key, worker, what, act)
+        self.message = ""
+        self.redraw()
+
+    def act_on_waiting(self, worker: str) -> None:
+        """Run the key that waited for ``worker``, now that it has answered."""
+        waiting = self.waiting
+        if waiting is not None and waiting.worker == worker:
+            self.waiting = None
+            waiting.act()
+
     def action_first_wrong(self) -> None:
         """To the end of the backward pass where a hand derivation first goes wrong."""
         first = self.first_wrong
         if not self.scenario.manual:
             self.go(self.position, "this scenario states no hand derivation (manual:)")
         elif first is None and self.roads_state != "done":
-            self.go(self.position, "still checking the hand derivation…")
+            # Pressed before sympy and the check over the run have answered: not dropped.
+            self.wait_for("w", "roads", "the hand-derivation check", self.action_first_wrong)
         elif first is None:
             agrees = steps_text(self.trace.timeline.n_steps, every=True)
             self.go(self.position, f"the hand derivation agrees at {agrees}")

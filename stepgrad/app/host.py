@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.reactive import reactive
 
+    from stepgrad.app.cursor import Waiting
     from stepgrad.app.explainer import Explainer
     from stepgrad.app.roads_model import RoadsModel
     from stepgrad.app.screens.main import MainScreen
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
         roads_state: str
         first_wrong: Any
         roads_pick: int | None
+        waiting: Waiting | None
         exiting: asyncio.Event
         _main: MainScreen
         _timer: Any
@@ -63,6 +65,7 @@ if TYPE_CHECKING:
         def redraw(self) -> None: ...
         def _draw_status(self, pos: int, state: Any, phase: str) -> None: ...
         def go(self, target: int, message: str = "") -> None: ...
+        def act_on_waiting(self, worker: str) -> None: ...
         def _cancel_seek(self) -> None: ...
         def _seek(self, step: int, then: Callable[[], None], what: str) -> None: ...
         def _gc_tick(self) -> None: ...

@@ -267,11 +267,14 @@ class Workers(AppHost):
         self.derivation = derivation
         self.roads_state = "checking" if checking else "done"
         self.redraw()
+        if not checking:
+            self.act_on_waiting("roads")
 
     def _roads_checked(self, first: Any) -> None:
         self.first_wrong = first
         self.roads_state = "done"
         self.redraw()
+        self.act_on_waiting("roads")  # a w pressed while the check ran
 
     def roads_settled(self) -> bool:
         """True when the closed forms and the hand derivation's check are known."""
