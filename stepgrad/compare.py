@@ -48,7 +48,7 @@ class Verdict:
     """How two numbers compare.
 
     Attributes:
-        status: ``equal`` (the same bits), ``close`` (within tolerance), ``differs``
+        status: ``equal`` (the same number; -0.0 equals 0.0), ``close`` (within tolerance), ``differs``
             (outside it), ``missing`` (one side has no number) or, from the roads,
             ``not_comparable`` (``NOT_COMPARABLE``).
         diff: ``|a - b|``; 0.0 when equal, NaN when missing.
@@ -77,18 +77,20 @@ def tolerance(dtype: str) -> tuple[float, float]:
     return TOLERANCES.get(dtype, TOLERANCES["float64"])
 
 
-def _same_bits(a: float, b: float) -> bool:
+def _equal(a: float, b: float) -> bool:
     if math.isnan(a) or math.isnan(b):
         return math.isnan(a) and math.isnan(b)
-    # 0.0 and -0.0 compare equal but are not the same bits.
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
+    # IEEE equality: -0.0 == 0.0, as torch.equal and torch's == count them. The sign of a
+    # zero is an accident of the order of operations (torch's zero_() then += -0.0 leaves
+    # +0.0 where a plain product gives -0.0), never a disagreement about a gradient.
+    return a == b
 
 
 def compare(a: Any, b: Any, dtype: str, *, rtol: float | None = None, atol: float | None = None) -> Verdict:
     """Compare two numbers of a scenario's dtype.
 
-    ``equal`` means the same bits (two NaNs count as equal; 0.0 and -0.0 do not, they
-    are ``close``). ``close`` means ``|a - b| <= atol + rtol * max(|a|, |b|)`` with, by
+    ``equal`` means the same number by IEEE equality, as torch compares: 0.0 and -0.0
+    are ``equal`` (and two NaNs count as equal). ``close`` means ``|a - b| <= atol + rtol * max(|a|, |b|)`` with, by
     default, ``rtol = 1e-9, atol = 1e-12`` for float64 and ``rtol = 1e-4, atol = 1e-5``
     for float32. Infinities agree only with the same infinity. None on exactly one side
     is ``missing``; None on both sides is ``equal`` (neither holds a number).
@@ -108,7 +110,7 @@ def compare(a: Any, b: Any, dtype: str, *, rtol: float | None = None, atol: floa
             return Verdict("equal", 0.0)
         return Verdict("missing", math.nan)
     fa, fb = float(a), float(b)
-    if _same_bits(fa, fb):
+    if _equal(fa, fb):
         return Verdict("equal", 0.0)
     if math.isnan(fa) or math.isnan(fb) or math.isinf(fa) or math.isinf(fb):
         return Verdict("differs", math.nan if math.isnan(fa - fb) else abs(fa - fb))

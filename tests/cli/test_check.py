@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -105,3 +106,35 @@ def test_nonfinite_run_exits_2_naming_the_event(tmp_path):
     assert r.stderr.count("\n") == 1
     assert r.stderr.startswith(f"{f}:3:")
     assert "non-finite value nan first appears at event 1 (forward a" in r.stderr
+
+
+ZERO_INPUT = """\
+name: a zero input
+dtype: float64
+params: {w: 1.0}
+data:
+  x: [0.0, 1.0]
+  y: [2.0, 4.0]
+model:
+  y_hat: x * w
+  s: y_hat - y
+  loss: s ** 2
+train:
+  epochs: 2
+  lr: 0.01
+"""
+
+
+@needs_torch
+def test_signed_zero_gradient_counts_as_equal(tmp_path):
+    """At x = 0, ∂loss/∂w = ∂loss/∂y_hat · x = (-4.0) × 0.0 = -0.0 in stepgrad, while torch's
+    w.grad, zero_()'d to 0.0 and then += -0.0, holds +0.0. The same number: check says
+    equal, as torch.equal does, not "1 close (largest difference 0)"."""
+    (tmp_path / "zero.yaml").write_text(ZERO_INPUT)
+    r = run("check", "zero.yaml", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (
+        "4 steps, 12 values, 16 grads and 4 updates compared with torch (32 numbers): "
+        "all equal bit for bit" in r.stdout.splitlines()
+    ), r.stdout
+    assert not re.search(r"\bclose\b", r.stdout.replace("tolerance for 'close'", "")), r.stdout

@@ -15,9 +15,13 @@ def test_same_bits_is_equal_with_zero_diff():
     assert (v.status, v.diff, v.ok) == ("equal", 0.0, True)
 
 
-def test_signed_zeros_are_close_not_equal():
-    v = compare(0.0, -0.0, "float64")
-    assert (v.status, v.diff) == ("close", 0.0)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_signed_zeros_are_equal(dtype):
+    """IEEE equality, as torch.equal(tensor(-0.0), tensor(0.0)) is True: -0.0 and 0.0 are
+    the same number, whatever order of operations gave the sign."""
+    assert compare(0.0, -0.0, dtype) == compare(-0.0, 0.0, dtype) == compare(0.0, 0.0, dtype)
+    v = compare(np.float32(-0.0), 0.0, dtype)
+    assert (v.status, v.diff, v.tol, v.ok) == ("equal", 0.0, 0.0, True)
 
 
 @pytest.mark.parametrize(
