@@ -7,6 +7,7 @@ from itertools import pairwise
 from typing import cast
 
 from stepgrad.app.layout.model import (
+    BOX_HEIGHT,
     DOWN,
     LEFT,
     RIGHT,
@@ -58,7 +59,7 @@ def place(frame: Frame, widths: tuple[int, ...], spacing: Spacing = ROOMY) -> La
             x += gap_width(frame, i, spacing)
     used = x
     boxes = {
-        it: Box(it, xs[i], top[it], widths[i])
+        it: Box(it, xs[i], top[it], widths[i], BOX_HEIGHT + 2 * frame.pad)
         for i, lay in enumerate(layers)
         for it in lay
         if not isinstance(it, Dummy)
@@ -89,8 +90,8 @@ def _segment(
     frame: Frame, i: int, a: Item, b: Item, port: int, x0: int, x1: int
 ) -> list[tuple[int, int, int]]:
     """Cells of a wire in the gap between layers i and i + 1 (columns x0 .. x1 - 1)."""
-    r0 = exit_row(a, frame.top)
-    r1 = entry_row(b, port, frame.top)
+    r0 = exit_row(a, frame.top, frame.pad)
+    r1 = entry_row(b, port, frame.top, frame.pad)
     cells: list[tuple[int, int, int]] = []
     if r0 == r1:
         for cx in range(x0, x1):

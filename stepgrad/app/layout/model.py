@@ -115,6 +115,8 @@ class Frame:
         height: rows used.
         tracks: per gap (after layer i), the turning column index of each source item.
         n_tracks: per gap, how many turning columns it needs.
+        pad: blank rows inside each box above its value row and below its gradient row.
+        row_gap: blank rows between two items of a layer.
     """
 
     ranking: Ranking
@@ -122,6 +124,8 @@ class Frame:
     height: int
     tracks: tuple[dict[Item, int], ...]
     n_tracks: tuple[int, ...]
+    pad: int = 0
+    row_gap: int = ROW_GAP
 
 
 @dataclass(frozen=True, slots=True)

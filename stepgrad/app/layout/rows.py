@@ -8,27 +8,31 @@ from itertools import pairwise
 from stepgrad.app.layout.model import BOX_HEIGHT, ROW_GAP, Dummy, Frame, Item, Ranking, item_order
 
 
-def _height(item: Item) -> int:
-    return 1 if isinstance(item, Dummy) else BOX_HEIGHT
+def _height(item: Item, pad: int = 0) -> int:
+    return 1 if isinstance(item, Dummy) else BOX_HEIGHT + 2 * pad
 
 
-def exit_row(item: Item, top: dict[Item, int]) -> int:
+def exit_row(item: Item, top: dict[Item, int], pad: int = 0) -> int:
     """The row a wire leaves an item from: a box's value row, or a dummy's only row."""
-    return top[item] + (0 if isinstance(item, Dummy) else 1)
+    return top[item] + (0 if isinstance(item, Dummy) else 1 + pad)
 
 
-def entry_row(item: Item, port: int, top: dict[Item, int]) -> int:
-    """The row a wire enters an item on: argument k of a box enters on row 1 + k."""
+def entry_row(item: Item, port: int, top: dict[Item, int], pad: int = 0) -> int:
+    """The row a wire enters an item on: argument k of a box enters on row 1 + k (below
+    the ``pad`` blank rows a roomy box has above its value)."""
     if isinstance(item, Dummy):
         return top[item]
-    return top[item] + 1 + min(port, BOX_HEIGHT - 3)
+    return top[item] + 1 + pad + min(port, BOX_HEIGHT - 3)
 
 
-def arrange(ranking: Ranking) -> Frame:
+def arrange(ranking: Ranking, pad: int = 0, row_gap: int = ROW_GAP) -> Frame:
     """Assign rows to items and turning tracks to the gaps between layers.
 
     Args:
         ranking: the layers in order.
+        pad: blank rows inside each box above its value row and below its gradient row
+            (a larger picture for a large panel).
+        row_gap: blank rows between two items of a layer.
 
     Returns:
         The frame, from which ``place`` computes columns for any box widths.
@@ -52,10 +56,10 @@ def arrange(ranking: Ranking) -> Frame:
             want = floor
             if it in first_in:
                 src, port = first_in[it]
-                want = exit_row(src, top) - (entry_row(it, port, {it: 0}))
+                want = exit_row(src, top, pad) - (entry_row(it, port, {it: 0}, pad))
             y = max(want, floor)
             top[it] = y
-            floor = y + _height(it) + ROW_GAP
+            floor = y + _height(it, pad) + row_gap
     # Right to left for items fed by nothing (leaves): slide toward the consumer's port,
     # within the room left by their neighbours.
     for lay in reversed(layers):
@@ -63,11 +67,11 @@ def arrange(ranking: Ranking) -> Frame:
             if it in first_in or it not in out_to:
                 continue
             b, port = min(out_to[it], key=lambda bp: (top[bp[0]], bp[1]))
-            want = entry_row(b, port, top) - (exit_row(it, {it: 0}))
-            lo = 0 if j == 0 else top[lay[j - 1]] + _height(lay[j - 1]) + ROW_GAP
-            hi = top[lay[j + 1]] - ROW_GAP - _height(it) if j + 1 < len(lay) else want
+            want = entry_row(b, port, top, pad) - (exit_row(it, {it: 0}, pad))
+            lo = 0 if j == 0 else top[lay[j - 1]] + _height(lay[j - 1], pad) + row_gap
+            hi = top[lay[j + 1]] - row_gap - _height(it, pad) if j + 1 < len(lay) else want
             top[it] = max(lo, min(want, hi))
-    height = max((top[it] + _height(it) for lay in layers for it in lay), default=0)
+    height = max((top[it] + _height(it, pad) for lay in layers for it in lay), default=0)
 
     tracks: list[dict[Item, int]] = []
     n_tracks: list[int] = []
@@ -75,22 +79,22 @@ def arrange(ranking: Ranking) -> Frame:
         groups: dict[Item, list[int]] = {}
         for a in layers[i]:
             for b, port in out_to.get(a, []):
-                groups.setdefault(a, []).append(entry_row(b, port, top))
-        turning = {a: rows for a, rows in groups.items() if any(r != exit_row(a, top) for r in rows)}
-        order = _track_order(turning, top)
+                groups.setdefault(a, []).append(entry_row(b, port, top, pad))
+        turning = {a: rows for a, rows in groups.items() if any(r != exit_row(a, top, pad) for r in rows)}
+        order = _track_order(turning, top, pad)
         tracks.append({a: c for c, a in enumerate(order)})
         n_tracks.append(len(order))
-    return Frame(ranking, top, height, tuple(tracks), tuple(n_tracks))
+    return Frame(ranking, top, height, tuple(tracks), tuple(n_tracks), pad, row_gap)
 
 
-def _track_order(turning: dict[Item, list[int]], top: dict[Item, int]) -> list[Item]:
+def _track_order(turning: dict[Item, list[int]], top: dict[Item, int], pad: int) -> list[Item]:
     """Order turning sources so a wire leaving on a row never overlaps one arriving on it.
 
     Where source A leaves on the row that source B's wire arrives on, A's horizontal runs
     from the left edge to A's track and B's from B's track to the right edge: A's track
     must come first.
     """
-    exits = {a: exit_row(a, top) for a in turning}
+    exits = {a: exit_row(a, top, pad) for a in turning}
     before: dict[Item, set[Item]] = {a: set() for a in turning}  # a -> sources that must precede
     for a, r in exits.items():
         for b, rows in turning.items():

@@ -30,6 +30,19 @@ if TYPE_CHECKING:
 COMPACT_BELOW = 120
 """Narrower than this, the footer drops its padding so that every key's name still shows."""
 
+WIDE_FROM = 100
+"""The side-by-side arrangement needs at least this many columns."""
+
+
+def side_by_side_from(graph_width: int) -> int:
+    """The narrowest terminal whose left side holds a graph ``graph_width`` columns wide
+    beside the inspector (``#side`` is 42% of the width, 50 to 72 columns; the graph's
+    border and padding take 4). Narrower, the graph is given the whole width on top."""
+    w = WIDE_FROM
+    while w - min(max(w * 42 // 100 + 1, 50), 72) - 4 < graph_width:
+        w += 1
+    return w
+
 
 class Stepper(Protocol):
     """What the main screen needs of the app (``StepgradApp``): the trace to lay out, and
@@ -69,12 +82,18 @@ class MainScreen(Screen[None]):
 
     # No ClassVar: Textual types these as instance variables, and a class variable may not
     # override one; the lists are never changed.
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]  # noqa: RUF012
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_FROM, "-wide")]  # noqa: RUF012
     VERTICAL_BREAKPOINTS = [(0, "-short"), (32, "-tall")]  # noqa: RUF012
 
     def __init__(self, app: Stepper):
         super().__init__()
         self.stepgrad = app
+        self.graph = GraphView(app.trace, id="graph")
+        """The graph panel (made here: its width sets where the arrangement changes)."""
+        # A graph too wide for the left side (ex4-5 at 120 columns) gets the whole width on
+        # top, as on a narrow screen, rather than show part of itself.
+        wide_from = side_by_side_from(self.graph.needed_width())
+        self.HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (wide_from, "-wide")]
         self.composed = False
         """True once the widgets exist (from the screen's mount on)."""
         self._drawn_narrow = False
@@ -96,7 +115,7 @@ class MainScreen(Screen[None]):
         yield StatusBar(id="status")
         with Container(id="body"):
             with Vertical(id="left"):
-                graph = GraphView(trace, id="graph")
+                graph = self.graph
                 graph.border_title = "graph"
                 yield graph
                 roads = RoadsPanel(id="roads")

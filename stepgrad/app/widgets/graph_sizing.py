@@ -7,6 +7,7 @@ in which the graph then fits its panel, cutting numbers only when nothing else f
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -49,42 +50,65 @@ def graph_fmt(v: Any, float32: bool) -> str:
     return str(np.float32(v))
 
 
-def text_floor(text: str) -> int:
-    """The fewest cells ``clip`` may cut ``text`` to: its integer part, the point, one
-    digit and ``…``. A number in another form (exponent, nan, inf) is never cut."""
-    point = text.find(".")
-    if point < 0 or "e" in text:
-        return len(text)
-    return min(point + 3, len(text))
-
-
-def clip(text: str, cap: int | None) -> str:
-    """``text`` cut to ``cap`` cells, marked ``…`` (``-5.796206079999999`` → ``-5.796…``);
-    never into the integer part (see ``text_floor``). The exact number is in the panels."""
-    if cap is None or len(text) <= cap:
+def compact(text: str, cap: int | None) -> str:
+    """A number's text in at most ``cap`` cells, rounded to the significant digits that fit
+    (``0.2806168405841364`` in 6 cells: ``0.2806``; ``-5.796206079999999`` in 6:
+    ``-5.796``; ``2.4576547405302974e-05`` in 8: ``2.46e-05``). The exact number is in the
+    inspector. A text that fits, ``·``, nan, inf and a vector stay as they are; a number
+    that fits in no form of ``cap`` cells keeps its shortest form.
+    """
+    if cap is None or len(text) <= cap or text[0] in "[·":
         return text
-    keep = max(cap, text_floor(text))
-    return text if keep >= len(text) else text[: keep - 1] + "…"
+    try:
+        v = float(text)
+    except ValueError:
+        return text
+    if not math.isfinite(v):
+        return text
+    best = text
+    if "e" not in text and abs(v) < 1e15:
+        # Fixed point, as many decimals as fit (at least one, so it still reads as a float),
+        # unless no significant digit would be left (1e-07 is not 0.0).
+        whole = len(f"{v:.0f}")
+        for decimals in range(cap - whole - 1, 0, -1):
+            got = f"{v:.{decimals}f}"
+            if len(got) <= cap and float(got) != 0.0:
+                # 22.879999999999995 in 6 cells is 22.88, not 22.880: a zero is no digit kept.
+                got = got.rstrip("0")
+                return got + "0" if got.endswith(".") else got
+        best = f"{v:.1f}"
+    # An exponent form with a short exponent: 2.46e-05.
+    for digits in range(cap, -1, -1):
+        got = f"{v:.{digits}e}"
+        if len(got) <= cap:
+            return got
+        best = got if len(got) < len(best) else best
+    return best
 
 
-CAP_MIN = 7
-"""The shortest a box's number is cut to (``-5.796…``) so that the graph fits its panel;
-where even that does not fit, numbers stay whole and the panel scrolls."""
+NUM_MAX = 8
+"""The most cells a box gives a number (``0.280617``, ``-26.9578``): the exact number,
+to the last digit, is in the inspector; a box shows it to the digits that fit."""
+CAP_MIN = 6
+"""The fewest (``0.2806``, ``-5.796``): a graph that fits no panel even so scrolls."""
+WIDE = 99
+"""The width of a number not known in advance (a later step's): always cut to the cap."""
 
-RUN_WIDTH_STEPS = 256
-"""Runs of at most this many steps get one box width per layer for the whole run (the
-layout never moves); longer runs size the boxes per step, to open at once."""
+SCAN_STEPS = 1
+"""Runs of at most this many steps size their boxes for every number of the run (the step
+is computed anyway); longer runs by what each node can hold (the cap for any number that
+changes), so that no step is computed to size a box."""
 
 
-_Fit = tuple[lay.Spacing, tuple[int, ...], int | None]
-"""A spacing, the box width of each layer, and the length numbers are cut to (None: whole)."""
+_Fit = tuple[lay.Spacing, tuple[int, ...], int]
+"""A spacing, the box width of each layer, and the most cells a number is given."""
 
 
 class GraphSizing:
     """The box-sizing half of ``GraphView`` (a mixin: the view holds the state it reads).
 
     Attributes read: ``trace``, ``_f32`` (float32 text), ``_predict_inputs``, ``_frame``,
-    ``_title_len``; written: ``_floors``, ``_run_nodes`` and the two caches.
+    ``_title_len``; written: ``_run_nodes`` and the two caches.
     """
 
     trace: Trace
@@ -92,10 +116,8 @@ class GraphSizing:
     _predict_inputs: dict[int, float]
     _frame: lay.Frame
     _title_len: dict[int, int]
-    _floors: dict[int, list[int]]
     _run_nodes: dict[int, tuple[int, int]] | None
-    _nodes_cache: OrderedDict[int, dict[int, tuple[int, int]]]
-    _fit_cache: OrderedDict[tuple[int | None, int], _Fit]
+    _fit_cache: OrderedDict[tuple[int, int, bool], _Fit]
 
     def _fmt(self, v: Any) -> str:
         return graph_fmt(v, self._f32)
@@ -112,15 +134,11 @@ class GraphSizing:
             vw = {i: w[0] for i, w in grow.items()}
             gw = {i: w[1] for i, w in grow.items()}
         f = self._fmt
-        floors = self._floors
 
         def see(i: int, v: Any, widths: dict[int, int], k: int) -> None:
-            text = f(v)
-            if len(text) > widths[i]:
-                widths[i] = len(text)
-            fl = text_floor(text)
-            if fl > floors[i][k]:
-                floors[i][k] = fl
+            n = len(f(v))
+            if n > widths[i]:
+                widths[i] = n
 
         if state is not None:
             for i, v in enumerate(state.values):
@@ -176,32 +194,53 @@ class GraphSizing:
                     grad(name, before)
                     grad(name, 0.0)
 
+    def structural_widths(self) -> dict[int, tuple[int, int]]:
+        """Per node, the widest value and gradient text it can show, known without running
+        a step: an input's own numbers (written, fed from the data, predicted at), a param's
+        start value when nothing updates it, ``WIDE`` for any other number."""
+        program = self.trace.program
+        g = self.trace.graph
+        req = g.requires_grad
+        out: dict[int, tuple[int, int]] = {}
+        for n in g.nodes:
+            if n.is_leaf and n.op == "input":
+                written = {**program.inputs, **(program.predict or {})}
+                texts = [fmt(float(written[n.name]))] if n.name in written else []
+                texts += [fmt(float(v)) for v in (program.data or {}).get(n.name, ())]
+                value = max((len(t) for t in texts), default=WIDE)
+            elif n.is_leaf and not program.training and n.name in program.params:
+                value = len(fmt(float(program.params[n.name])))
+            else:
+                value = WIDE
+            out[n.id] = (value, WIDE if req[n.id] else 1)
+        return out
+
     def run_node_widths(self) -> dict[int, tuple[int, int]] | None:
-        """Per node, the widest value and gradient text of the whole run, or None for a long run."""
-        if self.trace.plan.n_steps > RUN_WIDTH_STEPS:
+        """Per node, the widest value and gradient text of the whole run: scanned for a run
+        of one step once it is computed (None before), ``structural_widths`` for a longer one."""
+        if self._run_nodes is not None:
+            return self._run_nodes
+        if self.trace.plan.n_steps > SCAN_STEPS:
+            self._run_nodes = self.structural_widths()
+            return self._run_nodes
+        if not self.trace.has_timeline:
             return None
         t = self.trace.timeline
-        if self._run_nodes is None:
-            # Predictions come first and last, outside every step.
-            seqs: list[int] = []
-            i = 0
-            while i < len(t) and t.locate(i) is None:
-                seqs.append(i)
-                i += 1
-            j = len(t) - 1
-            while j >= i and t.locate(j) is None:
-                seqs.append(j)
-                j -= 1
-            per: dict[int, tuple[int, int]] | None = None
-            for seq in seqs:
-                per = self._node_widths(t.state_at(seq), (), per)
-            self._run_nodes = self._node_widths(self.trace.start_state(), range(t.n_steps), per)
+        # Predictions come first and last, outside every step.
+        seqs: list[int] = []
+        i = 0
+        while i < len(t) and t.locate(i) is None:
+            seqs.append(i)
+            i += 1
+        j = len(t) - 1
+        while j >= i and t.locate(j) is None:
+            seqs.append(j)
+            j -= 1
+        per: dict[int, tuple[int, int]] | None = None
+        for seq in seqs:
+            per = self._node_widths(t.state_at(seq), (), per)
+        self._run_nodes = self._node_widths(self.trace.start_state(), range(t.n_steps), per)
         return self._run_nodes
-
-    def run_widths(self, spacing: lay.Spacing = lay.ROOMY) -> tuple[int, ...] | None:
-        """Box width of each layer for every number of the whole run, or None for a long run."""
-        per = self.run_node_widths()
-        return None if per is None else self.layer_widths(per, spacing)
 
     def layer_widths(self, per_node: dict[int, tuple[int, int]], spacing: lay.Spacing) -> tuple[int, ...]:
         """Box width of each layer, borders included, so that every title and number fits whole.
@@ -227,70 +266,62 @@ class GraphSizing:
             out.append(w)
         return tuple(out)
 
-    def fit_for(self, state: State, step: int | None, view_w: int) -> _Fit:
-        """The spacing and box widths to draw with: the roomiest spacing in which the graph
-        fits the panel's width, every number of the run (or of a long run's step) whole.
+    def needed_width(self) -> int:
+        """Columns the graph needs at the least: the tightest spacing, numbers in
+        ``CAP_MIN`` cells (the screen gives the graph the whole width when its side of the
+        screen is narrower)."""
+        per = {i: (min(v, CAP_MIN), min(gr, CAP_MIN)) for i, (v, gr) in self.structural_widths().items()}
+        return lay.total_width(self._frame, self.layer_widths(per, TIGHTEST), TIGHTEST)
+
+    def fit_for(self, state: State, step: int | None, view_w: int, view_h: int = 0) -> _Fit:
+        """The spacing, box widths and number cap to draw with: the roomiest spacing in
+        which the graph fits the panel's width with numbers as long as ``NUM_MAX``, else
+        numbers in fewer cells, down to ``CAP_MIN``; then, with room to spare, a larger
+        picture (``grow``).
 
         Args:
-            state: the state to show (a long run sizes its boxes for it and its step).
-            step: the step of ``state``.
+            state: the state to show (before a one-step run is computed, its boxes are
+                sized for it).
+            step: the step of ``state`` (unused: the sizes hold for the whole run).
             view_w: the panel's width (0 before the first layout).
+            view_h: the panel's height, when the graph may grow into it (0: it may not).
 
         Returns:
-            The spacing and one box width per layer.
+            The spacing, one box width per layer, the number cap.
         """
-        if not self.trace.has_timeline:
-            # The first frame comes before the engine (and NumPy) is loaded: size the boxes
-            # for the start's own numbers. The app redraws once the run is computed, and the
-            # boxes take the run's widths then (the same, unless the run prints wider numbers).
-            per = self._node_widths(state, ())
-            run, key, cacheable = None, (step, view_w), False
-        else:
-            run = self.run_node_widths()
-            key = (-1 if run is not None else step, view_w)
-            cacheable = run is not None or step is not None
-            if cacheable:
-                got = self._fit_cache.get(key)
-                if got is not None:
-                    return got
-            per = run if run is not None else self._step_node_widths(state, step)
-        choice: _Fit = (lay.ROOMY, self.layer_widths(per, lay.ROOMY), None)
+        run = self.run_node_widths()
+        key = (view_w, view_h, run is not None)
+        if run is not None:
+            got = self._fit_cache.get(key)
+            if got is not None:
+                return got
+        per = run if run is not None else self._node_widths(state, ())
+        choice: _Fit = (lay.ROOMY, self.layer_widths(self._capped(per, NUM_MAX), lay.ROOMY), NUM_MAX)
         if view_w > 0:  # before the first layout nothing is known: roomy until the resize
-            choice = self._fit_in(per, view_w)
-        if cacheable:
+            choice = self._fit_in(per, view_w, view_h)
+        if run is not None:
             self._fit_cache[key] = choice
             if len(self._fit_cache) > 64:
                 self._fit_cache.popitem(last=False)
         return choice
 
-    def _fit_in(self, per: dict[int, tuple[int, int]], view_w: int) -> _Fit:
-        """Whole numbers at the roomiest spacing that fits; else numbers cut to the longest
-        length that fits (at least CAP_MIN), at the roomiest spacing for it; else whole
-        numbers at the tightest spacing, and the panel scrolls."""
-        longest = max((max(w) for w in per.values()), default=1)
-        floors = self._floors
-        for cap in (None, *range(longest - 1, CAP_MIN - 1, -1)):
-            if cap is None:
-                sized = per
-            else:
-                sized = {
-                    i: (max(min(v, cap), floors[i][0]), max(min(gr, cap), floors[i][1]))
-                    for i, (v, gr) in per.items()
-                }
+    @staticmethod
+    def _capped(per: dict[int, tuple[int, int]], cap: int) -> dict[int, tuple[int, int]]:
+        return {i: (min(v, cap), min(gr, cap)) for i, (v, gr) in per.items()}
+
+    def _fit_in(self, per: dict[int, tuple[int, int]], view_w: int, view_h: int) -> _Fit:
+        """Numbers in as many cells as fit (``NUM_MAX`` down to ``CAP_MIN``), each at the
+        roomiest spacing that fits; else the tightest, and the panel scrolls."""
+        longest = min(max((max(w) for w in per.values()), default=1), NUM_MAX)
+        for cap in range(longest, min(CAP_MIN, longest) - 1, -1):
+            sized = self._capped(per, cap)
             for spacing in lay.SPACINGS:
                 widths = self.layer_widths(sized, spacing)
                 if lay.total_width(self._frame, widths, spacing) <= view_w:
-                    return (spacing, widths, cap)
-        return (TIGHTEST, self.layer_widths(per, TIGHTEST), None)
+                    return self.grow(spacing, widths, cap, view_w, view_h)
+        cap = min(CAP_MIN, longest)
+        return (TIGHTEST, self.layer_widths(self._capped(per, cap), TIGHTEST), cap)
 
-    def _step_node_widths(self, state: State, step: int | None) -> dict[int, tuple[int, int]]:
-        if step is not None:
-            got = self._nodes_cache.get(step)
-            if got is not None:
-                return got
-        per = self._node_widths(state, () if step is None else (step,))
-        if step is not None:
-            self._nodes_cache[step] = per
-            if len(self._nodes_cache) > 64:
-                self._nodes_cache.popitem(last=False)
-        return per
+    def grow(self, spacing: lay.Spacing, widths: tuple[int, ...], cap: int, view_w: int, view_h: int) -> _Fit:
+        """A larger picture where the panel has room to spare (none yet)."""
+        return (spacing, widths, cap)

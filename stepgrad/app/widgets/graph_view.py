@@ -43,20 +43,19 @@ from stepgrad.app.widgets.graph_boxes import (
 from stepgrad.app.widgets.graph_sizing import (
     CAP_MIN,
     MIN_BOX,
-    RUN_WIDTH_STEPS,
+    NUM_MAX,
     TIGHTEST,
     GraphSizing,
     _Fit,
-    clip,
+    compact,
     graph_fmt,
-    text_floor,
 )
 from stepgrad.app.widgets.palette import Palette
 from stepgrad.engine.state import State
 
 __all__ = [
-    "CAP_MIN", "MIN_BOX", "RUN_WIDTH_STEPS", "TIGHTEST", "BoxView", "GraphView", "clip", "graph_fmt",
-    "op_label", "text_floor",
+    "CAP_MIN", "MIN_BOX", "NUM_MAX", "TIGHTEST", "BoxView", "GraphView", "compact", "graph_fmt",
+    "op_label",
 ]
 
 
@@ -92,12 +91,9 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self._predict_inputs = {graph.by_name[k]: float(v) for k, v in (program.predict or {}).items()}
         self._title_len = {n.id: len(f"{n.name} {self._labels[n.id]}") for n in graph.nodes}
         self._run_nodes: dict[int, tuple[int, int]] | None = None
-        # Per node, the largest text_floor of any value and gradient text sized so far.
-        self._floors: dict[int, list[int]] = {n.id: [1, 1] for n in graph.nodes}
-        self._cap: int | None = None
+        self._cap = NUM_MAX
         self._styles: list[Style] = []
-        self._nodes_cache: OrderedDict[int, dict[int, tuple[int, int]]] = OrderedDict()
-        self._fit_cache: OrderedDict[tuple[int | None, int], _Fit] = OrderedDict()
+        self._fit_cache: OrderedDict[tuple[int, int, bool], _Fit] = OrderedDict()
         self._scroll_cache: dict[tuple[tuple[int, ...], tuple[int, ...], int, int], tuple[int, int]] = {}
         self._cuts: dict[int, tuple[list[int], list[int]]] = {}
         self._last_show: tuple[Any, ...] | None = None
@@ -213,7 +209,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         cap = self._cap
 
         def text(v: Any) -> str:
-            return clip(self._fmt(v), cap)
+            return compact(self._fmt(v), cap)
 
         views = {
             i: box_view(
