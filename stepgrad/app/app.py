@@ -21,7 +21,7 @@ import asyncio
 import threading
 import time
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -47,6 +47,9 @@ from stepgrad.app.widgets import (
 )
 from stepgrad.app.workers import GC_BATCH, SLICE, Deriver, Oracle, Workers, default_deriver, default_oracle
 from stepgrad.scenario import Scenario
+
+if TYPE_CHECKING:
+    from stepgrad.app.screens.compare import CompareScreen
 
 __all__ = [
     "DEFAULT_THEME",
@@ -186,6 +189,8 @@ class StepgradApp(Cursor, Workers, App[int]):
         """Where a hand derivation first disagrees (``manual.Disagreement``), if it does."""
         self.roads_pick: int | None = None
         """The param chosen with ``r`` (an index into the params); None: chosen for you."""
+        self._compare: CompareScreen | None = None
+        """The c table while it is open."""
         self.waiting: Waiting | None = None
         """A key pressed before the worker it needs had answered (``w`` before the hand
         derivation's check): shown in the status line, acted on when the worker answers."""
@@ -287,7 +292,11 @@ class StepgradApp(Cursor, Workers, App[int]):
         losses = trace.timeline.losses(upto) if upto else ()
         screen.query_one(LossSpark).show(losses, n_steps, step, loss_now, color)
         self._draw_status(pos, state, phase)
-        self._ask_torch(comparison.needed_step(trace, pos))
+        need = comparison.needed_step(trace, pos)
+        if self._compare is not None:
+            # The c table, open over the main screen, follows the cursor and torch.
+            self._compare.follow(self.torch, self.torch_state, need, pos)
+        self._ask_torch(need)
         if self._t0 is not None:
             t0 = self._t0
             self._t0 = None
@@ -330,10 +339,13 @@ class StepgradApp(Cursor, Workers, App[int]):
         self._forget_message()
 
         def done(seq: int | None) -> None:
+            self._compare = None
             if seq is not None:
                 self.go(seq)
 
-        self.push_screen(CompareScreen(self.trace, self.torch, self.torch_state, step, self.position), done)
+        # The app's own list of torch steps: the table sees it grow (``redraw`` calls ``follow``).
+        self._compare = CompareScreen(self.trace, self.torch, self.torch_state, step, self.position)
+        self.push_screen(self._compare, done)
 
     def action_inspect_all(self) -> None:
         """The inspector's every line in a scrollable box (a small terminal cuts the panel)."""

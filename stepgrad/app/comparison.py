@@ -163,32 +163,29 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
     return out
 
 
-def step_rows(trace: Trace, step: int, ts: TorchStep) -> list[Row]:
-    """One training step compared in full: loss, each param's gradient and updated value."""
+def step_rows(trace: Trace, step: int, ts: TorchStep | None) -> list[Row]:
+    """One training step compared in full: loss, each param's gradient and updated value;
+    ``ts`` None: torch has not run the step yet (every row ``waiting``)."""
     t = trace.timeline
     g = trace.graph
     dtype = str(t.program.dtype)
     loss = g.nodes[g.loss].name
     idx = trace.index(step)
     fwd = idx.forward[loss]
-    out = [Row(loss, fwd.value, ts.loss, *_vd(fwd.value, ts.loss, dtype), step)]
+
+    def row(label: str, ours: Any, theirs: Any) -> Row:
+        if ts is None:
+            return Row(label, ours, None, WAITING, 0.0, step)
+        return Row(label, ours, theirs, *_vd(ours, theirs, dtype), step)
+
+    out = [row(loss, fwd.value, None if ts is None else ts.loss)]
     grads = dict(idx.end.grads)
     after = t.param_values(step + 1) if t.training else t.param_values(0)
     for p in g.params:
         name = g.nodes[p].name
-        gl = grad_label(trace, name)
-        out.append(
-            Row(
-                gl,
-                grads.get(name),
-                ts.grads.get(name),
-                *_vd(grads.get(name), ts.grads.get(name), dtype),
-                step,
-            )
-        )
+        out.append(row(grad_label(trace, name), grads.get(name), None if ts is None else ts.grads.get(name)))
         if t.training:
-            out.append(Row(f"{name} after", after[name], ts.params_after[name],
-                           *_vd(after[name], ts.params_after[name], dtype), step))  # fmt: skip
+            out.append(row(f"{name} after", after[name], None if ts is None else ts.params_after[name]))
     return out
 
 

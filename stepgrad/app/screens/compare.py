@@ -1,8 +1,15 @@
-"""Every computed step compared with torch: loss, each gradient, each updated param."""
+"""Every computed step compared with torch: loss, each gradient, each updated param.
+
+The table follows the app's cursor (``n``/``p`` and the other stepping keys work while it
+is open) and fills in as torch catches up, without being opened again: the app hands it
+its state on every redraw (``CompareScreen.follow``) and the table changes only the cells
+that changed.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
@@ -11,24 +18,187 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
-from stepgrad.app.comparison import Row, step_row_seqs, step_rows
+from stepgrad.app.comparison import WAITING, Row, step_row_seqs, step_rows
 from stepgrad.app.screens.dialog import Dialog
 from stepgrad.app.trace import START, Trace
 from stepgrad.app.widgets.params import mark
 from stepgrad.explain import fmt
 
-WINDOW = 200
-"""At most this many steps are listed, centred on the current one."""
+WINDOW_ROWS = 300
+"""About this many rows at most are listed around the current step: a DataTable of 300 rows
+is filled in about 13 ms, and one of the 200 steps the table used to hold (600 rows and
+more) in 27 ms or more, too slow to follow a key."""
+
+COLUMNS = ("step", "quantity", "stepgrad", "torch", "agree")
+"""The table's columns (also their keys)."""
+
+Cell = tuple[str, str]
+"""A cell's text and style."""
 
 
-class CompareScreen(Dialog[int | None]):
-    """A table of stepgrad against torch for the steps torch has run, up to the position:
-    a number stepgrad has not computed yet at the position is shown ``·``, with the event
-    that computes it. Enter on a row dismisses with that event (the app goes there).
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One row of the table.
+
+    Attributes:
+        key: the row's key (``3:∂loss/∂w``).
+        step: its training step.
+        seq: the event from which stepgrad's number is known (Enter goes there).
+        cells: the five cells, as (text, style).
+    """
+
+    key: str
+    step: int
+    seq: int
+    cells: tuple[Cell, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TableView:
+    """What the table shows at one position.
+
+    Attributes:
+        lo: the first step listed.
+        hi: one past the last step listed.
+        current: the step being viewed (its step number is highlighted).
+        rows: the rows, step by step.
+        summary: the line above the table.
+    """
+
+    lo: int
+    hi: int
+    current: int
+    rows: tuple[TableRow, ...]
+    summary: str
+
+
+def window(prev: tuple[int, int] | None, current: int, most: int) -> tuple[int, int]:
+    """The steps ``[lo, hi)`` listed with ``current`` viewed, given the last window.
+
+    The window stays put while the current step is inside it, grows as the cursor goes on
+    (rows are only added: cheap), and is made again around the current step only when
+    it would hold more than ``most`` steps or the cursor went back before it. A first
+    window ends at the current step: later steps are not known there yet.
+    """
+    if prev is None:
+        return max(0, current + 1 - most), current + 1
+    lo, hi = prev
+    if lo <= current < hi:
+        return prev
+    if current >= hi:
+        if current + 1 - lo <= most:
+            return lo, current + 1
+        return max(0, current + 1 - most // 2), current + 1
+    # Back before the window: half a window before the cursor, so that stepping on back
+    # is not made again at every step; the later steps seen already stay listed.
+    lo = max(0, current + 1 - most // 2)
+    return lo, min(hi, lo + most)
+
+
+class CompareModel:
+    """The table's view-model: rows per step, computed once a step (and again once torch
+    has run it), shown as ``·`` where the position has not computed them yet.
 
     Args:
         trace: the run.
-        torch: the torch steps computed so far.
+    """
+
+    def __init__(self, trace: Trace):
+        self.trace = trace
+        self.span: tuple[int, int] | None = None
+        """The window of the last view."""
+        self._steps: dict[int, tuple[bool, list[tuple[Row, int, tuple[Cell, ...]]]]] = {}
+        g = trace.graph
+        per_step = 1 + len(g.params) * (1 + trace.plan.training)
+        self.most = max(1, WINDOW_ROWS // per_step)
+        """Steps listed at most."""
+
+    def _rows_of(self, step: int, torch: Sequence[Any]) -> list[tuple[Row, int, tuple[Cell, ...]]]:
+        ran = len(torch) > step
+        got = self._steps.get(step)
+        if got is None or got[0] != ran:
+            rows = step_rows(self.trace, step, torch[step] if ran else None)
+            seqs = step_row_seqs(self.trace, step)
+            got = (ran, [(r, at, _known_cells(r)) for r, at in zip(rows, seqs, strict=True)])
+            self._steps[step] = got
+        return got[1]
+
+    def view(self, torch: Sequence[Any], torch_state: str, current: int, pos: int) -> TableView:
+        """The table at ``pos`` (step ``current``), with the torch steps run so far.
+
+        Args:
+            torch: the torch steps run so far (step k at index k).
+            torch_state: ``loading``, ``running``, ``done`` or an error.
+            current: the step being viewed.
+            pos: the position (START or an event seq).
+        """
+        lo, hi = self.span = window(self.span, current, self.most)
+        for k in [k for k in self._steps if not lo <= k < hi]:
+            del self._steps[k]
+        out: list[TableRow] = []
+        counts: dict[str, int] = {}
+        waiting = _waiting(torch_state, len(torch))
+        for k in range(lo, hi):
+            step_cell = (str(k), "bold $accent" if k == current else "")
+            for r, at, known in self._rows_of(k, torch):
+                if pos == START or pos < at:
+                    # Not computed yet at the position: never a number from later.
+                    dot = ("·", "$text-muted")
+                    cells: tuple[Cell, ...] = (dot, dot, (f"at #{at}", "$text-muted"))
+                elif r.status == WAITING:
+                    cells = (known[0], ("…", "$text-muted"), waiting)
+                    counts[WAITING] = counts.get(WAITING, 0) + 1
+                else:
+                    cells = known
+                    counts[r.status] = counts.get(r.status, 0) + 1
+                out.append(TableRow(f"{k}:{r.label}", k, at, (step_cell, (r.label, ""), *cells)))
+        return TableView(lo, hi, current, tuple(out), self._summary(lo, hi, torch, torch_state, counts))
+
+    def _summary(
+        self, lo: int, hi: int, torch: Sequence[Any], torch_state: str, counts: dict[str, int]
+    ) -> str:
+        total = self.trace.plan.n_steps
+        steps = f"step {lo} of {total:,}" if hi - lo == 1 else f"steps {lo:,} to {hi - 1:,} of {total:,}"
+        if torch_state == "loading":
+            ran = "torch is loading"
+        elif torch_state in ("running", "done"):
+            ran = f"{len(torch):,} run by torch so far" if torch_state == "running" else "all run by torch"
+        else:
+            ran = f"torch {torch_state}"
+        waiting = counts.pop(WAITING, 0)
+        verdicts = ", ".join(f"{v} {k}" for k, v in sorted(counts.items()))
+        if waiting:
+            verdicts += f"{', ' if verdicts else ''}{waiting} waiting for torch"
+        verdicts = verdicts or "nothing computed yet at this event"
+        return f"{steps} ({ran}): {verdicts}"
+
+
+def _known_cells(r: Row) -> tuple[Cell, ...]:
+    """stepgrad's number, torch's and the mark, once both are known."""
+    text, role = mark(r, "done")
+    style = {"ok": "$success", "error": "bold $error"}.get(role, "$text-muted")
+    return ((fmt(r.ours), ""), (fmt(r.theirs), ""), (text, style))
+
+
+def _waiting(torch_state: str, progress: int) -> Cell:
+    """The mark of a row whose step torch has not run yet."""
+    if torch_state == "loading":
+        return ("loading…", "$text-muted")
+    if torch_state in ("running", "done"):
+        return (f"torch at {progress:,}…", "$text-muted")
+    return ("no torch", "$text-muted")
+
+
+class CompareScreen(Dialog[int | None]):
+    """A table of stepgrad against torch around the current step: a number stepgrad has
+    not computed yet at the position is shown ``·``, with the event that computes it; a
+    step torch has not run yet shows ``…`` until it has. The stepping keys move the app's
+    cursor and the table follows; Enter on a row dismisses with that row's event (the app
+    goes there).
+
+    Args:
+        trace: the run.
+        torch: the torch steps computed so far (the app's list: it grows).
         torch_state: ``loading``, ``running``, ``done`` or an error.
         current: the step being viewed.
         pos: the position (START or an event seq).
@@ -47,77 +217,95 @@ class CompareScreen(Dialog[int | None]):
         # DataTable's own Home/End move across columns; here they mean the first and last step.
         Binding("home", "first_row", "first", priority=True, id="compare.first"),
         Binding("end", "last_row", "last", priority=True, id="compare.last"),
+        # The app's stepping keys, so that the table can be watched while stepping (a
+        # dialog's keys stop at the dialog). ← and → stay the table's, to scroll it.
+        Binding("n,N", "app.next", "next", id="compare.next"),
+        Binding("p,P", "app.prev", "prev", id="compare.prev"),
+        Binding("f", "app.forward_end", "fwd", id="compare.forward_end"),
+        Binding("b", "app.backward_end", "bwd", id="compare.backward_end"),
+        Binding("u", "app.next_update", "update", id="compare.update"),
+        Binding("e", "app.next_epoch", "epoch", id="compare.epoch"),
     ]
 
     def __init__(self, trace: Trace, torch: Sequence[Any], torch_state: str, current: int, pos: int):
         super().__init__()
         self.trace = trace
-        self.torch = list(torch)
-        self.torch_state = torch_state
-        self.current = current
-        self.pos = pos
-        self._seqs: list[int] = []
+        self.model = CompareModel(trace)
+        self._args = (torch, torch_state, current, pos)
+        self._shown: list[str] = []
+        self._cells: dict[str, tuple[Cell, ...]] = {}
+        self._seqs: dict[str, int] = {}
+        self._current: int | None = None
+        self._ready = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="compare-box", classes="dialog-box") as box:
             box.border_title = "stepgrad against torch"
+            box.border_subtitle = "n p f b u e: step · Enter: go to a row's event · Esc closes"
             yield Static(id="compare-summary", markup=False)
             table: DataTable[Any] = DataTable(id="compare-table", cursor_type="row", zebra_stripes=True)
             yield table
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        trace = self.trace
-        # Steps after the position's are not listed: their numbers are not known yet there.
-        inside = trace.step_of(self.pos) is not None or self.pos == START
-        n = min(len(self.torch), self.current + 1) if inside else len(self.torch)
-        lo = max(0, min(self.current - WINDOW // 2, n - WINDOW))
-        hi = min(n, lo + WINDOW)
-        rows: list[tuple[int, Row, int]] = []
-        for k in range(lo, hi):
-            rows.extend(
-                (k, r, at)
-                for r, at in zip(step_rows(trace, k, self.torch[k]), step_row_seqs(trace, k), strict=True)
-            )
-        for label, width in (
-            ("step", None),
-            ("quantity", None),
-            ("stepgrad", None),
-            ("torch", None),
-            ("agree", 12),
-        ):
-            table.add_column(label, width=width)
-        counts: dict[str, int] = {}
-        for k, r, at in rows:
-            if inside and (self.pos == START or self.pos < at):
-                ours = theirs = "·"
-                text, style = f"at #{at}", "$text-muted"
-            else:
-                text, role = mark(r, self.torch_state)
-                style = {"ok": "$success", "error": "bold $error"}.get(role, "$text-muted")
-                counts[r.status] = counts.get(r.status, 0) + 1
-                ours, theirs = fmt(r.ours), fmt(r.theirs)
-            self._seqs.append(at)
-            table.add_row(str(k), r.label, ours, theirs, Content.styled(text, style), key=f"{k}:{r.label}")
-        total = trace.timeline.n_steps
-        if n == 0:
-            head = f"torch: {self.torch_state}; nothing to compare yet"
-        else:
-            head = f"steps {lo} to {hi - 1} of {total} ({len(self.torch)} run by torch so far): "
-            head += ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "nothing computed yet here"
-            if inside and self.current < total - 1:
-                head += "; later steps once you step there · Enter: go to a row's event"
-            else:
-                head += " · Enter: go to a row's event"
-        self.query_one("#compare-summary", Static).update(head)
-        cur_rows = [i for i, (k, _, _) in enumerate(rows) if k == self.current]
-        if cur_rows:
+        for label in COLUMNS:
+            table.add_column(label, key=label)
+        self._ready = True
+        self.follow(*self._args)
+
+    def follow(self, torch: Sequence[Any], torch_state: str, current: int, pos: int) -> None:
+        """Show the table at the app's position, changing only what changed.
+
+        Args:
+            torch: the torch steps computed so far.
+            torch_state: ``loading``, ``running``, ``done`` or an error.
+            current: the step being viewed.
+            pos: the position.
+        """
+        if not self._ready:
+            self._args = (torch, torch_state, current, pos)
+            return
+        view = self.model.view(torch, torch_state, current, pos)
+        self.query_one("#compare-summary", Static).update(view.summary)
+        table: DataTable[Any] = self.query_one(DataTable)
+        keys = [r.key for r in view.rows]
+        n = len(self._shown)
+        cursor_key = self._cursor_key(table)
+        rebuilt = keys[:n] != self._shown
+        if rebuilt:
+            table.clear()
+            self._shown, self._cells, self._seqs = [], {}, {}
+        for r in view.rows:
+            old = self._cells.get(r.key)
+            if old is None:
+                table.add_row(*(Content.styled(t, s) for t, s in r.cells), key=r.key)
+                self._shown.append(r.key)
+            elif old != r.cells:
+                for column, was, now in zip(COLUMNS, old, r.cells, strict=True):
+                    if was != now:
+                        table.update_cell(r.key, column, Content.styled(*now), update_width=True)
+            self._cells[r.key] = r.cells
+            self._seqs[r.key] = r.seq
+        if view.current != self._current:
+            self._current = view.current
+            self._show_current(table, view)
+        elif rebuilt and cursor_key in self._cells:
+            table.move_cursor(row=table.get_row_index(cursor_key), animate=False)
+
+    def _cursor_key(self, table: DataTable[Any]) -> str | None:
+        if not self._shown or not 0 <= table.cursor_row < len(self._shown):
+            return None
+        return str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def _show_current(self, table: DataTable[Any], view: TableView) -> None:
+        rows = [i for i, r in enumerate(view.rows) if r.step == view.current]
+        if rows:
             # The whole current step in view (its last row first), then the cursor on its first.
-            table.move_cursor(row=cur_rows[-1], animate=False)
-            table.move_cursor(row=cur_rows[0], animate=False)
+            table.move_cursor(row=rows[-1], animate=False)
+            table.move_cursor(row=rows[0], animate=False)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        self.dismiss(self._seqs[event.cursor_row])
+        self.dismiss(self._seqs[str(event.row_key.value)])
 
     def action_first_row(self) -> None:
         """To the first row."""

@@ -1,0 +1,114 @@
+"""Pilot tests: the c table follows the cursor and fills in as torch catches up."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+from app_helpers import mirror, scenario
+from textual.widgets import DataTable
+
+from stepgrad.app.app import StepgradApp, make_app
+from stepgrad.app.screens import CompareScreen
+from stepgrad.app.screens.compare import window
+
+SIZE = (120, 40)
+
+
+def table_rows(app: StepgradApp) -> list[list[str]]:
+    table = app.screen.query_one(DataTable)
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+def summary(app: StepgradApp) -> str:
+    return str(app.screen.query_one("#compare-summary").render())
+
+
+async def press(pilot, *keys: str) -> None:  # type: ignore[no-untyped-def]
+    for k in keys:
+        await pilot.press(k)
+    await pilot.app.settle()
+    await pilot.pause()
+
+
+class TestFollowsTheCursor:
+    async def test_stepping_moves_the_table(self) -> None:
+        """ex4-3 at #11 (step 0's backward_end): ∂loss/∂w -2.0, w after · until #12. n in the
+        table: w after 1.02 = 1.0 - 0.01 × (-2.0). Two more n: step 1 begins (#14), its rows
+        are added (all ·, loss at #16) and the cursor is on them; f: loss 3.8416 (#16,
+        (-1.96)²). p back into step 0: the cursor is on step 0 again, step 1's loss is · again."""
+        app = make_app(scenario("ex4-3"), oracle=mirror)
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "g", "1", "1", "enter", "c")
+            assert isinstance(app.screen, CompareScreen)
+            assert table_rows(app) == [
+                ["0", "loss", "1.0", "1.0", "✓ equal"],
+                ["0", "∂loss/∂w", "-2.0", "-2.0", "✓ equal"],
+                ["0", "w after", "·", "·", "at #12"],
+            ]
+            await press(pilot, "n")
+            assert isinstance(app.screen, CompareScreen) and app.position == 12
+            assert table_rows(app)[2] == ["0", "w after", "1.02", "1.02", "✓ equal"]
+            await press(pilot, "n", "n")
+            assert app.position == 14
+            rows = table_rows(app)
+            assert len(rows) == 6
+            assert rows[3:] == [
+                ["1", "loss", "·", "·", "at #16"],
+                ["1", "∂loss/∂w", "·", "·", "at #23"],
+                ["1", "w after", "·", "·", "at #25"],
+            ]
+            table = app.screen.query_one(DataTable)
+            assert table.cursor_row == 3
+            await press(pilot, "f")
+            assert app.position == 16
+            assert table_rows(app)[3] == ["1", "loss", "3.8415999999999997", "3.8415999999999997", "✓ equal"]
+            await press(pilot, "p", "p", "p")
+            assert app.position == 13
+            assert table.cursor_row == 0
+            assert table_rows(app)[3] == ["1", "loss", "·", "·", "at #16"]
+            assert summary(app).startswith("steps 0 to 1 of 30")
+            # Enter still goes to a row's event, and the table closes.
+            await press(pilot, "enter")
+            assert not isinstance(app.screen, CompareScreen) and app.position == 3
+
+    async def test_torch_arriving_later_appears_without_reopening(self) -> None:
+        """torch held back: the table opened at #11 shows stepgrad's -2.0 and waits for torch
+        (… and loading…); once torch answers, its -2.0 and ✓ equal appear in the same table."""
+        gate = threading.Event()
+
+        def held(program: Any) -> Iterator[Any]:
+            gate.wait(20)
+            yield from mirror(program)
+
+        app = make_app(scenario("ex4-3"), oracle=held)
+        async with app.run_test(size=SIZE) as pilot:
+            for key in ("g", "1", "1", "enter", "c"):
+                await pilot.press(key)
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, CompareScreen)
+            assert table_rows(app)[1] == ["0", "∂loss/∂w", "-2.0", "…", "loading…"]
+            assert "torch is loading" in summary(app)
+            gate.set()
+            await app.settle()
+            await pilot.pause()
+            assert app.screen is screen
+            assert table_rows(app)[1] == ["0", "∂loss/∂w", "-2.0", "-2.0", "✓ equal"]
+            assert "2 equal" in summary(app)
+
+
+class TestWindow:
+    def test_the_window_grows_with_the_cursor_and_is_made_again_past_its_size(self) -> None:
+        """At most 100 steps. Opened at step 150: steps 51-150 (the 100 up to the cursor).
+        Back inside: unchanged. A short window grows as the cursor goes on (0-9 to 0-12).
+        On to 151 with 100 listed: made again, half a window (50 steps) up to the cursor,
+        102-151. Back before a window: half a window up to the cursor, the later steps seen
+        already stay listed (30 in 60-99: 0-99; 10 in 60-99 with at most 20: 1-20)."""
+        assert window(None, 150, 100) == (51, 151)
+        assert window((51, 151), 120, 100) == (51, 151)
+        assert window((0, 10), 12, 100) == (0, 13)
+        assert window((51, 151), 151, 100) == (102, 152)
+        assert window((60, 100), 30, 100) == (0, 100)
+        assert window((60, 100), 10, 20) == (1, 21)
