@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -31,6 +32,10 @@ more) in 27 ms or more, too slow to follow a key."""
 
 COLUMNS = ("step", "quantity", "stepgrad", "torch", "agree")
 """The table's columns (also their keys)."""
+
+AGREE_WIDTH = len("torch at 100,000…")
+"""The agree column's width: its cells are styled ``Content``, which DataTable does not
+measure (the plain cells are rich ``Text``, measured)."""
 
 Cell = tuple[str, str]
 """A cell's text and style."""
@@ -180,6 +185,13 @@ def _known_cells(r: Row) -> tuple[Cell, ...]:
     return ((fmt(r.ours), ""), (fmt(r.theirs), ""), (text, style))
 
 
+def _cell(cell: Cell) -> Content | Text:
+    """A cell for the DataTable: styled ``Content`` (theme colours), or plain ``Text``
+    (measured for the column's width, and never read as markup)."""
+    text, style = cell
+    return Content.styled(text, style) if style else Text(text)
+
+
 def _waiting(torch_state: str, progress: int) -> Cell:
     """The mark of a row whose step torch has not run yet."""
     if torch_state == "loading":
@@ -248,8 +260,12 @@ class CompareScreen(Dialog[int | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
+        # The styled columns (the step, highlighted at the cursor, and the mark) at fixed
+        # widths; the others as wide as their numbers.
+        step_w = max(4, len(f"{self.trace.plan.n_steps - 1:,}"))
+        widths = {"step": step_w, "agree": AGREE_WIDTH}
         for label in COLUMNS:
-            table.add_column(label, key=label)
+            table.add_column(label, key=label, width=widths.get(label))
         self._ready = True
         self.follow(*self._args)
 
@@ -278,12 +294,12 @@ class CompareScreen(Dialog[int | None]):
         for r in view.rows:
             old = self._cells.get(r.key)
             if old is None:
-                table.add_row(*(Content.styled(t, s) for t, s in r.cells), key=r.key)
+                table.add_row(*(_cell(c) for c in r.cells), key=r.key)
                 self._shown.append(r.key)
             elif old != r.cells:
                 for column, was, now in zip(COLUMNS, old, r.cells, strict=True):
                     if was != now:
-                        table.update_cell(r.key, column, Content.styled(*now), update_width=True)
+                        table.update_cell(r.key, column, _cell(now), update_width=True)
             self._cells[r.key] = r.cells
             self._seqs[r.key] = r.seq
         if view.current != self._current:
