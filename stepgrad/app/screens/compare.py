@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from rich.text import Text
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -35,7 +35,7 @@ COLUMNS = ("step", "quantity", "stepgrad", "torch", "agree")
 
 AGREE_WIDTH = len("torch at 100,000…")
 """The agree column's width: its cells are styled ``Content``, which DataTable does not
-measure (the plain cells are rich ``Text``, measured)."""
+measure (the plain cells are strings, measured)."""
 
 Cell = tuple[str, str]
 """A cell's text and style."""
@@ -185,11 +185,11 @@ def _known_cells(r: Row) -> tuple[Cell, ...]:
     return ((fmt(r.ours), ""), (fmt(r.theirs), ""), (text, style))
 
 
-def _cell(cell: Cell) -> Content | Text:
-    """A cell for the DataTable: styled ``Content`` (theme colours), or plain ``Text``
-    (measured for the column's width, and never read as markup)."""
+def _cell(cell: Cell) -> Content | str:
+    """A cell for the DataTable: styled ``Content`` (theme colours), or a plain string
+    (measured for the column's width; escaped, as DataTable reads a string as markup)."""
     text, style = cell
-    return Content.styled(text, style) if style else Text(text)
+    return Content.styled(text, style) if style else escape(text)
 
 
 def _waiting(torch_state: str, progress: int) -> Cell:
