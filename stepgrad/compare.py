@@ -90,10 +90,11 @@ def compare(a: Any, b: Any, dtype: str, *, rtol: float | None = None, atol: floa
     """Compare two numbers of a scenario's dtype.
 
     ``equal`` means the same number by IEEE equality, as torch compares: 0.0 and -0.0
-    are ``equal`` (and two NaNs count as equal). ``close`` means ``|a - b| <= atol + rtol * max(|a|, |b|)`` with, by
-    default, ``rtol = 1e-9, atol = 1e-12`` for float64 and ``rtol = 1e-4, atol = 1e-5``
-    for float32. Infinities agree only with the same infinity. None on exactly one side
-    is ``missing``; None on both sides is ``equal`` (neither holds a number).
+    are ``equal`` (and two NaNs count as equal). ``close`` means
+    ``|a - b| <= atol + rtol * max(|a|, |b|)`` with, by default, ``rtol = 1e-9,
+    atol = 1e-12`` for float64 and ``rtol = 1e-4, atol = 1e-5`` for float32.
+    Infinities agree only with the same infinity. None on exactly one side is
+    ``missing``; None on both sides is ``equal`` (neither holds a number).
 
     Args:
         a: one number (e.g. stepgrad's), or None.
