@@ -14,8 +14,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from stepgrad.engine.events import Event
-from stepgrad.engine.step import Start, StepRunner
+from stepgrad.engine.step import Start, StepRunner, Value
 
 CHUNK = 4096
 """Rows of checkpoints allocated at first (doubled as the computation goes on)."""
@@ -129,12 +128,12 @@ class Checkpoints:
             grads[:n] = self._grads
             self._values, self._grads = values, grads
 
-    def advance(self, out: list[Event] | None = None) -> None:
-        """Compute step ``known`` (appending its events to ``out`` when given) and keep
+    def advance(self, record: list[Value] | None = None) -> None:
+        """Compute step ``known`` (appending its numbers to ``record`` when given) and keep
         its loss, and the next checkpoint when one is due."""
         step = self.known
         self._grow()
-        values, _grads, finite, nxt = self._runner.run(step, out, self._cur)
+        values, _grads, finite, nxt = self._runner.run(step, record, self._cur)
         self.loss[step] = values[self._loss_node]
         self.known = step + 1
         if nxt is not None:  # training

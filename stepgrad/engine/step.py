@@ -1,16 +1,19 @@
 """One step of a run, computed from the params and grads at its start: the forward pass,
 the local gradients, the backward pass (chain rule, accumulation) and the update.
 
-The same code both records a step's events and only advances to the next step's start
-(``out`` None), so the two agree to the bit. Everything that does not change from step
-to step (the order of the nodes, their rules, their arguments' slots, the texts of the
-events) is prepared once, when the runner is made.
+The same code both records a step's numbers and only advances to the next step's start
+(``record`` None), so the two agree to the bit. What it records is the step's numbers
+alone, in the order of its events and of their fields (``events.numbers``): the step's
+events are its outline (``Plan``) with those numbers filled in (``StepRunner.events``),
+and ``replay`` writes its lines from the numbers without making the events at all.
+Everything that does not change from step to step (the order of the nodes, their rules,
+their arguments' slots, the texts of the events) is prepared once, when the runner is made.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from operator import itemgetter
 from typing import Any, cast
 
@@ -87,12 +90,11 @@ class StepRunner:
         # a plain upstream × local: / and log divide (grad / b), relu and pow's masks give
         # +0.0 whatever the upstream's sign, sigmoid and softplus group their factors.
         self._vjps = [g.nodes[e.node].rule.vjp for e in g.edges]
-        # Texts that never change from step to step, prepared once for the event path.
-        self._names = tuple(n.name for n in g.nodes)
-        self._input_names = tuple(tuple(self._names[x] for x in n.inputs) for n in g.nodes)
-        self._formulas = tuple(g.local_formula(e) for e in g.edges)
         self._fixed = {g.by_name[k]: dt(v) for k, v in program.inputs.items()}
         self._data = {g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()}
+        self._arity = {n.name: len(n.args) for n in g.nodes}
+        # Per shape of step (params holding earlier grads or not), how to make each event.
+        self._makers: dict[bool, list[Callable[..., Event]]] = {}
 
     def initial_params(self) -> list[Value]:
         """The params' values before the first step, in the dtype."""
@@ -141,24 +143,19 @@ class StepRunner:
                     values[i] = fn(*a)
         return values
 
-    def run(self, step: int, out: list[Event] | None, start: Start) -> StepResult:
-        """Run one step from ``start``; append its events to ``out`` when given.
+    def run(self, step: int, record: list[Value] | None, start: Start) -> StepResult:
+        """Run one step from ``start``; append its numbers to ``record`` when given (in
+        the order of its events and their fields: ``events.numbers``).
 
         Returns node values, node grads, whether every number stayed finite, and the params
         and grads at the start of the next step (None without training).
         """
         g = self.graph
-        nodes = g.nodes
-        names = self._names
-        input_names = self._input_names
-        formulas = self._formulas
         dt = self._dt
         values = self.leaf_values(step, start[0])
-        rec = out is not None
-        emit = (out if out is not None else []).append
-        epoch = step // self.n_samples
-        sample = step % self.n_samples if self._data else None
-        seq = self.plan.step_start(step)
+        rec = record is not None
+        keep = (record if record is not None else []).append
+        keep_all = (record if record is not None else []).extend
         check = 0.0
 
         for i, fn, get in self._forward_plan:
@@ -167,17 +164,16 @@ class StepRunner:
             values[i] = v
             check += v
             if rec:
-                emit(Forward(seq, step, epoch, sample, names[i], nodes[i].op, input_names[i], a, v))
-                seq += 1
+                keep_all(a)
+                keep(v)
 
         local: list[Value] = []
-        for k, (e, fn, get) in enumerate(self._edge_plan):
+        for e, fn, get in self._edge_plan:
             lv = fn(e.arg, get(values), values[e.node], dt)
             local.append(lv)
             check += lv
-            if rec:
-                emit(LocalGrad(seq, step, epoch, sample, names[e.node], names[e.wrt], e.arg, formulas[k], lv))
-                seq += 1
+        if rec:
+            keep_all(local)
 
         grads = self.initial_grads(step, start[1])
         # Without zero_grad (step > 0 of a training), params hold .grad from earlier passes.
@@ -194,8 +190,7 @@ class StepRunner:
                 grads[p] = None
         grads[g.loss] = self._one
         if rec:
-            emit(BackwardStart(seq, step, epoch, sample, nodes[g.loss].name, self._one))
-            seq += 1
+            keep(self._one)  # backward_start
         vjps = self._vjps
         edge_plan = self._edge_plan
         for k, (e, lv) in enumerate(zip(g.edges, local, strict=True)):
@@ -205,20 +200,14 @@ class StepRunner:
             check += prod
             before = grads[e.wrt]
             if rec:
-                emit(
-                    Chain(
-                        seq, step, epoch, sample, nodes[e.node].name, nodes[e.wrt].name, e.arg, up, lv, prod
-                    )
-                )
-                seq += 1
+                keep_all((up, lv, prod))  # chain
             if before is None:
                 grads[e.wrt] = prod
             else:
                 after = before + prod
                 grads[e.wrt] = after
                 if rec:
-                    emit(Accumulate(seq, step, epoch, sample, nodes[e.wrt].name, before, prod, after))
-                    seq += 1
+                    keep_all((before, prod, after))  # accumulate
             if k in last_edge:
                 p = e.wrt
                 old = held_grad[p]
@@ -226,14 +215,10 @@ class StepRunner:
                 total = old + this_pass
                 grads[p] = total
                 if rec:
-                    emit(AccumulateGrad(seq, step, epoch, sample, nodes[p].name, old, this_pass, total))
-                    seq += 1
+                    keep_all((old, this_pass, total))  # accumulate_grad
 
         if rec:
-            emit(
-                BackwardEnd(seq, step, epoch, sample, tuple((nodes[p].name, grads[p]) for p in self._params))
-            )
-            seq += 1
+            keep_all([grads[p] for p in self._params])  # backward_end
 
         following: Start | None = None
         if self.training:
@@ -248,15 +233,13 @@ class StepRunner:
                 check += after
                 new_values[j] = after
                 if rec:
-                    emit(Update(seq, step, epoch, sample, nodes[p].name, before, gr, lr, after))
-                    seq += 1
+                    keep_all((before, gr, lr, after))  # update
             for j, p in enumerate(self._params):
                 gr = grads[p]
                 if self.program.zero_grad:
                     new_grads[j] = self._zero
                     if rec:
-                        emit(ZeroGrad(seq, step, epoch, sample, nodes[p].name, gr))
-                        seq += 1
+                        keep(gr)  # zero_grad
                 else:
                     new_grads[j] = gr
         finite = _finite(check)
@@ -267,6 +250,116 @@ class StepRunner:
                 numbers.extend(following[0])
             finite = all(bool(np.all(np.isfinite(v))) for v in numbers if v is not None)
         return values, grads, finite, following
+
+    def events(self, step: int, record: list[Value]) -> list[Event]:
+        """The events of ``step`` from its numbers (``run``'s ``record``): its outline with
+        the numbers filled in, field by field."""
+        holding = self.plan.holding(step)
+        makers = self._makers.get(holding)
+        if makers is None:
+            makers = self._makers[holding] = [
+                *_makers(self.plan.outline_of_step(1 if holding else 0), self._arity)
+            ]
+        seq = self.plan.step_start(step)
+        epoch = step // self.n_samples
+        sample = step % self.n_samples if self._data else None
+        return [make(seq + k, step, epoch, sample, record) for k, make in enumerate(makers)]
+
+
+Maker = Callable[[int, int, int, "int | None", list[Value]], Event]
+"""Makes one event of a step from its seq, step, epoch, sample and the step's record."""
+
+
+def _makers(outline: tuple[Event, ...], arity: dict[str, int]) -> Iterator[Maker]:
+    """For each event of a step's outline, how to make it from the step's record: its
+    fields in names from the outline, its numbers from their place in the record."""
+    i = 0  # where the event's numbers start in the record
+    for ev in outline:
+        if isinstance(ev, Forward):
+            width = arity[ev.node] + 1
+        elif isinstance(ev, BackwardEnd):
+            width = len(ev.grads)
+        else:
+            width = _WIDTHS[type(ev)]
+        yield _maker(ev, i, width)
+        i += width
+
+
+_WIDTHS: dict[type, int] = {
+    LocalGrad: 1,
+    BackwardStart: 1,
+    Chain: 3,
+    Accumulate: 3,
+    AccumulateGrad: 3,
+    Update: 4,
+    ZeroGrad: 1,
+}
+"""Numbers per event in the record (a forward has its arguments' and its value, a
+backward_end a grad per param): the fields of ``events.numbers``."""
+
+
+def _maker(ev: Event, i: int, width: int) -> Maker:
+    """How to make the event ``ev`` outlines, its numbers at ``i`` .. ``i + width`` in the record."""
+    match ev:
+        case Forward(node=node, op=op, inputs=inputs):
+            args = _getter(tuple(range(i, i + width - 1)))
+            v = i + width - 1
+
+            def forward(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
+                return Forward(q, s, e, m, node, op, inputs, args(r), r[v])
+
+            return forward
+        case LocalGrad(node=node, wrt=wrt, arg=arg, formula=formula):
+
+            def local_grad(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
+                return LocalGrad(q, s, e, m, node, wrt, arg, formula, r[i])
+
+            return local_grad
+        case BackwardStart(node=node):
+
+            def backward_start(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
+                return BackwardStart(q, s, e, m, node, r[i])
+
+            return backward_start
+        case Chain(node=node, wrt=wrt, arg=arg):
+
+            def chain(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
+                return Chain(q, s, e, m, node, wrt, arg, r[i], r[i + 1], r[i + 2])
+
+            return chain
+        case Accumulate(node=node):
+
+            def accumulate(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
+                return Accumulate(q, s, e, m, node, r[i], r[i + 1], r[i + 2])
+
+            return accumulate
+        case AccumulateGrad(param=param):
+
+            def accumulate_grad(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
+                return AccumulateGrad(q, s, e, m, param, r[i], r[i + 1], r[i + 2])
+
+            return accumulate_grad
+        case BackwardEnd(grads=grads):
+            names = tuple(p for p, _ in grads)
+            get = _getter(tuple(range(i, i + width)))
+
+            def backward_end(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
+                return BackwardEnd(q, s, e, m, tuple(zip(names, get(r), strict=True)))
+
+            return backward_end
+        case Update(param=param):
+
+            def update(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
+                return Update(q, s, e, m, param, r[i], r[i + 1], r[i + 2], r[i + 3])
+
+            return update
+        case ZeroGrad(param=param):
+
+            def zero_grad(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
+                return ZeroGrad(q, s, e, m, param, r[i])
+
+            return zero_grad
+    raise TypeError(f"not an event of a step: {ev!r}")  # pragma: no cover - predictions
 
 
 def _getter(idx: tuple[int, ...]) -> Callable[[list[Value | None]], tuple[Value, ...]]:

@@ -136,10 +136,10 @@ class Timeline:
         row = self._ck.start(step)[1] if self.training and step > 0 else None
         return self._runner.initial_grads(step, row)
 
-    def _run_step(self, step: int, out: list[Event] | None, start: Start | None = None) -> StepResult:
-        """Run one step from its start (the checkpoints' unless given); append its events
-        to ``out`` when given (``StepRunner.run``)."""
-        return self._runner.run(step, out, self._ck.start(step) if start is None else start)
+    def _run_step(self, step: int, record: list[Value] | None, start: Start | None = None) -> StepResult:
+        """Run one step from its start (the checkpoints' unless given); append its numbers
+        to ``record`` when given (``StepRunner.run``)."""
+        return self._runner.run(step, record, self._ck.start(step) if start is None else start)
 
     def events_of_step(self, step: int) -> tuple[Event, ...]:
         """Every event of one step, regenerated from its checkpoint (cached)."""
@@ -216,16 +216,31 @@ class Timeline:
         return self._compute(step)
 
     def _compute(self, step: int) -> tuple[Event, ...]:
+        return tuple(self._runner.events(step, self._numbers(step)))
+
+    def _numbers(self, step: int) -> list[Value]:
+        """The numbers of ``step``'s events, in order (``StepRunner.run``'s record)."""
         # The next step to compute also moves the checkpoints on; any other starts from them.
         self.ensure(step)
         ck = self._ck
-        out: list[Event] = []
+        record: list[Value] = []
         with np.errstate(all="ignore"):
             if step == ck.known:
-                ck.advance(out)
+                ck.advance(record)
             else:
-                self._runner.run(step, out, ck.start(step))
-        return tuple(out)
+                self._runner.run(step, record, ck.start(step))
+        return record
+
+    def step_numbers(self, step: int) -> list[Value]:
+        """The numbers of ``step``'s events, in the order of the events and their fields
+        (``events.numbers``), without making the events: what ``replay`` writes from.
+        ``step_events(step, step_numbers(step))`` is ``events_of_step(step)``."""
+        with self._lock:
+            return self._numbers(step)
+
+    def step_events(self, step: int, numbers: list[Value]) -> list[Event]:
+        """``step``'s events from its numbers (``step_numbers``)."""
+        return self._runner.events(step, numbers)
 
     def state_at(self, seq: int) -> State:
         """The state as of event ``seq`` (that event applied)."""
