@@ -21,6 +21,7 @@ from collections.abc import Callable
 
 from stepgrad.engine.graph import Arg, Const, Node
 from stepgrad.engine.ops import FUNCTIONS, OPERATORS, RULES, OpRule
+from stepgrad.language.syntax import student_words
 
 MAX_CHARS = 1000
 MAX_DEPTH = 64
@@ -33,6 +34,27 @@ PYTHON_OPERATORS: dict[type[ast.operator], str] = {
     ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
     ast.BitOr: "|", ast.BitXor: "^",
 }
+
+
+# A generated name is its line's name with a subscript count: ``y_hat₁``, ``y_hat₂``, ... for
+# the operations inside ``y_hat: x ** 2 * w2 + x * w1 + b``, in the order they are
+# computed. Not ``y_hat.2``, which reads as an attribute or a decimal: subscripts are the
+# lecture's own notation for "the first, the second ...", and no name a user writes can
+# hold one (a model name must be a Python identifier, and ``y_hat₁`` is not), so a
+# generated name never clashes with a user's. ASCII output spells it ``y_hat~1``
+# (``stepgrad.streams``).
+SUBSCRIPT_DIGITS = "₀₁₂₃₄₅₆₇₈₉"
+_TO_SUBSCRIPT = str.maketrans("0123456789", SUBSCRIPT_DIGITS)
+
+
+def intermediate_name(line: str, count: int) -> str:
+    """The generated name of the ``count``-th operation inside line ``line``: ``y_hat₂``."""
+    return line + str(count).translate(_TO_SUBSCRIPT)
+
+
+def line_of(name: str) -> str:
+    """The model line a node's name belongs to: ``y_hat₂`` -> ``y_hat``, ``s`` -> ``s``."""
+    return name.rstrip(SUBSCRIPT_DIGITS)
 
 
 def binary_rule(op: ast.operator) -> OpRule | None:
@@ -186,7 +208,8 @@ def parse_expression(text: str) -> ast.expr:
         elif "null bytes" in msg:
             raise ExprError("the expression contains a NUL character", text.find("\0")) from None
         else:
-            msg = f"invalid expression: {msg}"
+            msg, at = student_words(body, msg, (e.offset or 1) - 1, _ALLOWED)
+            raise ExprError(msg, lead + at) from None
         raise ExprError(msg, lead + max((e.offset or 1) - 1, 0)) from None
     except ValueError:  # NUL bytes on some Python versions
         raise ExprError("the expression contains a NUL character", max(text.find("\0"), 0)) from None
@@ -310,7 +333,7 @@ class ModelBuilder:
             name, named = self._target, True
         else:
             self._count += 1
-            name, named = f"{self._target}.{self._count}", False
+            name, named = intermediate_name(self._target, self._count), False
         node = Node(len(self.nodes), name, op, args, named)
         self.nodes.append(node)
         self.offsets[name] = _off(t)
@@ -379,6 +402,15 @@ class ModelBuilder:
             if isinstance(t.func, (ast.Attribute, ast.Subscript, ast.Lambda)):
                 msg, where = _describe(t.func)
                 raise ExprError(msg, where)
+            if isinstance(t.func, (ast.Constant, ast.Call, ast.BinOp, ast.UnaryOp)) and (
+                len(t.args) == 1 and not t.keywords
+            ):
+                # `2(x)`, `(x)(w)`: algebra's juxtaposition, which Python reads as a call.
+                factor, arg = _snippet(t.func), _snippet(t.args[0])
+                raise ExprError(
+                    f"write {factor} * ({arg}) for a product; '(' right after a value is read as a call",
+                    _after(t.func, "("),
+                )
             raise ExprError(f"only these functions may be called: {_FUNCS}", _off(t))
         fname = t.func.id
         if fname not in FUNCTIONS:
@@ -413,7 +445,7 @@ class ModelBuilder:
             raise ExprError(msg, _off(t))
         if name in FUNCTIONS:
             raise ExprError(f"'{name}' is a function; call it as {name}(...)", _off(t))
-        known = [n for n in self.names if "." not in n]
+        known = [n for n in self.names if line_of(n) == n]
         hint = _suggest(name, known) or (
             "; declare it under inputs, params or data, or assign it in model above this line"
         )

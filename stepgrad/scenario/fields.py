@@ -20,6 +20,16 @@ LARGEST = {"float64": 1.7976931348623157e308, "float32": 3.4028234663852886e38}
 _KEYLIKE = re.compile(r"[\w .-]{1,40}")
 
 
+def _empty_section_above(loc: Loc, line: int) -> tuple[str, int] | None:
+    """The key of ``loc`` written just above ``line`` with nothing under it (``model:``),
+    and its line; None when the key above holds a value."""
+    above = [(pos[0], k) for k, pos in loc.keys.items() if pos[0] < line]
+    if not above or not isinstance(loc.value, dict):
+        return None
+    row, key = max(above)
+    return (key, row) if loc.value[key].value is None else None
+
+
 class Fields:
     """Reads the shapes every section is made of (mappings, keys, numbers, names, text),
     with errors that point at the offending line.
@@ -59,11 +69,24 @@ class Fields:
                 if not _KEYLIKE.fullmatch(key):
                     # A line of some other file, not a misspelt key: do not echo it.
                     raise self.fail(pos, f"this line is not a key of {what}{hint}")
+                empty = _empty_section_above(loc, pos[0])
+                if empty is not None and not close:
+                    # `model:` then unindented lines: they were meant to be its entries.
+                    hint = f"; indent it under '{empty[0]}:' (line {empty[1]}) if it belongs there"
                 raise self.fail(pos, f"unknown key '{key}' in {what}{hint}")
 
     def number(self, loc: Loc, what: str) -> float:
         """A finite number that fits the dtype (YAML's text ``1e-2`` included)."""
         v = loc.value
+        if isinstance(v, str) and loc.style in ("'", '"'):
+            # Quoted, it is text even when it reads as a number: refused as `y: two` is, so
+            # that `lr: "0.01"` is not silently a number here and text in torch's code.
+            try:
+                written = float(v.strip())
+            except ValueError:
+                raise self.fail(loc, f"{what} must be a number, not {kind(v)}") from None
+            if math.isfinite(written):  # 'inf' and 'nan' are refused below, as not finite
+                raise self.fail(loc, f"{what} must be a number, not {kind(v)}; remove the quotes")
         if isinstance(v, str):
             # YAML 1.1 reads `1e-2` as text; accept any number Python reads.
             try:

@@ -11,7 +11,7 @@ from stepgrad.engine.graph import Graph, Node
 from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
 from stepgrad.errors import ScenarioError
-from stepgrad.language.expr import ExprError, ModelBuilder, parse_expression, referenced_names
+from stepgrad.language.expr import ExprError, ModelBuilder, line_of, parse_expression, referenced_names
 from stepgrad.language.formula import FormulaError, compile_formula
 from stepgrad.scenario.fields import LARGEST, Fields
 from stepgrad.scenario.scenario import Expect, Scenario
@@ -196,7 +196,7 @@ class Checker(Fields):
                 raise self.fail(entries[target], "expression is nested too deeply") from None
         self.node_where = {}
         for name, off in builder.offsets.items():
-            self.node_where[name] = entries[name.split(".")[0]].locate(off)
+            self.node_where[name] = entries[line_of(name)].locate(off)
         names = list(entries)
         loss_name = names[-1]
         if loss_loc is not None:
@@ -226,7 +226,9 @@ class Checker(Fields):
             e = m["epochs"]
             if isinstance(e.value, bool) or not isinstance(e.value, int):
                 shown = e.value if isinstance(e.value, float) else kind(e.value)
-                raise self.fail(e, f"epochs must be a whole number, not {shown}")
+                quoted = isinstance(e.value, str) and e.value.strip().isdigit()
+                unquote = "; remove the quotes" if quoted else ""
+                raise self.fail(e, f"epochs must be a whole number, not {shown}{unquote}")
             if e.value < 1:
                 raise self.fail(e, f"epochs must be at least 1, not {e.value}")
             epochs = e.value
@@ -247,7 +249,8 @@ class Checker(Fields):
         if "zero_grad" in m:
             z = m["zero_grad"]
             if not isinstance(z.value, bool):
-                raise self.fail(z, f"zero_grad must be true or false, not {z.value!r}")
+                unquote = "; remove the quotes" if str(z.value).lower() in ("true", "false") else ""
+                raise self.fail(z, f"zero_grad must be true or false, not {z.value!r}{unquote}")
             zero_grad = z.value
         return epochs, lr, zero_grad
 

@@ -192,6 +192,10 @@ def load_located(text: str, path: str) -> Loc:
         mark = e.problem_mark or e.context_mark
         problem = _one_line(e.problem or e.context or "invalid YAML")
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        misplaced = _misindented(text, problem, mark)
+        if misplaced is not None:
+            message, line = misplaced
+            raise ScenarioError(path, message, line, _indent(text.splitlines()[line - 1]) + 1) from None
         if problem != _TOO_DEEP:
             problem = f"invalid YAML: {_plain_words(_what_was_found(problem, text, mark))}"
             ctx = e.context_mark
@@ -252,6 +256,69 @@ def _what_was_found(problem: str, text: str, mark: Any) -> str:
         if word is not None and word.group():
             return problem.replace("'<scalar>'", f"'{_short(word.group(), 20)}'")
     return problem
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _spaces(n: int) -> str:
+    return "1 space" if n == 1 else f"{n} spaces"
+
+
+def _misindented(text: str, problem: str, mark: Any) -> tuple[str, int] | None:
+    """A ``key: value`` line indented unlike the lines of its block, in those words:
+    ``model: line 'loss: s ** 2' is indented by 4 spaces, 'y_hat: x * w' above it by 2``,
+    and its 1-based line; None for any other problem.
+
+    PyYAML reports a line indented deeper than the one above as ``mapping values are not
+    allowed here`` (it reads the line as the value above continued, until its ':'), and
+    one indented less as ``expected <block end>``.
+    """
+    if mark is None or not ("mapping values are not allowed" in problem or "expected <block end>" in problem):
+        return None
+    lines = text.splitlines()
+    if mark.line >= len(lines):
+        return None
+    bad = lines[mark.line]
+    if "\t" in bad[: len(bad) - len(bad.lstrip())] or not _KEY_LINE.match(bad.strip()):
+        return None
+    depth = _indent(bad)
+    above = [
+        (i, line) for i, line in enumerate(lines[: mark.line])
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    if not above:
+        return None
+    if _indent(above[-1][1]) < depth:  # deeper than the line above, a key with its value
+        sibling = above[-1]
+        if not _KEY_LINE.match(sibling[1].strip()) or sibling[1].rstrip().endswith(":"):
+            return None
+    else:  # less deep than its block: the block's first line, under its parent
+        block = []
+        for i, line in reversed(above):
+            if _indent(line) <= depth:
+                break
+            block.append((i, line))
+        if not block or _indent(line) == depth:
+            return None
+        sibling = min(reversed(block), key=lambda il: _indent(il[1]))
+    parent = next(
+        (line.strip() for _, line in reversed(above[: above.index(sibling)])
+         if _indent(line) < _indent(sibling[1])), "",
+    )
+    where = f"{_short(parent, 20)} line" if parent.endswith(":") else "line"
+    spaces = _indent(sibling[1])
+    message = (
+        f"{where} '{_short(bad.strip(), 30)}' is indented differently from "
+        f"'{_short(sibling[1].strip(), 30)}' above it ({_spaces(depth)}, not {spaces}); "
+        f"indent the lines of one block alike"
+    )
+    return message, mark.line + 1
+
+
+# A `key: value` (or `key:`) line, as a student writes one under model:.
+_KEY_LINE = re.compile(r"[^\s:#'\"{}\[\],&*!|>%@`-][^:#]*:(\s|$)")
 
 
 def _plain_words(problem: str) -> str:

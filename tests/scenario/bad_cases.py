@@ -52,7 +52,8 @@ CASES: list[tuple[str, str, str]] = [
     (
         "bad indentation",
         H + "model:\n  y_hat: x * w\n loss: 3\n",
-        "5:2: invalid YAML: this line is not indented like the lines above it",
+        "5:2: model: line 'loss: 3' is indented differently from 'y_hat: x * w' above it "
+        "(1 space, not 2); indent the lines of one block alike",
     ),
     (
         "unclosed flow mapping",
@@ -327,8 +328,16 @@ CASES: list[tuple[str, str, str]] = [
         H + 'model:\n  loss: "x * w \\0"\n',
         "4:16: the expression contains a NUL character",
     ),
-    ("syntax error", H + "model:\n  loss: (w * x\n", "4:9: invalid expression: '(' was never closed"),
-    ("syntax error 2", H + "model:\n  loss: w * * x\n", "4:13: invalid expression: invalid syntax"),
+    (
+        "syntax error",
+        H + "model:\n  loss: (w * x\n",
+        "4:9: this '(' is never closed; add a ')' where the group ends",
+    ),
+    (
+        "syntax error 2",
+        H + "model:\n  loss: w * * x\n",
+        "4:13: '*' follows '*' with nothing between them; write a value between",
+    ),
     ("empty expression", H + "model:\n  loss: ''\n", "4:9: the expression is empty"),
     (
         "a constant",
@@ -452,7 +461,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "manual syntax error",
         H + M + "manual: {w: '2 * x * (x * w - y'}\n",
-        "6:22: invalid expression: '(' was never closed",
+        "6:22: this '(' is never closed; add a ')' where the group ends",
     ),
     (
         "manual unknown param",
@@ -621,5 +630,119 @@ CASES: list[tuple[str, str, str]] = [
         + "".join(f"  a{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 9))
         + "  x: *l8\n  y: *l8\n" + M,
         "3:7: data 'a1' item 0 must be a number, not a list",
+    ),
+    # --- errors a student meets (issue 11) -------------------------------------------
+    # A model line indented deeper than the one above: PyYAML reads it as the value above
+    # continued, and says "mapping values are not allowed here" at its ':'.
+    (
+        "model line indented deeper",
+        H + "model:\n  y_hat: x * w\n    loss: (y_hat - y) ** 2\n",
+        "5:5: model: line 'loss: (y_hat - y) ** 2' is indented differently from 'y_hat: x * w' "
+        "above it (4 spaces, not 2); indent the lines of one block alike",
+    ),
+    (
+        "model line indented deeper after a blank line and a comment",
+        H + "model:\n  y_hat: x * w\n\n  # the loss\n   loss: (y_hat - y) ** 2\n",
+        "7:4: model: line 'loss: (y_hat - y) ** 2' is indented differently from 'y_hat: x * w' "
+        "above it (3 spaces, not 2); indent the lines of one block alike",
+    ),
+    (
+        "first model line indented deeper than the rest",
+        H + "model:\n    y_hat: x * w\n  loss: (y_hat - y) ** 2\n",
+        "5:3: model: line 'loss: (y_hat - y) ** 2' is indented differently from 'y_hat: x * w' "
+        "above it (2 spaces, not 4); indent the lines of one block alike",
+    ),
+    (
+        "train line indented deeper",
+        P + D + M + "train:\n  epochs: 2\n    lr: 0.1\n",
+        "10:5: train: line 'lr: 0.1' is indented differently from 'epochs: 2' "
+        "above it (4 spaces, not 2); indent the lines of one block alike",
+    ),
+    (
+        "model lines not indented",
+        H + "model:\ny_hat: x * w\nloss: (y_hat - y) ** 2\n",
+        "4:1: unknown key 'y_hat' in the scenario; indent it under 'model:' (line 3) if it belongs there",
+    ),
+    (
+        "tab before a model line",
+        H + "model:\n  y_hat: x * w\n\tloss: 3\n",
+        "5:1: invalid YAML: tabs cannot indent YAML; use spaces",
+    ),
+    # Did you mean, wherever a name is looked up.
+    (
+        "loss expression name typo",
+        H + "model:\n  y_hat: x * w\n  loss: (y_hta - y) ** 2\n",
+        "5:10: unknown name 'y_hta'; did you mean 'y_hat'?",
+    ),
+    (
+        "loss: names a typo",
+        H + M + "loss: los\n",
+        "6:7: loss 'los' is not a model name; did you mean 'loss'?",
+    ),
+    (
+        "manual param typo",
+        H + M + "manual: {ww: '2 * x'}\n",
+        "6:10: manual gives 'ww', which is not a param; did you mean 'w'?",
+    ),
+    (
+        "manual formula name typo",
+        H + M + "manual: {w: '2 * x * (y_ht - y)'}\n",
+        "6:23: unknown name 'y_ht'; did you mean 'y_hat'?",
+    ),
+    (
+        "expect grad typo",
+        H + M + "expect: {grad: {ww: 1.0}}\n",
+        "6:17: 'ww' is not a param; did you mean 'w'?",
+    ),
+    # A number written as text is refused, as `y: two` is.
+    ("param as text", 'params: {w: "1"}\ninputs: {x: 1.0, y: 2.0}\n' + M,
+     "1:13: param 'w' must be a number, not the text '1'; remove the quotes"),
+    ("input as text", "params: {w: 1.0}\ninputs: {x: '2.0', y: 2.0}\n" + M,
+     "2:13: input 'x' must be a number, not the text '2.0'; remove the quotes"),
+    ("data value as text", P + 'data:\n  x: [1.0, "2.0"]\n  y: [2.0, 4.0]\n' + M,
+     "3:12: data 'x' item 1 must be a number, not the text '2.0'; remove the quotes"),
+    ("lr as text", P + D + M + 'train: {lr: "0.01"}\n',
+     "8:13: lr must be a number, not the text '0.01'; remove the quotes"),
+    ("epochs as text", P + D + M + "train: {lr: 0.01, epochs: '2'}\n",
+     "8:27: epochs must be a whole number, not the text '2'; remove the quotes"),
+    ("zero_grad as text", P + D + M + "train: {lr: 0.01, zero_grad: 'false'}\n",
+     "8:30: zero_grad must be true or false, not 'false'; remove the quotes"),
+    ("expect loss as text", H + M + "expect: {loss: '1.0'}\n",
+     "6:16: expect loss must be a number, not the text '1.0'; remove the quotes"),
+    # Python's wording replaced by the project's, at the same column.
+    ("2x", ONE + "2x * w\n", "4:9: '2x' is not a number; write 2 * x for a product"),
+    ("3.5w", ONE + "x * 3.5w\n", "4:13: '3.5w' is not a number; write 3.5 * w for a product"),
+    ("1e without digits", ONE + "1e * w\n", "4:9: '1e' is not a number; an exponent needs its digits (1e-2)"),
+    (
+        "2(x)",
+        ONE + "2(x) * w\n",
+        "4:10: write 2 * (x) for a product; '(' right after a value is read as a call",
+    ),
+    ("x w", ONE + "x w\n", "4:11: an operator is missing between 'x' and 'w'; write x * w for a product"),
+    ("sin x", ONE + "sin x * w\n", "4:13: write sin(x): a function's argument goes in parentheses"),
+    (
+        "trailing operator",
+        ONE + "x * w +\n",
+        "4:15: the expression ends with '+'; write what it applies to after it",
+    ),
+    (
+        "unmatched )",
+        ONE + "x * w)\n",
+        "4:14: this ')' closes no '('; remove it, or add the '(' that opens its group",
+    ),
+    (
+        "times sign",
+        ONE + "x × w\n",
+        "4:11: '×' (U+00D7) cannot be used in an expression; write * for a product",
+    ),
+    (
+        "superscript 2",
+        ONE + "(x * w)²\n",
+        "4:16: '²' (U+00B2) cannot be used in an expression; write ** 2 for a square",
+    ),
+    (
+        "an equation",
+        ONE + "x * w = 3\n",
+        "4:15: '=' is not allowed; write only the expression, after the name and ':'",
     ),
 ]

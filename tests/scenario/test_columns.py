@@ -73,26 +73,30 @@ class TestOtherTokens:
         assert self.error("  loss: (x * w).real\n").startswith("c.yaml:4:16: attribute access ('.real')")
 
     def test_unclosed_parenthesis_in_a_block(self) -> None:
-        assert self.error("  loss: |\n    w * (x\n") == "c.yaml:5:9: invalid expression: '(' was never closed"
+        assert self.error("  loss: |\n    w * (x\n") == (
+            "c.yaml:5:9: this '(' is never closed; add a ')' where the group ends"
+        )
 
     def test_syntax_error_in_a_folded_block(self) -> None:
-        assert self.error("  loss: >\n    x *\n    * w\n") == "c.yaml:6:5: invalid expression: invalid syntax"
+        assert self.error("  loss: >\n    x *\n    * w\n") == (
+            "c.yaml:6:5: '*' follows '*' with nothing between them; write a value between"
+        )
 
 
 def test_multiline_block_expression_is_accepted() -> None:
     """Line breaks in a block scalar are spaces: a long expression may span lines."""
     s = loads(H + "  loss: |\n    x *\n      w * ŵ\n", "c.yaml")
     loss = s.program.graph["loss"]
-    assert s.program.graph.expression(loss) == "loss.1 × ŵ"
-    assert s.program.graph.expression(s.program.graph["loss.1"]) == "x × w"
+    assert s.program.graph.expression(loss) == "loss₁ × ŵ"
+    assert s.program.graph.expression(s.program.graph["loss₁"]) == "x × w"
 
 
 def test_intermediate_nodes_know_their_place() -> None:
     """``where`` holds every node's position, unnamed intermediates included, so that a
-    NaN in ``loss.2`` can be shown at its ``log``."""
+    NaN in ``loss₂`` can be shown at its ``log``."""
     s = loads(H + "  y_hat: x * w * ŵ\n  loss: (y_hat + log(y_hat - x)) ** 2\n", "c.yaml")
     assert s.where["y_hat"] == (4, 10)
     assert s.where["loss"] == (5, 9)  # the whole expression
-    assert s.where["loss.1"] == (5, 22)  # y_hat - x
-    assert s.where["loss.2"] == (5, 18)  # log(...)
-    assert s.where["loss.3"] == (5, 10)  # y_hat + log(...)
+    assert s.where["loss₁"] == (5, 22)  # y_hat - x
+    assert s.where["loss₂"] == (5, 18)  # log(...)
+    assert s.where["loss₃"] == (5, 10)  # y_hat + log(...)
