@@ -91,6 +91,10 @@ def _spell(error: UnicodeError) -> tuple[str, int]:
             # A separator (``event #3 · step 0``), not a product (``lr·∂loss/∂w``, or the
             # chain rule's ``∂loss/∂s · ∂s/∂y_hat``, which must not read as a difference).
             spelt = "-"
+        if "₀" <= ch <= "₉":
+            # A generated name's count (``y_hat₁₂``): ``y_hat~12``, not ``y_hat12``, which
+            # could be a name the user wrote.
+            spelt = ("" if "₀" <= text[i - 1 : i] <= "₉" else "~") + str(ord(ch) - ord("₀"))
         if spelt is None:
             # é -> e; what has no ASCII base letter is written by its code point.
             base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()

@@ -30,7 +30,7 @@ class Node:
 
     Attributes:
         id: stable integer, creation order; ties in every ordering are broken by it.
-        name: the model's name for it (``y_hat``) or a generated one (``y_hat.1``).
+        name: the model's name for it (``y_hat``) or a generated one (``y_hat₁``).
         op: ``input``, ``param`` or an op name from ``RULES``.
         args: the op's arguments in order: node ids or constants.
         named: True when the user wrote the name.

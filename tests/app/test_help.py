@@ -20,3 +20,10 @@ def test_wide_help_has_one_line_per_key() -> None:
     lines = help_content(88).plain.split("\n")
     keys = lines[lines.index("Keys") + 1 :]
     assert [line[2:13].rstrip() for line in keys[: len(KEYS)]] == [k for k, _ in KEYS]
+
+
+def test_help_says_how_to_name_an_intermediate() -> None:
+    """Generated names are explained, and how to choose one's own: a line under model:."""
+    text = " ".join(help_content(88).plain.split())
+    assert "y_hat₁, y_hat₂ … are the operations inside the line y_hat: of model:" in text
+    assert "To name one yourself, give it its own line under model:" in text

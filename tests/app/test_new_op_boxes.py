@@ -33,7 +33,7 @@ class TestNewOps:
             view = app.screen.query_one(GraphView)
             events = app.trace.timeline.events_of_step(0)
             for position, node, label in ((1, "a", "softplus"), (3, "b", "log1p")):
-                while app.position < position:  # #0 a.1, #1 a, #2 b.1, #3 b
+                while app.position < position:  # #0 a₁, #1 a, #2 b₁, #3 b
                     await pilot.press("n")
                 await app.settle()
                 await pilot.pause()

@@ -182,7 +182,7 @@ class TestNonFiniteInProcess:
         f.write_text(LOG_NEGATIVE)
         code, out, err = run_main(["replay", str(f)], capsys)
         assert (code, err) == (2, f"{f}:{LOG_NEGATIVE_ERROR}\n")
-        assert out.splitlines()[-1].endswith("loss = log(loss.1) = log(-1.0) = nan")
+        assert out.splitlines()[-1].endswith("loss = log(loss₁) = log(-1.0) = nan")
 
 
 # --- real processes ------------------------------------------------------------------------

@@ -94,14 +94,14 @@ def test_a_function_of_a_negative_number_has_one_pair_of_parentheses(tmp_path: P
     lines = r.stdout.splitlines()
     assert "((" not in r.stdout
     assert lines[0].endswith("forward        a = x × w = (-1.0) × 1.0 = -1.0")
-    assert lines[1].endswith("b.1 = sin(a) = sin(-1.0) = -0.8414709848078965")
-    assert lines[2].endswith("b.2 = a^2 = (-1.0)^2 = 1.0")
+    assert lines[1].endswith("b₁ = sin(a) = sin(-1.0) = -0.8414709848078965")
+    assert lines[2].endswith("b₂ = a^2 = (-1.0)^2 = 1.0")
     assert lines[4].endswith("c = 1 ÷ a = 1 ÷ (-1.0) = -1.0")
-    assert lines[6].endswith("loss.2 = log(a) = log(-1.0) = nan")
+    assert lines[6].endswith("loss₂ = log(a) = log(-1.0) = nan")
     # log(-1) is NaN: replay stops there with one line pointing at log on line 7, column 17.
     assert r.returncode == 2
     assert r.stderr == (
-        f"{f}:7:17: non-finite value nan first appears at event 6 (forward loss.2, value; step 0, epoch 0)\n"
+        f"{f}:7:17: non-finite value nan first appears at event 6 (forward loss₂, value; step 0, epoch 0)\n"
     )
 
 
@@ -113,8 +113,8 @@ def test_local_gradients_of_a_negative_number(tmp_path: Path):
     assert r.returncode == 0, r.stderr
     local = [line.split("local_grad     ")[1] for line in r.stdout.splitlines() if " local_grad " in line]
     assert local[2:] == [
-        "∂loss.2/∂a = 2*a = 2*(-1.0) = -2.0",
-        "∂loss.1/∂a = cos(a) = cos(-1.0) = 0.5403023058681398",
+        "∂loss₂/∂a = 2*a = 2*(-1.0) = -2.0",
+        "∂loss₁/∂a = cos(a) = cos(-1.0) = 0.5403023058681398",
         "∂a/∂w = 1/x = 1/(-1.0) = -1.0",
     ]
 

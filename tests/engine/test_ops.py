@@ -132,7 +132,7 @@ def test_pow_at_zero_matches_torch(model_timeline, dtype, expr, a, b, torch_fn):
         ("a ** b", "1.5", "0.0", "a", "b*a**(b-1) = 0 (torch: exponent 0) = 0.0"),
         ("a ** b", "2.0", "3.0", "b", "log(a)*loss = log(2.0)*8.0 = 5.545177444479562"),
         ("a ** 0 + b", "0.0", "1.0", "a", "0 = 0.0"),
-        ("0 ** b + a", "1.0", "2.0", "b", "log(0)*loss.1 = 0 (torch: base 0, exponent ≥ 0) = 0.0"),
+        ("0 ** b + a", "1.0", "2.0", "b", "log(0)*loss₁ = 0 (torch: base 0, exponent ≥ 0) = 0.0"),
     ],
 )
 def test_pow_local_gradient_text_says_where_torch_puts_zero(model_timeline, expr, a, b, wrt, text):

@@ -54,7 +54,7 @@ def test_param_used_twice_gets_two_chain_events(model_timeline):
     """loss = (x*w)*w = x*w^2: dloss/dw = 2*x*w = 12, built as 6 + 6."""
     t = model_timeline(SQUARE_BY_HAND)
     chains = [(e.node, e.wrt, float(e.product)) for e in t if e.kind == "chain"]
-    assert chains == [("loss", "loss.1", 2.0), ("loss", "w", 6.0), ("loss.1", "w", 6.0)]
+    assert chains == [("loss", "loss₁", 2.0), ("loss", "w", 6.0), ("loss₁", "w", 6.0)]
     acc = [e for e in t if e.kind == "accumulate"]
     assert [(float(e.before), float(e.add), float(e.after)) for e in acc] == [(6.0, 6.0, 12.0)]
 

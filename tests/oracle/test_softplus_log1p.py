@@ -85,7 +85,7 @@ def test_replay_local_gradients(tmp_path):
     assert code == 0
     events = [json.loads(line) for line in out.splitlines()]
     local = [e for e in events if e["kind"] == "local_grad" and e["node"] in ("a", "b")]
-    assert {e["formula"] for e in local} == {"sigmoid(a.1)", "1/(1+b.2)"}
+    assert {e["formula"] for e in local} == {"sigmoid(a₁)", "1/(1+b₂)"}
     forward = {(e["step"], e["node"]): e for e in events if e["kind"] == "forward"}
     for e in local:
         x = forward[(e["step"], e["wrt"])]["value"]

@@ -44,7 +44,10 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
         "float32 runs: the graph prints a number short (1.1184), the panels exactly "
         "(1.118399977684021); the same float32.\n"
         "Where whole numbers would not let the graph fit, its boxes cut them (-5.796…); "
-        "the panels always print them whole.",
+        "the panels always print them whole.\n"
+        "y_hat₁, y_hat₂ … are the operations inside the line y_hat: of model:, in the order "
+        "they are computed. To name one yourself, give it its own line under model:, one "
+        "expression per named line (x2: x ** 2, then y_hat: x2 * w2 + …).",
     )),
     ("·", "bold $text-muted", ("not computed yet at this point: never an old number.",)),
     ("inspector", "bold $text", (
@@ -52,7 +55,7 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
     )),
     ("params", "bold $text", (
         "stepgrad's numbers beside PyTorch's for the same point:\n"
-        "✓ equal (same bits), ≈ (within rounding), ",
+        "✓ equal (the same number), ≈ (within rounding), ",
         ("✗ differs", "bold $error"),
         ".",
     )),
