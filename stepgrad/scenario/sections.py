@@ -276,7 +276,8 @@ class Checker(Fields):
             shown = [graph.nodes[i].name for i in Plan(program).predict_nodes]
             for k, (v, _) in self.numbers(m["predict"], "predict").items():
                 if k not in graph.by_name or graph[k].is_leaf:
-                    raise self.fail(m["predict"].keys[k], f"'{k}' is not a model name")
+                    named = [n.name for n in graph.nodes if n.named and not n.is_leaf]
+                    raise self.fail(m["predict"].keys[k], f"'{k}' is not a model name{hint(k, named)}")
                 if k not in shown:
                     raise self.fail(m["predict"].keys[k], _not_predicted(program, k, shown))
                 pred[k] = v

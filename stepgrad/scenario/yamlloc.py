@@ -241,6 +241,11 @@ _PLAIN_WORDS = (
     ("mapping values are not allowed here", "unexpected ':' (quote a value that contains ': ')"),
     ("found character '\\t' that cannot start any token", "tabs cannot indent YAML; use spaces"),
     ("could not determine a constructor for the tag", "YAML tags like '!!name' are not allowed here"),
+    # `loss: |y_hat - y|`: YAML reads '|' as the start of a block of text.
+    (
+        "expected chomping or indentation indicators",
+        "a value starting with '|' is a YAML block of text; for an absolute value write abs(...)",
+    ),
 )
 
 

@@ -745,4 +745,15 @@ CASES: list[tuple[str, str, str]] = [
         ONE + "x * w = 3\n",
         "4:15: '=' is not allowed; write only the expression, after the name and ':'",
     ),
+    (
+        "absolute value bars",
+        H + "model:\n  y_hat: x * w\n  loss: |y_hat - y|\n",
+        "5:10: invalid YAML: a value starting with '|' is a YAML block of text; for an absolute value "
+        "write abs(...)",
+    ),
+    (
+        "expect predict typo",
+        P + D + M + "train: {lr: 0.01}\npredict: {x: 4.0}\nexpect: {predict: {y_ht: 8.0}}\n",
+        "10:20: 'y_ht' is not a model name; did you mean 'y_hat'?",
+    ),
 ]
