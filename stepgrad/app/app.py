@@ -290,7 +290,10 @@ class StepgradApp(Cursor, Workers, App[int]):
         after_training = step is None and pos > trace.plan.step_start(0)
         upto = n_steps if after_training else (step or 0) + (loss_now is not None)
         losses = trace.timeline.losses(upto) if upto else ()
-        screen.query_one(LossSpark).show(losses, n_steps, step, loss_now, color)
+        plan = trace.plan
+        # A run of several epochs gets the lecture's progress line: each epoch's mean loss.
+        per_epoch = plan.n_samples if plan.training and n_steps > plan.n_samples else 0
+        screen.query_one(LossSpark).show(losses, n_steps, step, loss_now, color, per_epoch)
         self._draw_status(pos, state, phase)
         need = comparison.needed_step(trace, pos)
         if self._compare is not None:

@@ -1,4 +1,6 @@
-"""The loss of every step computed so far, as a one-line sparkline with the current step."""
+"""The loss of every step computed so far: a sparkline labelled with what one bar is
+(``loss per step``), the current step's loss, and, for a run of several epochs, each
+epoch's mean loss as the lecture's loop prints its progress (``progress: 0 4.053  1 ·``)."""
 
 from __future__ import annotations
 
@@ -26,13 +28,16 @@ def log_scale(values: list[float]) -> bool:
     return bool(values) and min(values) > 0 and max(values) / min(values) > 1000
 
 
-def spark(losses: np.ndarray, n_steps: int, current: int | None, width: int) -> tuple[str, int | None, bool]:
+def spark(
+    losses: np.ndarray, n_steps: int, current: int | None, width: int, log: bool | None = None
+) -> tuple[str, int | None, bool]:
     """Bars for ``losses`` over ``n_steps`` in ``width`` cells, the current step's cell, and
     whether the scale is logarithmic.
 
     Steps are grouped into cells (the mean of each group); a step not computed yet is a
     dot, a non-finite loss is ``!``. Heights are linear between the smallest and the
-    largest finite loss so far, or logarithmic when they span more than three decades.
+    largest finite loss so far, or logarithmic when they span more than three decades
+    (``log``: the caller's choice, from ``losses_span_decades``).
     """
     if width <= 0 or n_steps <= 0:
         return "", None, False
@@ -50,8 +55,9 @@ def spark(losses: np.ndarray, n_steps: int, current: int | None, width: int) -> 
             vals.append(m)
     finite = [v for v in vals if v is not None and math.isfinite(v)]
     lo_v, hi_v = (min(finite), max(finite)) if finite else (0.0, 0.0)
-    log = log_scale(finite)
-    if log:
+    if log is None:
+        log = log_scale(finite)
+    if log and finite and min(finite) > 0:
         vals = [math.log10(v) if v is not None and math.isfinite(v) else v for v in vals]
         lo_v, hi_v = math.log10(lo_v), math.log10(hi_v)
     out = []
@@ -72,11 +78,83 @@ def spark(losses: np.ndarray, n_steps: int, current: int | None, width: int) -> 
     return "".join(out), cur, log
 
 
+def losses_span_decades(losses: np.ndarray) -> bool:
+    """``log_scale`` of every finite loss so far (NumPy: a long run's losses in a few µs)."""
+    a = np.asarray(losses, dtype=np.float64)
+    a = a[np.isfinite(a)]
+    return bool(a.size) and float(a.min()) > 0 and float(a.max()) / float(a.min()) > 1000
+
+
+def epoch_means(losses: np.ndarray, per_epoch: int) -> list[float]:
+    """The mean loss of each epoch whose every step's loss is in ``losses``.
+
+    Args:
+        losses: loss per step computed so far (step k at index k).
+        per_epoch: steps in an epoch (one per sample).
+
+    Returns:
+        One mean per whole epoch, in float64 (a float32 run's losses widened first).
+    """
+    if per_epoch <= 0:
+        return []
+    done = len(losses) // per_epoch
+    out = []
+    for e in range(done):
+        with np.errstate(all="ignore"):
+            chunk = np.asarray(losses[e * per_epoch : (e + 1) * per_epoch], dtype=np.float64)
+            out.append(float(np.mean(chunk)))
+    return out
+
+
+def progress_text(means: Sequence[float], current: int | None, width: int) -> str:
+    """``progress: 0 4.053  1 3.101  2 ·``: each whole epoch's mean loss to 4 significant
+    digits, after its number, as the lecture's loop prints ``progress: epoch loss``, and
+    the epoch still running (``·``: not computed yet); the latest that fit in ``width``,
+    the earlier ones cut as ``…``.
+
+    Args:
+        means: the whole epochs' means (``epoch_means``).
+        current: the epoch the position is in (None: none, or after training).
+        width: cells available.
+    """
+    items = [f"{e} {m:.4g}" for e, m in enumerate(means)]
+    if current is not None and current >= len(means):
+        items.append(f"{current} ·")
+    label = "progress: "
+    shown: list[str] = []
+    for item in reversed(items):
+        cut = len(shown) + 1 < len(items)
+        need = len(label) + len("  ".join([item, *shown])) + (len("… ") if cut else 0)
+        if need > width and shown:
+            break
+        shown.insert(0, item)
+    more = "… " if len(shown) < len(items) else ""
+    return label + more + "  ".join(shown)
+
+
+def per_bar(n_steps: int, room: int) -> int:
+    """Steps a bar stands for so that ``n_steps`` bars fit in ``room`` cells (1 if all do)."""
+    return max(1, math.ceil(n_steps / max(room, 1)))
+
+
+def bar_label(n_steps: int, per: int, short: bool = False, log: bool = False) -> str:
+    """What one bar is: ``loss per step``, or ``loss per 4 steps`` (their mean; ``~4``
+    when the last bar has fewer); ``short``: ``loss/step``, ``loss/4 steps``; ``log``:
+    heights on a log scale (``loss per step, log``)."""
+    by = "/" if short else " per "
+    scale = ", log" if log else ""
+    if per == 1:
+        return f"loss{by}step{scale} "
+    about = "" if n_steps % per == 0 else "~"
+    return f"loss{by}{about}{per:,} steps{scale} "
+
+
 class LossSpark(Widget):
-    """``loss ▇▅▃▂▁`` with the current step's bar in the phase colour and its value."""
+    """``loss per step ▇▅▃▂▁  value at step k`` with the current step's bar in the phase
+    colour; under it, for a run of several epochs, ``progress: 0 4.053  1 ·``."""
 
     DEFAULT_CSS = """
-    LossSpark { height: 1; }
+    LossSpark { height: auto; }
     """
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
@@ -86,10 +164,11 @@ class LossSpark(Widget):
         self._current: int | None = None
         self._value: SupportsFloat | None = None
         self._color = "$secondary"
+        self._per_epoch = 0
         self._key: tuple[object, ...] = ()
 
     def show(self, losses: np.ndarray, n_steps: int, current: int | None, value: SupportsFloat | None,
-             color: str) -> None:
+             color: str, per_epoch: int = 0) -> None:
         """Set the data and redraw.
 
         Args:
@@ -98,50 +177,95 @@ class LossSpark(Widget):
             current: the current step (None: not in a step).
             value: the current step's loss if known now, else None.
             color: theme variable of the current phase.
+            per_epoch: steps in an epoch, for a run of several epochs (0: one epoch, no
+                progress line).
         """
-        key = (len(losses), n_steps, current, None if value is None else float(value), color)
+        key = (len(losses), n_steps, current, None if value is None else float(value), color, per_epoch)
         if key == self._key:
             return
+        lines_before = self._lines()
         self._key = key
         self._losses, self._n_steps, self._current = losses, n_steps, current
-        self._value, self._color = value, color
-        self.refresh()
+        self._value, self._color, self._per_epoch = value, color, per_epoch
+        self.refresh(layout=self._lines() != lines_before)
+
+    def _lines(self) -> int:
+        multi = self._per_epoch > 0 and self._n_steps > self._per_epoch
+        return 2 if multi else 1
+
+    def get_content_height(self, container: Any, viewport: Any, width: int) -> int:
+        return self._lines()
 
     def render(self) -> Content:
-        label = "loss "
+        plot = self._plot(self.size.width)
+        if self._lines() == 1:
+            return plot
+        means = epoch_means(np.asarray(self._losses), self._per_epoch)
+        epoch = None if self._current is None else self._current // self._per_epoch
+        text = progress_text(means, epoch, self.size.width)
+        line = Content.assemble(("progress: ", "$text-muted"), (text[len("progress: ") :], "bold"))
+        return Content("\n").join([plot, line])
+
+    def _plot(self, width: int) -> Content:
         value = fmt(self._value) if self._value is not None else "·"
         where = f" at step {self._current}" if self._current is not None else ""
-        room = self.size.width - len(label)
         # The plot's width depends on the widget's width and the run only, never on the
         # text after it: reserve the longest value and step number.
         value_w = max(VALUE_WIDTH, len(value))
         where_w = len(f" at step {max(self._n_steps - 1, 0)}")
         # Bars, the value and the step if they fit; then drop the step; then the bars.
+        # The value only where the plot keeps a bar a step (up to 20 steps) beside it.
+        want = min(self._n_steps, 20)
         options = (
-            (f"  {value}{where}", 2 + value_w + where_w, 8),
-            (f"  {value}", 2 + value_w, 4),
-            # Narrow: a few bars and the value as it is; then the value alone.
+            (f"  {value}{where}", 2 + value_w + where_w, want),
+            (f"  {value}", 2 + value_w, want),
+            # Narrow: the bars alone (the params panel has the loss beside torch's); then
+            # a few bars and the value as it is; then the value alone.
+            ("", 0, 4),
             (f"  {value}", 2 + len(value), 4),
             (f" {value}", 1 + len(value), 0),
         )
-        fitting = [(t, room - r) for t, r, least in options if room - r >= least]
-        if not fitting:
-            return Content.assemble((label, "$text-muted"))
-        tail, bars_w = fitting[0]
-        parts: list[str | tuple[str, str]] = [(label, "$text-muted")]
-        if bars_w >= 4:
-            room_for_scale = bars_w >= 12
-            bars, cur, log = spark(self._losses, self._n_steps, self._current, bars_w - 4 * room_for_scale)
-            if cur is None:
-                parts.append((bars, "$text-muted"))
-            else:
-                mark = bars[cur] if bars[cur] != "·" else "▏"
-                parts += [
-                    (bars[:cur], "$text-muted"),
-                    (mark, f"bold {self._color}"),
-                    (bars[cur + 1 :], "$text-muted"),
-                ]
-            if room_for_scale:
-                parts.append((" log" if log else "    ", "$text-muted"))
-        parts.append((tail, "bold"))
-        return Content.assemble(*parts)
+        for tail, reserved, least in options:
+            plot, bars = self._bars(width - reserved)
+            if bars >= least:
+                return Content.assemble(plot, (tail, "bold"))
+        return Content.styled("loss", "$text-muted")
+
+    def _per_bar(self, room: int, short: bool, log: bool) -> int:
+        """Steps a bar with the label's form (``short``) beside it in ``room`` cells."""
+        n = self._n_steps
+        per = per_bar(n, room - len(bar_label(n, 1, short, log)))
+        for _ in range(3):  # a longer label leaves fewer cells, which may take more steps a bar
+            again = per_bar(n, room - len(bar_label(n, per, short, log)))
+            if again == per:
+                break
+            per = again
+        return per
+
+    def _bars(self, room: int) -> tuple[Content, int]:
+        """The label and the bars in at most ``room`` cells, and how many bars (under 4:
+        ``loss`` alone, or nothing; -1: no room at all)."""
+        if room < 0:
+            return Content(""), -1
+        n = self._n_steps
+        # The heights are on a log scale when the losses so far span three decades.
+        log = losses_span_decades(self._losses)
+        # The long label (``loss per step``) unless the short one (``loss/step``) leaves
+        # room for fewer steps a bar.
+        per, short = min((self._per_bar(room, short, log), short) for short in (False, True))
+        label = bar_label(n, per, short, log)
+        cells = math.ceil(n / per)
+        if cells < min(4, n) or len(label) + cells > room:
+            return (Content.styled("loss", "$text-muted") if room >= 4 else Content("")), 0
+        bars, cur, _log = spark(self._losses, n, self._current, cells, log)
+        parts: list[tuple[str, str]] = [(label, "$text-muted")]
+        if cur is None:
+            parts.append((bars, "$text-muted"))
+        else:
+            mark = bars[cur] if bars[cur] != "·" else "▏"
+            parts += [
+                (bars[:cur], "$text-muted"),
+                (mark, f"bold {self._color}"),
+                (bars[cur + 1 :], "$text-muted"),
+            ]
+        return Content.assemble(*parts), cells
