@@ -296,6 +296,32 @@ def outline(graph: Graph, ev: Event) -> str:
     return equation(graph, ev, numbers=False).line(numbers=False)
 
 
+def edge_label(ev: LocalGrad | Chain, r: Callable[[Value], str] = fmt) -> tuple[str, ...]:
+    """What the graph writes on an edge, longest first (it shows the longest that fits).
+
+    After a ``LocalGrad``, the local gradient waiting on its edge: ``∂loss/∂s = 2*s = -2.0``,
+    ``2*s = -2.0``, ``-2.0``. At the ``Chain`` that multiplies it in, the product arriving
+    at the node: ``(-2.0) × 1.0 = -2.0``, ``-2.0``.
+
+    Args:
+        ev: the event.
+        r: how a number is written (the graph's boxes round them to fit).
+    """
+    if isinstance(ev, Chain):
+        up, loc, prod = r(ev.upstream), r(ev.local), r(ev.product)
+        up, loc = (f"({t})" if t[0] == "-" else t for t in (up, loc))
+        return (f"{up} × {loc} = {prod}", prod)
+    v = r(ev.value)
+    head = d(ev.node, ev.wrt)
+    try:
+        constant = float(ev.formula) == float(v)
+    except ValueError:
+        constant = False
+    if constant or ev.formula == v:
+        return (f"{head} = {ev.formula}", ev.formula)
+    return (f"{head} = {ev.formula} = {v}", f"{ev.formula} = {v}", v)
+
+
 def fit(line: str, width: int) -> str:
     """``line`` made to fit ``width`` cells (the timeline panel's rows).
 

@@ -226,13 +226,15 @@ class TestFit:
             assert "│ ∂ -26.9578 │" in "\n".join(view.text_rows())
 
     async def test_roomy_when_there_is_room(self, app_of) -> None:  # type: ignore[no-untyped-def]
-        """lecture4 (59 columns roomy) keeps the roomy spacing at 120x40; no-zero-grad gets
-        it back when the terminal grows to 200x60 (a 124-column panel)."""
+        """lecture4 (59 columns roomy) keeps the roomy spacing at 120x40, and grows into the
+        rest of the 66 columns; no-zero-grad gets it back when the terminal grows to 200x60
+        (a 124-column panel)."""
         app = app_of("lecture4")
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot, "n")
             L = graph(app)._layout
-            assert L is not None and L.spacing == lay.ROOMY and L.width == 59
+            # Roomy, and grown into the panel's spare columns and rows.
+            assert L is not None and L.spacing.gap > lay.ROOMY.gap and L.width == 65
         app = app_of("no-zero-grad")
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot, "n")
@@ -306,20 +308,21 @@ async def test_a_graph_wider_than_its_panel_cuts_its_numbers_before_it_scrolls()
 
 
 async def test_a_small_graph_sits_in_the_middle_of_its_panel() -> None:
-    """lecture4 at 120x40: the graph is 59 x 9 cells in a 66 x 18 panel, so 3 blank columns
-    on its left and 4 blank rows above it; a click still finds the box under it."""
+    """lecture4 at 200x60: grown as far as it goes (gaps 25, 6-row boxes 8 rows apart), the
+    graph is 122 x 20 cells in a 124 x 33 panel, so 1 blank column on its left and 6 blank
+    rows above it; a click still finds the box under it."""
     app = StepgradApp(scenario("lecture4"), oracle=lambda program: iter(()))
-    async with app.run_test(size=(120, 40)) as pilot:
+    async with app.run_test(size=(200, 60)) as pilot:
         await settle(pilot)
         view = graph(app)
-        assert view.scrollable_content_region.size == (66, 18)
-        assert (view._layout.width, view._layout.height) == (59, 9)  # type: ignore[union-attr]
-        assert view.margins() == (3, 4)
-        assert view.render_line(3).text.strip() == ""
-        assert view.render_line(5).text.startswith("   │      1.0 │───▶")
+        assert view.scrollable_content_region.size == (124, 33)
+        assert (view._layout.width, view._layout.height) == (122, 20)  # type: ignore[union-attr]
+        assert view.margins() == (1, 6)
+        assert view.render_line(5).text.strip() == ""
+        assert view.render_line(8).text.startswith(" │      1.0 │───")
         w = app.trace.graph.by_name["w"]
         box = view.box_region(w)
-        assert box is not None and (box.x, box.y) == (3, 4 + 5)  # w's box: row 5 of the graph
+        assert box is not None and (box.x, box.y) == (1, 6 + 14)  # w's box: row 14 of the graph
         off = view.content_region.offset - view.region.offset
         await pilot.click(GraphView, offset=(off.x + box.x + 2, off.y + box.y + 1))
         await settle(pilot)

@@ -104,3 +104,30 @@ class TestThreeRoads:
         """80×24, ex4-4-wrong after w: at #55 the roads panel in place of inspector and params,
         w2's ✗ and its closed form, no number cut."""
         assert snap_compare(app("ex4-4-wrong"), terminal_size=(80, 24), run_before=drive("w"))
+
+
+class TestEdgeLabels:
+    """Issue 11: each local gradient written on its edge from its local_grad event until the
+    chain event multiplies it in; at the chain event the product arriving at the node."""
+
+    def test_first_local_gradient_80x24(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """#3 at 80x24: -2.0 above the s → loss wire (∂loss/∂s = 2*s = -2.0 in the inspector)."""
+        assert snap_compare(app(), terminal_size=(80, 24), run_before=drive("g", "3", "enter"))
+
+    def test_local_gradients_120x40(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """#5 at 120x40: 1 on y_hat → s, -2.0 on s → loss, 1.0 on w → y_hat."""
+        assert snap_compare(app(), terminal_size=WIDE, run_before=drive("g", "5", "enter"))
+
+    def test_local_gradients_200x60(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """#4 at 200x60, the graph grown to its panel: ∂s/∂y_hat = 1 and ∂loss/∂s = 2*s = -2.0
+        written in full on their edges."""
+        assert snap_compare(app(), terminal_size=(200, 60), run_before=drive("g", "4", "enter"))
+
+    def test_chain_event_200x60(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """#8 at 200x60: the s → y_hat path heavy, (-2.0) × 1.0 = -2.0 on its edge; s → loss
+        bare (multiplied in at #7); ∂y_hat/∂w = x = 1.0 still waiting on w's edge."""
+        assert snap_compare(app(), terminal_size=(200, 60), run_before=drive("g", "8", "enter"))
+
+    def test_chain_event_120x40(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """#8 at 120x40: the product in its short form, -2.0, in the backward colour."""
+        assert snap_compare(app(), terminal_size=WIDE, run_before=drive("g", "8", "enter"))

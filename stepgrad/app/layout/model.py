@@ -65,12 +65,17 @@ class Spacing:
             box and the arrow, plus ``turn - 2`` blank columns before the arrow.
         pad_left: blank columns between a box's left border and its text.
         pad_right: blank columns between a box's text and its right border.
+        pad_rows: blank rows inside a box above its value and below its gradient (the
+            frame's ``pad``: a spacing with other rows needs a frame arranged for them).
+        row_gap: blank rows between two items of a layer (the frame's ``row_gap``).
     """
 
     gap: int = MIN_GAP
     turn: int = 3
     pad_left: int = 1
     pad_right: int = 1
+    pad_rows: int = 0
+    row_gap: int = ROW_GAP
 
 
 SPACINGS = (

@@ -28,10 +28,13 @@ from stepgrad.engine.state import State
 from stepgrad.explain import finite
 
 # Style slots: an index per look, resolved to Rich styles once per theme.
-S_BLANK, S_BORDER, S_WIRE, S_NAME, S_LABEL, S_NUM, S_UNKNOWN, S_DIM, S_BAD, S_BREAK, S_SELECT = range(11)
-S_PHASE = 11  # + phase index
+(S_BLANK, S_BORDER, S_WIRE, S_NAME, S_LABEL, S_NUM, S_UNKNOWN, S_DIM, S_BAD, S_BREAK, S_SELECT,
+ S_STALE) = range(12)  # fmt: skip
+S_PHASE = 12  # + phase index
 PHASES = ("forward", "local", "backward", "update", "predict", "start")
-_ROLES = ("", "border", "wire", "name", "label", "text", "unknown", "dim", "bad", "breakpoint", "selected")
+_ROLES = (
+    "", "border", "wire", "name", "label", "text", "unknown", "dim", "bad", "breakpoint", "selected", "stale",
+)  # fmt: skip
 """Palette role of each style slot (then one per phase)."""
 
 
@@ -92,6 +95,7 @@ def box_view(
     predict_inputs: dict[int, float],
     requires_grad: Sequence[bool],
     text: Callable[[Any], str],
+    stale: bool = False,
 ) -> BoxView:
     """What box ``i`` shows as of ``state``.
 
@@ -107,6 +111,8 @@ def box_view(
         predict_inputs: at a prediction, the inputs' values as written.
         requires_grad: per node, whether it carries a gradient (its line shows even empty).
         text: a number as the box writes it (cut to the current cap).
+        stale: the gradient is the last backward pass's, zeroed since (drawn struck
+            through and dim, never as current).
 
     Returns:
         The box's texts and looks.
@@ -128,6 +134,8 @@ def box_view(
             grad_style = S_BAD if _bad(gv) else phase_slot
     elif hot and isinstance(ev, BackwardEnd):
         grad_style = phase_slot
+    if stale and gv is not None and not hot:
+        grad_style = S_STALE
     border = phase_slot if hot else (S_SELECT if i == selected else S_BORDER)
     value_text = text(v)
     grad_text = text(gv) if (requires_grad[i] or gv is not None) else ""

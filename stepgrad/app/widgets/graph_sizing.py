@@ -94,6 +94,15 @@ CAP_MIN = 6
 WIDE = 99
 """The width of a number not known in advance (a later step's): always cut to the cap."""
 
+GAP_MAX = 26
+"""The widest gap between two layers a large panel gives (``∂loss/∂s = 2*s = -2.0`` fits)."""
+PAD_MAX = 2
+"""The most blank columns a large panel adds each side of a box's text."""
+ROW_GAP_MAX = 8
+"""The most blank rows between two boxes of a layer."""
+FILL = 0.9
+"""A graph grows downwards while it takes at most this share of its panel's rows."""
+
 SCAN_STEPS = 1
 """Runs of at most this many steps size their boxes for every number of the run (the step
 is computed anyway); longer runs by what each node can hold (the cap for any number that
@@ -118,6 +127,7 @@ class GraphSizing:
     _title_len: dict[int, int]
     _run_nodes: dict[int, tuple[int, int]] | None
     _fit_cache: OrderedDict[tuple[int, int, bool], _Fit]
+    _frames: dict[tuple[int, int], lay.Frame]
 
     def _fmt(self, v: Any) -> str:
         return graph_fmt(v, self._f32)
@@ -322,6 +332,48 @@ class GraphSizing:
         cap = min(CAP_MIN, longest)
         return (TIGHTEST, self.layer_widths(self._capped(per, cap), TIGHTEST), cap)
 
+    def frame_for(self, spacing: lay.Spacing) -> lay.Frame:
+        """The rows for a spacing's box padding and row gap (arranged once each)."""
+        key = (spacing.pad_rows, spacing.row_gap)
+        got = self._frames.get(key)
+        if got is None:
+            got = self._frames[key] = lay.arrange(self._frame.ranking, *key)
+        return got
+
     def grow(self, spacing: lay.Spacing, widths: tuple[int, ...], cap: int, view_w: int, view_h: int) -> _Fit:
-        """A larger picture where the panel has room to spare (none yet)."""
-        return (spacing, widths, cap)
+        """A larger picture where the roomy spacing leaves room to spare: wider gaps
+        between the layers first (room for the labels on the edges, up to ``GAP_MAX``),
+        then more blank columns inside the boxes (up to ``PAD_MAX``); given the panel's
+        height, blank rows inside the boxes and between them while the graph fits in it.
+        The graph then fills most of a large panel (a lecture hall's projector)."""
+        if spacing != lay.ROOMY:
+            return (spacing, widths, cap)
+        frame = self._frame
+        gaps = len(widths) - 1
+        extra = view_w - lay.total_width(frame, widths, spacing)
+        gap = spacing.gap + (min(extra // gaps, GAP_MAX - spacing.gap) if gaps else 0)
+        wider = lay.Spacing(gap=gap, turn=spacing.turn + gap - spacing.gap)
+        extra = view_w - lay.total_width(frame, widths, wider)
+        pad = min(extra // (2 * len(widths)), PAD_MAX) if widths else 0
+        if pad > 0:
+            widths = tuple(w + 2 * pad for w in widths)
+        pad_rows, row_gap = 0, spacing.row_gap
+        if view_h > 0:
+            # Taller boxes first (a blank row above the value, one below the gradient),
+            # then more rows between them (where the labels of turning wires go).
+            if self._height(1, row_gap) <= view_h * FILL:
+                pad_rows = 1
+            while row_gap < ROW_GAP_MAX and self._height(pad_rows, row_gap + 1) <= view_h * FILL:
+                row_gap += 1
+        grown = lay.Spacing(
+            gap=gap,
+            turn=wider.turn,
+            pad_left=spacing.pad_left + pad,
+            pad_right=spacing.pad_right + pad,
+            pad_rows=pad_rows,
+            row_gap=row_gap,
+        )
+        return (grown, widths, cap)
+
+    def _height(self, pad_rows: int, row_gap: int) -> int:
+        return self.frame_for(lay.Spacing(pad_rows=pad_rows, row_gap=row_gap)).height

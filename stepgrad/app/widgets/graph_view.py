@@ -40,6 +40,7 @@ from stepgrad.app.widgets.graph_boxes import (
     box_view,
     op_label,
 )
+from stepgrad.app.widgets.graph_labels import EdgeLabel, blocked_cells, labels_at, place_labels
 from stepgrad.app.widgets.graph_sizing import (
     CAP_MIN,
     MIN_BOX,
@@ -82,6 +83,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self.trace = trace
         graph = trace.graph
         self._frame = lay.arrange(lay.rank(graph))
+        self._frames = {(0, lay.ROW_GAP): self._frame}
         self._labels = {n.id: op_label(n) for n in graph.nodes}
         self._req = graph.requires_grad
         program = trace.program
@@ -111,6 +113,11 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self._focus_also: tuple[int, ...] = ()
         self._view_cache: dict[int, tuple[tuple[int, int, int, int, tuple[int, ...]], Strip]] = {}
         self._margins_drawn = (0, 0)
+        self._blocked: set[tuple[int, int]] = set()
+        self.legend: list[str] = []
+        """Labels that did not fit on their edge, each after its mark (``① 2*s = -2.0``)."""
+        self.edge_labels: tuple[EdgeLabel, ...] = ()
+        """The labels on the edges as last shown."""
 
     # ----- styles ----------------------------------------------------------------------
 
@@ -131,12 +138,15 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
 
     def fit(self, state: State, step: int | None) -> _Fit:
         """The spacing and box widths to draw ``state`` with in the panel's width (``fit_for``)."""
-        return self.fit_for(state, step, self.scrollable_content_region.width)
+        region = self.scrollable_content_region
+        # A panel as tall as its graph (a narrow screen's) cannot make room for it to grow.
+        grows = self.styles.height is not None and not self.styles.height.is_auto
+        return self.fit_for(state, step, region.width, region.height if grows else 0)
 
     # ----- geometry --------------------------------------------------------------------
 
     def _set_layout(self, spacing: lay.Spacing, widths: tuple[int, ...]) -> None:
-        L = lay.place(self._frame, widths, spacing)
+        L = lay.place(self.frame_for(spacing), widths, spacing)
         self._layout = L
         self._scroll_cache.clear()
         self._cuts.clear()
@@ -156,7 +166,8 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
                 rows[box.y + dy].append(node)
             name = g.nodes[node].name
             label = self._labels[node]
-            for dy, line in enumerate(lay.box_lines(f"{name} {label}", ("", ""), box.width)):
+            lines = lay.box_lines(f"{name} {label}", ("", ""), box.width, spacing.pad_rows)
+            for dy, line in enumerate(lines):
                 for dx, ch in enumerate(line):
                     chars[box.y + dy][box.x + dx] = ch
                     styles[box.y + dy][box.x + dx] = S_BORDER
@@ -165,6 +176,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
             for dx in range(len(label)):
                 styles[box.y][box.x + 3 + len(name) + dx] = S_LABEL
         self._base_chars, self._base_styles, self._row_boxes = chars, styles, rows
+        self._blocked = blocked_cells(L)
         self._version = [0] * L.height
         self._view_cache.clear()
         self._fresh = True
@@ -211,10 +223,12 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         def text(v: Any) -> str:
             return compact(self._fmt(v), cap)
 
+        stale = self._zeroed(pos, state)
         views = {
             i: box_view(
                 g, i, state, focus, phase_slot, marks, selected, ev,
                 predict_inputs=self._predict_inputs, requires_grad=self._req, text=text,
+                stale=stale and not g.nodes[i].is_leaf,
             )
             for i in L.boxes
         }
@@ -234,6 +248,11 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
                 # The gradient flows right to left: point back at the source.
                 sx, sy, _ = wire.cells[0]
                 hot[(sx, sy)] = ("◀", phase_slot)
+        # The local gradients waiting on their edges, and the product of a chain event.
+        self.edge_labels = labels = self._labels_at(pos, state, text)
+        cells, self.legend = place_labels(L, self._blocked, labels)
+        for cell, (ch, chain) in cells.items():
+            hot[cell] = (ch, _BACKWARD if chain else _LOCAL)
         self._views, self._hot = views, hot
         self._set_focus(L, focus)
         # Recompose only the rows of boxes that look different, and of wires lit or unlit.
@@ -267,6 +286,20 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         elif changed:
             sy, w = int(self.scroll_y), self.size.width
             self.refresh(*(Region(0, y - sy + margins[1], w, 1) for y in changed))
+
+    def _zeroed(self, pos: int, state: State) -> bool:
+        """True once this step's ``zero_grad`` has run: the gradients still held by the
+        nodes between the params and the loss are the last pass's, not current."""
+        if pos == START or state.step is None or state.phase != "update" or not self.trace.has_timeline:
+            return False
+        return any(seq <= pos for seq in self.trace.index(state.step).zeroed.values())
+
+    def _labels_at(self, pos: int, state: State, text: Any) -> tuple[EdgeLabel, ...]:
+        trace = self.trace
+        if pos == START or not trace.has_timeline or state.step is None or trace.step_of(pos) is None:
+            return ()
+        events = trace.timeline.events_of_step(state.step)
+        return labels_at(trace.graph, events, pos, text)
 
     def margins(self) -> tuple[int, int]:
         """Blank columns left of the graph and rows above it: a graph smaller than its
@@ -319,10 +352,11 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
                 if 0 <= bx1 - 1 < width:
                     chars[bx1 - 1] = v.mark
                     styles[bx1 - 1] = S_BREAK
-            elif dy in (1, 2):
-                label = "" if dy == 1 else ("∂" if v.grad else "")
-                num = v.value if dy == 1 else v.grad
-                num_style = v.value_style if dy == 1 else v.grad_style
+            elif dy - sp.pad_rows in (1, 2):
+                first = dy - sp.pad_rows == 1
+                label = "" if first else ("∂" if v.grad else "")
+                num = v.value if first else v.grad
+                num_style = v.value_style if first else v.grad_style
                 text = label + num.rjust(inner - len(label))
                 for k, ch in enumerate(text[:inner]):
                     x = text_x + k
@@ -427,7 +461,8 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
             self.border_title = title
         # Boxes cut at the bottom (or top) would otherwise go unnoticed: say so under the panel.
         above, below = self.hidden_rows() if self.scrollable_content_region.height else (0, 0)
-        words = [f"▴ {above} more above"] if above else []
+        words = list(self.legend)
+        words += [f"▴ {above} more above"] if above else []
         words += [f"▾ {below} more below"] if below else []
         subtitle = " · ".join(words)
         if subtitle != (self.border_subtitle or ""):
@@ -523,5 +558,8 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
             return []
         return [self._draw_row(y, 0, L.width).text for y in range(L.height)]
 
+
+_LOCAL = S_PHASE + PHASES.index("local")
+_BACKWARD = S_PHASE + PHASES.index("backward")
 
 _HEAVY_BORDER = {"┌": "┏", "┐": "┓", "└": "┗", "┘": "┛", "─": "━", "│": "┃"}

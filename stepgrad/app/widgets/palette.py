@@ -20,7 +20,7 @@ ROLES = (
     "text", "strong", "muted", "title", "formula", "num", "bad", "dim", "origin", "note",
     "key", "ok", "error", "warn", "accent",
     # graph
-    "border", "wire", "name", "label", "unknown", "selected", "breakpoint",
+    "border", "wire", "name", "label", "unknown", "selected", "breakpoint", "stale",
     # timeline
     "current",
     *(f"phase-{p}" for p in PHASES),

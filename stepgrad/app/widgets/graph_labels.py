@@ -1,0 +1,178 @@
+"""What the graph writes on its edges, and where (no Textual).
+
+After an edge's local-gradient event its local gradient waits on the edge
+(``∂loss/∂s = 2*s = -2.0``) until the chain event for that edge multiplies it in; at that
+chain event the edge carries the product arriving at the node (``(-2.0) × 1.0 = -2.0``);
+after it, nothing. The texts come from ``explain.edge_label`` (the one renderer); this
+module picks, per edge, the longest form that fits in the free cells beside or on the
+edge's wire, else a mark (``①``) on the wire keyed to a legend line under the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from stepgrad.app import layout as lay
+from stepgrad.engine.events import Chain, Event, LocalGrad
+from stepgrad.engine.graph import Graph
+from stepgrad.explain import edge_label
+
+MARKS = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+"""Marks for labels that do not fit, in the order of their local-gradient events."""
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeLabel:
+    """One edge's label at one position.
+
+    Attributes:
+        edge: (consumer, argument).
+        forms: its texts, longest first.
+        chain: True for the product arriving at the current chain event, False for a
+            local gradient waiting on its edge.
+    """
+
+    edge: lay.EdgeKey
+    forms: tuple[str, ...]
+    chain: bool
+
+
+def labels_at(
+    graph: Graph, events: Iterable[Event], pos: int, r: Callable[[object], str]
+) -> tuple[EdgeLabel, ...]:
+    """The labels on the edges as of event ``pos`` of a step whose events are ``events``.
+
+    Args:
+        graph: the graph.
+        events: the step's events, in order.
+        pos: the position (an event of that step).
+        r: how a number is written.
+
+    Returns:
+        One label per edge whose local gradient has been computed and not yet multiplied
+        in (or is being multiplied in at ``pos``), in the order of the local gradients.
+    """
+    by = graph.by_name
+    local: dict[lay.EdgeKey, LocalGrad] = {}
+    done: set[lay.EdgeKey] = set()
+    current: Chain | None = None
+    for ev in events:
+        if ev.seq > pos:
+            break
+        match ev:
+            case LocalGrad(node=node, arg=arg):
+                local[(by[node], arg)] = ev
+            case Chain(node=node, arg=arg):
+                if ev.seq == pos:
+                    current = ev
+                else:
+                    done.add((by[node], arg))
+    out = []
+    for key, lg in local.items():
+        if key in done:
+            continue
+        if current is not None and (by[current.node], current.arg) == key:
+            out.append(EdgeLabel(key, edge_label(current, r), chain=True))
+        else:
+            out.append(EdgeLabel(key, edge_label(lg, r), chain=False))
+    return tuple(out)
+
+
+def blocked_cells(L: lay.Layout) -> set[tuple[int, int]]:
+    """Cells a label may not cover: boxes with a blank column each side, and wires."""
+    out: set[tuple[int, int]] = set(L.masks)
+    for b in L.boxes.values():
+        for y in range(b.y, b.y + b.height):
+            for x in range(b.x - 1, b.x + b.width + 1):
+                out.add((x, y))
+    return out
+
+
+def _runs(wire: lay.Wire) -> list[tuple[int, int, int]]:
+    """The wire's horizontal runs as (row, first column, last column), source first."""
+    runs: list[tuple[int, int, int]] = []
+    for x, y, m in wire.cells:
+        if m != lay.LEFT | lay.RIGHT:
+            continue
+        if runs and runs[-1][0] == y and runs[-1][2] == x - 1:
+            runs[-1] = (y, runs[-1][1], x)
+        else:
+            runs.append((y, x, x))
+    return runs
+
+
+def place_labels(
+    L: lay.Layout, blocked: set[tuple[int, int]], labels: tuple[EdgeLabel, ...]
+) -> tuple[dict[tuple[int, int], tuple[str, bool]], list[str]]:
+    """Where each label goes: the longest form that fits on a free row just above or below
+    one of its wire's horizontal runs (reaching over the run), else on the run itself with
+    a wire cell left each side; else a mark on the wire and a legend entry.
+
+    Args:
+        L: the layout.
+        blocked: ``blocked_cells(L)``.
+        labels: the labels to place, in order.
+
+    Returns:
+        The cells written (character, and True for a chain label), and the legend entries.
+    """
+    cells: dict[tuple[int, int], tuple[str, bool]] = {}
+    legend: list[str] = []
+    marks = iter(MARKS)
+    for label in labels:
+        wire = L.wires.get(label.edge)
+        if wire is None:
+            continue
+        runs = _runs(wire)
+        # A local gradient sits near the node it belongs to (the consumer, at the wire's
+        # end); the product of a chain event arrives at the source (the wire's start).
+        order = runs if label.chain else runs[::-1]
+        spot = None
+        for form in label.forms:
+            spot = _find(L, blocked, cells, order, len(form))
+            if spot is not None:
+                x0, y = spot
+                for k, ch in enumerate(form):
+                    cells[(x0 + k, y)] = (ch, label.chain)
+                break
+        if spot is not None:
+            continue
+        mark = next(marks, "*")
+        legend.append(f"{mark} {label.forms[0]}")
+        y, a, b = order[0] if order else (wire.arrow[1], wire.arrow[0], wire.arrow[0])
+        free = [x for x in range(a, b) if (x, y) not in cells] or [a]
+        cells[(free[len(free) // 2], y)] = (mark, label.chain)
+    return cells, legend
+
+
+def _find(
+    L: lay.Layout,
+    blocked: set[tuple[int, int]],
+    taken: dict[tuple[int, int], tuple[str, bool]],
+    runs: list[tuple[int, int, int]],
+    n: int,
+) -> tuple[int, int] | None:
+    """The first (column, row) where ``n`` cells fit next to or on one of ``runs``."""
+
+    def free(x0: int, y: int) -> bool:
+        return all(
+            0 <= x < L.width and (x, y) not in blocked and (x, y) not in taken for x in range(x0, x0 + n)
+        )
+
+    for y, a, b in runs:
+        centre = (a + b + 1) // 2 - n // 2
+        starts = sorted(range(a - n + 1, b + 1), key=lambda x: (abs(x - centre), x))
+        for row in (y - 1, y + 1):
+            if 0 <= row < L.height:
+                for x0 in starts:
+                    if free(x0, row):
+                        return (x0, row)
+        # On the run, a wire cell left each side (the last is the arrow), where no other
+        # wire crosses.
+        straight = lay.LEFT | lay.RIGHT
+        inner = [x for x in range(a + 1, b) if L.masks.get((x, y)) == straight and (x, y) not in taken]
+        for x0 in sorted(inner, key=lambda x: (abs(x - centre), x)):
+            if all(x in inner for x in range(x0, x0 + n)):
+                return (x0, y)
+    return None
