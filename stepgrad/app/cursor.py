@@ -254,7 +254,7 @@ class Cursor(AppHost):
         """Toggle a breakpoint on the selected node (or the current event's)."""
         node = self.current_node()
         if node is None:
-            self.message = "no node here: click a node or step to one first"
+            self.message = "no node here: Tab selects one (or click it), or step to one first"
         else:
             name = self.trace.graph.nodes[node].name
             if node in self.breakpoints:

@@ -22,10 +22,13 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("g", "go to an event number"),
     ("Home  End", "the start, the last event"),
     ("space", "play / pause;  + and - change the speed"),
+    ("Tab  ⇧Tab", "select the next / previous node (drawn in double lines);  Enter inspects it"),
     ("x", "breakpoint on the selected node: play and f/b/e stop at its events"),
     ("a", "jump to the first NaN or infinity"),
     ("c", "every step compared with torch"),
     ("t", "show or hide the timeline"),
+    ("z", "the graph on the whole screen, and back"),
+    ("h j k l", "pan the graph (or ⇧ and an arrow); the next move brings the event back"),
     ("i", "the inspector's every line, when the panel is too small for them"),
     ("r  w", "roads: next param (narrow: show them);  w: first wrong hand formula"),
     ("click", "a node to inspect it, an event to jump to it;  Esc returns"),
@@ -43,8 +46,11 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
         "The current event's box and wire are drawn heavy, in its phase's colour.\n"
         "float32 runs: the graph prints a number short (1.1184), the panels exactly "
         "(1.118399977684021); the same float32.\n"
-        "Where whole numbers would not let the graph fit, its boxes cut them (-5.796…); "
-        "the panels always print them whole.\n"
+        "A box rounds a number to the digits that fit (0.2806 for 0.2806168405841364); "
+        "the panels always print it whole.\n"
+        "An edge carries its local gradient (2*s = -2.0, or a mark ① explained under the "
+        "graph) until the backward pass multiplies it in; then the product arriving.\n"
+        "After zero_grad, the last pass's gradients are struck through: no longer current.\n"
         "y_hat₁, y_hat₂ … are the operations inside the line y_hat: of model:, in the order "
         "they are computed. To name one yourself, give it its own line under model:, one "
         "expression per named line (x2: x ** 2, then y_hat: x2 * w2 + …).",

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from textual import events, on
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.screen import Screen
 
@@ -49,6 +50,9 @@ class Stepper(Protocol):
     where to send what the widgets report. The screen knows no more of the app than this,
     so that the app module imports the screen and never the other way round."""
 
+    selected: int | None
+    """The selected node (Tab, a click), outlined in the graph; ``x`` and Enter act on it."""
+
     @property
     def trace(self) -> Trace:
         """The run being stepped through."""
@@ -79,6 +83,19 @@ class MainScreen(Screen[None]):
     inspector and params side by side below it, and the timeline and the three roads
     folded away (``t`` and ``r`` show them in their place).
     """
+
+    # The graph's keys: a screen's Tab would move the focus, and Enter belongs to the dialogs
+    # when one is open; here they act on the graph's nodes.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "select_node(1)", "next node", show=False, id="graph.select_next"),
+        Binding("shift+tab", "select_node(-1)", "previous node", show=False, id="graph.select_prev"),
+        Binding("enter", "inspect_selected", "inspect", show=False, id="graph.inspect"),
+        Binding("z", "zoom", "zoom graph", show=False, id="graph.zoom"),
+        Binding("shift+left,h", "pan(-1, 0)", "pan left", show=False, id="graph.pan_left"),
+        Binding("shift+right,l", "pan(1, 0)", "pan right", show=False, id="graph.pan_right"),
+        Binding("shift+up,k", "pan(0, -1)", "pan up", show=False, id="graph.pan_up"),
+        Binding("shift+down,j", "pan(0, 1)", "pan down", show=False, id="graph.pan_down"),
+    ]
 
     # No ClassVar: Textual types these as instance variables, and a class variable may not
     # override one; the lists are never changed.
@@ -148,6 +165,34 @@ class MainScreen(Screen[None]):
             # The header names the scenario in full or by its short name, by the width.
             self._drawn_narrow = narrow
             self.stepgrad.redraw()
+
+    # ----- the graph's keys ----------------------------------------------------------------
+
+    def action_select_node(self, step: int) -> None:
+        """Select the next (or previous) node in reading order: its box drawn in double lines."""
+        order = self.graph.node_order()
+        if not order:
+            return
+        app = self.stepgrad
+        now = app.selected
+        if now in order:
+            app.selected = order[(order.index(now) + step) % len(order)]
+        else:
+            app.selected = order[0] if step > 0 else order[-1]
+        app.redraw()
+
+    def action_inspect_selected(self) -> None:
+        """Show the selected node in the inspector (Esc returns to the event)."""
+        if self.stepgrad.selected is not None:
+            self.stepgrad.inspect_node(self.stepgrad.selected)
+
+    def action_zoom(self) -> None:
+        """Give the graph the whole screen, or give the panels back."""
+        self.toggle_class("-zoom")
+
+    def action_pan(self, dx: int, dy: int) -> None:
+        """Scroll the graph (until the next move brings the current event back into view)."""
+        self.graph.pan(dx, dy)
 
     @on(GraphView.NodeClicked)
     def _node_clicked(self, message: GraphView.NodeClicked) -> None:

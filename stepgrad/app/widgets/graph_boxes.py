@@ -70,6 +70,7 @@ class BoxView:
         grad_style: style slot of the gradient.
         border: style slot of the border.
         heavy: draw the border in heavy lines (the current node).
+        double: draw the border in double lines (the selected node, when not current).
         mark: a one-cell marker in the top border (``●`` for a breakpoint) or "".
     """
 
@@ -80,6 +81,7 @@ class BoxView:
     border: int
     heavy: bool
     mark: str
+    double: bool = False
 
 
 def box_view(
@@ -139,4 +141,5 @@ def box_view(
     border = phase_slot if hot else (S_SELECT if i == selected else S_BORDER)
     value_text = text(v)
     grad_text = text(gv) if (requires_grad[i] or gv is not None) else ""
-    return BoxView(value_text, grad_text, value_style, grad_style, border, hot, marks.get(i, ""))
+    double = i == selected and not hot
+    return BoxView(value_text, grad_text, value_style, grad_style, border, hot, marks.get(i, ""), double)

@@ -99,7 +99,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self._scroll_cache: dict[tuple[tuple[int, ...], tuple[int, ...], int, int], tuple[int, int]] = {}
         self._cuts: dict[int, tuple[list[int], list[int]]] = {}
         self._last_show: tuple[Any, ...] | None = None
-        self._fit_width = -1
+        self._fit_key: tuple[int, int, bool] = (-1, -1, False)
         self._layout: lay.Layout | None = None
         self._base_chars: list[list[str]] = []
         self._base_styles: list[list[int]] = []
@@ -136,12 +136,19 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self._view_cache.clear()
         self.refresh()
 
+    def _grows(self) -> bool:
+        # A panel as tall as its graph (a narrow screen's) cannot make room for it to grow.
+        return self.styles.height is not None and not self.styles.height.is_auto
+
+    def _panel_key(self) -> tuple[int, int, bool]:
+        """What the fit depends on: the panel's size, and whether its height is its own."""
+        w, h = self.scrollable_content_region.size
+        return (w, h, self._grows())
+
     def fit(self, state: State, step: int | None) -> _Fit:
         """The spacing and box widths to draw ``state`` with in the panel's width (``fit_for``)."""
         region = self.scrollable_content_region
-        # A panel as tall as its graph (a narrow screen's) cannot make room for it to grow.
-        grows = self.styles.height is not None and not self.styles.height.is_auto
-        return self.fit_for(state, step, region.width, region.height if grows else 0)
+        return self.fit_for(state, step, region.width, region.height if self._grows() else 0)
 
     # ----- geometry --------------------------------------------------------------------
 
@@ -205,7 +212,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self._last_show = (pos, state, focus, tuple(breakpoints), selected)
         step = state.step if pos != START else 0
         spacing, widths, self._cap = self.fit(state, step)
-        self._fit_width = self.scrollable_content_region.width
+        self._fit_key = self._panel_key()
         if self._layout is None or self._layout.layer_width != widths or self._layout.spacing != spacing:
             self._set_layout(spacing, widths)
             # The new size is known to the scroll machinery only after the next layout.
@@ -340,10 +347,11 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
             inner = box.width - 2 - sp.pad_left - sp.pad_right
             text_x = bx0 + 1 + sp.pad_left
             lo, hi = max(bx0, 0), min(bx1, width - 1)
-            if v.heavy:
+            if v.heavy or v.double:
+                border_of = _HEAVY_BORDER if v.heavy else _DOUBLE_BORDER
                 for x in range(lo, hi + 1):
                     c = chars[x]
-                    chars[x] = _HEAVY_BORDER.get(c, c)
+                    chars[x] = border_of.get(c, c)
             if v.border != S_BORDER:
                 for x in range(lo, hi + 1):
                     if styles[x] == S_BORDER:
@@ -479,7 +487,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
     def _refit(self) -> bool:
         """Show again when the panel's width is not the one the spacing was chosen for
         (show() places again if the spacing changes). True when it did."""
-        if self._last_show is None or self._fit_width == self.scrollable_content_region.width:
+        if self._last_show is None or self._fit_key == self._panel_key():
             return False
         pos, state, focus, breakpoints, selected = self._last_show
         self.show(pos, state, focus, breakpoints=breakpoints, selected=selected)
@@ -543,6 +551,22 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         if node is not None:
             self.post_message(self.NodeClicked(node))
 
+    def node_order(self) -> list[int]:
+        """The nodes in reading order (layer by layer, left to right; top to bottom within
+        a layer): the order Tab selects them in."""
+        L = self._layout
+        if L is None:
+            return []
+        return sorted(L.boxes, key=lambda n: (L.boxes[n].x, L.boxes[n].y))
+
+    def pan(self, dx: int, dy: int) -> bool:
+        """Scroll by a quarter of the view across or half of it down per step; False when
+        the whole graph is in view that way already."""
+        vw, vh = self.scrollable_content_region.size
+        x, y = self.scroll_offset
+        self.scroll_to(x + dx * max(vw // 4, 1), y + dy * max(vh // 2, 1), animate=False, immediate=True)
+        return (x, y) != tuple(self.scroll_offset)
+
     def box_region(self, node: int) -> Region | None:
         """A node's box in content coordinates (for tests and clicking)."""
         if self._layout is None:
@@ -563,3 +587,5 @@ _LOCAL = S_PHASE + PHASES.index("local")
 _BACKWARD = S_PHASE + PHASES.index("backward")
 
 _HEAVY_BORDER = {"┌": "┏", "┐": "┓", "└": "┗", "┘": "┛", "─": "━", "│": "┃"}
+_DOUBLE_BORDER = {"┌": "╔", "┐": "╗", "└": "╚", "┘": "╝", "─": "═", "│": "║"}
+"""The selected node's border (Tab, a click): double lines, seen without colour too."""
