@@ -116,9 +116,10 @@ def _invalid_syntax(body: str, at: int, allowed: str) -> tuple[str, int]:
         nxt = word.group() if word is not None else "("
         if prev in FUNCTIONS:
             return f"write {prev}({nxt}): a function's argument goes in parentheses", at
-        shown = nxt if nxt != "(" else "(...)"
+        left = prev if prev != ")" else "(...)"
+        right = nxt if nxt != "(" else "(...)"
         return (
-            f"an operator is missing between '{prev}' and '{nxt}'; write {prev} * {shown} "
+            f"an operator is missing between '{prev}' and '{nxt}'; write {left} * {right} "
             "for a product", at,
         )
     for op in sorted(_OPERATORS, key=len, reverse=True):

@@ -756,4 +756,9 @@ CASES: list[tuple[str, str, str]] = [
         P + D + M + "train: {lr: 0.01}\npredict: {x: 4.0}\nexpect: {predict: {y_ht: 8.0}}\n",
         "10:20: 'y_ht' is not a model name; did you mean 'y_hat'?",
     ),
+    (
+        "a value after parentheses",
+        ONE + "(x) w\n",
+        "4:13: an operator is missing between ')' and 'w'; write (...) * w for a product",
+    ),
 ]
