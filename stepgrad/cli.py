@@ -54,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     o.add_argument("--keys", help='keys to press, e.g. "n n n b" (headless when given)')
     o.add_argument("--screenshot", metavar="OUT.svg", help="save the screen as SVG and exit")
     o.add_argument("--size", default="120x40", help="terminal size for --keys/--screenshot (WxH)")
+    o.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="one of Textual's themes, e.g. textual-light for a projector (default tokyo-night)",
+    )
 
     r = sub.add_parser("replay", help="print the timeline of events")
     r.add_argument("scenario", help="file or bundled name")
@@ -108,9 +113,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 def _main(argv: Sequence[str] | None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     commands = {"open", "replay", "check", "list", "-h", "--help", "--version"}
-    if not args or (args[0] not in commands and not args[0].startswith("-")):
+    if not args or (args[0] not in commands and not args[0].startswith("-")) or _opens(args[0]):
         # `stepgrad` and `stepgrad FILE` open the app.
-        if args and _looks_like_a_command(args[0]):
+        if args and not _opens(args[0]) and _looks_like_a_command(args[0]):
             print(
                 f"stepgrad: '{args[0]}' is neither a command (open, replay, check, list) "
                 "nor a scenario file (see stepgrad --help)",
@@ -130,6 +135,15 @@ def _main(argv: Sequence[str] | None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+OPEN_OPTIONS = ("--keys", "--screenshot", "--size", "--theme")
+"""Options of ``open`` that may come first: ``stepgrad --theme textual-light`` opens the app."""
+
+
+def _opens(word: str) -> bool:
+    """``--theme``, ``--theme=NAME`` and the other options of ``open`` (no command before them)."""
+    return word.split("=", 1)[0] in OPEN_OPTIONS
 
 
 def _looks_like_a_command(word: str) -> bool:
@@ -206,6 +220,15 @@ def _open(ns: argparse.Namespace) -> int:
     from stepgrad.scenario import load
 
     scenario = load(ns.scenario)
+    if ns.theme is not None:
+        # A mistyped theme is bad input, in a terminal or not: said before anything runs.
+        from stepgrad.app.run import UsageError, check_theme
+
+        try:
+            check_theme(ns.theme)
+        except UsageError as e:
+            print(f"stepgrad: {e}", file=sys.stderr)
+            return 2
     headless = ns.keys is not None or ns.screenshot is not None
     if not headless and not (sys.stdin is not None and sys.stdin.isatty() and sys.stdout.isatty()):
         # A full-screen app with no terminal would wait forever for keys nobody can press.
@@ -220,4 +243,4 @@ def _open(ns: argparse.Namespace) -> int:
     except ImportError as e:  # pragma: no cover - the app ships with the package
         print(f"stepgrad: the app is not available: {e}", file=sys.stderr)
         return 2
-    return run_app(scenario, keys=ns.keys, screenshot=ns.screenshot, size=ns.size)
+    return run_app(scenario, keys=ns.keys, screenshot=ns.screenshot, size=ns.size, theme=ns.theme)

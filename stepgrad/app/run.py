@@ -38,6 +38,20 @@ def parse_size(size: str) -> tuple[int, int]:
     return w, h
 
 
+def check_theme(name: str) -> str:
+    """``name`` if it is one of Textual's built-in themes.
+
+    Raises:
+        UsageError: any other name (the message lists them all, on one line).
+    """
+    from textual.theme import BUILTIN_THEMES
+
+    if name not in BUILTIN_THEMES:
+        names = ", ".join(sorted(BUILTIN_THEMES))
+        raise UsageError(f"--theme: no theme {name!r}; the themes are {names}")
+    return name
+
+
 KEY_ALIASES = {"esc": "escape"}
 """Short names people type (the help and the README write ``Esc``) for Textual's."""
 
@@ -196,7 +210,11 @@ def write_screenshot(path: str, svg: str) -> None:
 
 
 def run_app(
-    scenario: Scenario, keys: str | None = None, screenshot: str | None = None, size: str = "120x40"
+    scenario: Scenario,
+    keys: str | None = None,
+    screenshot: str | None = None,
+    size: str = "120x40",
+    theme: str | None = None,
 ) -> int:
     """Run the app; headless when ``keys`` or ``screenshot`` is given.
 
@@ -205,14 +223,17 @@ def run_app(
         keys: keys to press, separated by spaces.
         screenshot: where to save the final screen as SVG.
         size: terminal size for the headless run, ``WxH``.
+        theme: one of Textual's themes (None: the app's own, ``app.DEFAULT_THEME``).
 
     Returns:
-        The exit code: 0, or 2 for a bad size or key (one line on stderr). Keys without a
+        The exit code: 0, or 2 for a bad size, key or theme (one line on stderr). Keys without a
         screenshot print one line on stdout: where the keys led (``where_it_ended``).
     """
     try:
         dims = parse_size(size)
         presses = parse_keys(keys or "")
+        if theme is not None:
+            check_theme(theme)
     except UsageError as e:
         print(f"stepgrad: {e}", file=sys.stderr)
         return 2
@@ -222,9 +243,9 @@ def run_app(
             print(problem, file=sys.stderr)
             return 2
 
-    from stepgrad.app.app import make_app
+    from stepgrad.app.app import DEFAULT_THEME, make_app
 
-    app = make_app(scenario, size=dims)
+    app = make_app(scenario, size=dims, theme=theme or DEFAULT_THEME)
     if keys is None and screenshot is None:
         app.run()
         return app.return_code or 0
