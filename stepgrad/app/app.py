@@ -25,7 +25,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.color import Color
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -35,6 +34,7 @@ from stepgrad.app.explainer import Explainer
 from stepgrad.app.roads_model import RoadsModel
 from stepgrad.app.screens.main import MainScreen
 from stepgrad.app.status_model import status_line
+from stepgrad.app.theme import readable
 from stepgrad.app.trace import START, Trace
 from stepgrad.app.watchers import forget_closed_watchers
 from stepgrad.app.widgets import (
@@ -77,57 +77,6 @@ PHASE_COLOR = {
 
 DEFAULT_THEME = "tokyo-night"
 """Its primary, secondary, warning and success colours are four distinct hues, one per phase."""
-
-LIGHT_CONTRAST = {"text": 7.0, "text-muted": 4.5, "text-disabled": 3.0}
-"""On a light theme, the least contrast with the background (WCAG's ratios: 7 and 4.5 for
-text, 3 for what only needs to be seen, a border or a ·) of the text colours, and 4.5 of
-each phase's and mark's colour: textual-light's warning (local ∂) and success (update,
-✓ equal) are 1.7 and 2.0 on its light grey, unreadable on a projector."""
-
-_SHADES = {"text": 1.0, "text-muted": 0.62, "text-disabled": 0.45}
-"""How far from the background towards the foreground each text colour starts."""
-
-
-def contrast(a: Color, b: Color) -> float:
-    """WCAG's contrast ratio of two colours (1 to 21)."""
-
-    def luminance(c: Color) -> float:
-        def linear(v: int) -> float:
-            x = v / 255
-            return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
-
-        return 0.2126 * linear(c.r) + 0.7152 * linear(c.g) + 0.0722 * linear(c.b)
-
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
-
-
-def _darkened(color: Color, background: Color, least: float) -> Color:
-    for _ in range(40):
-        if contrast(color, background) >= least:
-            break
-        color = color.darken(0.03)
-    return color
-
-
-def readable_on_light(variables: dict[str, str]) -> dict[str, str]:
-    """A light theme's variables with colours that read on its background.
-
-    Textual's ``$text``, ``$text-muted`` and ``$text-disabled`` are "auto" colours, which
-    the graph's, inspector's and timeline's styles (component classes) receive as white
-    whatever the background: on a light theme they become the foreground's shades,
-    concrete. The phase and mark colours are darkened until they reach 4.5:1.
-    """
-    background = Color.parse(variables["background"])
-    foreground = Color.parse(variables["foreground"])
-    out = dict(variables)
-    for name, least in LIGHT_CONTRAST.items():
-        start = background.blend(foreground, _SHADES[name], alpha=1.0)
-        out[name] = _darkened(start, background, least).hex
-    for name in ("primary", "secondary", "accent", "warning", "success", "error"):
-        out[name] = _darkened(Color.parse(variables[name]), background, 4.5).hex
-    return out
-
 
 class StepgradApp(Cursor, Workers, App[int]):
     """Step through backpropagation.
@@ -251,17 +200,10 @@ class StepgradApp(Cursor, Workers, App[int]):
         """Set by ``exit``: a headless run's keys stop there (``run.run_app``)."""
 
     def get_css_variables(self) -> dict[str, str]:
-        variables = super().get_css_variables()
-        # ``$light-border``: the panels' borders on a light theme (stepgrad.tcss); a colour
-        # in every theme, as the style sheet is read whole whatever the theme.
-        variables["light-border"] = variables["panel-lighten-2"]
-        if self.current_theme.dark or "ansi" in variables["background"] + variables["foreground"]:
-            return variables  # dark: as Textual draws it; ANSI: the terminal's own colours
-        variables = readable_on_light(variables)
-        variables["light-border"] = variables["text-disabled"]
-        # Set on the app too: Content's "$warning" styles read the same table.
-        self.theme_variables = variables
-        return variables
+        # On a light theme, colours that read on it (``theme.readable``); set on the app
+        # too: Content's "$warning" styles read the same table.
+        self.theme_variables = readable(super().get_css_variables(), dark=self.current_theme.dark)
+        return self.theme_variables
 
     def exit(self, result: int | None = None, return_code: int = 0, message: Any = None) -> None:
         # Once the app's message loop has stopped, anything that waits for it to answer

@@ -8,7 +8,8 @@ import pytest
 from app_helpers import mirror, scenario
 from textual.color import Color
 
-from stepgrad.app.app import contrast, make_app
+from stepgrad.app.app import make_app
+from stepgrad.app.theme import contrast
 from stepgrad.app.widgets.palette import Palette
 
 LIGHT = ["textual-light", "solarized-light", "catppuccin-latte", "atom-one-light", "rose-pine-dawn"]
