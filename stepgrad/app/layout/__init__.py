@@ -51,7 +51,7 @@ from stepgrad.app.layout.model import (
 )
 from stepgrad.app.layout.ranks import rank
 from stepgrad.app.layout.rows import arrange, entry_row, exit_row
-from stepgrad.app.layout.scroll import cut_counts, scroll_x, scroll_y
+from stepgrad.app.layout.scroll import cut_counts, hidden_layers, hidden_rows, scroll_x, scroll_y
 from stepgrad.app.layout.text import box_lines, render_text
 
 __all__ = [
@@ -83,6 +83,8 @@ __all__ = [
     "entry_row",
     "exit_row",
     "gap_width",
+    "hidden_layers",
+    "hidden_rows",
     "item_order",
     "layout",
     "place",

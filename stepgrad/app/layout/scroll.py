@@ -117,3 +117,23 @@ def scroll_x(lay: Layout, box: Box, also: tuple[Box, ...], view_w: int) -> int:
         return (-sum(1 for b in also if x <= b.x and b.x + b.width <= x + view_w), x)
 
     return min(fits, key=cost)
+
+
+def hidden_layers(lay: Layout, sx: int, view_w: int) -> tuple[int, int]:
+    """How many layers a view from column ``sx``, ``view_w`` wide, leaves out (or cuts) on
+    the left and on the right."""
+    spans = list(zip(lay.layer_x, lay.layer_width, strict=True))
+    left = sum(1 for x, _ in spans if x < sx)
+    right = sum(1 for x, w in spans if x + w > sx + view_w and x >= sx)
+    return left, right
+
+
+def hidden_rows(lay: Layout, offset: tuple[int, int], size: tuple[int, int]) -> tuple[int, int]:
+    """How many boxes of the layers in view a view at ``offset`` of ``size`` leaves out (or
+    cuts) above and below (the layers out of view at the sides are ``hidden_layers``)."""
+    sx, sy = int(offset[0]), int(offset[1])
+    vw, vh = size
+    across = [b for b in lay.boxes.values() if b.x >= sx and b.x + b.width <= sx + vw]
+    above = sum(1 for b in across if b.y < sy)
+    below = sum(1 for b in across if b.y + b.height > sy + vh and b.y >= sy)
+    return above, below

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from stepgrad.app import layout as lay
+from stepgrad.app.trace import START, Trace
 from stepgrad.engine.events import Chain, Event, LocalGrad
 from stepgrad.engine.graph import Graph
+from stepgrad.engine.state import State
 from stepgrad.explain import edge_label
 
 MARKS = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
@@ -77,6 +79,22 @@ def labels_at(
         else:
             out.append(EdgeLabel(key, edge_label(lg, r), chain=False))
     return tuple(out)
+
+
+def labels_of(trace: Trace, pos: int, state: State, r: Callable[[object], str]) -> tuple[EdgeLabel, ...]:
+    """``labels_at`` for the position ``pos`` of a trace (none at the start, at a
+    prediction, or before the run is computed)."""
+    if pos == START or not trace.has_timeline or state.step is None or trace.step_of(pos) is None:
+        return ()
+    return labels_at(trace.graph, trace.timeline.events_of_step(state.step), pos, r)
+
+
+def zeroed(trace: Trace, pos: int, state: State) -> bool:
+    """True once this step's ``zero_grad`` has run: the gradients still held by the nodes
+    between the params and the loss are the last pass's, not current (drawn stale)."""
+    if pos == START or state.step is None or state.phase != "update" or not trace.has_timeline:
+        return False
+    return any(seq <= pos for seq in trace.index(state.step).zeroed.values())
 
 
 def blocked_cells(L: lay.Layout) -> set[tuple[int, int]]:

@@ -1,12 +1,13 @@
 """The computational graph, drawn on the Line API.
 
 The layout (``stepgrad.app.layout``) is computed once per graph and placed again only
-when a step's numbers need wider boxes or the panel's width calls for another spacing (the
-roomiest in which the whole graph fits; the tightest when none does). A row is drawn
-from a base row (borders and wires) plus what changes with the position (box contents,
-the lit node and wire), and only for the columns in view. Each move works out which rows
-changed (boxes that look different, wires lit or unlit), bumps their version and
-refreshes just those; every other row's strip is reused from the cache.
+when the panel's size calls for another spacing (``graph_sizing``: the roomiest in which
+the whole graph fits, grown into a large panel; the tightest when none does). A row is
+drawn from a base row (borders and wires) plus what changes with the position (box
+contents, the lit node and wire, the labels on the edges: ``graph_boxes``,
+``graph_labels``, ``graph_draw``), and only for the columns in view. Each move works out
+which rows changed (boxes that look different, wires lit or unlit, labels), bumps their
+version and refreshes just those; every other row's strip is reused from the cache.
 """
 
 from __future__ import annotations
@@ -28,19 +29,13 @@ from stepgrad.app.trace import START, Focus, Trace
 from stepgrad.app.widgets.graph_boxes import (
     _ROLES,
     PHASES,
-    S_BLANK,
-    S_BORDER,
-    S_BREAK,
-    S_DIM,
-    S_LABEL,
-    S_NAME,
     S_PHASE,
-    S_WIRE,
     BoxView,
     box_view,
     op_label,
 )
-from stepgrad.app.widgets.graph_labels import EdgeLabel, blocked_cells, labels_at, place_labels
+from stepgrad.app.widgets.graph_draw import base_grid, compose_row
+from stepgrad.app.widgets.graph_labels import EdgeLabel, blocked_cells, labels_of, place_labels, zeroed
 from stepgrad.app.widgets.graph_sizing import (
     CAP_MIN,
     MIN_BOX,
@@ -157,31 +152,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self._layout = L
         self._scroll_cache.clear()
         self._cuts.clear()
-        g = self.trace.graph
-        chars = [[" "] * L.width for _ in range(L.height)]
-        styles = [[S_BLANK] * L.width for _ in range(L.height)]
-        for (cx, cy), m in L.masks.items():
-            chars[cy][cx] = lay.LIGHT[m]
-            styles[cy][cx] = S_WIRE
-        for w in L.wires.values():
-            if w.edge[0] in L.boxes:
-                ax, ay = w.arrow
-                chars[ay][ax] = lay.ARROW
-        rows: list[list[int]] = [[] for _ in range(L.height)]
-        for node, box in L.boxes.items():
-            for dy in range(box.height):
-                rows[box.y + dy].append(node)
-            name = g.nodes[node].name
-            label = self._labels[node]
-            lines = lay.box_lines(f"{name} {label}", ("", ""), box.width, spacing.pad_rows)
-            for dy, line in enumerate(lines):
-                for dx, ch in enumerate(line):
-                    chars[box.y + dy][box.x + dx] = ch
-                    styles[box.y + dy][box.x + dx] = S_BORDER
-            for dx in range(len(name)):
-                styles[box.y][box.x + 2 + dx] = S_NAME if g.nodes[node].named else S_DIM
-            for dx in range(len(label)):
-                styles[box.y][box.x + 3 + len(name) + dx] = S_LABEL
+        chars, styles, rows = base_grid(L, self.trace.graph, self._labels)
         self._base_chars, self._base_styles, self._row_boxes = chars, styles, rows
         self._blocked = blocked_cells(L)
         self._version = [0] * L.height
@@ -230,7 +201,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         def text(v: Any) -> str:
             return compact(self._fmt(v), cap)
 
-        stale = self._zeroed(pos, state)
+        stale = zeroed(self.trace, pos, state)
         views = {
             i: box_view(
                 g, i, state, focus, phase_slot, marks, selected, ev,
@@ -256,7 +227,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
                 sx, sy, _ = wire.cells[0]
                 hot[(sx, sy)] = ("◀", phase_slot)
         # The local gradients waiting on their edges, and the product of a chain event.
-        self.edge_labels = labels = self._labels_at(pos, state, text)
+        self.edge_labels = labels = labels_of(self.trace, pos, state, text)
         cells, self.legend = place_labels(L, self._blocked, labels)
         for cell, (ch, chain) in cells.items():
             hot[cell] = (ch, _BACKWARD if chain else _LOCAL)
@@ -294,20 +265,6 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
             sy, w = int(self.scroll_y), self.size.width
             self.refresh(*(Region(0, y - sy + margins[1], w, 1) for y in changed))
 
-    def _zeroed(self, pos: int, state: State) -> bool:
-        """True once this step's ``zero_grad`` has run: the gradients still held by the
-        nodes between the params and the loss are the last pass's, not current."""
-        if pos == START or state.step is None or state.phase != "update" or not self.trace.has_timeline:
-            return False
-        return any(seq <= pos for seq in self.trace.index(state.step).zeroed.values())
-
-    def _labels_at(self, pos: int, state: State, text: Any) -> tuple[EdgeLabel, ...]:
-        trace = self.trace
-        if pos == START or not trace.has_timeline or state.step is None or trace.step_of(pos) is None:
-            return ()
-        events = trace.timeline.events_of_step(state.step)
-        return labels_at(trace.graph, events, pos, text)
-
     def margins(self) -> tuple[int, int]:
         """Blank columns left of the graph and rows above it: a graph smaller than its
         panel is drawn in the middle of it (a small graph, projected, does not sit in a
@@ -331,54 +288,10 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         L = self._layout
         assert L is not None
         width = x1 - x0
-        chars = self._base_chars[y][x0:x1]
-        styles = self._base_styles[y][x0:x1]
-        if len(chars) < width:
-            chars += [" "] * (width - len(chars))
-            styles += [S_BLANK] * (width - len(styles))
-        for node in self._row_boxes[y]:
-            box = L.boxes[node]
-            if box.x >= x1 or box.x + box.width <= x0:
-                continue
-            v = self._views[node]
-            dy = y - box.y
-            bx0, bx1 = box.x - x0, box.x + box.width - 1 - x0  # in window coordinates
-            sp = L.spacing
-            inner = box.width - 2 - sp.pad_left - sp.pad_right
-            text_x = bx0 + 1 + sp.pad_left
-            lo, hi = max(bx0, 0), min(bx1, width - 1)
-            if v.heavy or v.double:
-                border_of = _HEAVY_BORDER if v.heavy else _DOUBLE_BORDER
-                for x in range(lo, hi + 1):
-                    c = chars[x]
-                    chars[x] = border_of.get(c, c)
-            if v.border != S_BORDER:
-                for x in range(lo, hi + 1):
-                    if styles[x] == S_BORDER:
-                        styles[x] = v.border
-            if dy == 0 and v.mark:
-                if 0 <= bx1 - 1 < width:
-                    chars[bx1 - 1] = v.mark
-                    styles[bx1 - 1] = S_BREAK
-            elif dy - sp.pad_rows in (1, 2):
-                first = dy - sp.pad_rows == 1
-                label = "" if first else ("∂" if v.grad else "")
-                num = v.value if first else v.grad
-                num_style = v.value_style if first else v.grad_style
-                text = label + num.rjust(inner - len(label))
-                for k, ch in enumerate(text[:inner]):
-                    x = text_x + k
-                    if 0 <= x < width:
-                        chars[x] = ch
-                        styles[x] = S_LABEL if k < len(label) else num_style
-        for x, (ch, st) in self._hot_rows.get(y, ()):
-            if x0 <= x < x1:
-                chars[x - x0] = ch
-                styles[x - x0] = st
-        for a, b in blanks:
-            for x in range(a, b):
-                chars[x] = " "
-                styles[x] = S_BLANK
+        chars, styles = compose_row(
+            L, y, x0, x1, self._base_chars[y], self._base_styles[y], self._row_boxes[y], self._views,
+            self._hot_rows.get(y, ()), blanks,
+        )
         segs = []
         start = 0
         resolved = self._styles
@@ -436,27 +349,15 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
 
     def hidden_layers(self) -> tuple[int, int]:
         """How many layers are out of view (or cut) on the left and on the right."""
-        L = self._layout
-        if L is None:
+        if self._layout is None:
             return (0, 0)
-        sx = int(self.scroll_x)
-        vw = self.scrollable_content_region.width
-        left = sum(1 for x, w in zip(L.layer_x, L.layer_width, strict=True) if x < sx)
-        right = sum(1 for x, w in zip(L.layer_x, L.layer_width, strict=True) if x + w > sx + vw and x >= sx)
-        return left, right
+        return lay.hidden_layers(self._layout, int(self.scroll_x), self.scrollable_content_region.width)
 
     def hidden_rows(self) -> tuple[int, int]:
-        """How many boxes of the layers in view are out of view (or cut) above and below
-        (the title counts the layers out of view at the sides)."""
-        L = self._layout
-        if L is None:
+        """How many boxes of the layers in view are out of view (or cut) above and below."""
+        if self._layout is None:
             return (0, 0)
-        sx, sy = int(self.scroll_x), int(self.scroll_y)
-        vw, vh = self.scrollable_content_region.size
-        across = [b for b in L.boxes.values() if b.x >= sx and b.x + b.width <= sx + vw]
-        above = sum(1 for b in across if b.y < sy)
-        below = sum(1 for b in across if b.y + b.height > sy + vh and b.y >= sy)
-        return above, below
+        return lay.hidden_rows(self._layout, self.scroll_offset, self.scrollable_content_region.size)
 
     def _title_hidden(self) -> None:
         left, right = self.hidden_layers()
@@ -585,7 +486,3 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
 
 _LOCAL = S_PHASE + PHASES.index("local")
 _BACKWARD = S_PHASE + PHASES.index("backward")
-
-_HEAVY_BORDER = {"┌": "┏", "┐": "┓", "└": "┗", "┘": "┛", "─": "━", "│": "┃"}
-_DOUBLE_BORDER = {"┌": "╔", "┐": "╗", "└": "╚", "┘": "╝", "─": "═", "│": "║"}
-"""The selected node's border (Tab, a click): double lines, seen without colour too."""
