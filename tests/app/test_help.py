@@ -27,3 +27,14 @@ def test_help_says_how_to_name_an_intermediate() -> None:
     text = " ".join(help_content(88).plain.split())
     assert "y_hat₁, y_hat₂ … are the operations inside the line y_hat: of model:" in text
     assert "To name one yourself, give it its own line under model:" in text
+
+
+def test_help_reads_the_loss_plot_the_theme_and_the_waiting_w() -> None:
+    """What issue 11 added for a newcomer: what a bar of the loss plot is and the progress
+    line, the light theme for a projector, w pressed before the check, the c table live."""
+    text = " ".join(help_content(88).plain.split())
+    assert "one bar per step (loss per step)" in text
+    assert "progress: 0 4.053 1 · is each epoch's mean loss" in text
+    assert "stepgrad --theme textual-light" in text
+    assert "w pressed while the hand formula is still being checked is not lost" in text
+    assert "every step compared with torch; it follows n p f b u e and fills in" in text

@@ -25,7 +25,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("Tab  ⇧Tab", "select the next / previous node (drawn in double lines);  Enter inspects it"),
     ("x", "breakpoint on the selected node: play and f/b/e stop at its events"),
     ("a", "jump to the first NaN or infinity"),
-    ("c", "every step compared with torch"),
+    ("c", "every step compared with torch; it follows n p f b u e and fills in"),
     ("t", "show or hide the timeline"),
     ("z", "the graph on the whole screen, and back"),
     ("h j k l", "pan the graph (or ⇧ and an arrow); the next move brings the event back"),
@@ -66,11 +66,19 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
         ".",
     )),
     ("roads", "bold $text", (
-        "∂loss/∂w three ways: chain rule, closed form (sympy), torch, a hand formula.",
+        "∂loss/∂w three ways: chain rule, closed form (sympy), torch, a hand formula.\n"
+        "w pressed while the hand formula is still being checked is not lost: the status "
+        "line says it waits, and it goes there once the check answers (any move cancels it).",
     )),
     ("timeline", "bold $text", (
         "every event, grouped by step and phase; ▶ marks the current one;\n"
         "events still to come show their formula, not yet their numbers.",
+    )),
+    ("loss", "bold $text", (
+        "one bar per step (loss per step), or the mean of a few steps a bar (loss per 2 "
+        "steps) when the run is longer than the plot; the current step's bar in its phase's "
+        "colour.\nprogress: 0 4.053  1 · is each epoch's mean loss, as the lecture's loop "
+        "prints progress: epoch loss; · an epoch still running.",
     )),
 )  # fmt: skip
 """How to read the screen: each part's name, its style, and what it shows."""
@@ -108,6 +116,8 @@ def help_content(width: int = 88) -> Content:
     for key, what in KEYS:
         lines += _hanging(Content.styled(f"  {key}", "bold $accent"), Content(what), 13, width)
     lines += [Content(""), Content.styled("Esc, q or ? closes this help.", "$text-muted")]
+    projector = "For a projector: stepgrad --theme textual-light (any of Textual's themes)."
+    lines += _hanging(Content(""), Content.styled(projector, "$text-muted"), 0, width)
     return Content("\n").join(lines)
 
 
