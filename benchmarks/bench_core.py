@@ -56,12 +56,15 @@ def bench_replay(epochs: int, repeat: int = 3) -> None:
     n = len(Timeline(program))
     best = {}
     for _ in range(repeat):
-        for fmt in ("none", "text", "jsonl"):
+        for fmt in ("none", "numbers", "text", "jsonl"):
             t = Timeline(program)
             start = time.perf_counter()
             if fmt == "none":
                 for _ev in t.iter_events():
                     pass
+            elif fmt == "numbers":  # what replay writes its lines from: no events made
+                for step in range(t.n_steps):
+                    t.step_numbers(step)
             else:
                 replay(scenario, t, _Null(), fmt=fmt)
             best[fmt] = min(best.get(fmt, float("inf")), time.perf_counter() - start)
@@ -72,6 +75,11 @@ def bench_replay(epochs: int, repeat: int = 3) -> None:
         )
     none = best["none"]
     print(f"  events only (no output) {n:>9,} events in {none:6.2f} s = {n / none:>10,.0f} events/s")
+    nums = best["numbers"]
+    print(
+        f"  numbers only (no events, no output: what replay writes from) {nums:6.2f} s = "
+        f"{n / nums:>10,.0f} events/s"
+    )
 
 
 # The lecture's loop (ex4-3's model and data) in torch eager mode, printing each step's

@@ -28,6 +28,7 @@ from stepgrad.engine.events import (
     Update,
     ZeroGrad,
 )
+from stepgrad.engine.events import numbers as numbers_of
 from stepgrad.engine.graph import Const, Edge, Graph
 
 Value = Any
@@ -349,15 +350,27 @@ def fit(line: str, width: int) -> str:
 _UNSEEN: tuple[str, tuple[int, ...]] = ("", ())
 """A local gradient's template not made yet (None: made, but it depends on the values)."""
 
+Fill = Callable[[Sequence[str]], str]
+"""Writes the numbers part of an event's line from its numbers' texts (``Describer.shape``)."""
+
+
+def _p(t: str) -> str:
+    """``paren`` of a number's text."""
+    return f"({t})" if t[0] == "-" else t
+
 
 class Describer:
     """``describe`` for every event of a run, made fast for ``replay``'s text.
 
     The part of a line in names (``∂loss/∂w = ∂loss/∂y_hat · ∂y_hat/∂w``) is the same for
     every step: it is made once per event shape, by ``equation``, and only the numbers are
-    written per event, as ``equation``'s numbers row reads (``Equation.line``). A test holds
-    ``Describer(graph)(ev, args, out)`` equal to ``describe(graph, ev, args, out)`` on every
-    event of every bundled scenario.
+    written per event, from their texts, as ``equation``'s numbers row reads
+    (``Equation.line``): ``shape`` gives both, and ``replay`` writes a whole step from
+    them without making its events. A test holds ``Describer(graph)(ev, args, out)``
+    equal to ``describe(graph, ev, args, out)`` on every event of every bundled scenario.
+
+    A shape's numbers are the texts of ``events.numbers(ev)`` (``fmt``), in that order; a
+    local gradient's are followed, when known, by its node's forward arguments and value.
 
     Args:
         graph: the scenario's graph.
@@ -378,37 +391,80 @@ class Describer:
         follow (as ``replay`` reads a run in order): ``line`` then needs no ``args``."""
         self.forwarded: dict[str, tuple[tuple[Value, ...], Value]] = {}
         """Each node's last forward arguments and value (with ``track_forward``)."""
-        self._heads: dict[tuple[Any, ...], str] = {}
-        self._grads: dict[str, str] = {}
+        self._shapes: dict[tuple[Any, ...], tuple[str, Fill]] = {}
         # Per node and per edge, the operation with the constants filled in and a slot per
         # argument value (None where the text depends on the values: pow's zero rules).
         self._forward: dict[str, tuple[str, tuple[int, ...]]] = {}
         self._local: dict[tuple[str, int], tuple[str, tuple[int, ...]] | None] = {}
         self._repr: Callable[[Any], str] = float.__repr__
         self._misses = 0
-        self._by_class: dict[type, Callable[..., tuple[str, str, bool]]] = {
-            Forward: self._forward_line,
-            LocalGrad: self._local_line,
-            BackwardStart: self._start_line,
-            Chain: self._chain_line,
-            Accumulate: self._accumulate_line,
-            AccumulateGrad: self._accumulate_grad_line,
-            BackwardEnd: self._end_line,
-            Update: self._update_line,
-            ZeroGrad: self._zero_line,
-            Predict: self._predict_line,
-        }
 
-    def _head(self, ev: Event, key: tuple[Any, ...]) -> str:
-        """The head for ``key`` (the event's class and what its names depend on), made once."""
-        got = self._heads.get(key)
+    @staticmethod
+    def key(ev: Event) -> tuple[Any, ...]:
+        """What an event's line in names depends on: its class and its names."""
+        match ev:
+            case Forward() | BackwardStart() | Accumulate():
+                return (type(ev), ev.node)
+            case LocalGrad() | Chain():
+                return (type(ev), ev.node, ev.arg)
+            case AccumulateGrad() | Update() | ZeroGrad():
+                return (type(ev), ev.param)
+            case BackwardEnd():
+                return (BackwardEnd, tuple(p for p, _ in ev.grads))
+            case Predict():
+                return (Predict, ev.when, ev.node)
+        raise TypeError(f"not an event: {ev!r}")  # pragma: no cover
+
+    def shape(self, ev: Event) -> tuple[str, Fill]:
+        """The line of ``ev``'s shape in two parts: the head in names (framed), the same
+        object for every event of the shape, and how to write the numbers that follow
+        from their texts (see the class)."""
+        key = self.key(ev)
+        got = self._shapes.get(key)
         if got is None:
             eq = equation(self.graph, ev, numbers=False)
-            got = f"{eq.context}{eq.lhs}{eq.rel}" + ("" if eq.replace else text(eq.names))
+            head = f"{eq.context}{eq.lhs}{eq.rel}" + ("" if eq.replace else text(eq.names))
             if self.frame is not None:
-                got = self.frame(ev, got)
-            self._heads[key] = got
+                head = self.frame(ev, head)
+            got = self._shapes[key] = (head, self._fill(ev))
         return got
+
+    def _fill(self, ev: Event) -> Fill:
+        # One function per event class, each writing the numbers as ``equation``'s numbers
+        # row reads (``Equation.line``).
+        match ev:
+            case Forward(node=node):
+                make = self._forward_text
+                return lambda t: f" = {make(node, t)} = {t[-1]}"
+            case LocalGrad(node=node, arg=arg, formula=formula):
+                local = self._local_text
+
+                def local_grad(t: Sequence[str]) -> str:
+                    v = t[0]
+                    tail = ""
+                    if len(t) > 1:
+                        with_numbers = local(node, arg, t[1:-1], t[-1])
+                        if with_numbers != formula and with_numbers != v:
+                            tail = " = " + with_numbers
+                    return tail + " = " + v if formula != v else tail
+
+                return local_grad
+            case BackwardStart() | Predict():
+                return lambda t: t[0]
+            case Chain():
+                return lambda t: f" = {_p(t[0])} × {_p(t[1])} = {t[2]}"
+            case Accumulate():
+                return lambda t: f"{t[1]}: {t[0]} + {_p(t[1])} = {t[2]}"
+            case AccumulateGrad():
+                return lambda t: f" = {t[0]} + {_p(t[1])} = {t[2]}"
+            case BackwardEnd(grads=grads):
+                names = [d(self.loss, p) for p, _ in grads]
+                return lambda t: ", ".join([f"{n} = {g}" for n, g in zip(names, t, strict=True)])
+            case Update():
+                return lambda t: f" = {t[0]} − {t[2]} × {_p(t[1])} = {t[3]}"
+            case ZeroGrad():
+                return lambda t: f"  (was {t[0]})"
+        raise TypeError(f"not an event: {ev!r}")  # pragma: no cover
 
     def _template(self, node: str, make: Any) -> tuple[str, tuple[int, ...]]:
         """``make(texts)`` with each argument value's text a ``{k}`` slot, constants as written."""
@@ -419,42 +475,42 @@ class Describer:
         slots = tuple(k for k in range(len(n.args) + 1) if "{" + str(k) + "}" in template)
         return template, slots
 
-    def _forward_numbers(self, ev: Forward, r: Callable[[Any], str]) -> str:
-        got = self._forward.get(ev.node)
+    def _forward_text(self, node: str, t: Sequence[str]) -> str:
+        """The node's operation with its arguments' texts ``t`` (its value last) substituted."""
+        got = self._forward.get(node)
         if got is None:
-            rule = self.graph[ev.node].rule
-            got = self._forward[ev.node] = self._template(ev.node, lambda t: rule.infix.format(*t))
+            rule = self.graph[node].rule
+            got = self._forward[node] = self._template(node, lambda t: rule.infix.format(*t))
         template, slots = got
-        args = ev.args
-        texts = [""] * len(args)
+        texts = [""] * (len(t) - 1)
         for k in slots:  # the node's own value (the last slot) is not in its forward text
-            t = r(args[k])
-            texts[k] = f"({t})" if t[0] == "-" else t
+            texts[k] = _p(t[k])
         done = template.format(*texts)
         return bare_calls(done) if "((-" in done else done
 
-    def _local_numbers(
-        self, ev: LocalGrad, args: tuple[Value, ...], out: Value | None, r: Callable[[Any], str]
-    ) -> str:
-        key = (ev.node, ev.arg)
+    def _local_text(self, node: str, arg: int, args: Sequence[str], out: str) -> str:
+        """The local gradient along (node, arg) with the arguments' texts and the node's
+        value's text substituted."""
+        key = (node, arg)
         got = self._local.get(key, _UNSEEN)
+        g = self.graph
         if got is _UNSEEN:
-            g = self.graph
-            n = g[ev.node]
-            edge = edge_of(g, ev.node, ev.arg)
+            n = g[node]
+            edge = edge_of(g, node, arg)
             varies = n.op == "pow" and not isinstance(n.args[1], Const)
             got = self._local[key] = (
-                None if varies else self._template(ev.node, lambda t: g.local_formula(edge, t, "{out}"))
+                None if varies else self._template(node, lambda t: g.local_formula(edge, t, "{out}"))
             )
         if got is None:
-            return local_numbers(self.graph, edge_of(self.graph, ev.node, ev.arg), args, out)
+            n = g[node]
+            texts = [a.text if isinstance(a, Const) else _p(v) for a, v in zip(n.args, args, strict=True)]
+            return bare_calls(g.local_formula(edge_of(g, node, arg), texts, _p(out)))
         template, slots = got
         if not slots:
             return bare_calls(template)
         texts = [""] * (len(args) + 1)
         for k in slots:
-            t = r(out if k == len(args) else args[k])
-            texts[k] = f"({t})" if t[0] == "-" else t
+            texts[k] = _p(out if k == len(args) else args[k])
         done = template.format(*texts)
         return bare_calls(done) if "((-" in done else done
 
@@ -462,116 +518,35 @@ class Describer:
         self, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None
     ) -> tuple[str, str, bool]:
         """The line in two parts: in names (the same object for every event of a shape), and
-        the numbers that follow; and True when one of the event's own numbers (not the
-        arguments of a forward) is NaN or infinite.
+        the numbers that follow; and True when one of the event's numbers (or a local
+        gradient's node's) may be NaN or infinite (``nonfinite_field`` says which is).
 
         Args:
             ev: the event.
             args: for a ``LocalGrad``, the node's argument values (from its forward event).
             out: for a ``LocalGrad``, the node's own value.
         """
-        write = self._by_class[type(ev)]
+        values = numbers_of(ev)
+        if isinstance(ev, Forward):
+            if self.track_forward:
+                self.forwarded[ev.node] = (ev.args, ev.value)
+        elif isinstance(ev, LocalGrad):
+            if args is None and self.track_forward and ev.node in self.forwarded:
+                args, out = self.forwarded[ev.node]
+            if args is not None:
+                values = (*values, *args, out)
         try:
             # float.__repr__ reads a float64 (a float subclass) as fmt does, without the
             # conversion; anything else (float32, None, an array) raises and takes fmt.
-            return write(ev, args, out, self._repr)
+            texts = list(map(self._repr, values))
         except TypeError:
             self._misses += 1
             if self._misses > 16:
                 self._repr = fmt
-            return write(ev, args, out, fmt)
-
-    # One method per event class, each writing the numbers as ``equation``'s numbers row
-    # reads (``Equation.line``). repr of a float holds an "n" only for nan and inf: the
-    # check for them costs one search.
-
-    def _forward_line(
-        self, ev: Forward, args: Any, out: Any, r: Callable[[Any], str]
-    ) -> tuple[str, str, bool]:
-        v = r(ev.value)
-        if self.track_forward:
-            self.forwarded[ev.node] = (ev.args, ev.value)
-        head = self._heads.get((Forward, ev.node)) or self._head(ev, (Forward, ev.node))
-        return head, f" = {self._forward_numbers(ev, r)} = {v}", "n" in v
-
-    def _local_line(
-        self, ev: LocalGrad, args: Any, out: Any, r: Callable[[Any], str]
-    ) -> tuple[str, str, bool]:
-        v = r(ev.value)
-        formula = ev.formula
-        head = self._heads.get((LocalGrad, ev.node, ev.arg)) or self._head(ev, (LocalGrad, ev.node, ev.arg))
-        tail = ""
-        if args is None and self.track_forward and ev.node in self.forwarded:
-            args, out = self.forwarded[ev.node]
-        if args is not None:
-            with_numbers = self._local_numbers(ev, args, out, r)
-            if with_numbers != formula and with_numbers != v:
-                tail = " = " + with_numbers
-        if formula != v:
-            tail += " = " + v
-        return head, tail, "n" in v
-
-    def _chain_line(self, ev: Chain, args: Any, out: Any, r: Callable[[Any], str]) -> tuple[str, str, bool]:
-        up, loc, prod = r(ev.upstream), r(ev.local), r(ev.product)
-        head = self._heads.get((Chain, ev.node, ev.arg)) or self._head(ev, (Chain, ev.node, ev.arg))
-        nums = f" = {f'({up})' if up[0] == '-' else up} × {f'({loc})' if loc[0] == '-' else loc} = {prod}"
-        return head, nums, "n" in nums
-
-    def _start_line(
-        self, ev: BackwardStart, args: Any, out: Any, r: Callable[[Any], str]
-    ) -> tuple[str, str, bool]:
-        v = r(ev.value)
-        return self._heads.get((BackwardStart,)) or self._head(ev, (BackwardStart,)), v, "n" in v
-
-    def _accumulate_line(
-        self, ev: Accumulate, args: Any, out: Any, r: Callable[[Any], str]
-    ) -> tuple[str, str, bool]:
-        before, add, after = r(ev.before), r(ev.add), r(ev.after)
-        padd = f"({add})" if add[0] == "-" else add
-        head = self._heads.get((Accumulate, ev.node)) or self._head(ev, (Accumulate, ev.node))
-        return head, f"{add}: {before} + {padd} = {after}", "n" in before or "n" in add or "n" in after
-
-    def _accumulate_grad_line(
-        self, ev: AccumulateGrad, args: Any, out: Any, r: Callable[[Any], str]
-    ) -> tuple[str, str, bool]:
-        before, add, after = r(ev.before), r(ev.add), r(ev.after)
-        padd = f"({add})" if add[0] == "-" else add
-        head = self._heads.get((AccumulateGrad, ev.param)) or self._head(ev, (AccumulateGrad, ev.param))
-        nums = f" = {before} + {padd} = {after}"
-        return head, nums, "n" in nums
-
-    def _end_line(
-        self, ev: BackwardEnd, args: Any, out: Any, r: Callable[[Any], str]
-    ) -> tuple[str, str, bool]:
-        # A param the loss does not reach has no gradient (None): fmt writes it.
-        texts = [fmt(g) for _, g in ev.grads] if r is fmt else [r(g) for _, g in ev.grads]
-        grads = self._grads
-        names = [grads.get(p) or grads.setdefault(p, d(self.loss, p)) for p, _ in ev.grads]
-        nums = ", ".join([f"{n} = {t}" for n, t in zip(names, texts, strict=True)])
-        head = self._heads.get((BackwardEnd,)) or self._head(ev, (BackwardEnd,))
-        return head, nums, any("n" in t for t in texts)
-
-    def _update_line(self, ev: Update, args: Any, out: Any, r: Callable[[Any], str]) -> tuple[str, str, bool]:
-        before, grad, after = r(ev.before), r(ev.grad), r(ev.after)
-        head = self._heads.get((Update, ev.param)) or self._head(ev, (Update, ev.param))
-        nums = f" = {before} − {r(ev.lr)} × {f'({grad})' if grad[0] == '-' else grad} = {after}"
-        # Not lr: it is not one of the event's numbers checked (nonfinite_field).
-        return head, nums, "n" in before or "n" in grad or "n" in after
-
-    def _zero_line(self, ev: ZeroGrad, args: Any, out: Any, r: Callable[[Any], str]) -> tuple[str, str, bool]:
-        before = r(ev.before)
-        head = self._heads.get((ZeroGrad, ev.param)) or self._head(ev, (ZeroGrad, ev.param))
-        return head, f"  (was {before})", "n" in before
-
-    def _predict_line(
-        self, ev: Predict, args: Any, out: Any, r: Callable[[Any], str]
-    ) -> tuple[str, str, bool]:
-        v = r(ev.value)
-        return (
-            self._heads.get((Predict, ev.when, ev.node)) or self._head(ev, (Predict, ev.when, ev.node)),
-            v,
-            "n" in v,
-        )
+            texts = list(map(fmt, values))
+        head, fill = self.shape(ev)
+        # repr of a float holds an "n" only for nan and inf: one search finds them.
+        return head, fill(texts), "n" in "".join(texts)
 
     def __call__(self, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None) -> str:
         head, numbers, _ = self.line(ev, args, out)

@@ -257,3 +257,27 @@ def to_json(event: Event) -> dict[str, Any]:
         else:
             out[f.name] = json_number(v)
     return out
+
+
+def numbers(event: Event) -> tuple[Value, ...]:
+    """The event's numbers in the order of its fields, a forward's arguments and a
+    ``backward_end``'s grads one by one: what the step runner records of a step (its
+    ``record`` is these, event after event), and what ``replay`` writes as text."""
+    match event:
+        case Forward(args=args, value=value):
+            return (*args, value)
+        case LocalGrad(value=value) | BackwardStart(value=value) | Predict(value=value):
+            return (value,)
+        case Chain(upstream=up, local=local, product=product):
+            return (up, local, product)
+        case Accumulate(before=before, add=add, after=after) | AccumulateGrad(
+            before=before, add=add, after=after
+        ):
+            return (before, add, after)
+        case BackwardEnd(grads=grads):
+            return tuple(g for _, g in grads)
+        case Update(before=before, grad=grad, lr=lr, after=after):
+            return (before, grad, lr, after)
+        case ZeroGrad(before=before):
+            return (before,)
+    raise TypeError(f"not an event: {event!r}")  # pragma: no cover

@@ -265,3 +265,73 @@ def test_accumulate_grad_lines_stay_in_the_kind_column():
         assert (len(acc) > 0) == (name == "no-zero-grad")
         if acc:
             assert acc[0] == "w.grad ← w.grad + ∂loss/∂w = -2.0 + (-7.840000152587891) = -9.84000015258789"
+
+
+def _plain_replay(scenario, fmt: str, stop: int | None = None) -> tuple[str, bool]:
+    """What replay prints, made the slow and plain way: ``text_line`` (``describe``) or
+    ``json.dumps(to_json(ev))`` for every event in turn, up to the first non-finite one."""
+    from stepgrad.engine import Timeline
+    from stepgrad.engine.events import to_json
+    from stepgrad.engine.timeline import nonfinite_field
+    from stepgrad.replay import text_line
+    from stepgrad.streams import visible
+
+    t = Timeline(scenario.program)
+    forward_args: dict = {}
+    out = []
+    for ev in t.iter_events(0, stop):
+        if fmt == "jsonl":
+            out.append(visible(json.dumps(to_json(ev), ensure_ascii=False)) + "\n")
+        else:
+            out.append(visible(text_line(t, ev, forward_args)) + "\n")
+        if nonfinite_field(ev) is not None:
+            return "".join(out), True
+    return "".join(out), False
+
+
+def _whole_replay(scenario, fmt: str, until: int | None = None) -> tuple[str, bool]:
+    import io
+
+    from stepgrad.engine import Timeline
+    from stepgrad.replay import replay
+
+    out = io.StringIO()
+    err = replay(scenario, Timeline(scenario.program), out, fmt=fmt, until=until)
+    return out.getvalue(), err is not None
+
+
+def test_replay_writes_whole_steps_as_the_plain_lines():
+    """replay writes a whole step at once from the step's numbers (StepLines), without its
+    events: the same bytes as text_line and json.dumps(to_json(ev)) event by event, on every
+    bundled scenario (float32 in lecture4-torch, accumulate_grad in no-zero-grad,
+    predictions before and after training), every op, a run that meets a NaN, and
+    --until in the middle of a step."""
+    from stepgrad.engine import Timeline
+    from stepgrad.replay.lines import JsonLines, StepLines, TextLines
+    from stepgrad.scenario import bundled, load, loads
+
+    scenarios = {name: load(name) for name in bundled()}
+    scenarios["every-op"] = loads(_EVERY_OP, "every-op.yaml")
+    scenarios["every-op-32"] = loads(_EVERY_OP.replace("params:", "dtype: float32\nparams:"), "e32.yaml")
+    # Training that diverges: the loss overflows to inf in step 97, after 96 whole steps.
+    scenarios["nan"] = loads(
+        "params: {w: 0.3}\ndata: {x: [1.0, 2.0], y: [5.0, 6.0]}\nmodel:\n  loss: (w * x - y) ** 2\n"
+        "train: {epochs: 100, lr: 10.0}\n",
+        "nan.yaml",
+    )
+    for name, sc in scenarios.items():
+        for fmt in ("text", "jsonl"):
+            assert _whole_replay(sc, fmt) == _plain_replay(sc, fmt), (name, fmt)
+            n = len(Timeline(sc.program))
+            for until in (0, 5, n // 2, n - 2):
+                assert _whole_replay(sc, fmt, until) == _plain_replay(sc, fmt, until + 1), (name, until)
+    text, stopped = _whole_replay(scenarios["nan"], "text")
+    assert stopped and text.splitlines()[-1].endswith("= inf") and "step 97" in text.splitlines()[-1]
+    # The whole-step path is the one taken (not the per-event one, for every step).
+    sc = load("ex4-3")
+    t = Timeline(sc.program)
+    for lines in (TextLines(t), JsonLines()):
+        assert StepLines(t, lines).write(1, t.step_numbers(1)) is not None
+    sc32 = load("lecture4-torch")
+    t32 = Timeline(sc32.program)
+    assert StepLines(t32, TextLines(t32)).write(1, t32.step_numbers(1)) is not None
