@@ -22,8 +22,14 @@ SHOTS: list[tuple[str, str, str, str, str]] = [
     ("lecture4-80x24.svg", "lecture4", "g 9 enter", "80x24", "the chain-rule step on an 80×24 terminal"),
     ("ex4-5-200x60.svg", "ex4-5", "b", "200x60", "the quadratic model after its first backward pass"),
     ("help.svg", "lecture4", "?", "120x40", "the help screen"),
+    ("lecture4-local-gradient-edge.svg", "lecture4", "g 5 enter", "120x40", "#5: each local gradient on its edge"),
+    ("ex4-5-whole.svg", "ex4-5", "g 2 0 enter", "120x40", "ex4-5 whole at 120x40, mid-backward (#20)"),
+    ("lecture4-200x60-light.svg", "lecture4", "g 9 enter", "200x60", "a projector: the light theme at 200×60"),
 ]
 """Every image, how it is made, and what it shows."""
+
+THEMES: dict[str, str] = {"lecture4-200x60-light.svg": "textual-light"}
+"""Images made in another theme than the app's own (``--theme``)."""
 
 
 def main() -> int:
@@ -32,6 +38,8 @@ def main() -> int:
         out = HERE / name
         cmd = [sys.executable, "-m", "stepgrad", "open", scenario, "--keys", keys, "--size", size]
         cmd += ["--screenshot", str(out)]
+        if name in THEMES:
+            cmd += ["--theme", THEMES[name]]
         done = subprocess.run(cmd, check=False)
         if done.returncode != 0:
             print(f"failed ({done.returncode}): {' '.join(cmd)}", file=sys.stderr)

@@ -64,11 +64,17 @@ def test_a_label_that_does_not_fit_becomes_a_mark() -> None:
 
 async def test_labels_in_the_app_at_three_sizes() -> None:
     """lecture4 #5 (the three local gradients): at 200x60 each written in full on its edge;
-    at 120x40 and 80x24 the numbers (1, -2.0, 1.0), nothing in the legend."""
-    for size, want in (
-        ((200, 60), ["∂s/∂y_hat = 1", "∂loss/∂s = 2*s = -2.0", "∂y_hat/∂w = x = 1.0"]),
-        ((120, 40), [" 1 ", " -2.0 ", " 1.0 "]),
-        ((80, 24), [" 1 ", " -2.0 ", " 1.0 "]),
+    at 120x40 and 80x24 shorter: a number after a mark where it fits (①1), the legend
+    under the graph giving the whole text, marks in the order of the local gradients; the
+    number alone where even that does not."""
+    for size, want, legend in (
+        ((200, 60), ["∂s/∂y_hat = 1", "∂loss/∂s = 2*s = -2.0", "∂y_hat/∂w = x = 1.0"], []),
+        ((120, 40), [" ①1 ", " -2.0 ", "┃1.0 "], ["① ∂s/∂y_hat = 1"]),
+        (
+            (80, 24),
+            [" ①-2.0 ", " ②1 ", " ③1.0 "],
+            ["① ∂loss/∂s = 2*s = -2.0", "② ∂s/∂y_hat = 1", "③ ∂y_hat/∂w = x = 1.0"],
+        ),
     ):
         app = make_app(scenario("lecture4"), oracle=lambda program: iter(()))
         async with app.run_test(size=size) as pilot:
@@ -79,4 +85,5 @@ async def test_labels_in_the_app_at_three_sizes() -> None:
             text = "\n".join(view.text_rows())
             for w in want:
                 assert w in text, (size, w)
-            assert view.legend == [], size
+            assert view.legend == legend, size
+            assert (view.border_subtitle or "") == " · ".join(legend), size

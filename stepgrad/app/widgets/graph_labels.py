@@ -125,7 +125,9 @@ def place_labels(
 ) -> tuple[dict[tuple[int, int], tuple[str, bool]], list[str]]:
     """Where each label goes: the longest form that fits on a free row just above or below
     one of its wire's horizontal runs (reaching over the run), else on the run itself with
-    a wire cell left each side; else a mark on the wire and a legend entry.
+    a wire cell left each side; the whole text if it fits, else a shorter form after a mark
+    (``①-2.0``) whose legend entry gives the whole text, else the shorter form alone, else
+    the mark alone on the wire.
 
     Args:
         L: the layout.
@@ -137,7 +139,7 @@ def place_labels(
     """
     cells: dict[tuple[int, int], tuple[str, bool]] = {}
     legend: list[str] = []
-    marks = iter(MARKS)
+    used = 0
     for label in labels:
         wire = L.wires.get(label.edge)
         if wire is None:
@@ -146,22 +148,53 @@ def place_labels(
         # A local gradient sits near the node it belongs to (the consumer, at the wire's
         # end); the product of a chain event arrives at the source (the wire's start).
         order = runs if label.chain else runs[::-1]
-        spot = None
-        for form in label.forms:
-            spot = _find(L, blocked, cells, order, len(form))
+        mark = MARKS[used] if used < len(MARKS) else "*"
+        # The whole text; else a shorter one after the mark that the legend explains
+        # (①-2.0, and ① ∂loss/∂s = 2*s = -2.0 under the graph); else the shorter alone.
+        tries = [(label.forms[0], False)]
+        tries += [(mark + form, True) for form in label.forms[1:]]
+        tries += [(form, False) for form in label.forms[1:]]
+        marked = False
+        for text, with_mark in tries:
+            spot = _find(L, blocked, cells, order, len(text))
             if spot is not None:
+                marked = with_mark
                 x0, y = spot
-                for k, ch in enumerate(form):
+                for k, ch in enumerate(text):
                     cells[(x0 + k, y)] = (ch, label.chain)
                 break
-        if spot is not None:
-            continue
-        mark = next(marks, "*")
-        legend.append(f"{mark} {label.forms[0]}")
-        y, a, b = order[0] if order else (wire.arrow[1], wire.arrow[0], wire.arrow[0])
-        free = [x for x in range(a, b) if (x, y) not in cells] or [a]
-        cells[(free[len(free) // 2], y)] = (mark, label.chain)
+        else:
+            cells[_mark_cell(L, blocked, cells, wire, order)] = (mark, label.chain)
+            marked = True
+        if marked:
+            used += 1
+            legend.append(f"{mark} {label.forms[0]}")
     return cells, legend
+
+
+def _mark_cell(
+    L: lay.Layout,
+    blocked: set[tuple[int, int]],
+    taken: dict[tuple[int, int], tuple[str, bool]],
+    wire: lay.Wire,
+    runs: list[tuple[int, int, int]],
+) -> tuple[int, int]:
+    """Where a mark goes: on a straight cell of the wire that no other wire crosses (the
+    runs in ``runs`` order, the middle of each first; never the arrow), else on its
+    vertical stretch, else in a free cell beside it, else on the arrow."""
+    own = {(x, y) for x, y, _ in wire.cells}
+    for y, a, b in runs:
+        cols = sorted(range(a, b + 1), key=lambda x: abs(x - (a + b) // 2))
+        for x in cols:
+            if (x, y) != wire.arrow and (x, y) not in taken and L.masks.get((x, y)) == lay.LEFT | lay.RIGHT:
+                return (x, y)
+    for x, y, m in wire.cells:
+        if m == lay.UP | lay.DOWN and (x, y) not in taken and L.masks.get((x, y)) == m:
+            return (x, y)
+    spot = _find(L, blocked, taken, runs, 1)
+    if spot is not None and spot not in own:
+        return spot
+    return wire.arrow
 
 
 def _find(
