@@ -347,9 +347,6 @@ def fit(line: str, width: int) -> str:
     return line[:cut].rstrip() + " …"
 
 
-_UNSEEN: tuple[str, tuple[int, ...]] = ("", ())
-"""A local gradient's template not made yet (None: made, but it depends on the values)."""
-
 Fill = Callable[[Sequence[str]], str]
 """Writes the numbers part of an event's line from its numbers' texts (``Describer.shape``)."""
 
@@ -392,10 +389,6 @@ class Describer:
         self.forwarded: dict[str, tuple[tuple[Value, ...], Value]] = {}
         """Each node's last forward arguments and value (with ``track_forward``)."""
         self._shapes: dict[tuple[Any, ...], tuple[str, Fill]] = {}
-        # Per node and per edge, the operation with the constants filled in and a slot per
-        # argument value (None where the text depends on the values: pow's zero rules).
-        self._forward: dict[str, tuple[str, tuple[int, ...]]] = {}
-        self._local: dict[tuple[str, int], tuple[str, tuple[int, ...]] | None] = {}
         self._repr: Callable[[Any], str] = float.__repr__
         self._misses = 0
 
@@ -434,16 +427,16 @@ class Describer:
         # row reads (``Equation.line``).
         match ev:
             case Forward(node=node):
-                make = self._forward_text
-                return lambda t: f" = {make(node, t)} = {t[-1]}"
+                forward = self._forward_text(node)
+                return lambda t: f" = {forward(t)} = {t[-1]}"
             case LocalGrad(node=node, arg=arg, formula=formula):
-                local = self._local_text
+                local = self._local_text(node, arg)
 
                 def local_grad(t: Sequence[str]) -> str:
                     v = t[0]
                     tail = ""
                     if len(t) > 1:
-                        with_numbers = local(node, arg, t[1:-1], t[-1])
+                        with_numbers = local(t)
                         if with_numbers != formula and with_numbers != v:
                             tail = " = " + with_numbers
                     return tail + " = " + v if formula != v else tail
@@ -466,53 +459,46 @@ class Describer:
                 return lambda t: f"  (was {t[0]})"
         raise TypeError(f"not an event: {ev!r}")  # pragma: no cover
 
-    def _template(self, node: str, make: Any) -> tuple[str, tuple[int, ...]]:
-        """``make(texts)`` with each argument value's text a ``{k}`` slot, constants as written."""
+    def _template(self, node: str, make: Any) -> str:
+        """``make(texts)`` with each argument value's text a ``{k}`` slot (the node's own
+        value ``{n}`` after its ``n`` arguments), constants as written."""
         n = self.graph[node]
         texts = [a.text if isinstance(a, Const) else "{" + str(k) + "}" for k, a in enumerate(n.args)]
-        template = make(texts).replace("{out}", "{" + str(len(n.args)) + "}")
-        # Only the values the text reads are written (a local gradient may read none).
-        slots = tuple(k for k in range(len(n.args) + 1) if "{" + str(k) + "}" in template)
-        return template, slots
+        return str(make(texts)).replace("{out}", "{" + str(len(n.args)) + "}")
 
-    def _forward_text(self, node: str, t: Sequence[str]) -> str:
-        """The node's operation with its arguments' texts ``t`` (its value last) substituted."""
-        got = self._forward.get(node)
-        if got is None:
-            rule = self.graph[node].rule
-            got = self._forward[node] = self._template(node, lambda t: rule.infix.format(*t))
-        template, slots = got
-        texts = [""] * (len(t) - 1)
-        for k in slots:  # the node's own value (the last slot) is not in its forward text
-            texts[k] = _p(t[k])
-        done = template.format(*texts)
-        return bare_calls(done) if "((-" in done else done
+    def _forward_text(self, node: str) -> Fill:
+        """Writes the node's operation from its arguments' texts (and its value's, last,
+        which the operation does not read)."""
+        rule = self.graph[node].rule
+        template = self._template(node, lambda t: rule.infix.format(*t))
 
-    def _local_text(self, node: str, arg: int, args: Sequence[str], out: str) -> str:
-        """The local gradient along (node, arg) with the arguments' texts and the node's
-        value's text substituted."""
-        key = (node, arg)
-        got = self._local.get(key, _UNSEEN)
+        def forward(t: Sequence[str]) -> str:
+            done = template.format(*map(_p, t))  # a constant's slot is not in the template
+            return bare_calls(done) if "((-" in done else done
+
+        return forward
+
+    def _local_text(self, node: str, arg: int) -> Fill:
+        """Writes the local gradient along (node, arg) from a local gradient's texts: its
+        value's, its node's arguments' and its node's value's."""
         g = self.graph
-        if got is _UNSEEN:
-            n = g[node]
-            edge = edge_of(g, node, arg)
-            varies = n.op == "pow" and not isinstance(n.args[1], Const)
-            got = self._local[key] = (
-                None if varies else self._template(node, lambda t: g.local_formula(edge, t, "{out}"))
-            )
-        if got is None:
-            n = g[node]
-            texts = [a.text if isinstance(a, Const) else _p(v) for a, v in zip(n.args, args, strict=True)]
-            return bare_calls(g.local_formula(edge_of(g, node, arg), texts, _p(out)))
-        template, slots = got
-        if not slots:
-            return bare_calls(template)
-        texts = [""] * (len(args) + 1)
-        for k in slots:
-            texts[k] = _p(out if k == len(args) else args[k])
-        done = template.format(*texts)
-        return bare_calls(done) if "((-" in done else done
+        n = g[node]
+        edge = edge_of(g, node, arg)
+        if n.op == "pow" and not isinstance(n.args[1], Const):  # pow's zero rules read the values
+
+            def varies(t: Sequence[str]) -> str:
+                args = zip(n.args, t[1:-1], strict=True)
+                texts = [a.text if isinstance(a, Const) else _p(v) for a, v in args]
+                return bare_calls(g.local_formula(edge, texts, _p(t[-1])))
+
+            return varies
+        template = self._template(node, lambda t: g.local_formula(edge, t, "{out}"))
+
+        def local(t: Sequence[str]) -> str:
+            done = template.format(*map(_p, t[1:]))  # the arguments', then the node's value's
+            return bare_calls(done) if "((-" in done else done
+
+        return local
 
     def line(
         self, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None

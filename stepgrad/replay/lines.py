@@ -64,6 +64,10 @@ def kind_width(timeline: Timeline) -> int:
     return 15 if plan.n_steps > 1 and plan.holding(1) else 14
 
 
+_SEQ = "{:<5}".format
+"""A seq as its column writes it (``#{seq:<5}``)."""
+
+
 def _where(step: int | None, epoch: int | None, sample: int | None) -> str:
     """Where in training, padded as ``text_line`` pads it, with the spaces around it."""
     where = "" if step is None else f"step {step:<3} epoch {epoch:<3}"
@@ -281,15 +285,16 @@ class StepLines:
         if isinstance(self.lines, JsonLines):
             template, pick, count = shape
             return str(template % pick([*texts, where_json(step, epoch, sample), *range(seq, seq + count)]))
-        where = _where(step, epoch, sample)
-        out = []
-        for head, fill, a, b, get in shape:
-            numbers = fill(texts[a:b] if get is None else get(texts))
-            if not numbers:  # a line that ends in names is stripped: the per-event lines do it
-                return None
-            out.append(f"#{str(seq).ljust(5)}{where}{head}{numbers}\n")
-            seq += 1
-        return "".join(out)
+        pieces, fills, count = shape
+        numbers = [fill(texts[a:b] if get is None else get(texts)) for fill, a, b, get in fills]
+        if "" in numbers:  # a line that ends in names is stripped: the per-event lines do it
+            return None
+        # Each line is "#", its seq, where in training, its head, its numbers, "\n".
+        lines = pieces.copy()
+        lines[1::6] = map(_SEQ, range(seq, seq + count))
+        lines[2::6] = [_where(step, epoch, sample)] * count
+        lines[4::6] = numbers
+        return "".join(lines)
 
     def _texts(self, record: list[Value]) -> list[str] | None:
         """Each number's text as ``fmt`` writes it, or None when one is not a finite float.
@@ -350,13 +355,15 @@ class StepLines:
                 for ev in outline
             )
             return template, itemgetter(*order), len(outline)
-        shape = []
+        fills = []
+        pieces: list[str] = []
         for ev, (a, b) in zip(outline, spans, strict=True):
             head, fill = self.lines.shape(ev)
+            pieces += ("#", "", "", head, "", "\n")  # the seq, where and numbers filled per step
             get = None
             if isinstance(ev, LocalGrad) and ev.node in forwards:
                 # Its value, then its node's forward arguments and value (Describer's order).
                 f0, f1 = forwards[ev.node]
                 get = itemgetter(a, *range(f0, f1))
-            shape.append((head, fill, a, b, get))
-        return shape
+            fills.append((fill, a, b, get))
+        return pieces, fills, len(outline)
