@@ -79,13 +79,16 @@ def spark(
 
 
 def losses_span_decades(losses: np.ndarray) -> bool:
-    """``log_scale`` of every finite loss so far (NumPy: a long run's losses in a few µs)."""
+    """``log_scale`` of every finite loss so far (NumPy: a long run's losses in a few µs;
+    none before the first loss, so that the first frame loads no NumPy)."""
+    if len(losses) == 0:
+        return False
     a = np.asarray(losses, dtype=np.float64)
     a = a[np.isfinite(a)]
     return bool(a.size) and float(a.min()) > 0 and float(a.max()) / float(a.min()) > 1000
 
 
-def epoch_means(losses: np.ndarray, per_epoch: int) -> list[float]:
+def epoch_means(losses: Sequence[float] | np.ndarray, per_epoch: int) -> list[float]:
     """The mean loss of each epoch whose every step's loss is in ``losses``.
 
     Args:
@@ -200,7 +203,7 @@ class LossSpark(Widget):
         plot = self._plot(self.size.width)
         if self._lines() == 1:
             return plot
-        means = epoch_means(np.asarray(self._losses), self._per_epoch)
+        means = epoch_means(self._losses, self._per_epoch)
         epoch = None if self._current is None else self._current // self._per_epoch
         text = progress_text(means, epoch, self.size.width)
         line = Content.assemble(("progress: ", "$text-muted"), (text[len("progress: ") :], "bold"))
