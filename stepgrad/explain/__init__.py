@@ -1,0 +1,59 @@
+"""Events in the lecture's words: the one event-to-text renderer.
+
+Every text an event becomes is made here: ``replay``'s lines, the app's timeline rows
+(``fit`` shortens them to the panel) and the equations of the inspector. Each event reads
+as an ``Equation`` (``∂loss/∂w = ∂loss/∂y_hat · ∂y_hat/∂w = (-2.0) × 1.0 = -2.0``) in two
+modes: names (what the event computes, for events still to come) and numbers (with the
+values substituted). Dispatch is on the event classes. Pure: no Textual, no torch.
+
+The package by concern: ``numbers`` (how a number is written), ``equation`` (an event
+as an equation, and its one-line forms), ``describer`` (the same lines made fast for a
+whole run, for ``replay``). Everything is named here too.
+"""
+
+from __future__ import annotations
+
+from stepgrad.explain.describer import Describer, Fill
+from stepgrad.explain.equation import (
+    Equation,
+    arg_texts,
+    d,
+    describe,
+    edge_label,
+    edge_of,
+    equation,
+    fit,
+    forward_numbers,
+    local_numbers,
+    outline,
+    sum_row,
+    text,
+)
+from stepgrad.explain.numbers import Piece, Row, Value, bare_calls, finite, fmt, num, paren, pnum
+
+__all__ = [
+    "Describer",
+    "Equation",
+    "Fill",
+    "Piece",
+    "Row",
+    "Value",
+    "arg_texts",
+    "bare_calls",
+    "d",
+    "describe",
+    "edge_label",
+    "edge_of",
+    "equation",
+    "finite",
+    "fit",
+    "fmt",
+    "forward_numbers",
+    "local_numbers",
+    "num",
+    "outline",
+    "paren",
+    "pnum",
+    "sum_row",
+    "text",
+]

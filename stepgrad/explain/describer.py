@@ -1,0 +1,216 @@
+"""``describe`` made fast for every event of a run (``replay``'s text): the line in names
+made once per event shape, the numbers written from their texts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from stepgrad.engine.events import (
+    Accumulate,
+    AccumulateGrad,
+    BackwardEnd,
+    BackwardStart,
+    Chain,
+    Event,
+    Forward,
+    LocalGrad,
+    Predict,
+    Update,
+    ZeroGrad,
+)
+from stepgrad.engine.events import numbers as numbers_of
+from stepgrad.engine.graph import Const, Graph
+from stepgrad.explain.equation import bare_calls, d, edge_of, equation, text
+from stepgrad.explain.numbers import Value, fmt
+
+Fill = Callable[[Sequence[str]], str]
+"""Writes the numbers part of an event's line from its numbers' texts (``Describer.shape``)."""
+
+
+def _p(t: str) -> str:
+    """``paren`` of a number's text."""
+    return f"({t})" if t[0] == "-" else t
+
+
+class Describer:
+    """``describe`` for every event of a run, made fast for ``replay``'s text.
+
+    The part of a line in names (``∂loss/∂w = ∂loss/∂y_hat · ∂y_hat/∂w``) is the same for
+    every step: it is made once per event shape, by ``equation``, and only the numbers are
+    written per event, from their texts, as ``equation``'s numbers row reads
+    (``Equation.line``): ``shape`` gives both, and ``replay`` writes a whole step from
+    them without making its events. A test holds ``Describer(graph)(ev, args, out)``
+    equal to ``describe(graph, ev, args, out)`` on every event of every bundled scenario.
+
+    A shape's numbers are the texts of ``events.numbers(ev)`` (``fmt``), in that order; a
+    local gradient's are followed, when known, by its node's forward arguments and value.
+
+    Args:
+        graph: the scenario's graph.
+        track_forward: see the attribute.
+        frame: see the attribute.
+    """
+
+    def __init__(
+        self, graph: Graph, *, track_forward: bool = False, frame: Callable[[Event, str], str] | None = None
+    ):
+        self.graph = graph
+        self.frame = frame
+        """What to make of a head once per shape (``replay`` puts the kind column before it
+        and makes it visible), so that ``line`` returns it ready."""
+        self.loss = graph.nodes[graph.loss].name
+        self.track_forward = track_forward
+        """Keep each node's last forward arguments and value, for the local gradients that
+        follow (as ``replay`` reads a run in order): ``line`` then needs no ``args``."""
+        self.forwarded: dict[str, tuple[tuple[Value, ...], Value]] = {}
+        """Each node's last forward arguments and value (with ``track_forward``)."""
+        self._shapes: dict[tuple[Any, ...], tuple[str, Fill]] = {}
+        self._repr: Callable[[Any], str] = float.__repr__
+        self._misses = 0
+
+    @staticmethod
+    def key(ev: Event) -> tuple[Any, ...]:
+        """What an event's line in names depends on: its class and its names."""
+        match ev:
+            case Forward() | BackwardStart() | Accumulate():
+                return (type(ev), ev.node)
+            case LocalGrad() | Chain():
+                return (type(ev), ev.node, ev.arg)
+            case AccumulateGrad() | Update() | ZeroGrad():
+                return (type(ev), ev.param)
+            case BackwardEnd():
+                return (BackwardEnd, tuple(p for p, _ in ev.grads))
+            case Predict():
+                return (Predict, ev.when, ev.node)
+        raise TypeError(f"not an event: {ev!r}")  # pragma: no cover
+
+    def shape(self, ev: Event) -> tuple[str, Fill]:
+        """The line of ``ev``'s shape in two parts: the head in names (framed), the same
+        object for every event of the shape, and how to write the numbers that follow
+        from their texts (see the class)."""
+        key = self.key(ev)
+        got = self._shapes.get(key)
+        if got is None:
+            eq = equation(self.graph, ev, numbers=False)
+            head = f"{eq.context}{eq.lhs}{eq.rel}" + ("" if eq.replace else text(eq.names))
+            if self.frame is not None:
+                head = self.frame(ev, head)
+            got = self._shapes[key] = (head, self._fill(ev))
+        return got
+
+    def _fill(self, ev: Event) -> Fill:
+        # One function per event class, each writing the numbers as ``equation``'s numbers
+        # row reads (``Equation.line``).
+        match ev:
+            case Forward(node=node):
+                forward = self._forward_text(node)
+                return lambda t: f" = {forward(t)} = {t[-1]}"
+            case LocalGrad(node=node, arg=arg, formula=formula):
+                local = self._local_text(node, arg)
+
+                def local_grad(t: Sequence[str]) -> str:
+                    v = t[0]
+                    tail = ""
+                    if len(t) > 1:
+                        with_numbers = local(t)
+                        if with_numbers != formula and with_numbers != v:
+                            tail = " = " + with_numbers
+                    return tail + " = " + v if formula != v else tail
+
+                return local_grad
+            case BackwardStart() | Predict():
+                return lambda t: t[0]
+            case Chain():
+                return lambda t: f" = {_p(t[0])} × {_p(t[1])} = {t[2]}"
+            case Accumulate():
+                return lambda t: f"{t[1]}: {t[0]} + {_p(t[1])} = {t[2]}"
+            case AccumulateGrad():
+                return lambda t: f" = {t[0]} + {_p(t[1])} = {t[2]}"
+            case BackwardEnd(grads=grads):
+                names = [d(self.loss, p) for p, _ in grads]
+                return lambda t: ", ".join([f"{n} = {g}" for n, g in zip(names, t, strict=True)])
+            case Update():
+                return lambda t: f" = {t[0]} − {t[2]} × {_p(t[1])} = {t[3]}"
+            case ZeroGrad():
+                return lambda t: f"  (was {t[0]})"
+        raise TypeError(f"not an event: {ev!r}")  # pragma: no cover
+
+    def _template(self, node: str, make: Any) -> str:
+        """``make(texts)`` with each argument value's text a ``{k}`` slot (the node's own
+        value ``{n}`` after its ``n`` arguments), constants as written."""
+        n = self.graph[node]
+        texts = [a.text if isinstance(a, Const) else "{" + str(k) + "}" for k, a in enumerate(n.args)]
+        return str(make(texts)).replace("{out}", "{" + str(len(n.args)) + "}")
+
+    def _forward_text(self, node: str) -> Fill:
+        """Writes the node's operation from its arguments' texts (and its value's, last,
+        which the operation does not read)."""
+        rule = self.graph[node].rule
+        template = self._template(node, lambda t: rule.infix.format(*t))
+
+        def forward(t: Sequence[str]) -> str:
+            done = template.format(*map(_p, t))  # a constant's slot is not in the template
+            return bare_calls(done) if "((-" in done else done
+
+        return forward
+
+    def _local_text(self, node: str, arg: int) -> Fill:
+        """Writes the local gradient along (node, arg) from a local gradient's texts: its
+        value's, its node's arguments' and its node's value's."""
+        g = self.graph
+        n = g[node]
+        edge = edge_of(g, node, arg)
+        if n.op == "pow" and not isinstance(n.args[1], Const):  # pow's zero rules read the values
+
+            def varies(t: Sequence[str]) -> str:
+                args = zip(n.args, t[1:-1], strict=True)
+                texts = [a.text if isinstance(a, Const) else _p(v) for a, v in args]
+                return bare_calls(g.local_formula(edge, texts, _p(t[-1])))
+
+            return varies
+        template = self._template(node, lambda t: g.local_formula(edge, t, "{out}"))
+
+        def local(t: Sequence[str]) -> str:
+            done = template.format(*map(_p, t[1:]))  # the arguments', then the node's value's
+            return bare_calls(done) if "((-" in done else done
+
+        return local
+
+    def line(
+        self, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None
+    ) -> tuple[str, str, bool]:
+        """The line in two parts: in names (the same object for every event of a shape), and
+        the numbers that follow; and True when one of the event's numbers (or a local
+        gradient's node's) may be NaN or infinite (``nonfinite_field`` says which is).
+
+        Args:
+            ev: the event.
+            args: for a ``LocalGrad``, the node's argument values (from its forward event).
+            out: for a ``LocalGrad``, the node's own value.
+        """
+        values = numbers_of(ev)
+        if isinstance(ev, Forward):
+            if self.track_forward:
+                self.forwarded[ev.node] = (ev.args, ev.value)
+        elif isinstance(ev, LocalGrad):
+            if args is None and self.track_forward and ev.node in self.forwarded:
+                args, out = self.forwarded[ev.node]
+            if args is not None:
+                values = (*values, *args, out)
+        try:
+            # float.__repr__ reads a float64 (a float subclass) as fmt does, without the
+            # conversion; anything else (float32, None, an array) raises and takes fmt.
+            texts = list(map(self._repr, values))
+        except TypeError:
+            self._misses += 1
+            if self._misses > 16:
+                self._repr = fmt
+            texts = list(map(fmt, values))
+        head, fill = self.shape(ev)
+        # repr of a float holds an "n" only for nan and inf: one search finds them.
+        return head, fill(texts), "n" in "".join(texts)
+
+    def __call__(self, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None) -> str:
+        head, numbers, _ = self.line(ev, args, out)
+        return head + numbers

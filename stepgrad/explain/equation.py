@@ -1,0 +1,272 @@
+"""An event as an equation, in names or with its numbers: ``∂loss/∂w = ∂loss/∂y_hat ·
+∂y_hat/∂w = (-2.0) × 1.0 = -2.0`` (``equation``), one line of it (``describe``,
+``outline``), shortened to a width (``fit``), and the graph's edge labels."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from stepgrad.engine.events import (
+    Accumulate,
+    AccumulateGrad,
+    BackwardEnd,
+    BackwardStart,
+    Chain,
+    Event,
+    Forward,
+    LocalGrad,
+    Predict,
+    Update,
+    ZeroGrad,
+)
+from stepgrad.engine.graph import Const, Edge, Graph
+from stepgrad.explain.numbers import Piece, Row, Value, bare_calls, fmt, num, paren, pnum
+
+_EQ: Piece = (" = ", "dim")
+
+
+def forward_numbers(graph: Graph, node: str, values: tuple[Value, ...]) -> str:
+    """The node's operation with its argument values substituted: ``(-1.0) × 2.0``, ``log(-1.0)``."""
+    return bare_calls(graph[node].rule.infix.format(*arg_texts(graph, node, values)))
+
+
+def local_numbers(graph: Graph, edge: Edge, values: tuple[Value, ...], out: Value | None) -> str:
+    """The local gradient along ``edge`` with the numbers substituted: ``2*(-1.0)``, ``cos(-1.0)``.
+
+    Args:
+        graph: the scenario's graph.
+        edge: the edge whose local gradient to write.
+        values: the node's argument values.
+        out: the node's own value.
+    """
+    node = graph.nodes[edge.node].name
+    return bare_calls(graph.local_formula(edge, arg_texts(graph, node, values), paren(out)))
+
+
+def d(top: str, bottom: str) -> str:
+    """∂top/∂bottom."""
+    return f"∂{top}/∂{bottom}"
+
+
+def edge_of(graph: Graph, node: str, arg: int) -> Edge:
+    """The edge for (node, argument)."""
+    n = graph[node]
+    a = n.args[arg]
+    assert isinstance(a, int)
+    return Edge(n.id, arg, a)
+
+
+def arg_texts(graph: Graph, node: str, values: tuple[Value, ...]) -> list[str]:
+    """Argument values for substitution; constants keep the text they were written with."""
+    n = graph[node]
+    return [a.text if isinstance(a, Const) else paren(v) for a, v in zip(n.args, values, strict=True)]
+
+
+def text(row: Sequence[Piece]) -> str:
+    """A row's plain text."""
+    return "".join(t for t, _ in row)
+
+
+@dataclass(frozen=True, slots=True)
+class Equation:
+    """An event as an equation: ``lhs rel names = numbers``.
+
+    Attributes:
+        lhs: what the event sets (``∂loss/∂w``, ``w``, ``w.grad``).
+        rel: how: ``" = "``, ``" ← "`` or ``" += "``.
+        names: the right side in names (empty: the left side says it all).
+        numbers: the right side with the values substituted, ending in the result (empty
+            in names mode, or when the names already are the value).
+        replace: the numbers stand in for the names rather than follow them
+            (``∂loss/∂loss = 1.0``, not ``= 1 = 1.0``).
+        context: a one-line text's lead (``before training: ``); a panel with a title omits it.
+        was: the value the event overwrites (``w.grad ← 0  (was -2.0)``), or None.
+    """
+
+    lhs: str
+    rel: str
+    names: Row
+    numbers: Row = ()
+    replace: bool = False
+    context: str = ""
+    was: Piece | None = None
+
+    def line(self, numbers: bool = True) -> str:
+        """The equation on one line (without the numbers in names mode)."""
+        if numbers and self.numbers:
+            rhs = (
+                text(self.numbers)
+                if self.replace or not self.names
+                else f"{text(self.names)} = {text(self.numbers)}"
+            )
+        else:
+            rhs = text(self.names)
+        out = f"{self.context}{self.lhs}{self.rel}{rhs}" if rhs else self.context + self.lhs
+        if numbers and self.was is not None:
+            out += f"  (was {self.was[0]})"
+        return out
+
+
+def equation(
+    graph: Graph,
+    ev: Event,
+    *,
+    numbers: bool = True,
+    args: tuple[Value, ...] | None = None,
+    out: Value | None = None,
+    grad_name: str | None = None,
+) -> Equation:
+    """The event as an equation.
+
+    Args:
+        graph: the scenario's graph.
+        ev: the event (an outline from the plan, numbers None, in names mode).
+        numbers: substitute the values.
+        args: for a ``LocalGrad``, the node's argument values (from its forward event).
+        out: for a ``LocalGrad``, the node's own value.
+        grad_name: for an ``Update``, how to name the gradient (``w.grad`` where it holds
+            earlier passes too); ``∂loss/∂w`` when None.
+    """
+    loss = graph.nodes[graph.loss].name
+    match ev:
+        case Forward(node=node):
+            n = graph[node]
+            nums: Row = ()
+            if numbers:
+                nums = ((forward_numbers(graph, node, ev.args), "num"), _EQ, num(ev.value))
+            return Equation(node, " = ", ((graph.expression(n), "formula"),), nums)
+        case LocalGrad(node=node, wrt=wrt, formula=formula):
+            terms: list[Row] = []
+            if numbers:
+                value = fmt(ev.value)
+                if args is not None:
+                    with_numbers = local_numbers(graph, edge_of(graph, node, ev.arg), args, out)
+                    if with_numbers not in (formula, value):
+                        terms.append(((with_numbers, "num"),))
+                if formula != value:
+                    terms.append((num(ev.value),))
+            return Equation(d(node, wrt), " = ", ((formula, "formula"),), _joined(terms))
+        case BackwardStart():
+            names: Row = (("1", "num"),)
+            return Equation(d(loss, loss), " = ", names, (num(ev.value),) if numbers else (), replace=True)
+        case Chain(node=node, wrt=wrt):
+            nums = ()
+            if numbers:
+                nums = (pnum(ev.upstream), (" × ", "dim"), pnum(ev.local), _EQ, num(ev.product))
+            return Equation(d(loss, wrt), " = ", ((f"{d(loss, node)} · {d(node, wrt)}", "formula"),), nums)
+        case Accumulate(node=node):
+            nums = ()
+            if numbers:
+                nums = (num(ev.add), (": ", "dim"), *sum_row(ev))
+            return Equation(d(loss, node), " += ", (("the product above", "note"),), nums, replace=True)
+        case AccumulateGrad(param=p):
+            return Equation(
+                f"{p}.grad", " ← ", ((f"{p}.grad + {d(loss, p)}", "formula"),), sum_row(ev) if numbers else ()
+            )
+        case BackwardEnd(grads=grads):
+            listed = ", ".join(d(loss, p) for p, _ in grads)
+            nums = (((", ".join(f"{d(loss, p)} = {fmt(g)}" for p, g in grads)), "num"),) if numbers else ()
+            return Equation("grads: ", "", ((listed, "formula"),), nums, replace=True)
+        case Update(param=p):
+            gname = d(loss, p) if grad_name is None else grad_name
+            nums = ()
+            if numbers:
+                nums = (
+                    num(ev.before),
+                    (" − ", "dim"),
+                    num(ev.lr),
+                    (" × ", "dim"),
+                    pnum(ev.grad),
+                    _EQ,
+                    num(ev.after),
+                )
+            return Equation(p, " ← ", ((f"{p} − lr·{gname}", "formula"),), nums)
+        case ZeroGrad(param=p):
+            return Equation(f"{p}.grad", " ← ", (("0", "formula"),), was=num(ev.before) if numbers else None)
+        case Predict(node=node, when=when):
+            return Equation(
+                node, " = ", (), (num(ev.value),) if numbers else (), context=f"{when} training: "
+            )
+    raise TypeError(f"not an event: {ev!r}")  # pragma: no cover
+
+
+def sum_row(ev: Accumulate | AccumulateGrad) -> Row:
+    """``held + added = sum``: ``-2.0 + (-4.0) = -6.0``."""
+    return (num(ev.before), (" + ", "dim"), pnum(ev.add), _EQ, num(ev.after))
+
+
+def _joined(terms: list[Row]) -> Row:
+    out: list[Piece] = []
+    for k, t in enumerate(terms):
+        if k:
+            out.append(_EQ)
+        out.extend(t)
+    return tuple(out)
+
+
+def describe(graph: Graph, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None) -> str:
+    """One line for an event, numbers substituted (``replay``'s text).
+
+    Args:
+        graph: the scenario's graph.
+        ev: the event.
+        args: for a ``LocalGrad`` event, the node's argument values (from its forward event).
+        out: for a ``LocalGrad`` event, the node's own value.
+    """
+    return equation(graph, ev, args=args, out=out).line()
+
+
+def outline(graph: Graph, ev: Event) -> str:
+    """One line for an event in names: what it will compute (for events still to come)."""
+    return equation(graph, ev, numbers=False).line(numbers=False)
+
+
+def edge_label(ev: LocalGrad | Chain, r: Callable[[Value], str] = fmt) -> tuple[str, ...]:
+    """What the graph writes on an edge, longest first (it shows the longest that fits).
+
+    After a ``LocalGrad``, the local gradient waiting on its edge: ``∂loss/∂s = 2*s = -2.0``,
+    ``2*s = -2.0``, ``-2.0``. At the ``Chain`` that multiplies it in, the product arriving
+    at the node: ``(-2.0) × 1.0 = -2.0``, ``-2.0``.
+
+    Args:
+        ev: the event.
+        r: how a number is written (the graph's boxes round them to fit).
+    """
+    if isinstance(ev, Chain):
+        up, loc, prod = r(ev.upstream), r(ev.local), r(ev.product)
+        up, loc = (f"({t})" if t[0] == "-" else t for t in (up, loc))
+        return (f"{up} × {loc} = {prod}", prod)
+    v = r(ev.value)
+    head = d(ev.node, ev.wrt)
+    try:
+        constant = float(ev.formula) == float(v)
+    except ValueError:
+        constant = False
+    if constant or ev.formula == v:
+        return (f"{head} = {ev.formula}", ev.formula)
+    return (f"{head} = {ev.formula} = {v}", f"{ev.formula} = {v}", v)
+
+
+def fit(line: str, width: int) -> str:
+    """``line`` made to fit ``width`` cells (the timeline panel's rows).
+
+    An equation ``a = b = c = d`` first loses its middle terms from the left (``a = c = d``,
+    then ``a = d``): what remains is still true and keeps the result, the number the event
+    is about. Otherwise it is cut at a space, never inside a number, marked with ``…``.
+    """
+    if len(line) <= width:
+        return line
+    terms = line.split(" = ")
+    # A list ("grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = 16.0") is several equations, not one chain.
+    chain = not any("," in t for t in terms)
+    for drop in range(1, len(terms) - 1 if chain else 1):
+        shorter = " = ".join([terms[0], *terms[1 + drop :]])
+        if len(shorter) <= width:
+            return shorter
+    if width <= 1:
+        return "…"[:width]
+    cut = line.rfind(" ", 0, width - 1)
+    if cut <= 0:
+        return "…"
+    return line[:cut].rstrip() + " …"
