@@ -70,3 +70,13 @@ class TestInTheApp:
             spark = app.screen.query_one(LossSpark)
             assert spark.size.height == 1
             assert spark.render().plain.startswith("loss per step ")
+
+
+class TestRoundBars:
+    def test_a_long_run_s_bar_is_a_round_number_of_steps(self) -> None:
+        """100,000 steps in 23 cells: 4,348 a bar rounds up to 5,000 (20 bars); in 5 cells,
+        20,000; 30 steps in 20 cells stays 2 (under 10, exact)."""
+        assert per_bar(100_000, 23) == 5_000 and 100_000 // 5_000 == 20
+        assert per_bar(100_000, 5) == 20_000
+        assert per_bar(100_000, 100_000) == 1 and per_bar(30, 20) == 2 and per_bar(100, 10) == 10
+        assert bar_label(100_000, 5_000, short=True, log=True) == "loss/5,000 steps, log "

@@ -136,8 +136,14 @@ def progress_text(means: Sequence[float], current: int | None, width: int) -> st
 
 
 def per_bar(n_steps: int, room: int) -> int:
-    """Steps a bar stands for so that ``n_steps`` bars fit in ``room`` cells (1 if all do)."""
-    return max(1, math.ceil(n_steps / max(room, 1)))
+    """Steps a bar stands for so that ``n_steps`` bars fit in ``room`` cells (1 if all do);
+    from 10 on a round number (1, 2 or 5 times a power of ten: ``loss per 5,000 steps``,
+    not ``per ~4,348``)."""
+    per = max(1, math.ceil(n_steps / max(room, 1)))
+    if per < 10:
+        return per
+    power = 10 ** (len(str(per)) - 1)
+    return next(k * power for k in (1, 2, 5, 10) if k * power >= per)
 
 
 def bar_label(n_steps: int, per: int, short: bool = False, log: bool = False) -> str:
