@@ -112,3 +112,39 @@ class TestWindow:
         assert window((51, 151), 151, 100) == (102, 152)
         assert window((60, 100), 30, 100) == (0, 100)
         assert window((60, 100), 10, 20) == (1, 21)
+
+
+class TestLongRun:
+    async def test_at_the_last_of_100000_steps_the_table_is_there(self) -> None:
+        """At step 99,999 (End) with torch still loading, the table lists steps 99,900 to
+        99,999 (100 steps of 3 rows), stepgrad's numbers known and torch's …; p back past the
+        step's first event: the cursor moves to step 99,998's first row (row 294)."""
+        from app_helpers import SCENARIOS
+
+        gate = threading.Event()
+
+        def held(program: Any) -> Iterator[Any]:
+            gate.wait(30)
+            return iter(())
+
+        app = make_app(scenario(str(SCENARIOS / "steps100k")), oracle=held)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.action_end()
+            while app.position != app.trace.length - 1:
+                await pilot.pause(0.05)
+            await pilot.press("c")
+            await pilot.pause()
+            rows = table_rows(app)
+            assert len(rows) == 300
+            assert rows[0][:2] == ["99900", "loss"] and rows[-1][:2] == ["99999", "w after"]
+            assert rows[-1][3:] == ["…", "loading…"]
+            assert summary(app).startswith("steps 99,900 to 99,999 of 100,000 (torch is loading)")
+            table = app.screen.query_one(DataTable)
+            assert table.cursor_row == 297
+            for _ in range(13):
+                await pilot.press("p")
+            await pilot.pause()
+            assert app.trace.step_of(app.position) == 99_998
+            assert table.cursor_row == 294
+            gate.set()

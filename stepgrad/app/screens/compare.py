@@ -196,9 +196,9 @@ def _waiting(torch_state: str, progress: int) -> Cell:
     """The mark of a row whose step torch has not run yet."""
     if torch_state == "loading":
         return ("loading…", "$text-muted")
-    if torch_state in ("running", "done"):
+    if torch_state == "running":
         return (f"torch at {progress:,}…", "$text-muted")
-    return ("no torch", "$text-muted")
+    return ("no torch", "$text-muted")  # torch stopped short of this step, or failed
 
 
 class CompareScreen(Dialog[int | None]):
