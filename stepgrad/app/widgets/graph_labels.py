@@ -97,14 +97,37 @@ def zeroed(trace: Trace, pos: int, state: State) -> bool:
     return any(seq <= pos for seq in trace.index(state.step).zeroed.values())
 
 
-def blocked_cells(L: lay.Layout) -> set[tuple[int, int]]:
-    """Cells a label may not cover: boxes with a blank column each side, and wires."""
-    out: set[tuple[int, int]] = set(L.masks)
-    for b in L.boxes.values():
-        for y in range(b.y, b.y + b.height):
-            for x in range(b.x - 1, b.x + b.width + 1):
-                out.add((x, y))
-    return out
+class Room:
+    """Where a label may go in a layout: not on a box or a blank column beside it, not on a
+    wire. Kept per row as the number of free cells that start at each column, so that a
+    label's place is checked in one look (a 60-node graph has dozens of labels at once)."""
+
+    def __init__(self, L: lay.Layout):
+        blocked: set[tuple[int, int]] = set(L.masks)
+        for b in L.boxes.values():
+            for y in range(b.y, b.y + b.height):
+                for x in range(b.x - 1, b.x + b.width + 1):
+                    blocked.add((x, y))
+        self.blocked = blocked
+        """The cells a label may not cover."""
+        self.free: list[list[int]] = []
+        """Per row, per column, how many free cells run from there to the right."""
+        for y in range(L.height):
+            row = [0] * (L.width + 1)
+            for x in range(L.width - 1, -1, -1):
+                row[x] = 0 if (x, y) in blocked else row[x + 1] + 1
+            self.free.append(row)
+
+    def fits(self, x0: int, y: int, n: int, taken: dict[tuple[int, int], tuple[str, bool]]) -> bool:
+        """True when the ``n`` cells from (x0, y) are free and no label holds one yet."""
+        if x0 < 0 or not 0 <= y < len(self.free) or x0 >= len(self.free[y]) or self.free[y][x0] < n:
+            return False
+        return not taken or not any((x, y) in taken for x in range(x0, x0 + n))
+
+
+def blocked_cells(L: lay.Layout) -> Room:
+    """The room for labels in ``L`` (made once per layout)."""
+    return Room(L)
 
 
 def _runs(wire: lay.Wire) -> list[tuple[int, int, int]]:
@@ -121,7 +144,7 @@ def _runs(wire: lay.Wire) -> list[tuple[int, int, int]]:
 
 
 def place_labels(
-    L: lay.Layout, blocked: set[tuple[int, int]], labels: tuple[EdgeLabel, ...]
+    L: lay.Layout, blocked: Room, labels: tuple[EdgeLabel, ...]
 ) -> tuple[dict[tuple[int, int], tuple[str, bool]], list[str]]:
     """Where each label goes: the longest form that fits on a free row just above or below
     one of its wire's horizontal runs (reaching over the run), else on the run itself with
@@ -137,6 +160,10 @@ def place_labels(
     Returns:
         The cells written (character, and True for a chain label), and the legend entries.
     """
+    key = (id(L), labels)
+    got = _placed.get(key)
+    if got is not None and got[0] is L:
+        return got[1], list(got[2])
     cells: dict[tuple[int, int], tuple[str, bool]] = {}
     legend: list[str] = []
     used = 0
@@ -169,12 +196,20 @@ def place_labels(
         if marked:
             used += 1
             legend.append(f"{mark} {label.forms[0]}")
+    if len(_placed) >= 256:
+        _placed.clear()
+    _placed[key] = (L, cells, tuple(legend))
     return cells, legend
+
+
+_Placed = tuple[lay.Layout, dict[tuple[int, int], tuple[str, bool]], tuple[str, ...]]
+_placed: dict[tuple[int, tuple[EdgeLabel, ...]], _Placed] = {}
+"""Placements made (a redraw at the same position, or a step back, places nothing again)."""
 
 
 def _mark_cell(
     L: lay.Layout,
-    blocked: set[tuple[int, int]],
+    blocked: Room,
     taken: dict[tuple[int, int], tuple[str, bool]],
     wire: lay.Wire,
     runs: list[tuple[int, int, int]],
@@ -199,30 +234,27 @@ def _mark_cell(
 
 def _find(
     L: lay.Layout,
-    blocked: set[tuple[int, int]],
+    room: Room,
     taken: dict[tuple[int, int], tuple[str, bool]],
     runs: list[tuple[int, int, int]],
     n: int,
 ) -> tuple[int, int] | None:
     """The first (column, row) where ``n`` cells fit next to or on one of ``runs``."""
-
-    def free(x0: int, y: int) -> bool:
-        return all(
-            0 <= x < L.width and (x, y) not in blocked and (x, y) not in taken for x in range(x0, x0 + n)
-        )
-
+    straight = lay.LEFT | lay.RIGHT
     for y, a, b in runs:
         centre = (a + b + 1) // 2 - n // 2
         starts = sorted(range(a - n + 1, b + 1), key=lambda x: (abs(x - centre), x))
         for row in (y - 1, y + 1):
-            if 0 <= row < L.height:
-                for x0 in starts:
-                    if free(x0, row):
-                        return (x0, row)
+            if not 0 <= row < L.height or max(room.free[row][max(a - n + 1, 0) : b + 1], default=0) < n:
+                continue  # no room that long on this row near the run (checked at C speed)
+            for x0 in starts:
+                if room.fits(x0, row, n, taken):
+                    return (x0, row)
         # On the run, a wire cell left each side (the last is the arrow), where no other
         # wire crosses.
-        straight = lay.LEFT | lay.RIGHT
-        inner = [x for x in range(a + 1, b) if L.masks.get((x, y)) == straight and (x, y) not in taken]
+        if b - a - 1 < n:
+            continue
+        inner = {x for x in range(a + 1, b) if L.masks.get((x, y)) == straight and (x, y) not in taken}
         for x0 in sorted(inner, key=lambda x: (abs(x - centre), x)):
             if all(x in inner for x in range(x0, x0 + n)):
                 return (x0, y)

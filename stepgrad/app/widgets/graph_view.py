@@ -35,7 +35,14 @@ from stepgrad.app.widgets.graph_boxes import (
     op_label,
 )
 from stepgrad.app.widgets.graph_draw import base_grid, compose_row
-from stepgrad.app.widgets.graph_labels import EdgeLabel, blocked_cells, labels_of, place_labels, zeroed
+from stepgrad.app.widgets.graph_labels import (
+    EdgeLabel,
+    Room,
+    blocked_cells,
+    labels_of,
+    place_labels,
+    zeroed,
+)
 from stepgrad.app.widgets.graph_sizing import (
     CAP_MIN,
     MIN_BOX,
@@ -108,7 +115,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self._focus_also: tuple[int, ...] = ()
         self._view_cache: dict[int, tuple[tuple[int, int, int, int, tuple[int, ...]], Strip]] = {}
         self._margins_drawn = (0, 0)
-        self._blocked: set[tuple[int, int]] = set()
+        self._room: Room | None = None
         self.legend: list[str] = []
         """Labels that did not fit on their edge, each after its mark (``① 2*s = -2.0``)."""
         self.edge_labels: tuple[EdgeLabel, ...] = ()
@@ -154,7 +161,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self._cuts.clear()
         chars, styles, rows = base_grid(L, self.trace.graph, self._labels)
         self._base_chars, self._base_styles, self._row_boxes = chars, styles, rows
-        self._blocked = blocked_cells(L)
+        self._room = blocked_cells(L)
         self._version = [0] * L.height
         self._view_cache.clear()
         self._fresh = True
@@ -228,7 +235,8 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
                 hot[(sx, sy)] = ("◀", phase_slot)
         # The local gradients waiting on their edges, and the product of a chain event.
         self.edge_labels = labels = labels_of(self.trace, pos, state, text)
-        cells, self.legend = place_labels(L, self._blocked, labels)
+        assert self._room is not None
+        cells, self.legend = place_labels(L, self._room, labels)
         for cell, (ch, chain) in cells.items():
             hot[cell] = (ch, _BACKWARD if chain else _LOCAL)
         self._views, self._hot = views, hot
