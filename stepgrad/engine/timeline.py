@@ -238,6 +238,25 @@ class Timeline:
         with self._lock:
             return self._numbers(step)
 
+    def steps_numbers(self, first: int, count: int) -> list[list[Value]]:
+        """``step_numbers`` of ``count`` steps from ``first``, computed in one go (each step
+        from the one before it, the same code and numbers as from the checkpoints)."""
+        out: list[list[Value]] = []
+        with self._lock:
+            self.ensure(first)
+            ck = self._ck
+            start: Start | None = None
+            with np.errstate(all="ignore"):
+                for step in range(first, min(first + count, self.n_steps)):
+                    record: list[Value] = []
+                    if step == ck.known:
+                        ck.advance(record)
+                        start = None
+                    else:
+                        *_, start = self._runner.run(step, record, ck.start(step) if start is None else start)
+                    out.append(record)
+        return out
+
     def step_events(self, step: int, numbers: list[Value]) -> list[Event]:
         """``step``'s events from its numbers (``step_numbers``)."""
         return self._runner.events(step, numbers)

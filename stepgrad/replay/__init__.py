@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from stepgrad.symbolic import Agreement
 
 
+_AHEAD = 64
+"""Whole steps whose numbers are computed at once (one lock, one NumPy error state)."""
+
 _BATCH = 512
 """Lines (or whole steps) written to the stream at once: one write per line would cost as
 much as the line."""
@@ -75,6 +78,7 @@ def replay(
     pending: list[str] = []
     keep = pending.append
     seq = 0
+    ahead: list[list[Any]] = []  # the numbers of the steps to come, the next one last
     try:
         while seq < stop:
             step = plan.locate(seq)
@@ -84,7 +88,12 @@ def replay(
             else:
                 end = min(plan.step_range(step).stop, stop)
                 if whole is not None and end == plan.step_range(step).stop:
-                    numbers = timeline.step_numbers(step)
+                    if not ahead:  # the numbers of the next whole steps, a batch at a time
+                        last = plan.locate(stop - 1)
+                        if last is None or plan.step_range(last).stop > stop:
+                            last = (last if last is not None else plan.n_steps) - 1
+                        ahead = timeline.steps_numbers(step, min(_AHEAD, last - step + 1))[::-1]
+                    numbers = ahead.pop()
                     text = whole.write(step, numbers)
                     if text is not None:
                         keep(text)

@@ -268,3 +268,28 @@ def test_steps_between_checkpoints_are_recomputed_to_the_bit(model_timeline):
         assert t.param_values(step)["w"] == upd.after
         assert t.events_of_step(step)[0].args[1] == upd.after  # y_hat = x × w uses it
         assert t.losses()[step] == t.events_of_step(step)[2].value
+
+
+def test_a_steps_numbers_make_its_events():
+    """A step records its numbers alone (what replay writes from) and its events are its
+    outline filled with them: the same events, on every bundled scenario, whether the
+    numbers come one step at a time, a batch at a time as the run goes on, or from the
+    checkpoints after the whole run is computed; and events.numbers reads them back."""
+    from stepgrad.engine import Timeline
+    from stepgrad.engine.events import numbers
+    from stepgrad.scenario import bundled, load
+
+    for name in bundled():
+        program = load(name).program
+        fresh, batched, later = Timeline(program), Timeline(program), Timeline(program)
+        later.ensure(later.n_steps)
+        n = min(program.n_steps, 40)
+        k = min(7, n)
+        got = batched.steps_numbers(0, k) + (batched.steps_numbers(k, n - k) if n > k else [])
+        assert later.steps_numbers(0, n) == got, name
+        for step in range(n):
+            record = fresh.step_numbers(step)
+            assert record == got[step], (name, step)
+            events = Timeline(program).events_of_step(step)
+            assert tuple(fresh.step_events(step, record)) == events, (name, step)
+            assert [x for ev in events for x in numbers(ev)] == record, (name, step)
