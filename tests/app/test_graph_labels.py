@@ -59,7 +59,10 @@ def test_a_label_that_does_not_fit_becomes_a_mark() -> None:
     cells, legend = place_labels(L, blocked_cells(L), (label,))
     assert legend == ["① ∂loss/∂s = 2*s = -2.0"]
     [(cell, (ch, chain))] = cells.items()
-    assert ch == "①" and not chain and cell in {(x, y) for x, y, _ in L.wires[label.edge].cells}
+    wire = L.wires[label.edge]
+    assert ch == "①" and not chain and cell in {(x, y) for x, y, _ in wire.cells}
+    # Never on the arrow, nor on the first cell (where a gradient's ◀ points at the source).
+    assert cell not in (wire.arrow, wire.cells[0][:2])
 
 
 async def test_labels_in_the_app_at_three_sizes() -> None:

@@ -215,13 +215,16 @@ def _mark_cell(
     runs: list[tuple[int, int, int]],
 ) -> tuple[int, int]:
     """Where a mark goes: on a straight cell of the wire that no other wire crosses (the
-    runs in ``runs`` order, the middle of each first; never the arrow), else on its
+    runs in ``runs`` order, the middle of each first; never an end), else on its
     vertical stretch, else in a free cell beside it, else on the arrow."""
     own = {(x, y) for x, y, _ in wire.cells}
+    # Neither end: the arrow into the consumer, nor the first cell, where a gradient's ◀
+    # points back at the source.
+    ends = {wire.arrow, wire.cells[0][:2]}
     for y, a, b in runs:
         cols = sorted(range(a, b + 1), key=lambda x: abs(x - (a + b) // 2))
         for x in cols:
-            if (x, y) != wire.arrow and (x, y) not in taken and L.masks.get((x, y)) == lay.LEFT | lay.RIGHT:
+            if (x, y) not in ends and (x, y) not in taken and L.masks.get((x, y)) == lay.LEFT | lay.RIGHT:
                 return (x, y)
     for x, y, m in wire.cells:
         if m == lay.UP | lay.DOWN and (x, y) not in taken and L.masks.get((x, y)) == m:
