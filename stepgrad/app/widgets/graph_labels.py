@@ -191,7 +191,7 @@ def place_labels(
                     cells[(x0 + k, y)] = (ch, label.chain)
                 break
         else:
-            cells[_mark_cell(L, blocked, cells, wire, order)] = (mark, label.chain)
+            cells[_mark_cell(L, blocked, cells, wire, order, label.chain)] = (mark, label.chain)
             marked = True
         if marked:
             used += 1
@@ -213,10 +213,11 @@ def _mark_cell(
     taken: dict[tuple[int, int], tuple[str, bool]],
     wire: lay.Wire,
     runs: list[tuple[int, int, int]],
+    chain: bool = False,
 ) -> tuple[int, int]:
     """Where a mark goes: on a straight cell of the wire that no other wire crosses (the
     runs in ``runs`` order, the middle of each first; never an end), else on its
-    vertical stretch, else in a free cell beside it, else on the arrow."""
+    vertical stretch, else in a free cell beside it, else on the end that shows nothing."""
     own = {(x, y) for x, y, _ in wire.cells}
     # Neither end: the arrow into the consumer, nor the first cell, where a gradient's ◀
     # points back at the source.
@@ -232,7 +233,9 @@ def _mark_cell(
     spot = _find(L, blocked, taken, runs, 1)
     if spot is not None and spot not in own:
         return spot
-    return wire.arrow
+    # A wire of two cells: the end that shows nothing of its own (a local gradient's wire
+    # keeps its arrow; a chain event's keeps the ◀ at its source).
+    return wire.arrow if chain else wire.cells[0][:2]
 
 
 def _find(
