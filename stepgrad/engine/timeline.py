@@ -30,6 +30,10 @@ from stepgrad.engine.step import Start, StepResult, StepRunner, Value
 _STEP_CACHE = 64
 """Steps whose events are kept (the last ones asked for)."""
 
+AHEAD = 64
+"""Steps whose numbers a walk through the run computes at once (one lock, one NumPy error
+state, each step from the one before): ``iter_events`` and ``replay``."""
+
 __all__ = ["NonFiniteError", "Timeline", "describe_nonfinite", "nonfinite_field"]
 
 
@@ -188,9 +192,12 @@ class Timeline:
         return self.iter_events()
 
     def iter_events(self, start: int = 0, stop: int | None = None) -> Iterator[Event]:
-        """Events ``start`` .. ``stop - 1`` in order, generated a step at a time."""
+        """Events ``start`` .. ``stop - 1`` in order, generated a step at a time (their
+        numbers ``AHEAD`` steps at a time)."""
         stop = self._len if stop is None else min(stop, self._len)
         seq = start
+        ahead: list[list[Value]] = []  # numbers of the steps to come, step ``next_step`` last
+        next_step = -1
         while seq < stop:
             step = self.locate(seq)
             chunk: tuple[Event, ...]
@@ -199,21 +206,21 @@ class Timeline:
                 chunk = self._predict_events(when)
                 first = 0 if when == "before" else self._len - self._pre
             else:
-                chunk = self._events_streaming(step)
+                with self._lock:
+                    cached = self._cache.get(step)
+                if cached is not None:
+                    chunk = cached
+                else:
+                    # A full replay should not churn the cache that interactive seeking relies on.
+                    if step != next_step or not ahead:
+                        last = self.locate(stop - 1)
+                        last = self.n_steps - 1 if last is None else last
+                        ahead = self.steps_numbers(step, min(AHEAD, last - step + 1))[::-1]
+                    chunk = tuple(self._runner.events(step, ahead.pop()))
+                    next_step = step + 1
                 first = self.step_start(step)
             yield from chunk[seq - first : stop - first]
             seq = first + len(chunk)
-
-    def _events_streaming(self, step: int) -> tuple[Event, ...]:
-        # A full replay should not churn the cache that interactive seeking relies on.
-        with self._lock:
-            return self._events_uncached(step)
-
-    def _events_uncached(self, step: int) -> tuple[Event, ...]:
-        cached = self._cache.get(step)
-        if cached is not None:
-            return cached
-        return self._compute(step)
 
     def _compute(self, step: int) -> tuple[Event, ...]:
         return tuple(self._runner.events(step, self._numbers(step)))

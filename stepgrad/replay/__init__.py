@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 from stepgrad.engine.events import BackwardEnd, Event, json_number
-from stepgrad.engine.timeline import Timeline, nonfinite_field
+from stepgrad.engine.timeline import AHEAD, Timeline, nonfinite_field
 from stepgrad.errors import ScenarioError
 from stepgrad.explain import fmt as fmt_value
 from stepgrad.replay.lines import JsonLines, StepLines, TextLines, kind_width, text_line
@@ -26,9 +26,6 @@ if TYPE_CHECKING:
     from stepgrad.manual import Road
     from stepgrad.symbolic import Agreement
 
-
-_AHEAD = 64
-"""Whole steps whose numbers are computed at once (one lock, one NumPy error state)."""
 
 _BATCH = 512
 """Lines (or whole steps) written to the stream at once: one write per line would cost as
@@ -92,7 +89,7 @@ def replay(
                         last = plan.locate(stop - 1)
                         if last is None or plan.step_range(last).stop > stop:
                             last = (last if last is not None else plan.n_steps) - 1
-                        ahead = timeline.steps_numbers(step, min(_AHEAD, last - step + 1))[::-1]
+                        ahead = timeline.steps_numbers(step, min(AHEAD, last - step + 1))[::-1]
                     numbers = ahead.pop()
                     text = whole.write(step, numbers)
                     if text is not None:
