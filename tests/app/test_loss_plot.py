@@ -19,15 +19,23 @@ class TestEpochMeans:
         """(1.0 + 3.8416 + 7.31594304) / 3 = 4.05251434666...; epoch 1 has one of its three
         steps only: no mean yet."""
         means = epoch_means(np.array([*EPOCH0, 0.5465822333439999]), 3)
-        assert len(means) == 1
-        assert means[0] == pytest.approx(12.157543039999998 / 3, rel=1e-15)
+        assert len(means) == 1 and means[0][0] == 0
+        assert means[0][1] == pytest.approx(12.157543039999998 / 3, rel=1e-15)
+
+    def test_only_the_last_epochs_are_computed(self) -> None:
+        """10,000 epochs of 10 steps, the loss of step k being k: epoch e's mean is 10e + 4.5;
+        the last 3 asked for are 9997-9999."""
+        means = epoch_means(np.arange(100_000, dtype=np.float64), 10, last=3)
+        assert means == [(9997, 99974.5), (9998, 99984.5), (9999, 99994.5)]
 
     def test_progress_as_the_lecture_prints_it(self) -> None:
         """``progress: epoch loss`` for each whole epoch, 4 significant digits; the epoch
-        still running is ·; what does not fit is cut from the oldest, as …."""
-        assert progress_text([4.052514346666666], 1, 40) == "progress: 0 4.053  1 ·"
-        assert progress_text([4.0525, 2.2146, 1.0703], None, 40) == "progress: 0 4.053  1 2.215  2 1.07"
-        assert progress_text([4.0525, 2.2146, 1.0703], None, 28) == "progress: … 1 2.215  2 1.07"
+        still running is ·; what does not fit, or was not computed, is cut as …."""
+        assert progress_text([(0, 4.052514346666666)], 1, 40) == "progress: 0 4.053  1 ·"
+        three = [(0, 4.0525), (1, 2.2146), (2, 1.0703)]
+        assert progress_text(three, None, 40) == "progress: 0 4.053  1 2.215  2 1.07"
+        assert progress_text(three, None, 28) == "progress: … 1 2.215  2 1.07"
+        assert progress_text(three[1:], None, 40) == "progress: … 1 2.215  2 1.07"
         assert progress_text([], 0, 40) == "progress: 0 ·"
 
 

@@ -88,50 +88,62 @@ def losses_span_decades(losses: np.ndarray) -> bool:
     return bool(a.size) and float(a.min()) > 0 and float(a.max()) / float(a.min()) > 1000
 
 
-def epoch_means(losses: Sequence[float] | np.ndarray, per_epoch: int) -> list[float]:
-    """The mean loss of each epoch whose every step's loss is in ``losses``.
+PROGRESS_MOST = 12
+"""Whole epochs whose means are computed for the progress line: the last few (a line has
+room for about a dozen), so that a run of 10,000 epochs costs what a run of 12 does."""
+
+
+def epoch_means(
+    losses: Sequence[float] | np.ndarray, per_epoch: int, last: int = PROGRESS_MOST
+) -> list[tuple[int, float]]:
+    """The mean loss of each of the ``last`` whole epochs in ``losses`` (every step's loss
+    known), as (epoch, mean), oldest first.
 
     Args:
         losses: loss per step computed so far (step k at index k).
         per_epoch: steps in an epoch (one per sample).
+        last: at most this many epochs, the latest.
 
     Returns:
-        One mean per whole epoch, in float64 (a float32 run's losses widened first).
+        (epoch, mean) pairs; each mean in float64 (a float32 run's losses widened first).
     """
     if per_epoch <= 0:
         return []
     done = len(losses) // per_epoch
-    out = []
-    for e in range(done):
-        with np.errstate(all="ignore"):
-            chunk = np.asarray(losses[e * per_epoch : (e + 1) * per_epoch], dtype=np.float64)
-            out.append(float(np.mean(chunk)))
-    return out
+    first = max(0, done - last)
+    if first == done:
+        return []
+    block = np.asarray(losses[first * per_epoch : done * per_epoch], dtype=np.float64)
+    with np.errstate(all="ignore"):
+        means = block.reshape(done - first, per_epoch).mean(axis=1)
+    return [(first + i, float(m)) for i, m in enumerate(means)]
 
 
-def progress_text(means: Sequence[float], current: int | None, width: int) -> str:
+def progress_text(means: Sequence[tuple[int, float]], current: int | None, width: int) -> str:
     """``progress: 0 4.053  1 3.101  2 ·``: each whole epoch's mean loss to 4 significant
     digits, after its number, as the lecture's loop prints ``progress: epoch loss``, and
     the epoch still running (``·``: not computed yet); the latest that fit in ``width``,
     the earlier ones cut as ``…``.
 
     Args:
-        means: the whole epochs' means (``epoch_means``).
+        means: (epoch, mean) of the latest whole epochs (``epoch_means``).
         current: the epoch the position is in (None: none, or after training).
         width: cells available.
     """
-    items = [f"{e} {m:.4g}" for e, m in enumerate(means)]
-    if current is not None and current >= len(means):
+    items = [f"{e} {m:.4g}" for e, m in means]
+    done = means[-1][0] + 1 if means else 0
+    if current is not None and current >= done:
         items.append(f"{current} ·")
+    earlier = bool(means) and means[0][0] > 0  # epochs before the first listed
     label = "progress: "
     shown: list[str] = []
     for item in reversed(items):
-        cut = len(shown) + 1 < len(items)
+        cut = earlier or len(shown) + 1 < len(items)
         need = len(label) + len("  ".join([item, *shown])) + (len("… ") if cut else 0)
         if need > width and shown:
             break
         shown.insert(0, item)
-    more = "… " if len(shown) < len(items) else ""
+    more = "… " if earlier or len(shown) < len(items) else ""
     return label + more + "  ".join(shown)
 
 
