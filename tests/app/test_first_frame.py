@@ -21,7 +21,10 @@ class FirstFrame(StepgradApp):
 
     def done(self):
         print("numpy" in sys.modules, self.trace.has_timeline)
-        print(self.screen.query_one("#graph").text_rows()[1])
+        rows = self.screen.query_one("#graph").text_rows()
+        # x's value row: the first under the title with something in x's box (a large
+        # panel's boxes have a blank row above their value).
+        print(next(row for row in rows[1:] if row.split("│")[1].strip()))
         print(self.screen.query_one("#status").render_line(0).text.strip())
         print(" ".join(key.key_display for key in self.screen.query("FooterKey")))
         self.exit()

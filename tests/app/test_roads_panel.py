@@ -12,6 +12,9 @@ from stepgrad.app.widgets import RoadsPanel
 from stepgrad.app.widgets.roads import DERIVING
 
 SIZE = (120, 40)
+WIDE = (200, 50)
+"""ex4-4's graph needs the whole width at 120x40 (the panels fold as on a narrow screen);
+from about 175 columns it sits beside the inspector with the roads under it."""
 
 
 def roads(app: StepgradApp) -> str:
@@ -30,7 +33,7 @@ class TestRoads:
         """ex4-4 (x = 2, y = 4, w1 = w2 = 1, b = 0; by hand ∂loss/∂w1 = 8, ∂w2 16, ∂b 4):
         after b, each param's closed form, chain rule and torch give the same number."""
         app = app_of("ex4-4")
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=WIDE) as pilot:
             await press(pilot, "b")
             want = {
                 "w1": ("2*x*(b + w1*x + w2*x**2 - y)", "8.0"),
@@ -53,7 +56,7 @@ class TestRoads:
         #23, and ends at #24. At #21 the formula is shown, the numbers are ·, and the panel
         says where they appear; at #22 w1's three roads are known and w2's still wait."""
         app = app_of("ex4-4")
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=WIDE) as pilot:
             await press(pilot, "g", "2", "1", "enter")
             text = roads(app)
             assert "∂loss/∂w1 = 2*x*(b + w1*x + w2*x**2 - y)" in text
