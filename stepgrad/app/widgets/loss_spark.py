@@ -186,6 +186,7 @@ class LossSpark(Widget):
         self._value: SupportsFloat | None = None
         self._color = "$secondary"
         self._per_epoch = 0
+        self._log = (-1, False)
         self._key: tuple[object, ...] = ()
 
     def show(self, losses: np.ndarray, n_steps: int, current: int | None, value: SupportsFloat | None,
@@ -246,10 +247,17 @@ class LossSpark(Widget):
             (f"  {value}", 2 + len(value), 4),
             (f" {value}", 1 + len(value), 0),
         )
+        # The heights are on a log scale when the losses so far span three decades (the
+        # same losses, the same answer: a step's losses never change once computed).
+        if self._log[0] != len(self._losses):
+            self._log = (len(self._losses), losses_span_decades(self._losses))
+        log = self._log[1]
         for tail, reserved, least in options:
-            plot, bars = self._bars(width - reserved)
-            if bars >= least:
-                return Content.assemble(plot, (tail, "bold"))
+            fit = self._fit(width - reserved, log)
+            if fit is None or fit[1] < least:
+                continue
+            label, cells = fit
+            return Content.assemble(self._bars(label, cells, log), (tail, "bold"))
         return Content.styled("loss", "$text-muted")
 
     def _per_bar(self, room: int, short: bool, log: bool) -> int:
@@ -263,22 +271,26 @@ class LossSpark(Widget):
             per = again
         return per
 
-    def _bars(self, room: int) -> tuple[Content, int]:
-        """The label and the bars in at most ``room`` cells, and how many bars (under 4:
-        ``loss`` alone, or nothing; -1: no room at all)."""
+    def _fit(self, room: int, log: bool) -> tuple[str, int] | None:
+        """The label and the number of bars in at most ``room`` cells (0 bars: the word
+        ``loss`` alone); None: not even that fits."""
         if room < 0:
-            return Content(""), -1
+            return None
         n = self._n_steps
-        # The heights are on a log scale when the losses so far span three decades.
-        log = losses_span_decades(self._losses)
         # The long label (``loss per step``) unless the short one (``loss/step``) leaves
         # room for fewer steps a bar.
         per, short = min((self._per_bar(room, short, log), short) for short in (False, True))
         label = bar_label(n, per, short, log)
         cells = math.ceil(n / per)
         if cells < min(4, n) or len(label) + cells > room:
-            return (Content.styled("loss", "$text-muted") if room >= 4 else Content("")), 0
-        bars, cur, _log = spark(self._losses, n, self._current, cells, log)
+            return ("loss", 0) if room >= 4 else ("", 0)
+        return label, cells
+
+    def _bars(self, label: str, cells: int, log: bool) -> Content:
+        """``label`` and ``cells`` bars, the current step's in the phase colour."""
+        if cells == 0:
+            return Content.styled(label, "$text-muted")
+        bars, cur, _log = spark(self._losses, self._n_steps, self._current, cells, log)
         parts: list[tuple[str, str]] = [(label, "$text-muted")]
         if cur is None:
             parts.append((bars, "$text-muted"))
@@ -289,4 +301,4 @@ class LossSpark(Widget):
                 (mark, f"bold {self._color}"),
                 (bars[cur + 1 :], "$text-muted"),
             ]
-        return Content.assemble(*parts), cells
+        return Content.assemble(*parts)
