@@ -8,36 +8,10 @@ are widened to Python floats exactly, so they read back to the very same value.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass, fields
-from typing import Any, ClassVar, TypeVar, cast
+from typing import Any, ClassVar
 
 Value = Any  # a NumPy scalar or array of the scenario's dtype
-
-_E = TypeVar("_E")
-
-
-def _quick_init(cls: type[_E]) -> type[_E]:
-    """``cls`` (a frozen dataclass with slots) with an ``__init__`` twice as fast.
-
-    A frozen dataclass's ``__init__`` sets each field with ``object.__setattr__(self,
-    name, value)``, which looks the name up on every call; the engine makes one event per
-    thing that happens (hundreds of thousands a second), and that was most of its time.
-    This one calls each slot's own descriptor instead: the same fields, the same values,
-    still frozen (assignment still raises). The source is generated as dataclasses
-    generates its own, from the fields' names.
-    """
-    names = [f.name for f in fields(cast(Any, cls))]  # a dataclass by construction
-    setters = {f"_set_{n}": getattr(cls, n).__set__ for n in names}
-    source = f"def __init__(self, {', '.join(names)}):\n" + "".join(
-        f"    _set_{n}(self, {n})\n" for n in names
-    )
-    made: dict[str, Callable[..., None]] = {}
-    exec(source, setters, made)  # our own field names, as dataclasses does
-    init = made["__init__"]
-    init.__qualname__ = f"{cls.__qualname__}.__init__"
-    setattr(cls, "__init__", init)  # noqa: B010 - mypy forbids assigning to a method
-    return cls
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +25,6 @@ class _Event:
     phase: ClassVar[str] = ""
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class Forward(_Event):
     """A node's value computed from its arguments' values."""
@@ -66,7 +39,6 @@ class Forward(_Event):
     phase: ClassVar[str] = "forward"
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class LocalGrad(_Event):
     """∂node/∂wrt at this point, from the op's own rule (``formula``)."""
@@ -81,7 +53,6 @@ class LocalGrad(_Event):
     phase: ClassVar[str] = "local"
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class BackwardStart(_Event):
     """The backward pass begins: ∂loss/∂loss = 1."""
@@ -93,7 +64,6 @@ class BackwardStart(_Event):
     phase: ClassVar[str] = "backward"
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class Chain(_Event):
     """Chain rule along one edge: ∂loss/∂wrt = ∂loss/∂node · ∂node/∂wrt."""
@@ -109,7 +79,6 @@ class Chain(_Event):
     phase: ClassVar[str] = "backward"
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class Accumulate(_Event):
     """A node that already held a gradient receives another one and adds it."""
@@ -123,7 +92,6 @@ class Accumulate(_Event):
     phase: ClassVar[str] = "backward"
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class AccumulateGrad(_Event):
     """``param.grad ← param.grad + ∂loss/∂param``: this pass's gradient added to the one held.
@@ -143,7 +111,6 @@ class AccumulateGrad(_Event):
     phase: ClassVar[str] = "backward"
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class BackwardEnd(_Event):
     """The pass is over; ``grads`` is what torch's ``w.grad`` holds now (None: no grad)."""
@@ -154,7 +121,6 @@ class BackwardEnd(_Event):
     phase: ClassVar[str] = "backward"
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class Update(_Event):
     """One SGD step on one param: after = before − lr · grad."""
@@ -169,7 +135,6 @@ class Update(_Event):
     phase: ClassVar[str] = "update"
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class ZeroGrad(_Event):
     """A param's gradient is set back to zero after its update."""
@@ -181,7 +146,6 @@ class ZeroGrad(_Event):
     phase: ClassVar[str] = "update"
 
 
-@_quick_init
 @dataclass(frozen=True, slots=True)
 class Predict(_Event):
     """The model evaluated on the ``predict`` inputs, before or after training."""
