@@ -298,6 +298,23 @@ _WIDTHS: dict[type, int] = {
 backward_end a grad per param): the fields of ``events.numbers``."""
 
 
+_new = object.__new__
+
+
+def _setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
+    """The slots' own setters of ``cls``'s fields ``names``.
+
+    The commonest events (forward, local_grad, chain) are made by setting their slots
+    through these, as their frozen dataclass's ``__init__`` sets them (same fields, same
+    values, same frozen object) but without its ``object.__setattr__(self, name, value)``,
+    which looks each name up again for every event: half the time to make one.
+    """
+    return tuple(getattr(cls, n).__set__ for n in names)
+
+
+_seq, _step, _epoch, _sample = _setters(Forward, "seq", "step", "epoch", "sample")  # _Event's own
+
+
 def _maker(ev: Event, i: int, width: int) -> Maker:
     """How to make the event ``ev`` outlines, its numbers at ``i`` .. ``i + width`` in the record."""
     match ev:
@@ -305,14 +322,24 @@ def _maker(ev: Event, i: int, width: int) -> Maker:
             args = _getter(tuple(range(i, i + width - 1)))
             v = i + width - 1
 
+            nd, op_, inp, ar, va = _setters(Forward, "node", "op", "inputs", "args", "value")
+
             def forward(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
-                return Forward(q, s, e, m, node, op, inputs, args(r), r[v])
+                ev = _new(Forward)
+                _seq(ev, q), _step(ev, s), _epoch(ev, e), _sample(ev, m)
+                nd(ev, node), op_(ev, op), inp(ev, inputs), ar(ev, args(r)), va(ev, r[v])
+                return ev
 
             return forward
         case LocalGrad(node=node, wrt=wrt, arg=arg, formula=formula):
 
+            nd, wr, ag, fo, va = _setters(LocalGrad, "node", "wrt", "arg", "formula", "value")
+
             def local_grad(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
-                return LocalGrad(q, s, e, m, node, wrt, arg, formula, r[i])
+                ev = _new(LocalGrad)
+                _seq(ev, q), _step(ev, s), _epoch(ev, e), _sample(ev, m)
+                nd(ev, node), wr(ev, wrt), ag(ev, arg), fo(ev, formula), va(ev, r[i])
+                return ev
 
             return local_grad
         case BackwardStart(node=node):
@@ -323,8 +350,13 @@ def _maker(ev: Event, i: int, width: int) -> Maker:
             return backward_start
         case Chain(node=node, wrt=wrt, arg=arg):
 
+            nd, wr, ag, up, lo, pr = _setters(Chain, "node", "wrt", "arg", "upstream", "local", "product")
+
             def chain(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
-                return Chain(q, s, e, m, node, wrt, arg, r[i], r[i + 1], r[i + 2])
+                ev = _new(Chain)
+                _seq(ev, q), _step(ev, s), _epoch(ev, e), _sample(ev, m)
+                nd(ev, node), wr(ev, wrt), ag(ev, arg), up(ev, r[i]), lo(ev, r[i + 1]), pr(ev, r[i + 2])
+                return ev
 
             return chain
         case Accumulate(node=node):

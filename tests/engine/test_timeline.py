@@ -275,6 +275,10 @@ def test_a_steps_numbers_make_its_events():
     outline filled with them: the same events, on every bundled scenario, whether the
     numbers come one step at a time, a batch at a time as the run goes on, or from the
     checkpoints after the whole run is computed; and events.numbers reads them back."""
+    import dataclasses
+
+    import pytest
+
     from stepgrad.engine import Timeline
     from stepgrad.engine.events import numbers
     from stepgrad.scenario import bundled, load
@@ -293,3 +297,8 @@ def test_a_steps_numbers_make_its_events():
             events = Timeline(program).events_of_step(step)
             assert tuple(fresh.step_events(step, record)) == events, (name, step)
             assert [x for ev in events for x in numbers(ev)] == record, (name, step)
+            for ev in events:  # every field set, the dataclass's own object, still frozen
+                made = type(ev)(*(getattr(ev, f.name) for f in dataclasses.fields(ev)))
+                assert made == ev and hash(made) == hash(ev) and type(made) is type(ev)
+                with pytest.raises(dataclasses.FrozenInstanceError):
+                    ev.seq = 0  # type: ignore[misc]
