@@ -186,7 +186,10 @@ class Fold:
         s.grads[self._by[ev.param]] = ev.after
 
     def _backward_end(self, s: Scratch, ev: BackwardEnd) -> None:
-        pass  # it reports the grads; it changes none
+        # It reports each param's .grad: the pass's gradient, added to a zeroed .grad
+        # after zero_grad (which makes a -0.0 from the chain rule +0.0, as in torch).
+        for name, value in ev.grads:
+            s.grads[self._by[name]] = value
 
     def _update(self, s: Scratch, ev: Update) -> None:
         s.values[self._by[ev.param]] = ev.after

@@ -217,6 +217,12 @@ class StepRunner:
                 if rec:
                     keep_all((old, this_pass, total))  # accumulate_grad
 
+        if self.training and step > 0 and self.program.zero_grad:
+            # zero_grad zeroes .grad in place (w.grad.data.zero_()), so torch adds this
+            # pass's gradient to a zero: 0.0 + (-0.0) is +0.0, the only number it changes.
+            zero = self._zero
+            for p in self._params:
+                grads[p] = zero + grads[p]
         if rec:
             keep_all([grads[p] for p in self._params])  # backward_end
 
