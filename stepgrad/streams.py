@@ -87,9 +87,15 @@ def _spell(error: UnicodeError) -> tuple[str, int]:
     for i in range(error.start, error.end):
         ch = text[i]
         spelt = ASCII_SPELLING.get(ch)
-        if ch == "·" and text[i - 1 : i] == " " and text[i + 1 : i + 2] == " " and text[i + 2 : i + 3] != "∂":
+        if (
+            ch == "·"
+            and text[i - 1 : i] == " "
+            and text[i + 1 : i + 2] == " "
+            and text[i + 2 : i + 3] != "∂"
+            and text[i + 2 : i + 9] != "local ∂"
+        ):
             # A separator (``event #3 · step 0``), not a product (``lr·∂loss/∂w``, or the
-            # chain rule's ``∂loss/∂s · ∂s/∂y_hat``, which must not read as a difference).
+            # chain rule's ``∂loss/∂s · local ∂s/∂y_hat``, which must not read as a difference).
             spelt = "-"
         if "₀" <= ch <= "₉":
             # A generated name's count (``y_hat₁₂``): ``y_hat~12``, not ``y_hat12``, which

@@ -25,7 +25,7 @@ from stepgrad.engine.events import (
     ZeroGrad,
 )
 from stepgrad.engine.state import State
-from stepgrad.explain import Equation, Piece, d, equation, fmt, sum_row, text
+from stepgrad.explain import Equation, Piece, d, equation, fmt, local, sum_row, text
 from stepgrad.explain import num as _num
 from stepgrad.explain import pnum as _pnum
 
@@ -60,6 +60,18 @@ def _rows(eq: Equation) -> list[Line]:
     if eq.numbers:
         rows.append(list(eq.numbers))
     return rows
+
+
+def _factor(formula: str) -> str:
+    """A local gradient's formula as a factor of a product: in parentheses when it is a sum
+    or a difference (``(1 - y)``), as it is otherwise (``2*s``, ``cos(a)``, ``-1``)."""
+    depth = 0
+    for k, ch in enumerate(formula):
+        depth += (ch == "(") - (ch == ")")
+        # A sign after an operator or an exponent's e (``2*-1``, ``1e-3``) is no difference.
+        if depth == 0 and k > 0 and ch in "+-−" and formula[k - 1] not in "*/^e(":
+            return f"({formula})"
+    return formula
 
 
 def plain(lines: Sequence[Line]) -> str:
@@ -240,8 +252,10 @@ class Explainer:
         ]
 
     def _path(self, factors: Sequence[LocalGrad]) -> tuple[Line, Line]:
-        """A single path's gradient as one product: its factors' names, and their values."""
-        names = " · ".join(d(f.node, f.wrt) for f in factors)
+        """A single path's gradient as the product of its local gradients, as the lecture
+        writes it (``2*s · 1 · x``): their formulas (short, and never mistaken for a total
+        gradient), and their values."""
+        names = " · ".join(_factor(f.formula) for f in factors)
         nums: Line = []
         for k, f in enumerate(factors):
             if k:
@@ -278,17 +292,29 @@ class Explainer:
         factors = self._factors(ev.seq)
         if factors is not None and 1 < len(factors) <= MAX_PATH:
             path = " → ".join([self.loss, *(f.wrt for f in factors)])
-            lines.append([("along the path ", "note"), (path, "formula"), (":", "note")])
+            lines.append([("the local gradients along the path ", "note"), (path, "formula"), (":", "note")])
             names, nums = self._path(factors)
             lines.extend(_equation(eq.lhs, [names, [*nums, _EQ, _num(ev.product)]]))
         nxt = self._next_event(ev)
         if isinstance(nxt, Accumulate):
             lines.append([])
             lines.append([(f"{ev.wrt} already holds a gradient: the next event adds this one", "note")])
+        elif " via " in eq.lhs:
+            lines.append([])
+            lines.append(
+                [(f"one of several paths to {ev.wrt}: the products along the others are added to it (+=)",
+                  "note")]
+            )  # fmt: skip
         elif isinstance(nxt, AccumulateGrad):
             lines.append([])
             lines.append(
-                [(f"this pass's {eq.lhs} is complete: the next event adds it to {ev.wrt}.grad", "note")]
+                [
+                    (
+                        f"this pass's {d(self.loss, ev.wrt)} is complete: "
+                        f"the next event adds it to {ev.wrt}.grad",
+                        "note",
+                    )
+                ]
             )
         return lines
 
@@ -310,7 +336,7 @@ class Explainer:
         lhs = f"{ev.node}.grad" if carried else d(self.loss, ev.node)
         prev = self._prev_event(ev)
         if isinstance(prev, Chain):
-            edge = f"{d(self.loss, prev.node)} · {d(prev.node, prev.wrt)}"
+            edge = f"{d(self.loss, prev.node)} · {local(prev.node, prev.wrt)}"
         else:
             edge = "this edge's product"
         lines: list[Line] = [
@@ -481,7 +507,7 @@ class Explainer:
                 assert isinstance(lev, LocalGrad)
                 known = state.local.get((node_id, k))
                 lines.append(
-                    [(f"{d(node.name, g.nodes[a].name)} = {lev.formula} = ", "formula"), _num(known),
+                    [(f"{local(node.name, g.nodes[a].name)} = {lev.formula} = ", "formula"), _num(known),
                      ("  ", ""), _from(lev.seq) if known is not None else ("", "")]
                 )  # fmt: skip
         lines.append([])

@@ -279,12 +279,18 @@ class Trace:
             fwd = self.index(ev.step).forward.get(ev.node)
             if isinstance(fwd, Forward):
                 args, out = fwd.args, fwd.value
-        line = describe(self.graph, ev, args, out)
+        line = describe(self.graph, ev, args, out, carried=self._carried(ev.step))
         return line if width is None else fit(line, width)
+
+    def _carried(self, step: int | None) -> bool:
+        """True when ``step``'s params hold earlier passes' gradients (no zero_grad): its
+        backward_end and updates name them ``w.grad``, the running sum."""
+        return step is not None and self.plan.holding(step)
 
     def outline(self, seq: int, width: int | None = None) -> str:
         """The event without its numbers: what it will compute (for events still to come)."""
-        line = outline(self.graph, self.plan.outline(seq))
+        ev = self.plan.outline(seq)
+        line = outline(self.graph, ev, carried=self._carried(ev.step))
         return line if width is None else fit(line, width)
 
     # ----- focus ---------------------------------------------------------------------
@@ -428,4 +434,3 @@ class Trace:
             return target
         hit = self.timeline.find(pos + 1, lambda ev: touches(ev, names), stop=target)
         return target if hit is None else hit
-

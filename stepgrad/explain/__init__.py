@@ -2,7 +2,7 @@
 
 Every text an event becomes is made here: ``replay``'s lines, the app's timeline rows
 (``fit`` shortens them to the panel) and the equations of the inspector. Each event reads
-as an ``Equation`` (``∂loss/∂w = ∂loss/∂y_hat · ∂y_hat/∂w = (-2.0) × 1.0 = -2.0``) in two
+as an ``Equation`` (``∂loss/∂w = ∂loss/∂y_hat · local ∂y_hat/∂w = (-2.0) × 1.0 = -2.0``) in two
 modes: names (what the event computes, for events still to come) and numbers (with the
 values substituted). Dispatch is on the event classes. Pure: no Textual, no torch.
 
@@ -24,10 +24,13 @@ from stepgrad.explain.equation import (
     equation,
     fit,
     forward_numbers,
+    grad_of,
+    local,
     local_numbers,
     outline,
     sum_row,
     text,
+    via,
 )
 from stepgrad.explain.numbers import Piece, Row, Value, bare_calls, finite, fmt, num, paren, pnum
 
@@ -49,6 +52,8 @@ __all__ = [
     "fit",
     "fmt",
     "forward_numbers",
+    "grad_of",
+    "local",
     "local_numbers",
     "num",
     "outline",
@@ -56,4 +61,5 @@ __all__ = [
     "pnum",
     "sum_row",
     "text",
+    "via",
 ]

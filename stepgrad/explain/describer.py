@@ -21,7 +21,7 @@ from stepgrad.engine.events import (
 )
 from stepgrad.engine.events import numbers as numbers_of
 from stepgrad.engine.graph import Const, Graph
-from stepgrad.explain.equation import bare_calls, d, edge_of, equation, text
+from stepgrad.explain.equation import bare_calls, edge_of, equation, grad_of, text
 from stepgrad.explain.numbers import Value, fmt
 
 Fill = Callable[[Sequence[str]], str]
@@ -50,12 +50,22 @@ class Describer:
         graph: the scenario's graph.
         track_forward: see the attribute.
         frame: see the attribute.
+        holding: see the attribute.
     """
 
     def __init__(
-        self, graph: Graph, *, track_forward: bool = False, frame: Callable[[Event, str], str] | None = None
+        self,
+        graph: Graph,
+        *,
+        track_forward: bool = False,
+        frame: Callable[[Event, str], str] | None = None,
+        holding: Callable[[int], bool] | None = None,
     ):
         self.graph = graph
+        self.holding = holding
+        """Whether a step's params hold earlier passes' gradients (``Plan.holding``, no
+        zero_grad): its backward_end and updates then name them ``w.grad``, the running
+        sum (``equation``'s ``carried``). None: never."""
         self.frame = frame
         """What to make of a head once per shape (``replay`` puts the kind column before it
         and makes it visible), so that ``line`` returns it ready."""
@@ -90,16 +100,28 @@ class Describer:
         object for every event of the shape, and how to write the numbers that follow
         from their texts (see the class)."""
         key = self.key(ev)
+        carried = self._carried(ev)
+        if carried:
+            key = (*key, "carried")
         got = self._shapes.get(key)
         if got is None:
-            eq = equation(self.graph, ev, numbers=False)
+            eq = equation(self.graph, ev, numbers=False, carried=carried)
             head = f"{eq.context}{eq.lhs}{eq.rel}" + ("" if eq.replace else text(eq.names))
             if self.frame is not None:
                 head = self.frame(ev, head)
-            got = self._shapes[key] = (head, self._fill(ev))
+            got = self._shapes[key] = (head, self._fill(ev, carried))
         return got
 
-    def _fill(self, ev: Event) -> Fill:
+    def _carried(self, ev: Event) -> bool:
+        """True for a backward_end or an update whose params hold earlier passes too."""
+        return (
+            self.holding is not None
+            and isinstance(ev, (BackwardEnd, Update))
+            and ev.step is not None
+            and self.holding(ev.step)
+        )
+
+    def _fill(self, ev: Event, carried: bool = False) -> Fill:
         # One function per event class, each writing the numbers as ``equation``'s numbers
         # row reads (``Equation.line``).
         match ev:
@@ -128,7 +150,7 @@ class Describer:
             case AccumulateGrad():
                 return lambda t: f" = {t[0]} + {_p(t[1])} = {t[2]}"
             case BackwardEnd(grads=grads):
-                names = [d(self.loss, p) for p, _ in grads]
+                names = [grad_of(self.loss, p, carried) for p, _ in grads]
                 return lambda t: ", ".join([f"{n} = {g}" for n, g in zip(names, t, strict=True)])
             case Update():
                 return lambda t: f" = {t[0]} − {t[2]} × {_p(t[1])} = {t[3]}"

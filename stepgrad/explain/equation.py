@@ -1,6 +1,17 @@
 """An event as an equation, in names or with its numbers: ``∂loss/∂w = ∂loss/∂y_hat ·
-∂y_hat/∂w = (-2.0) × 1.0 = -2.0`` (``equation``), one line of it (``describe``,
-``outline``), shortened to a width (``fit``), and the graph's edge labels."""
+local ∂y_hat/∂w = (-2.0) × 1.0 = -2.0`` (``equation``), one line of it (``describe``,
+``outline``), shortened to a width (``fit``), and the graph's edge labels.
+
+The notation keeps apart what a student must not mix up (the help's legend says it too):
+
+- a **local gradient**, one edge's own derivative from its op's rule, is marked
+  ``local``: ``local ∂loss/∂s = 2*s`` (the loss node's local gradient is not the
+  total ``∂loss/∂s``);
+- a **contribution** along one of several paths names the path it comes through:
+  ``∂loss/∂b via c = ...``, and the ``accumulate`` that follows adds it up with ``+=``;
+- a **total** gradient (this pass's, every path summed) is plain: ``∂loss/∂w``;
+- the **running sum** of a run that never zeroes its gradients is torch's ``w.grad``.
+"""
 
 from __future__ import annotations
 
@@ -47,6 +58,52 @@ def local_numbers(graph: Graph, edge: Edge, values: tuple[Value, ...], out: Valu
 def d(top: str, bottom: str) -> str:
     """∂top/∂bottom."""
     return f"∂{top}/∂{bottom}"
+
+
+LOCAL = "local "
+"""What marks a local gradient (``local ∂loss/∂s``) apart from a total (``∂loss/∂s``)."""
+
+
+def local(node: str, wrt: str) -> str:
+    """A local gradient's name: ``local ∂node/∂wrt``."""
+    return f"{LOCAL}∂{node}/∂{wrt}"
+
+
+def via(graph: Graph, node: str, wrt: str, arg: int) -> str:
+    """What marks the product along edge (node, arg) as one contribution to ``wrt``'s
+    gradient: ``""`` when it is ``wrt``'s only path (the product is the total),
+    `` via node`` when ``wrt`` has several, `` via node (arg 2)`` when ``node`` itself
+    takes ``wrt`` more than once (``b × b``), counting its arguments from 1."""
+    paths = _paths(graph)
+    wrt_id = graph.by_name[wrt]
+    if paths.get(wrt_id, 0) < 2:
+        return ""
+    n = graph[node]
+    if n.args.count(wrt_id) > 1:
+        return f" via {node} (arg {arg + 1})"
+    return f" via {node}"
+
+
+_PATHS: dict[int, tuple[Graph, dict[int, int]]] = {}
+"""Per graph (by id, kept alive with it): how many edges bring each node a gradient."""
+
+
+def _paths(graph: Graph) -> dict[int, int]:
+    got = _PATHS.get(id(graph))
+    if got is None or got[0] is not graph:
+        counts: dict[int, int] = {}
+        for e in graph.edges:
+            counts[e.wrt] = counts.get(e.wrt, 0) + 1
+        if len(_PATHS) > 32:
+            _PATHS.clear()
+        got = _PATHS[id(graph)] = (graph, counts)
+    return got[1]
+
+
+def grad_of(loss: str, param: str, carried: bool) -> str:
+    """A param's gradient as an update reads it: ``∂loss/∂w`` (this pass's), or ``w.grad``
+    where it is the running sum of every pass so far (``carried``: no zero_grad)."""
+    return f"{param}.grad" if carried else d(loss, param)
 
 
 def edge_of(graph: Graph, node: str, arg: int) -> Edge:
@@ -116,6 +173,7 @@ def equation(
     args: tuple[Value, ...] | None = None,
     out: Value | None = None,
     grad_name: str | None = None,
+    carried: bool = False,
 ) -> Equation:
     """The event as an equation.
 
@@ -125,8 +183,10 @@ def equation(
         numbers: substitute the values.
         args: for a ``LocalGrad``, the node's argument values (from its forward event).
         out: for a ``LocalGrad``, the node's own value.
-        grad_name: for an ``Update``, how to name the gradient (``w.grad`` where it holds
-            earlier passes too); ``∂loss/∂w`` when None.
+        grad_name: for an ``Update``, how to name the gradient; by ``carried`` when None.
+        carried: for a ``BackwardEnd`` or an ``Update``, the params' gradients hold earlier
+            passes too (no zero_grad, after the first step): they are named ``w.grad``, the
+            running sum, not ``∂loss/∂w``, this pass's gradient.
     """
     loss = graph.nodes[graph.loss].name
     match ev:
@@ -146,7 +206,7 @@ def equation(
                         terms.append(((with_numbers, "num"),))
                 if formula != value:
                     terms.append((num(ev.value),))
-            return Equation(d(node, wrt), " = ", ((formula, "formula"),), _joined(terms))
+            return Equation(local(node, wrt), " = ", ((formula, "formula"),), _joined(terms))
         case BackwardStart():
             names: Row = (("1", "num"),)
             return Equation(d(loss, loss), " = ", names, (num(ev.value),) if numbers else (), replace=True)
@@ -154,7 +214,8 @@ def equation(
             nums = ()
             if numbers:
                 nums = (pnum(ev.upstream), (" × ", "dim"), pnum(ev.local), _EQ, num(ev.product))
-            return Equation(d(loss, wrt), " = ", ((f"{d(loss, node)} · {d(node, wrt)}", "formula"),), nums)
+            lhs = d(loss, wrt) + via(graph, node, wrt, ev.arg)
+            return Equation(lhs, " = ", ((f"{d(loss, node)} · {local(node, wrt)}", "formula"),), nums)
         case Accumulate(node=node):
             nums = ()
             if numbers:
@@ -165,11 +226,15 @@ def equation(
                 f"{p}.grad", " ← ", ((f"{p}.grad + {d(loss, p)}", "formula"),), sum_row(ev) if numbers else ()
             )
         case BackwardEnd(grads=grads):
-            listed = ", ".join(d(loss, p) for p, _ in grads)
-            nums = (((", ".join(f"{d(loss, p)} = {fmt(g)}" for p, g in grads)), "num"),) if numbers else ()
+            listed = ", ".join(grad_of(loss, p, carried) for p, _ in grads)
+            nums = (
+                (((", ".join(f"{grad_of(loss, p, carried)} = {fmt(g)}" for p, g in grads)), "num"),)
+                if numbers
+                else ()
+            )
             return Equation("grads: ", "", ((listed, "formula"),), nums, replace=True)
         case Update(param=p):
-            gname = d(loss, p) if grad_name is None else grad_name
+            gname = grad_of(loss, p, carried) if grad_name is None else grad_name
             nums = ()
             if numbers:
                 nums = (
@@ -205,7 +270,14 @@ def _joined(terms: list[Row]) -> Row:
     return tuple(out)
 
 
-def describe(graph: Graph, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None) -> str:
+def describe(
+    graph: Graph,
+    ev: Event,
+    args: tuple[Value, ...] | None = None,
+    out: Value | None = None,
+    *,
+    carried: bool = False,
+) -> str:
     """One line for an event, numbers substituted (``replay``'s text).
 
     Args:
@@ -213,19 +285,20 @@ def describe(graph: Graph, ev: Event, args: tuple[Value, ...] | None = None, out
         ev: the event.
         args: for a ``LocalGrad`` event, the node's argument values (from its forward event).
         out: for a ``LocalGrad`` event, the node's own value.
+        carried: the params' gradients hold earlier passes too (see ``equation``).
     """
-    return equation(graph, ev, args=args, out=out).line()
+    return equation(graph, ev, args=args, out=out, carried=carried).line()
 
 
-def outline(graph: Graph, ev: Event) -> str:
+def outline(graph: Graph, ev: Event, *, carried: bool = False) -> str:
     """One line for an event in names: what it will compute (for events still to come)."""
-    return equation(graph, ev, numbers=False).line(numbers=False)
+    return equation(graph, ev, numbers=False, carried=carried).line(numbers=False)
 
 
 def edge_label(ev: LocalGrad | Chain, r: Callable[[Value], str] = fmt) -> tuple[str, ...]:
     """What the graph writes on an edge, longest first (it shows the longest that fits).
 
-    After a ``LocalGrad``, the local gradient waiting on its edge: ``∂loss/∂s = 2*s = -2.0``,
+    After a ``LocalGrad``, the local gradient waiting on its edge: ``local ∂loss/∂s = 2*s = -2.0``,
     ``2*s = -2.0``, ``-2.0``. At the ``Chain`` that multiplies it in, the product arriving
     at the node: ``(-2.0) × 1.0 = -2.0``, ``-2.0``.
 
@@ -238,7 +311,7 @@ def edge_label(ev: LocalGrad | Chain, r: Callable[[Value], str] = fmt) -> tuple[
         up, loc = (f"({t})" if t[0] == "-" else t for t in (up, loc))
         return (f"{up} × {loc} = {prod}", prod)
     v = r(ev.value)
-    head = d(ev.node, ev.wrt)
+    head = local(ev.node, ev.wrt)
     try:
         constant = float(ev.formula) == float(v)
     except ValueError:

@@ -52,7 +52,8 @@ def text_line(timeline: Timeline, ev: Event, forward_args: dict[str, tuple[Any, 
     where = "" if ev.step is None else f"step {ev.step:<3} epoch {ev.epoch:<3}"
     if ev.sample is not None:
         where += f" sample {ev.sample}"
-    body = describe(timeline.graph, ev, args if isinstance(ev, LocalGrad) else None, out)
+    carried = ev.step is not None and timeline.plan.holding(ev.step)
+    body = describe(timeline.graph, ev, args if isinstance(ev, LocalGrad) else None, out, carried=carried)
     return f"#{ev.seq:<5} {where:<28} {ev.kind.ljust(kind_width(timeline))} {body}".rstrip()
 
 
@@ -89,7 +90,7 @@ class TextLines(Describer):
 
     def __init__(self, timeline: Timeline):
         self._kind_width = kind_width(timeline)
-        super().__init__(timeline.graph, track_forward=True, frame=self._frame)
+        super().__init__(timeline.graph, track_forward=True, frame=self._frame, holding=timeline.plan.holding)
         self.timeline = timeline
         self._step: int | None = None
         self._where = _where(None, None, None)  # no step: a prediction

@@ -26,14 +26,14 @@ def test_which_edges_carry_a_label() -> None:
     """lecture4: #3-#5 the three local gradients; #7 multiplies s → loss in (its product on
     the edge), #8 y_hat → s, #9 w → y_hat; from #10 on, none."""
     assert lecture4_labels(2) == {}
-    assert lecture4_labels(3) == {"loss.0": ("∂loss/∂s = 2*s = -2.0", "2*s = -2.0", "-2.0")}
+    assert lecture4_labels(3) == {"loss.0": ("local ∂loss/∂s = 2*s = -2.0", "2*s = -2.0", "-2.0")}
     assert set(lecture4_labels(5)) == {"loss.0", "s.0", "y_hat.1"}
-    assert lecture4_labels(5)["s.0"] == ("∂s/∂y_hat = 1", "1")
-    assert lecture4_labels(5)["y_hat.1"] == ("∂y_hat/∂w = x = 1.0", "x = 1.0", "1.0")
+    assert lecture4_labels(5)["s.0"] == ("local ∂s/∂y_hat = 1", "1")
+    assert lecture4_labels(5)["y_hat.1"] == ("local ∂y_hat/∂w = x = 1.0", "x = 1.0", "1.0")
     assert lecture4_labels(7) == {
         "loss.0 chain": ("1.0 × (-2.0) = -2.0", "-2.0"),
-        "s.0": ("∂s/∂y_hat = 1", "1"),
-        "y_hat.1": ("∂y_hat/∂w = x = 1.0", "x = 1.0", "1.0"),
+        "s.0": ("local ∂s/∂y_hat = 1", "1"),
+        "y_hat.1": ("local ∂y_hat/∂w = x = 1.0", "x = 1.0", "1.0"),
     }
     assert set(lecture4_labels(8)) == {"s.0 chain", "y_hat.1"}
     assert lecture4_labels(9) == {"y_hat.1 chain": ("(-2.0) × 1.0 = -2.0", "-2.0")}
@@ -44,7 +44,7 @@ def test_edge_label_texts() -> None:
     """The texts come from explain (the one renderer), numbers as the boxes round them."""
     t = Timeline(scenario("lecture4").program)
     ev = t.events_of_step(0)[3]
-    assert edge_label(ev) == ("∂loss/∂s = 2*s = -2.0", "2*s = -2.0", "-2.0")
+    assert edge_label(ev) == ("local ∂loss/∂s = 2*s = -2.0", "2*s = -2.0", "-2.0")
     assert edge_label(ev, lambda v: "-2")[-1] == "-2"
 
 
@@ -71,12 +71,18 @@ async def test_labels_in_the_app_at_three_sizes() -> None:
     under the graph giving the whole text, marks in the order of the local gradients; the
     number alone where even that does not."""
     for size, want, legend in (
-        ((200, 60), ["∂s/∂y_hat = 1", "∂loss/∂s = 2*s = -2.0", "∂y_hat/∂w = x = 1.0"], []),
-        ((120, 40), [" ①1 ", " -2.0 ", "┃1.0 "], ["① ∂s/∂y_hat = 1"]),
+        # At 200x60 the 25-column gaps hold the shorter local gradients in full; the loss
+        # node's (marked local, 27 cells) and the bent wire's keep a mark and the legend.
+        (
+            (200, 60),
+            ["local ∂s/∂y_hat = 1", "①2*s = -2.0", "②x = 1.0"],
+            ["① local ∂loss/∂s = 2*s = -2.0", "② local ∂y_hat/∂w = x = 1.0"],
+        ),
+        ((120, 40), [" ①1 ", " -2.0 ", "┃1.0 "], ["① local ∂s/∂y_hat = 1"]),
         (
             (80, 24),
             [" ①-2.0 ", " ②1 ", " ③1.0 "],
-            ["① ∂loss/∂s = 2*s = -2.0", "② ∂s/∂y_hat = 1", "③ ∂y_hat/∂w = x = 1.0"],
+            ["① local ∂loss/∂s = 2*s = -2.0", "② local ∂s/∂y_hat = 1", "③ local ∂y_hat/∂w = x = 1.0"],
         ),
     ):
         app = make_app(scenario("lecture4"), oracle=lambda program: iter(()))

@@ -82,6 +82,19 @@ class TestRoads:
             text = roads(app)
             assert "chain rule   -2.0" in text and "closed form  -2.0" in text and "torch        -2.0" in text
 
+    async def test_no_zero_grad_says_what_each_mark_compares(self, app_of) -> None:  # type: ignore[no-untyped-def]
+        """no-zero-grad, step 1's backward_end (#24): this pass's ∂loss/∂w is -7.84, w.grad
+        holds -2.0 + (-7.84) = -9.84; torch's ✓ stands beside -9.84 and says it is compared
+        with w.grad, on a row of its own, not with the chain rule's -7.84."""
+        app = app_of("no-zero-grad")
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "g", "2", "4", "enter")
+            text = roads(app).splitlines()
+            assert "chain rule   -7.840000152587891  this backward pass" in text
+            assert "closed form  -7.840000152587891  ✓ equal  vs chain rule" in text
+            assert "w.grad       -9.84000015258789  every pass so far (no zero_grad)" in text
+            assert "torch        -9.84000015258789   ✓ equal  w.grad vs w.grad above" in text
+
     async def test_wrong_hand_formula_is_caught_at_step_1(self, app_of) -> None:  # type: ignore[no-untyped-def]
         """ex4-4-wrong: at step 0 (x = 1) the wrong w2 formula still gives 2; at step 1 (x = 2) it
         gives 11.44 where the chain rule gives 22.88: ✗, with the correct closed form; w jumps

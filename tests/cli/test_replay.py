@@ -20,7 +20,7 @@ def test_lecture4_text_matches_golden():
     r = run("replay", "lecture4")
     assert r.returncode == 0, r.stderr
     assert r.stdout == (GOLDEN / "lecture4.txt").read_text()
-    assert "∂loss/∂w = ∂loss/∂y_hat · ∂y_hat/∂w = (-2.0) × 1.0 = -2.0" in r.stdout
+    assert "∂loss/∂w = ∂loss/∂y_hat · local ∂y_hat/∂w = (-2.0) × 1.0 = -2.0" in r.stdout
 
 
 def test_lecture4_jsonl_matches_golden():
@@ -113,9 +113,9 @@ def test_local_gradients_of_a_negative_number(tmp_path: Path):
     assert r.returncode == 0, r.stderr
     local = [line.split("local_grad     ")[1] for line in r.stdout.splitlines() if " local_grad " in line]
     assert local[2:] == [
-        "∂loss₂/∂a = 2*a = 2*(-1.0) = -2.0",
-        "∂loss₁/∂a = cos(a) = cos(-1.0) = 0.5403023058681398",
-        "∂a/∂w = 1/x = 1/(-1.0) = -1.0",
+        "local ∂loss₂/∂a = 2*a = 2*(-1.0) = -2.0",
+        "local ∂loss₁/∂a = cos(a) = cos(-1.0) = 0.5403023058681398",
+        "local ∂a/∂w = 1/x = 1/(-1.0) = -1.0",
     ]
 
 

@@ -71,7 +71,7 @@ def test_an_ascii_stdout_gets_ascii_spellings():
         "#11    step 0   epoch 0   sample 0  update         w <- w - lr*dloss/dw = 1.0 - 0.01 * (-2.0) = 1.02"
     )
     # The chain rule's spaced product stays a product (it read as a difference: 'dloss/dloss - dloss/ds').
-    assert lines[7].endswith("chain          dloss/ds = dloss/dloss * dloss/ds = 1.0 * (-2.0) = -2.0")
+    assert lines[7].endswith("chain          dloss/ds = dloss/dloss * local dloss/ds = 1.0 * (-2.0) = -2.0")
 
 
 def test_an_ascii_stdout_for_check():

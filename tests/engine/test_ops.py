@@ -144,7 +144,7 @@ def test_pow_local_gradient_text_says_where_torch_puts_zero(model_timeline, expr
     events = list(t)
     local = next(e for e in events if e.kind == "local_grad" and e.wrt == wrt and e.node.startswith("loss"))
     fwd = next(e for e in events if e.kind == "forward" and e.node == local.node)
-    assert describe(t.graph, local, fwd.args, fwd.value) == f"∂{local.node}/∂{wrt} = {text}"
+    assert describe(t.graph, local, fwd.args, fwd.value) == f"local ∂{local.node}/∂{wrt} = {text}"
 
 
 # ----- every op at signed zeros, infinities and NaN, against torch --------------------

@@ -131,6 +131,20 @@ def _hand_lines(view: RoadsView, param: str, width: int) -> list[Line]:
     return wrap([[("  = ", "muted"), (text, "formula")]], width)
 
 
+def _grad_row(view: RoadsView, road: Any, label_w: int, room: int, width: int) -> Line:
+    """The running sum's row (no zero_grad): stepgrad's ``w.grad`` after this pass."""
+    p = view.shown
+    label = f"{p}.grad".ljust(label_w)
+    if road is None or road.grad_value is None:
+        return [(label, "label"), ("·", "unknown")]
+    num = _num(road.grad_value, room)
+    note = "every pass so far (no zero_grad)"
+    line: Line = [(label, "label"), (num, "strong")]
+    if len(label) + len(num) + 2 + len(note) <= width:
+        line.append(("  " + note, "muted"))
+    return line
+
+
 def lines(view: RoadsView, width: int) -> list[Line]:
     """The panel's lines for ``width`` cells, always the same number for one scenario
     and width (padded), whatever the position.
@@ -197,21 +211,18 @@ def lines(view: RoadsView, width: int) -> list[Line]:
     else:
         first = row(0, ("", "", "muted"), "this backward pass")
     out.append(first)
-    out.append(row(1, _mark(road.closed_ok if road else None)))
+    out.append(row(1, _mark(road.closed_ok if road else None), "vs chain rule"))
+    torch_note = f"{p}.grad vs chain rule"
+    if view.accumulates:
+        # Without zero_grad, w.grad is the running sum of every pass, not this pass's
+        # gradient: torch's w.grad is compared with stepgrad's, shown on a row of its own,
+        # so that "✓ equal" never stands beside a different number unexplained.
+        out.append(_grad_row(view, road, label_w, room, width))
+        torch_note = f"{p}.grad vs {p}.grad above"
     if road is not None and road.torch_value is None and view.torch:
         out.append([(labels[2].ljust(label_w), "label"), (view.torch, "muted")])
     else:
-        out.append(row(2, _mark(road.torch_ok if road else None), f"{p}.grad"))
-    if view.accumulates:
-        differs = (
-            road is not None
-            and road.grad_value is not None
-            and road.chain_value is not None
-            and fmt(road.grad_value) != fmt(road.chain_value)
-        )
-        out.append(
-            [("  torch's .grad also holds earlier steps (no zero_grad)", "muted")] if differs else []
-        )
+        out.append(row(2, _mark(road.torch_ok if road else None), torch_note))
 
     if view.manual:
         hand_h = max(len(_hand_lines(view, q, width)) for q in view.params)
@@ -299,4 +310,3 @@ class RoadsPanel(TextLines):
 
     def on_resize(self) -> None:
         self._redraw()
-
