@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from stepgrad.engine.ops import RULES, OpRule, pow_scalar_rule
+from stepgrad.engine.ops import RULES, OpRule, pow_scalar_rule, rdiv_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +57,8 @@ class Node:
         """This node's op rule (a power to a constant follows torch's pow(tensor, number))."""
         if self.op == "pow" and isinstance(self.args[1], Const):
             return pow_scalar_rule(self.args[1].value)
+        if self.op == "div" and isinstance(self.args[0], Const) and not isinstance(self.args[1], Const):
+            return rdiv_rule()
         return RULES[self.op]
 
 

@@ -176,6 +176,30 @@ def _pow_scalar_rule(c: float) -> OpRule:
     return _replace(RULES["pow"], forward=forward, local=local, vjp=vjp, text=text)
 
 
+def _rdiv_rule() -> OpRule:
+    """``div`` for a constant over a node: Python's ``c / w`` on a tensor is torch's
+    ``w.reciprocal() * c``, and its gradient flows back through MulBackward0 then
+    ReciprocalBackward0: ``-(grad * c) * (r * r)`` with ``r = 1 / w``. A true division
+    differs from it in the last bit for most ``w``."""
+
+    def forward(a: Value, b: Value) -> Value:
+        return (b.dtype.type(1) / b) * a
+
+    def local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+        if k == 0:
+            return r.div_local(k, a, out, dt)
+        rec = dt(1) / a[1]
+        return -a[0] * (rec * rec)
+
+    def vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
+        if k == 0:
+            return r.div_vjp(k, a, out, up)
+        rec = a[1].dtype.type(1) / a[1]
+        return -(up * a[0]) * (rec * rec)
+
+    return _replace(RULES["div"], forward=forward, local=local, vjp=vjp)
+
+
 def _replace(rule: OpRule, **changes: Any) -> OpRule:
     import dataclasses
 
@@ -183,6 +207,17 @@ def _replace(rule: OpRule, **changes: Any) -> OpRule:
 
 
 _POW_SCALAR: dict[float, OpRule] = {}
+
+
+def rdiv_rule() -> OpRule:
+    """The rule of a division of a constant by a node (made once)."""
+    global _RDIV
+    if _RDIV is None:
+        _RDIV = _rdiv_rule()
+    return _RDIV
+
+
+_RDIV: OpRule | None = None
 
 
 def pow_scalar_rule(c: float) -> OpRule:
