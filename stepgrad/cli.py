@@ -33,6 +33,20 @@ def _event_number(text: str) -> int:
     return n
 
 
+def _digits(text: str) -> int:
+    """``--digits N``: significant digits, 1 to 17 (17 already is every float64's exact text)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of significant digits, not {text!r}") from None
+    if not 1 <= n <= 17:
+        raise argparse.ArgumentTypeError(f"significant digits go from 1 to 17, not {n}")
+    return n
+
+
+_DIGITS_HELP = "show numbers to N significant digits (1e-09 stays 1e-09, never 0.000); exact when left out"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every subcommand."""
     p = _Parser(
@@ -59,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME",
         help="one of Textual's themes, e.g. textual-light for a projector (default tokyo-night)",
     )
+    o.add_argument("--digits", type=_digits, metavar="N", help=_DIGITS_HELP + " (the d key cycles them)")
 
     r = sub.add_parser("replay", help="print the timeline of events")
     r.add_argument("scenario", help="file or bundled name")
@@ -73,6 +88,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--roads",
         action="store_true",
         help="after each backward pass, each param's closed form, chain rule and manual formula",
+    )
+    r.add_argument(
+        "--digits", type=_digits, metavar="N", help=_DIGITS_HELP + " (text only: jsonl stays exact)"
     )
 
     c = sub.add_parser(
@@ -137,7 +155,7 @@ def _main(argv: Sequence[str] | None) -> int:
         return 130
 
 
-OPEN_OPTIONS = ("--keys", "--screenshot", "--size", "--theme")
+OPEN_OPTIONS = ("--keys", "--screenshot", "--size", "--theme", "--digits")
 """Options of ``open`` that may come first: ``stepgrad --theme textual-light`` opens the app."""
 
 
@@ -183,6 +201,19 @@ def _replay(ns: argparse.Namespace) -> int:
     from stepgrad.replay import replay
     from stepgrad.scenario import load
 
+    if ns.digits is not None:
+        if ns.format == "jsonl":
+            # Refused, not ignored: JSON lines are the exact record a program reads back, and
+            # a silently ignored --digits would let the reader think they were rounded.
+            print(
+                "stepgrad replay: --digits rounds the text only; --format jsonl keeps every number "
+                "exact (leave out --digits)",
+                file=sys.stderr,
+            )
+            return 2
+        from stepgrad.explain import set_digits
+
+        set_digits(ns.digits)
     scenario = load(ns.scenario)
     timeline = Timeline(scenario.program)
     err = replay(scenario, timeline, sys.stdout, fmt=ns.format, until=ns.until, roads=ns.roads)
@@ -243,4 +274,6 @@ def _open(ns: argparse.Namespace) -> int:
     except ImportError as e:  # pragma: no cover - the app ships with the package
         print(f"stepgrad: the app is not available: {e}", file=sys.stderr)
         return 2
-    return run_app(scenario, keys=ns.keys, screenshot=ns.screenshot, size=ns.size, theme=ns.theme)
+    return run_app(
+        scenario, keys=ns.keys, screenshot=ns.screenshot, size=ns.size, theme=ns.theme, digits=ns.digits
+    )

@@ -47,6 +47,7 @@ from stepgrad.app.widgets import (
     TimelineList,
 )
 from stepgrad.app.workers import GC_BATCH, SLICE, Deriver, Oracle, Workers, default_deriver, default_oracle
+from stepgrad.explain import DIGITS_CHOICES, digits, set_digits
 from stepgrad.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ class StepgradApp(Cursor, Workers, App[int]):
         Binding("i", "inspect_all", "all lines", id="view.inspect"),
         Binding("a", "nonfinite", "NaN", id="step.nonfinite"),
         Binding("w", "first_wrong", "wrong hand formula", id="roads.first_wrong"),
+        Binding("d", "digits", "digits", id="view.digits"),
         Binding("escape", "back", "back", show=False, id="node.back"),
     ]
 
@@ -134,9 +136,12 @@ class StepgradApp(Cursor, Workers, App[int]):
         theme: str = DEFAULT_THEME,
         autoplay: bool = False,
         deriver: Deriver | None = None,
+        digits: int | None = None,
     ):
         super().__init__()
         self.scenario = scenario
+        # Numbers to ``digits`` significant digits (None: exact), until the d key says otherwise.
+        set_digits(digits)
         # The timeline (and NumPy with it) is made after the first frame (_load_engine).
         self.trace = Trace(scenario.program)
         self.explainer = Explainer(self.trace, scenario.name, scenario.description)
@@ -364,6 +369,16 @@ class StepgradApp(Cursor, Workers, App[int]):
         self._forget_message()
         self.push_screen(InspectScreen(inspector.source, inspector.phase, "inspector · all lines"))
 
+    def action_digits(self) -> None:
+        """Show the numbers exactly, to 6 or to 3 significant digits (in turn)."""
+        now = digits()
+        choices = DIGITS_CHOICES if now in DIGITS_CHOICES else (*DIGITS_CHOICES, now)
+        n = choices[(choices.index(now) + 1) % len(choices)]
+        set_digits(n)
+        self._main.query_one(TimelineList).forget()
+        self.message = "numbers exact, as stored" if n is None else f"numbers to {n} significant digits"
+        self.redraw()
+
     def action_toggle_timeline(self) -> None:
         """Show or hide the timeline (on a narrow screen, in place of the inspector)."""
         self._main.toggle_class("-timeline-toggled")
@@ -384,6 +399,7 @@ def make_app(
     autoplay: bool = False,
     size: tuple[int, int] | None = None,
     deriver: Deriver | None = None,
+    digits: int | None = None,
 ) -> StepgradApp:
     """The one way to build the app (CLI, tests, screenshots): theme pinned, no animation,
     no clock, no blinking cursor.
@@ -395,7 +411,8 @@ def make_app(
         autoplay: start playing.
         size: the terminal size for headless runs (kept on the app as ``headless_size``).
         deriver: test double for sympy (graph -> Derivation or TooLarge); None for sympy itself.
+        digits: significant digits of the numbers shown (``--digits``); None: exact.
     """
-    app = StepgradApp(scenario, oracle=oracle, theme=theme, autoplay=autoplay, deriver=deriver)
+    app = StepgradApp(scenario, oracle=oracle, theme=theme, autoplay=autoplay, deriver=deriver, digits=digits)
     app.headless_size = size
     return app

@@ -215,6 +215,7 @@ def run_app(
     screenshot: str | None = None,
     size: str = "120x40",
     theme: str | None = None,
+    digits: int | None = None,
 ) -> int:
     """Run the app; headless when ``keys`` or ``screenshot`` is given.
 
@@ -224,6 +225,7 @@ def run_app(
         screenshot: where to save the final screen as SVG.
         size: terminal size for the headless run, ``WxH``.
         theme: one of Textual's themes (None: the app's own, ``app.DEFAULT_THEME``).
+        digits: significant digits of the numbers shown (None: exact).
 
     Returns:
         The exit code: 0, or 2 for a bad size, key or theme (one line on stderr). Keys without a
@@ -245,7 +247,7 @@ def run_app(
 
     from stepgrad.app.app import DEFAULT_THEME, make_app
 
-    app = make_app(scenario, size=dims, theme=theme or DEFAULT_THEME)
+    app = make_app(scenario, size=dims, theme=theme or DEFAULT_THEME, digits=digits)
     if keys is None and screenshot is None:
         app.run()
         return app.return_code or 0

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from stepgrad.app.trace import PHASE_LABEL, START, Trace
+from stepgrad.explain import digits
 from stepgrad.scenario import Scenario
 
 Span = tuple[str, str]
@@ -75,6 +76,14 @@ def status_line(
             right += [(" · sample ", "muted"), (str(state.sample), "strong")]
         right += [sep, (PHASE_LABEL[state.phase], "phase"), sep, *event]
     room = width - 2 - sum(len(text) for text, _ in right)
+    shown = digits()
+    if shown is not None:
+        # Numbers rounded (--digits, the d key): said wherever the line has room for it,
+        # before the scenario's full name (cut with … as on a narrow screen).
+        tag = [(f"{shown} digits", "warn"), sep]
+        if room - sum(len(text) for text, _ in tag) >= min(12, sum(len(text) for text, _ in left)):
+            right = [*tag, *right]
+            room -= sum(len(text) for text, _ in tag)
     if message and narrow and len(message) > room:
         # A message is read once: on a narrow terminal it takes the whole line until the
         # next move, rather than being cut to make room for the position.

@@ -32,9 +32,24 @@ from stepgrad.explain.equation import (
     text,
     via,
 )
-from stepgrad.explain.numbers import Piece, Row, Value, bare_calls, finite, fmt, num, paren, pnum
+from stepgrad.explain.numbers import (
+    DIGITS_CHOICES,
+    Piece,
+    Row,
+    Value,
+    bare_calls,
+    digits,
+    finite,
+    fmt,
+    num,
+    paren,
+    pnum,
+    rounded,
+    set_digits,
+)
 
 __all__ = [
+    "DIGITS_CHOICES",
     "Describer",
     "Equation",
     "Fill",
@@ -45,6 +60,7 @@ __all__ = [
     "bare_calls",
     "d",
     "describe",
+    "digits",
     "edge_label",
     "edge_of",
     "equation",
@@ -59,6 +75,8 @@ __all__ = [
     "outline",
     "paren",
     "pnum",
+    "rounded",
+    "set_digits",
     "sum_row",
     "text",
     "via",

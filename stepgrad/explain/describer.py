@@ -22,10 +22,22 @@ from stepgrad.engine.events import (
 from stepgrad.engine.events import numbers as numbers_of
 from stepgrad.engine.graph import Const, Graph
 from stepgrad.explain.equation import bare_calls, edge_of, equation, grad_of, text
-from stepgrad.explain.numbers import Value, fmt
+from stepgrad.explain.numbers import Value, digits, fmt, rounded
 
 Fill = Callable[[Sequence[str]], str]
 """Writes the numbers part of an event's line from its numbers' texts (``Describer.shape``)."""
+
+
+def _rounding(n: int) -> Callable[[Any], str]:
+    """``fmt`` of a float (a float64 too) to ``n`` digits; anything else raises TypeError
+    (and takes ``fmt``), as ``float.__repr__`` does."""
+
+    def write(v: Any) -> str:
+        if not isinstance(v, float):
+            raise TypeError(v)
+        return rounded(v, n)
+
+    return write
 
 
 def _p(t: str) -> str:
@@ -76,7 +88,9 @@ class Describer:
         self.forwarded: dict[str, tuple[tuple[Value, ...], Value]] = {}
         """Each node's last forward arguments and value (with ``track_forward``)."""
         self._shapes: dict[tuple[Any, ...], tuple[str, Fill]] = {}
-        self._repr: Callable[[Any], str] = float.__repr__
+        n = digits()
+        # float.__repr__ is fmt for a float64; with --digits, the rounding fmt does.
+        self._repr: Callable[[Any], str] = float.__repr__ if n is None else _rounding(n)
         self._misses = 0
 
     @staticmethod

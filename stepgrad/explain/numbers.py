@@ -1,5 +1,6 @@
-"""How a number is written in the lecture's text: exactly as stored, negatives in
-parentheses inside a product, a function's parentheses enough for a negative argument."""
+"""How a number is written in the lecture's text: exactly as stored (or to the significant
+digits of ``--digits`` and the app's digits key), negatives in parentheses inside a
+product, a function's parentheses enough for a negative argument."""
 
 from __future__ import annotations
 
@@ -16,8 +17,46 @@ Piece = tuple[str, str]
 Row = tuple[Piece, ...]
 
 
+DIGITS_CHOICES: tuple[int | None, ...] = (None, 6, 3)
+"""What the app's digits key cycles through: exact, 6 and 3 significant digits."""
+
+_digits: int | None = None
+"""Significant digits every number is shown with, or None: exact (``set_digits``)."""
+
+
+def set_digits(n: int | None) -> None:
+    """Show every number ``fmt`` writes to ``n`` significant digits from now on (None:
+    exactly as stored). One setting for the process: the app's panels and ``replay``'s
+    text all write their numbers through ``fmt``; JSON lines never do.
+
+    Raises:
+        ValueError: ``n`` is not between 1 and 17.
+    """
+    global _digits
+    if n is not None and not 1 <= n <= 17:
+        raise ValueError(f"digits must be between 1 and 17, not {n}")
+    _digits = n
+
+
+def digits() -> int | None:
+    """The significant digits numbers are shown with (None: exact)."""
+    return _digits
+
+
+def rounded(v: float, n: int) -> str:
+    """``v`` to ``n`` significant digits, still reading as a float: ``3.84`` for
+    3.8415999999999997, ``1e-09`` for 1e-09 (never ``0.000``: a nonzero number keeps a
+    digit, in an exponent if it must), ``-0.0`` and ``-1e-09`` keep their sign, ``2.0``
+    not ``2``; nan and inf as they are."""
+    s = f"{v:.{n}g}"
+    if "e" in s or "n" in s or "." in s:  # an exponent, nan or inf, or a point already
+        return s
+    return s + ".0"
+
+
 def fmt(v: Value | None) -> str:
-    """A number exactly as stored: the shortest text that reads back to the same float.
+    """A number exactly as stored: the shortest text that reads back to the same float;
+    to the significant digits of ``set_digits`` when set.
 
     float32 values are widened to Python floats, as torch's ``.item()`` prints them.
     ``None`` (not yet known) is ``·``.
@@ -25,12 +64,12 @@ def fmt(v: Value | None) -> str:
     if v is None:
         return "·"
     if type(v) in _SCALARS:  # the common case first: the app formats thousands of them
-        return repr(float(v))
+        return repr(float(v)) if _digits is None else rounded(float(v), _digits)
     if getattr(v, "ndim", 0) > 0:  # an array (NumPy scalars have ndim 0)
         return "[" + ", ".join(fmt(x) for x in v) + "]"
     if not hasattr(v, "__len__"):  # a scalar type (a 0-d array's type may hold n-d ones too)
         _SCALARS.add(type(v))
-    return repr(float(v))
+    return repr(float(v)) if _digits is None else rounded(float(v), _digits)
 
 
 _SCALARS: set[type] = {float}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -38,7 +39,7 @@ from stepgrad.engine.events import (
 )
 from stepgrad.engine.events import numbers as numbers_of
 from stepgrad.engine.timeline import Timeline
-from stepgrad.explain import Describer, describe
+from stepgrad.explain import Describer, describe, digits, rounded
 from stepgrad.streams import visible
 
 Value = Any
@@ -247,6 +248,13 @@ def _jfield(v: Any) -> str:
     return _jnum(v)
 
 
+def _round_text(n: int, v: float) -> str:
+    """``rounded`` with the digits first (for ``partial``); a non-float raises TypeError."""
+    if not isinstance(v, float):
+        raise TypeError(v)
+    return rounded(v, n)
+
+
 class StepLines:
     """A whole training step's lines at once, from its numbers (``Timeline.step_numbers``),
     without making its events: the same text as the per-event lines (a test holds them
@@ -268,6 +276,10 @@ class StepLines:
         self._plans: dict[bool, Any] = {}
         self._f32 = None if timeline.dtype == "float64" else timeline.dtype.type
         self._reprs: dict[Value, str] = {}
+        n = digits()
+        self._repr: Any = float.__repr__ if n is None else partial(_round_text, n)
+        """Each number's text: ``float.__repr__`` as ``fmt`` writes it, or rounded to
+        ``--digits``."""
 
     def write(self, step: int, record: list[Value]) -> str | None:
         """The lines of ``step`` from its ``record``; None when a number is not a finite
@@ -312,7 +324,7 @@ class StepLines:
                 record = list(map(float, record))
             seen = dict.fromkeys(record)
             if 0.0 in seen:
-                texts = list(map(float.__repr__, record))
+                texts = list(map(self._repr, record))
             else:
                 known = self._reprs
                 new = set(seen).difference(known)  # looks each of seen up in known, not the reverse
@@ -320,7 +332,7 @@ class StepLines:
                     if len(known) > 65536:  # a long run's numbers mostly never come back
                         known.clear()
                         new = set(seen)
-                    known.update(zip(new, map(float.__repr__, new), strict=True))
+                    known.update(zip(new, map(self._repr, new), strict=True))
                 texts = list(map(known.__getitem__, record))
         except TypeError:  # None, or an array
             return None

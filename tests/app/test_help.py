@@ -38,3 +38,16 @@ def test_help_reads_the_loss_plot_the_theme_and_the_waiting_w() -> None:
     assert "stepgrad --theme textual-light" in text
     assert "w pressed while the hand formula is still being checked is not lost" in text
     assert "every step compared with torch; it follows n p f b u e and fills in" in text
+
+
+def test_help_gives_the_notations_legend_and_the_digits_key():
+    """Issue 11: the help says how a local gradient, a contribution, a total and the
+    running sum are written, and that d rounds the numbers."""
+    from stepgrad.app.screens.help import help_content
+
+    text = help_content(88).plain
+    assert "notation   local ∂s/∂y_hat  a local gradient" in text
+    assert "∂loss/∂s  a total gradient: this backward pass's, every path summed" in text
+    assert "∂loss/∂b via c  one path's contribution" in text
+    assert "w.grad  what torch's .grad holds: without zero_grad, the running sum" in text
+    assert "  d          numbers exact / 6 / 3 significant digits, in turn" in text

@@ -30,6 +30,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("z", "the graph on the whole screen, and back"),
     ("h j k l", "pan the graph (or ⇧ and an arrow); the next move brings the event back"),
     ("i", "the inspector's every line, when the panel is too small for them"),
+    ("d", "numbers exact / 6 / 3 significant digits, in turn (stepgrad --digits N)"),
     ("r  w", "roads: next param (narrow: show them);  w: first wrong hand formula"),
     ("click", "a node to inspect it, an event to jump to it;  Esc returns"),
     ("Esc", "back to the current event; on a small screen, folds the roads away"),
@@ -47,8 +48,8 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
         "float32 runs: the graph prints a number short (1.1184), the panels exactly "
         "(1.118399977684021); the same float32.\n"
         "A box rounds a number to the digits that fit (0.2806 for 0.2806168405841364); "
-        "the panels always print it whole.\n"
-        "An edge carries its local gradient (2*s = -2.0, or a mark ① explained under the "
+        "the panels print it whole (d rounds them all: 6 or 3 digits, never a nonzero to 0).\n"
+        "An edge carries its local gradient (local ∂loss/∂s = 2*s = -2.0, or a mark ① explained under the "
         "graph) until the backward pass multiplies it in; then the product arriving.\n"
         "After zero_grad, the last pass's gradients are struck through: no longer current.\n"
         "y_hat₁, y_hat₂ … are the operations inside the line y_hat: of model:, in the order "
@@ -58,6 +59,19 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
     ("·", "bold $text-muted", ("not computed yet at this point: never an old number.",)),
     ("inspector", "bold $text", (
         "the current event with its numbers; ← #k is the event that produced a number.",
+    )),
+    ("notation", "bold $text", (
+        ("local ∂s/∂y_hat", "bold"),
+        "  a local gradient: one edge's own derivative, from its op's rule "
+        "(local ∂loss/∂s = 2*s is the loss node's own, not the total ∂loss/∂s)\n",
+        ("∂loss/∂s", "bold"),
+        "  a total gradient: this backward pass's, every path summed\n",
+        ("∂loss/∂b via c", "bold"),
+        "  one path's contribution, where b feeds several ops; ",
+        ("+=", "bold"),
+        " adds it to the sum so far\n",
+        ("w.grad", "bold"),
+        "  what torch's .grad holds: without zero_grad, the running sum of every pass so far",
     )),
     ("params", "bold $text", (
         "stepgrad's numbers beside PyTorch's for the same point:\n"

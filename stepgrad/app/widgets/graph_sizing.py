@@ -24,6 +24,7 @@ from stepgrad.engine.events import (
     ZeroGrad,
 )
 from stepgrad.engine.state import State
+from stepgrad.explain import digits as digits_shown
 from stepgrad.explain import fmt
 from stepgrad.lazy import LazyModule
 
@@ -43,7 +44,7 @@ def graph_fmt(v: Any, float32: bool) -> str:
     float32), not the widened float64 (``1.0199999809265137``) that the inspector prints
     the way torch's ``.item()`` does; for float64 it is ``fmt``.
     """
-    if v is None or not float32:
+    if v is None or not float32 or digits_shown() is not None:  # rounded (--digits): fmt rounds
         return fmt(v)
     if getattr(v, "ndim", 0) > 0:
         return "[" + ", ".join(graph_fmt(x, float32) for x in v) + "]"

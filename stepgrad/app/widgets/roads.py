@@ -139,7 +139,7 @@ def _grad_row(view: RoadsView, road: Any, label_w: int, room: int, width: int) -
         return [(label, "label"), ("·", "unknown")]
     num = _num(road.grad_value, room)
     note = "every pass so far (no zero_grad)"
-    line: Line = [(label, "label"), (num, "strong")]
+    line: list[tuple[str, str]] = [(label, "label"), (num, "strong")]
     if len(label) + len(num) + 2 + len(note) <= width:
         line.append(("  " + note, "muted"))
     return line

@@ -113,6 +113,11 @@ class TimelineList(ScrollView, can_focus=False):
         lo, hi = max(min(old, pos), target), min(max(old, pos), target + self.size.height)
         self.refresh(*(Region(0, row - target, width, 1) for row in range(lo, hi + 1)))
 
+    def forget(self) -> None:
+        """Write every row again (the numbers' digits changed: the d key)."""
+        self._cache.clear()
+        self.refresh()
+
     def on_resize(self, event: events.Resize) -> None:
         self._cache.clear()
         self.scroll_to(y=self.scroll_for(self.position), animate=False, immediate=True)
