@@ -60,6 +60,11 @@ LR_HUGE_ERROR = (
 )
 LOG_NEGATIVE_ERROR = (
     "5:9: non-finite value nan first appears at event 2 (forward loss, value; step 0, epoch 0)"
+    "; log(-1.0) has no real value: outside the op's domain, not a divergence"
+)
+# A negative base to a fractional power after two good steps: NaN, but nothing diverged.
+POW_NEGATIVE = (
+    "params: {w: 0.7}\ndata:\n  x: [0.0, 1.3, -2.5]\nmodel:\n  loss: x ** w\ntrain: {epochs: 2, lr: 0.125}\n"
 )
 
 
@@ -345,3 +350,15 @@ def test_hostile_but_valid_file_every_command(tmp_path: Path) -> None:
         assert b"Traceback" not in r.stderr and b"\x1b" not in r.stdout, args[0]
     assert results[0].returncode == 0 and results[0].stdout.count(b"\n") > 60 * 2 * 10
     assert svg.stat().st_size > 0
+
+
+def test_a_domain_error_after_good_steps_is_not_called_a_divergence(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    f = tmp_path / "pow.yaml"
+    f.write_text(POW_NEGATIVE)
+    code, _, err = run_main(["replay", str(f)], capsys)
+    assert code == 2
+    assert "diverged" not in err
+    assert err.rstrip().endswith("has no real value: outside the op's domain, not a divergence")
+    assert "pow(-2.5, " in err
