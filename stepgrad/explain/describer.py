@@ -114,7 +114,7 @@ class Describer:
         object for every event of the shape, and how to write the numbers that follow
         from their texts (see the class)."""
         key = self.key(ev)
-        carried = self._carried(ev)
+        carried = self.holding is not None and self._carried(ev)  # a call only where it may be
         if carried:
             key = (*key, "carried")
         got = self._shapes.get(key)
