@@ -144,3 +144,14 @@ def test_sixty_nodes_lay_out_quickly() -> None:
     assert len(g.nodes) >= 55
     assert t1 - t0 < 0.5
     assert t2 - t1 < 0.05
+
+
+def test_crossings_are_counted_as_pairs_in_opposite_order() -> None:
+    from itertools import combinations
+
+    from stepgrad.app.layout.ranks import _inversions
+
+    # (1,0) (0,0) (2,1) (0,1): (1,0)>(0,0), (1,0)>(0,1), (2,1)>(0,1) -> 3.
+    assert _inversions([(1, 0), (0, 0), (2, 1), (0, 1)]) == 3
+    seq = [((7 * i) % 11, i % 3) for i in range(40)]
+    assert _inversions(seq) == sum(1 for j, k in combinations(range(40), 2) if seq[j] > seq[k])

@@ -46,11 +46,32 @@ def _crossings(layers: list[list[Item]], segments: list[list[tuple[Item, Item, i
         pos_a = {it: p for p, it in enumerate(layers[i])}
         pos_b = {it: p for p, it in enumerate(layers[i + 1])}
         keyed = sorted((pos_a[a], pos_b[b], port) for a, b, port in segs)
-        for j in range(len(keyed)):
-            for k in range(j + 1, len(keyed)):
-                if keyed[j][0] < keyed[k][0] and (keyed[j][1], keyed[j][2]) > (keyed[k][1], keyed[k][2]):
-                    total += 1
+        # Two segments cross when their ends are in opposite orders: the inversions of the
+        # lower ends once sorted by the upper (equal upper ends are sorted, so never count).
+        total += _inversions([(b, port) for _, b, port in keyed])
     return total
+
+
+def _inversions(seq: list[tuple[int, int]]) -> int:
+    """Pairs j < k with seq[j] > seq[k], in O(n log n) (a Fenwick tree over their ranks):
+    a graph whose param feeds 200 layers has 40,000 segments, and counting pairs took 30 s."""
+    rank_of = {v: i + 1 for i, v in enumerate(sorted(set(seq)))}
+    size = len(rank_of)
+    tree = [0] * (size + 1)
+    count = 0
+    for seen, v in enumerate(seq):
+        r = rank_of[v]
+        at_most = 0
+        i = r
+        while i > 0:
+            at_most += tree[i]
+            i -= i & -i
+        count += seen - at_most
+        i = r
+        while i <= size:
+            tree[i] += 1
+            i += i & -i
+    return count
 
 
 def rank(graph: Graph) -> Ranking:
