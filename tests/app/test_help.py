@@ -34,7 +34,8 @@ def test_help_reads_the_loss_plot_the_theme_and_the_waiting_w() -> None:
     line, the light theme for a projector, w pressed before the check, the c table live."""
     text = " ".join(help_content(88).plain.split())
     assert "one bar per step (loss per step)" in text
-    assert "progress: 0 4.053 1 · is each epoch's mean loss" in text
+    assert "progress: 0 7.316 1 · is each epoch's last loss (its last sample's, not a mean)" in text
+    assert "(log scale): bar heights by the logarithm of the loss" in text
     assert "stepgrad --theme textual-light" in text
     assert "w pressed while the hand formula is still being checked is not lost" in text
     assert "every step compared with torch; it follows n p f b u e and fills in" in text

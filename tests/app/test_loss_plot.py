@@ -1,4 +1,4 @@
-"""The loss plot: what one bar is, and each epoch's mean as the lecture prints its progress."""
+"""The loss plot: what one bar is, and each epoch's last loss as the lecture prints its progress."""
 
 from __future__ import annotations
 
@@ -8,34 +8,37 @@ from app_helpers import mirror, scenario
 
 from stepgrad.app.app import make_app
 from stepgrad.app.widgets import LossSpark
-from stepgrad.app.widgets.loss_spark import bar_label, epoch_means, per_bar, progress_text
+from stepgrad.app.widgets.loss_spark import bar_label, epoch_last_losses, per_bar, progress_text
 
 # ex4-3's losses of epoch 0 (replay #3, #16, #29): (1 - 2)², (2.04 - 4)², (3.2952 - 6)².
 EPOCH0 = [1.0, 3.8415999999999997, 7.315943039999998]
 
 
-class TestEpochMeans:
-    def test_the_mean_of_each_whole_epoch(self) -> None:
-        """(1.0 + 3.8416 + 7.31594304) / 3 = 4.05251434666...; epoch 1 has one of its three
-        steps only: no mean yet."""
-        means = epoch_means(np.array([*EPOCH0, 0.5465822333439999]), 3)
-        assert len(means) == 1 and means[0][0] == 0
-        assert means[0][1] == pytest.approx(12.157543039999998 / 3, rel=1e-15)
+class TestEpochLastLosses:
+    def test_the_last_loss_of_each_whole_epoch(self) -> None:
+        """The lecture's loop prints ``progress: epoch l.data[0]`` after an epoch's samples:
+        the last sample's loss, (3.2952 - 6)² = 7.31594304 for epoch 0 (the seeds' torch run
+        prints ``progress: 0 7.315943717956543``, float32), not the mean 4.053; epoch 1 has
+        one of its three steps only: nothing yet."""
+        last = epoch_last_losses(np.array([*EPOCH0, 0.5465822333439999]), 3)
+        assert last == [(0, 7.315943039999998)]
 
-    def test_only_the_last_epochs_are_computed(self) -> None:
-        """10,000 epochs of 10 steps, the loss of step k being k: epoch e's mean is 10e + 4.5;
-        the last 3 asked for are 9997-9999."""
-        means = epoch_means(np.arange(100_000, dtype=np.float64), 10, last=3)
-        assert means == [(9997, 99974.5), (9998, 99984.5), (9999, 99994.5)]
+    def test_only_the_last_epochs_are_listed(self) -> None:
+        """10,000 epochs of 10 steps, the loss of step k being k: epoch e's last loss is
+        10e + 9; the last 3 asked for are 9997-9999."""
+        last = epoch_last_losses(np.arange(100_000, dtype=np.float64), 10, last=3)
+        assert last == [(9997, 99979.0), (9998, 99989.0), (9999, 99999.0)]
 
     def test_progress_as_the_lecture_prints_it(self) -> None:
-        """``progress: epoch loss`` for each whole epoch, 4 significant digits; the epoch
-        still running is ·; what does not fit, or was not computed, is cut as …."""
-        assert progress_text([(0, 4.052514346666666)], 1, 40) == "progress: 0 4.053  1 ·"
-        three = [(0, 4.0525), (1, 2.2146), (2, 1.0703)]
-        assert progress_text(three, None, 40) == "progress: 0 4.053  1 2.215  2 1.07"
-        assert progress_text(three, None, 28) == "progress: … 1 2.215  2 1.07"
-        assert progress_text(three[1:], None, 40) == "progress: … 1 2.215  2 1.07"
+        """``progress: epoch loss`` for each whole epoch, 4 significant digits: the seeds'
+        torch run prints 7.315943717956543, 3.9987640380859375, 2.1856532096862793 for
+        ex4-3's epochs 0-2; the epoch still running is ·; what does not fit, or was not
+        listed, is cut as …."""
+        assert progress_text([(0, 7.315943039999998)], 1, 40) == "progress: 0 7.316  1 ·"
+        three = [(0, 7.315943039999998), (1, 3.9987644858206908), (2, 2.1856536232765476)]
+        assert progress_text(three, None, 40) == "progress: 0 7.316  1 3.999  2 2.186"
+        assert progress_text(three, None, 28) == "progress: … 1 3.999  2 2.186"
+        assert progress_text(three[1:], None, 40) == "progress: … 1 3.999  2 2.186"
         assert progress_text([], 0, 40) == "progress: 0 ·"
 
 
@@ -47,14 +50,16 @@ class TestBarLabel:
         assert bar_label(30, 1) == "loss per step "
         assert bar_label(30, 2) == "loss per 2 steps "
         assert bar_label(31, 2) == "loss per ~2 steps "
-        assert bar_label(30, 1, short=True, log=True) == "loss/step, log "
+        assert bar_label(30, 1, log=True) == "loss per step (log scale) "
+        assert bar_label(30, 1, short=True, log=True) == "loss/step (log scale) "
 
 
 class TestInTheApp:
     @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
     async def test_ex4_3_at_the_start_of_epoch_1(self, size: tuple[int, int]) -> None:
         """e from the start: step 3, epoch 1's first event. The plot says what a bar is;
-        under it epoch 0's mean loss 4.053 and epoch 1 still running."""
+        under it epoch 0's last loss 7.316 (the lecture's ``progress: 0 7.315943717956543``)
+        and epoch 1 still running."""
         app = make_app(scenario("ex4-3"), oracle=mirror)
         async with app.run_test(size=size) as pilot:
             await pilot.press("e")
@@ -64,7 +69,7 @@ class TestInTheApp:
             lines = spark.render().plain.split("\n")
             assert spark.size.height == 2
             assert lines[0].startswith(("loss per step ", "loss/step ", "loss per 2 steps ", "loss/2 steps "))
-            assert lines[1] == "progress: 0 4.053  1 ·"
+            assert lines[1] == "progress: 0 7.316  1 ·"
             # The plot, the value and the progress fit the widget: nothing cut at the edge.
             assert all(len(line) <= spark.size.width for line in lines)
 
@@ -87,4 +92,4 @@ class TestRoundBars:
         assert per_bar(100_000, 23) == 5_000 and 100_000 // 5_000 == 20
         assert per_bar(100_000, 5) == 20_000
         assert per_bar(100_000, 100_000) == 1 and per_bar(30, 20) == 2 and per_bar(100, 10) == 10
-        assert bar_label(100_000, 5_000, short=True, log=True) == "loss/5,000 steps, log "
+        assert bar_label(100_000, 5_000, short=True, log=True) == "loss/5,000 steps (log scale) "

@@ -91,8 +91,10 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
     ("loss", "bold $text", (
         "one bar per step (loss per step), or the mean of a few steps a bar (loss per 2 "
         "steps) when the run is longer than the plot; the current step's bar in its phase's "
-        "colour.\nprogress: 0 4.053  1 · is each epoch's mean loss, as the lecture's loop "
-        "prints progress: epoch loss; · an epoch still running.",
+        "colour; (log scale): bar heights by the logarithm of the loss, when the losses span "
+        "more than 1000×.\nprogress: 0 7.316  1 · is each epoch's last loss (its last sample's, "
+        "not a mean), as the lecture's loop prints progress: epoch l.data[0]; · an epoch still "
+        "running.",
     )),
 )  # fmt: skip
 """How to read the screen: each part's name, its style, and what it shows."""

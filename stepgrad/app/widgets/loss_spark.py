@@ -1,6 +1,6 @@
 """The loss of every step computed so far: a sparkline labelled with what one bar is
 (``loss per step``), the current step's loss, and, for a run of several epochs, each
-epoch's mean loss as the lecture's loop prints its progress (``progress: 0 4.053  1 ·``)."""
+epoch's last loss as the lecture's loop prints its progress (``progress: 0 7.316  1 ·``)."""
 
 from __future__ import annotations
 
@@ -89,52 +89,45 @@ def losses_span_decades(losses: np.ndarray) -> bool:
 
 
 PROGRESS_MOST = 12
-"""Whole epochs whose means are computed for the progress line: the last few (a line has
-room for about a dozen), so that a run of 10,000 epochs costs what a run of 12 does."""
+"""Whole epochs listed on the progress line: the last few (a line has room for about a
+dozen)."""
 
 
-def epoch_means(
+def epoch_last_losses(
     losses: Sequence[float] | np.ndarray, per_epoch: int, last: int = PROGRESS_MOST
 ) -> list[tuple[int, float]]:
-    """The mean loss of each of the ``last`` whole epochs in ``losses`` (every step's loss
-    known), as (epoch, mean), oldest first.
+    """The loss of the last step of each of the ``last`` whole epochs in ``losses``, as
+    (epoch, loss), oldest first: what the lecture's loop prints after an epoch's samples,
+    ``print("progress:", epoch, l.data[0])`` (``l`` is the last sample's loss, not a mean).
 
     Args:
         losses: loss per step computed so far (step k at index k).
         per_epoch: steps in an epoch (one per sample).
         last: at most this many epochs, the latest.
-
-    Returns:
-        (epoch, mean) pairs; each mean in float64 (a float32 run's losses widened first).
     """
     if per_epoch <= 0:
         return []
     done = len(losses) // per_epoch
     first = max(0, done - last)
-    if first == done:
-        return []
-    block = np.asarray(losses[first * per_epoch : done * per_epoch], dtype=np.float64)
-    with np.errstate(all="ignore"):
-        means = block.reshape(done - first, per_epoch).mean(axis=1)
-    return [(first + i, float(m)) for i, m in enumerate(means)]
+    return [(e, float(losses[(e + 1) * per_epoch - 1])) for e in range(first, done)]
 
 
-def progress_text(means: Sequence[tuple[int, float]], current: int | None, width: int) -> str:
-    """``progress: 0 4.053  1 3.101  2 ·``: each whole epoch's mean loss to 4 significant
+def progress_text(epochs: Sequence[tuple[int, float]], current: int | None, width: int) -> str:
+    """``progress: 0 7.316  1 3.999  2 ·``: each whole epoch's last loss to 4 significant
     digits, after its number, as the lecture's loop prints ``progress: epoch loss``, and
     the epoch still running (``·``: not computed yet); the latest that fit in ``width``,
     the earlier ones cut as ``…``.
 
     Args:
-        means: (epoch, mean) of the latest whole epochs (``epoch_means``).
+        epochs: (epoch, loss) of the latest whole epochs (``epoch_last_losses``).
         current: the epoch the position is in (None: none, or after training).
         width: cells available.
     """
-    items = [f"{e} {m:.4g}" for e, m in means]
-    done = means[-1][0] + 1 if means else 0
+    items = [f"{e} {m:.4g}" for e, m in epochs]
+    done = epochs[-1][0] + 1 if epochs else 0
     if current is not None and current >= done:
         items.append(f"{current} ·")
-    earlier = bool(means) and means[0][0] > 0  # epochs before the first listed
+    earlier = bool(epochs) and epochs[0][0] > 0  # epochs before the first listed
     label = "progress: "
     shown: list[str] = []
     for item in reversed(items):
@@ -161,9 +154,10 @@ def per_bar(n_steps: int, room: int) -> int:
 def bar_label(n_steps: int, per: int, short: bool = False, log: bool = False) -> str:
     """What one bar is: ``loss per step``, or ``loss per 4 steps`` (their mean; ``~4``
     when the last bar has fewer); ``short``: ``loss/step``, ``loss/4 steps``; ``log``:
-    heights on a log scale (``loss per step, log``)."""
+    heights on a log scale, said in words (``loss per step (log scale)``: a bare ``log``
+    reads as a function to a newcomer)."""
     by = "/" if short else " per "
-    scale = ", log" if log else ""
+    scale = " (log scale)" if log else ""
     if per == 1:
         return f"loss{by}step{scale} "
     about = "" if n_steps % per == 0 else "~"
@@ -172,7 +166,8 @@ def bar_label(n_steps: int, per: int, short: bool = False, log: bool = False) ->
 
 class LossSpark(Widget):
     """``loss per step ▇▅▃▂▁  value at step k`` with the current step's bar in the phase
-    colour; under it, for a run of several epochs, ``progress: 0 4.053  1 ·``."""
+    colour; under it, for a run of several epochs, ``progress: 0 7.316  1 ·`` (each
+    epoch's last loss, as the lecture prints it)."""
 
     DEFAULT_CSS = """
     LossSpark { height: auto; }
@@ -222,7 +217,7 @@ class LossSpark(Widget):
         plot = self._plot(self.size.width)
         if self._lines() == 1:
             return plot
-        means = epoch_means(self._losses, self._per_epoch)
+        means = epoch_last_losses(self._losses, self._per_epoch)
         epoch = None if self._current is None else self._current // self._per_epoch
         text = progress_text(means, epoch, self.size.width)
         line = Content.assemble(("progress: ", "$text-muted"), (text[len("progress: ") :], "bold"))
