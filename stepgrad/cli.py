@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=(
             "With no command, opens the app on the built-in 'lecture4' scenario; "
             "'stepgrad NAME' opens NAME (a file or a bundled scenario, see 'stepgrad list'). "
+            "Options of open may come first: 'stepgrad --theme textual-light' for a projector, "
+            "'stepgrad --digits 4' to round the numbers shown (see 'stepgrad open --help'). "
             "Exit status: 0 ok, 1 a disagreement or failed expectation, 2 bad input."
         ),
     )

@@ -46,3 +46,14 @@ class TestTheme:
         assert (r.returncode, r.stderr) == (0, "")
         svg = out.read_text(encoding="utf-8")
         assert "#e0e0e0" in svg and "#1a1b26" not in svg
+
+
+@pytest.mark.parametrize("args", [["--help"], ["open", "--help"]])
+def test_the_help_names_theme_and_digits(args: list[str]) -> None:
+    """Issue 11: a newcomer reading `stepgrad --help` (not only `open --help`) learns of
+    --theme and --digits; argparse wraps lines, so words are compared joined."""
+    done = run(*args)
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    assert "--theme" in text and "textual-light" in text
+    assert "--digits" in text
