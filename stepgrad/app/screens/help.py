@@ -51,7 +51,7 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
         "the panels print it whole (d rounds them all: 6 or 3 digits, never a nonzero to 0).\n"
         "An edge carries its local gradient (local ∂loss/∂s = 2*s = -2.0, or a mark ① explained under the "
         "graph) until the backward pass multiplies it in; then the product arriving.\n"
-        "After zero_grad, the last pass's gradients are struck through: no longer current.\n"
+        "After zero_grad, the last pass's gradients are cleared to · (dim): no longer current.\n"
         "y_hat₁, y_hat₂ … are the operations inside the line y_hat: of model:, in the order "
         "they are computed. To name one yourself, give it its own line under model:, one "
         "expression per named line (x2: x ** 2, then y_hat: x2 * w2 + …).",

@@ -113,8 +113,8 @@ def box_view(
         predict_inputs: at a prediction, the inputs' values as written.
         requires_grad: per node, whether it carries a gradient (its line shows even empty).
         text: a number as the box writes it (cut to the current cap).
-        stale: the gradient is the last backward pass's, zeroed since (drawn struck
-            through and dim, never as current).
+        stale: the gradient is the last backward pass's, zeroed since (cleared to ``·``
+            and dim, never shown as current).
 
     Returns:
         The box's texts and looks.
@@ -141,5 +141,9 @@ def box_view(
     border = phase_slot if hot else (S_SELECT if i == selected else S_BORDER)
     value_text = text(v)
     grad_text = text(gv) if (requires_grad[i] or gv is not None) else ""
+    if stale and gv is not None and not hot:
+        # Cleared, not struck through: a terminal without strikethrough would show the last
+        # pass's number as current.
+        grad_text = "·"
     double = i == selected and not hot
     return BoxView(value_text, grad_text, value_style, grad_style, border, hot, marks.get(i, ""), double)
