@@ -342,9 +342,10 @@ class GraphSizing:
         return got
 
     def grow(self, spacing: lay.Spacing, widths: tuple[int, ...], cap: int, view_w: int, view_h: int) -> _Fit:
-        """A larger picture where the roomy spacing leaves room to spare: wider gaps
-        between the layers first (room for the labels on the edges, up to ``GAP_MAX``),
-        then more blank columns inside the boxes (up to ``PAD_MAX``); given the panel's
+        """A larger picture where the roomy spacing leaves room to spare: wider boxes (blank
+        columns each side of their text, up to ``PAD_MAX``, with a quarter of the room),
+        then wider gaps between the layers (room for the labels on the edges, up to
+        ``GAP_MAX``), then the rest of the padding; given the panel's
         height, blank rows inside the boxes and between them while the graph fits in it.
         The graph then fills most of a large panel (a lecture hall's projector)."""
         if spacing != lay.ROOMY:
@@ -352,12 +353,19 @@ class GraphSizing:
         frame = self._frame
         gaps = len(widths) - 1
         extra = view_w - lay.total_width(frame, widths, spacing)
+        # Wider boxes first, with a quarter of the room to spare (a projected number needs
+        # room around it as much as the wires do), then the gaps take what is left.
+        pad = min(extra // (8 * len(widths)), PAD_MAX) if widths else 0
+        if pad > 0:
+            widths = tuple(w + 2 * pad for w in widths)
+            extra = view_w - lay.total_width(frame, widths, spacing)
         gap = spacing.gap + (min(extra // gaps, GAP_MAX - spacing.gap) if gaps else 0)
         wider = lay.Spacing(gap=gap, turn=spacing.turn + gap - spacing.gap)
         extra = view_w - lay.total_width(frame, widths, wider)
-        pad = min(extra // (2 * len(widths)), PAD_MAX) if widths else 0
-        if pad > 0:
-            widths = tuple(w + 2 * pad for w in widths)
+        more = min(extra // (2 * len(widths)), PAD_MAX - pad) if widths else 0
+        if more > 0:
+            widths = tuple(w + 2 * more for w in widths)
+            pad += more
         pad_rows, row_gap = 0, spacing.row_gap
         if view_h > 0:
             # Taller boxes first (a blank row above the value, one below the gradient),
