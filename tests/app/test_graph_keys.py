@@ -42,6 +42,28 @@ async def test_tab_selects_nodes_then_x_and_enter() -> None:
         assert app.screen.query_one(Inspector).plain.startswith("node w")
 
 
+async def test_selecting_a_node_out_of_view_pans_to_it() -> None:
+    """ex4-5 at 80x24 is wider than its panel and starts panned left: Shift+Tab selects
+    loss (the last node), and the graph pans so that its double-lined box is in view."""
+    app = app_of("ex4-5")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.settle()
+        await pilot.pause()
+        g = app.trace.graph
+        view = app.screen.query_one(GraphView)
+        assert view.hidden_layers()[1] > 0  # the last layers are out of view on the right
+        await pilot.press("shift+tab")
+        await pilot.pause()
+        assert app.selected == g.by_name["loss"]
+        box = view.box_region(g.by_name["loss"])
+        assert box is not None
+        vw, vh = view.scrollable_content_region.size
+        assert 0 <= box.x and box.right <= vw and 0 <= box.y and box.bottom <= vh, (box, vw, vh)
+        await pilot.press("n")
+        await pilot.pause()
+        assert view.hidden_layers()[0] == 0  # the event (the first forward) is back in view
+
+
 async def test_z_gives_the_graph_the_whole_screen() -> None:
     """lecture4 at 120x40: the graph panel is 70 columns beside the inspector; z: 120
     columns and every row but the status and key lines, the other panels hidden; z again

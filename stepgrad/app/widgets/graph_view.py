@@ -187,6 +187,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
             breakpoints: node ids with a breakpoint (marked ``●``).
             selected: the node clicked last, outlined.
         """
+        newly_selected = selected is not None and (self._last_show is None or self._last_show[4] != selected)
         self._last_show = (pos, state, focus, tuple(breakpoints), selected)
         step = state.step if pos != START else 0
         spacing, widths, self._cap = self.fit(state, step)
@@ -264,6 +265,10 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         for y in changed:
             self._version[y] += 1
         self._scroll_to_focus()
+        if newly_selected:
+            # Tab / Shift+Tab / a click selected a node: bring it into view (the next move
+            # brings the event back).
+            self._scroll_to_box(selected)
         margins = self.margins()
         if margins != self._margins_drawn:
             # The graph moved within the panel (a new layout, another size): repaint it all.
@@ -348,6 +353,21 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
                 self._scroll_cache.clear()
             self._scroll_cache[key] = got
         return got
+
+    def _scroll_to_box(self, node: int | None) -> None:
+        """Scroll so that ``node``'s box is whole in view, where it is not already."""
+        L = self._layout
+        if L is None or node is None or node not in L.boxes:
+            return
+        b = L.boxes[node]
+        vw, vh = self.scrollable_content_region.size
+        x, y = int(self.scroll_x), int(self.scroll_y)
+        if x <= b.x and b.x + b.width <= x + vw and y <= b.y and b.y + b.height <= y + vh:
+            return
+        sx = lay.scroll_x(L, b, (), vw)
+        sy = y if y <= b.y and b.y + b.height <= y + vh else min(b.y, max(L.height - vh, 0))
+        self.scroll_to(sx, sy, animate=False, immediate=True)
+        self._title_hidden()
 
     def _scroll_to_focus(self) -> None:
         sx, sy = self.focus_scroll()
