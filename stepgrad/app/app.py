@@ -347,6 +347,7 @@ class StepgradApp(Cursor, Workers, App[int]):
 
     def action_compare(self) -> None:
         """Show every computed step against torch."""
+        self.take_over()
         from stepgrad.app.screens.compare import CompareScreen
 
         step = comparison.needed_step(self.trace, self.position)
@@ -363,6 +364,7 @@ class StepgradApp(Cursor, Workers, App[int]):
 
     def action_inspect_all(self) -> None:
         """The inspector's every line in a scrollable box (a small terminal cuts the panel)."""
+        self.take_over()
         from stepgrad.app.screens.inspect import InspectScreen
 
         inspector = self._main.query_one(Inspector)

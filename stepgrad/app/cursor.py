@@ -96,23 +96,28 @@ class Cursor(AppHost):
 
     def action_next(self) -> None:
         """Next event."""
+        self.take_over()
         last = self.position >= self.trace.length - 1
         self.go(self.position + 1, "at the last event: nothing after it" if last else "")
 
     def action_prev(self) -> None:
         """Previous event."""
+        self.take_over()
         self.go(self.position - 1, "at the start: nothing before it" if self.position == START else "")
 
     def action_forward_end(self) -> None:
         """To the end of this forward pass (or the next one's)."""
+        self.take_over()
         self._stop_at(self.trace.forward_end(self.position), "no forward pass after this point")
 
     def action_backward_end(self) -> None:
         """To the end of this backward pass (or the next one's)."""
+        self.take_over()
         self._stop_at(self.trace.backward_end(self.position), "no backward pass after this point")
 
     def action_next_update(self) -> None:
         """To the next update."""
+        self.take_over()
         if not self.trace.timeline.training:
             self.go(self.position, "this scenario does not train: no updates (no lr)")
             return
@@ -120,6 +125,7 @@ class Cursor(AppHost):
 
     def action_next_epoch(self) -> None:
         """To the first event of the next epoch."""
+        self.take_over()
         target = self.trace.next_epoch(self.position)
         if target <= self.position:
             self.go(self.position, "already in the last epoch's last event")
@@ -130,14 +136,17 @@ class Cursor(AppHost):
 
     def action_home(self) -> None:
         """To the start, before the first event."""
+        self.take_over()
         self.go(START)
 
     def action_end(self) -> None:
         """To the last event."""
+        self.take_over()
         self.go(self.trace.length - 1)
 
     def action_goto(self) -> None:
         """Ask for an event number."""
+        self.take_over()
 
         def done(seq: int | None) -> None:
             if seq is not None:
@@ -149,6 +158,7 @@ class Cursor(AppHost):
 
     def action_nonfinite(self) -> None:
         """To the first NaN or infinity, if there is one."""
+        self.take_over()
         t = self.trace.timeline
         self._cancel_seek()
         if t.known_steps < t.n_steps - NEAR:
@@ -182,6 +192,14 @@ class Cursor(AppHost):
             self.playing = True
             self._timer = self.set_interval(1 / self.speed, self._tick)
         self.redraw()
+
+    def take_over(self) -> None:
+        """A key that moves the cursor, or opens a view of where it is (the c table, the
+        inspector), pauses play: the user has taken the wheel, and a timer still ticking
+        would move the cursor away from what they asked to see."""
+        if self.playing:
+            self._pause()
+            self.redraw()  # the header's ▶ goes now, also under a screen the key opens
 
     def _pause(self, message: str = "") -> None:
         self.playing = False
@@ -234,6 +252,7 @@ class Cursor(AppHost):
 
     def inspect_node(self, node: int) -> None:
         """Select a node and show it in the inspector."""
+        self.take_over()
         self.selected = node
         self.inspecting = True
         self.message = ""
@@ -308,6 +327,7 @@ class Cursor(AppHost):
 
     def action_first_wrong(self) -> None:
         """To the end of the backward pass where a hand derivation first goes wrong."""
+        self.take_over()
         first = self.first_wrong
         if not self.scenario.manual:
             self.go(self.position, "this scenario states no hand derivation (manual:)")
