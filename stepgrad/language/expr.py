@@ -15,12 +15,12 @@ loader can point at the offending token in the file.
 from __future__ import annotations
 
 import ast
-import difflib
 import math
 from collections.abc import Callable
 
 from stepgrad.engine.graph import Arg, Const, Node
 from stepgrad.engine.ops import FUNCTIONS, OPERATORS, RULES, OpRule
+from stepgrad.language.suggest import did_you_mean
 from stepgrad.language.syntax import student_words
 
 MAX_CHARS = 1000
@@ -153,11 +153,6 @@ def _operator(t: ast.BinOp) -> int:
     while i < _off(t.right) and (text[i].isspace() or text[i] == ")"):
         i += 1
     return i if i < _off(t.right) else _off(t)
-
-
-def _suggest(name: str, candidates: list[str]) -> str:
-    close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def parse_expression(text: str) -> ast.expr:
@@ -417,7 +412,7 @@ class ModelBuilder:
             if fname in self.names or fname in self._later:
                 raise ExprError(f"'{fname}' is not a function; write '*' to multiply", _end(t.func))
             raise ExprError(
-                f"unknown function '{fname}'{_suggest(fname, list(FUNCTIONS))} (allowed: {_FUNCS})",
+                f"unknown function '{fname}'{did_you_mean(fname, list(FUNCTIONS))} (allowed: {_FUNCS})",
                 _off(t),
             )
         if t.keywords or len(t.args) != 1:
@@ -446,7 +441,7 @@ class ModelBuilder:
         if name in FUNCTIONS:
             raise ExprError(f"'{name}' is a function; call it as {name}(...)", _off(t))
         known = [n for n in self.names if line_of(n) == n]
-        hint = _suggest(name, known) or (
+        hint = did_you_mean(name, known) or (
             "; declare it under inputs, params or data, or assign it in model above this line"
         )
         raise ExprError(f"unknown name '{name}'{hint}", _off(t))

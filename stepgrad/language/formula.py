@@ -14,7 +14,6 @@ their values and their derivatives (for the error bound) are the registry's
 from __future__ import annotations
 
 import ast
-import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -22,6 +21,7 @@ from typing import Any
 
 from stepgrad.engine.ops import FUNCTIONS, RULES, pow_scalar
 from stepgrad.language.expr import ExprError, binary_rule, parse_expression
+from stepgrad.language.suggest import did_you_mean
 from stepgrad.lazy import LazyModule
 
 # NumPy is imported by the first evaluation: the loader compiles a ``manual:`` formula
@@ -202,9 +202,7 @@ def _from_ast(t: ast.expr, allowed: set[str], used: set[str]) -> Tree:
         return ("const", v)
     if isinstance(t, ast.Name):
         if t.id not in allowed:
-            close = difflib.get_close_matches(t.id, sorted(allowed), n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            raise FormulaError(f"unknown name '{t.id}'{hint}", off)
+            raise FormulaError(f"unknown name '{t.id}'{did_you_mean(t.id, sorted(allowed))}", off)
         used.add(t.id)
         return ("name", t.id)
     if isinstance(t, ast.UnaryOp) and isinstance(t.op, (ast.USub, ast.UAdd)):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import keyword
 import math
 import re
@@ -10,6 +9,7 @@ import unicodedata
 
 from stepgrad.engine.ops import FUNCTIONS
 from stepgrad.errors import ScenarioError
+from stepgrad.language.suggest import closest
 from stepgrad.scenario.words import codes, kind, shorten, unshowable
 from stepgrad.scenario.yamlloc import Loc
 
@@ -64,8 +64,8 @@ class Fields:
         """An error at the first key of ``loc`` not in ``allowed``, with the closest allowed one."""
         for key, pos in loc.keys.items():
             if key not in allowed:
-                close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
-                hint = f"; did you mean '{close[0]}'?" if close else f" (allowed: {', '.join(allowed)})"
+                close = closest(key, allowed)
+                hint = f"; did you mean '{close}'?" if close else f" (allowed: {', '.join(allowed)})"
                 if not _KEYLIKE.fullmatch(key):
                     # A line of some other file, not a misspelt key: do not echo it.
                     raise self.fail(pos, f"this line is not a key of {what}{hint}")

@@ -7,10 +7,10 @@ quote the file), ``yamlloc`` (YAML with line and column). The names stay importa
 
 from __future__ import annotations
 
-import difflib
 import re
 
 from stepgrad.errors import ScenarioError
+from stepgrad.language.suggest import closest
 from stepgrad.scenario.bundled import bundled, bundled_dir, resolve
 from stepgrad.scenario.fields import LARGEST
 from stepgrad.scenario.scenario import Expect, Scenario
@@ -63,9 +63,9 @@ def load(spec: str) -> Scenario:
     if not exists:
         hint = ""
         names = list(bundled())
-        close = difflib.get_close_matches(spec, names, n=1)
+        close = closest(spec, names)
         if close:
-            hint = f"; did you mean the bundled scenario '{close[0]}'?"
+            hint = f"; did you mean the bundled scenario '{close}'?"
         elif names:
             hint = f" (bundled scenarios: {', '.join(names)})"
         raise printable(ScenarioError(spec, f"no such file{hint}", 1, 1))

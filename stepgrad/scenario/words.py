@@ -3,11 +3,11 @@ whole message made safe for one terminal line."""
 
 from __future__ import annotations
 
-import difflib
 import unicodedata
 from typing import Any
 
 from stepgrad.errors import ScenarioError
+from stepgrad.language.suggest import did_you_mean
 
 
 def printable(e: ScenarioError) -> ScenarioError:
@@ -56,8 +56,7 @@ def codes(text: str) -> str:
 
 def hint(name: str, names: list[str]) -> str:
     """``; did you mean 'x'?`` for the closest of ``names``, or nothing."""
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+    return did_you_mean(name, names)
 
 
 def article(word: str) -> str:

@@ -679,6 +679,32 @@ CASES: list[tuple[str, str, str]] = [
         H + M + "loss: los\n",
         "6:7: loss 'los' is not a model name; did you mean 'loss'?",
     ),
+    # Issue 11: the case of a name, and a short name one slip off, get their suggestion.
+    (
+        "loss: names a model name in capitals",
+        H + M + "loss: Loss\n",
+        "6:7: loss 'Loss' is not a model name; did you mean 'loss'?",
+    ),
+    (
+        "a param in the wrong case",
+        H + "model:\n  y_hat: x * W\n  loss: (y_hat - y) ** 2\n",
+        "4:14: unknown name 'W'; did you mean 'w'?",
+    ),
+    (
+        "loss: a short name with two letters swapped",
+        H + "model:\n  yh: x * w\n  ls: (yh - y) ** 2\nloss: sl\n",
+        "6:7: loss 'sl' is not a model name; did you mean 'ls'?",
+    ),
+    (
+        "a manual formula's name in the wrong case",
+        H + M + "manual: {w: '2 * X * (y_hat - y)'}\n",
+        "6:18: unknown name 'X'; did you mean 'x'?",
+    ),
+    (
+        "manual param in the wrong case",
+        H + M + "manual: {W: '2 * x'}\n",
+        "6:10: manual gives 'W', which is not a param; did you mean 'w'?",
+    ),
     (
         "manual param typo",
         H + M + "manual: {ww: '2 * x'}\n",
