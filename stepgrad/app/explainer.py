@@ -488,14 +488,16 @@ class Explainer:
         if v is not None and step is not None:
             v_from = self._value_from(step, node.name)
         # "value" and "∂loss/∂name" in one column, as long as the longer of the two.
-        label_w = max(len("value"), len(d(self.loss, node.name))) + 2 if g.requires_grad[node_id] else 11
+        # A param's gradient is w.grad where it holds earlier passes too (no zero_grad).
+        gname = self._grad_name(node.name, step) if node.op == "param" else d(self.loss, node.name)
+        label_w = max(len("value"), len(gname)) + 2 if g.requires_grad[node_id] else 11
         lines.append([("value".ljust(label_w), "dim"), _num(v), ("  ", ""), *v_from])
         if g.requires_grad[node_id]:
             gv = state.grads[node_id]
             g_from: Line = []
             if gv is not None and step is not None and pos != START:
                 g_from = [_from(tr.grad_origin(step, node.name, seq_ref + 1))]
-            lines.append([(d(self.loss, node.name).ljust(label_w), "dim"), _num(gv), ("  ", ""), *g_from])
+            lines.append([(gname.ljust(label_w), "dim"), _num(gv), ("  ", ""), *g_from])
         else:
             lines.append([("no gradient: nothing to learn upstream of it", "dim")])
         if step is not None and pos != START and node.inputs:

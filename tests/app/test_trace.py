@@ -100,6 +100,18 @@ class TestExplanations:
         assert "∂loss/∂w = 2*s · 1 · x" in text
         assert "= (-2.0) × 1.0 × 1.0 = -2.0" in text
 
+    def test_a_param_node_names_its_running_sum_w_grad(self) -> None:
+        """no-zero-grad: w's node at step 1's backward_end (#24) holds -2.0 + (-7.84) = -9.84,
+        the running sum: w.grad, not ∂loss/∂w; at step 0's (#11) it is this pass's ∂loss/∂w."""
+        s = scenario("no-zero-grad")
+        tr = Trace(s.program)
+        ex = Explainer(tr, s.name, s.description)
+        w = tr.graph.by_name["w"]
+        at24 = plain(ex.node(w, 24, tr.state(24), False))
+        assert "w.grad  -9.84000015258789" in at24 and "∂loss/∂w" not in at24
+        at11 = plain(ex.node(w, 11, tr.state(11), False))
+        assert "∂loss/∂w  -2.0" in at11
+
     def test_update(self) -> None:
         """w ← w − lr·∂loss/∂w = 1.0 − 0.01 × (-2.0) = 1.02."""
         text = explain("lecture4", 11)
