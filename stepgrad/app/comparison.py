@@ -119,8 +119,9 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
                 if have > step - 1
                 else wait(name, ours_v, step - 1)
             )
-        # The gradient.
-        label = grad_label(trace, name)
+        # The gradient, named as torch's tensor: the row follows w.grad through zero_grad
+        # (0.0 then), where `∂loss/∂w = 0.0` would read as this pass's gradient.
+        label = f"{name}.grad"
         zero = idx.zeroed.get(name) if idx is not None else None
         start = idx.phase_end.get("local", idx.first - 1) + 1 if idx is not None else 0
         # The gradient is final, and torch's w.grad comparable, from the event that last adds

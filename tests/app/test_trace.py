@@ -148,13 +148,17 @@ class TestComparison:
         torch = list(mirror_steps(tr.timeline.program))
         at8 = {r.label: r for r in comparison.rows(tr, 8, tr.state(8), torch)}
         assert at8["w"].status == "equal"
-        assert at8["∂loss/∂w"].status == "pending" and at8["∂loss/∂w"].at == 9
+        assert at8["w.grad"].status == "pending" and at8["w.grad"].at == 9
         at9 = {r.label: r for r in comparison.rows(tr, 9, tr.state(9), torch)}
-        assert at9["∂loss/∂w"].status == "equal" and at9["∂loss/∂w"].theirs == -2.0
+        assert at9["w.grad"].status == "equal" and at9["w.grad"].theirs == -2.0
         at10 = {r.label: r for r in comparison.rows(tr, 10, tr.state(10), torch)}
-        assert at10["∂loss/∂w"].status == "equal" and at10["∂loss/∂w"].theirs == -2.0
+        assert at10["w.grad"].status == "equal" and at10["w.grad"].theirs == -2.0
         at11 = {r.label: r for r in comparison.rows(tr, 11, tr.state(11), torch)}
         assert float(at11["w"].ours) == 1.02 and at11["w"].theirs == 1.02
+        # After zero_grad the row is torch's w.grad, zeroed: never `∂loss/∂w = 0.0`.
+        at12 = {r.label: r for r in comparison.rows(tr, 12, tr.state(12), torch)}
+        assert "∂loss/∂w" not in at12
+        assert at12["w.grad"].ours == 0.0 and at12["w.grad"].theirs == 0.0
 
     def test_a_summed_gradient_waits_for_its_last_term(self) -> None:
         """reuse: a reaches the loss along two edges; after the first chain (#13) its
@@ -162,19 +166,19 @@ class TestComparison:
         tr = trace_of("reuse")
         torch = list(mirror_steps(tr.timeline.program))
         at13 = {r.label: r for r in comparison.rows(tr, 13, tr.state(13), torch)}
-        assert float(at13["∂loss/∂a"].ours) == 24.0
-        assert at13["∂loss/∂a"].status == "pending" and at13["∂loss/∂a"].at == 15
+        assert float(at13["a.grad"].ours) == 24.0
+        assert at13["a.grad"].status == "pending" and at13["a.grad"].at == 15
         at15 = {r.label: r for r in comparison.rows(tr, 15, tr.state(15), torch)}
-        assert at15["∂loss/∂a"].status == "equal" and at15["∂loss/∂a"].theirs == 48.0
+        assert at15["a.grad"].status == "equal" and at15["a.grad"].theirs == 48.0
 
     def test_waiting_until_torch_has_the_step(self) -> None:
         """Without torch's step 0 the rows wait; with a wrong gradient they differ."""
         tr = trace_of("lecture4")
         rows = {r.label: r for r in comparison.rows(tr, 10, tr.state(10), [])}
-        assert rows["∂loss/∂w"].status == "waiting"
+        assert rows["w.grad"].status == "waiting"
         bad = list(mirror_steps(tr.timeline.program, {(0, "grads", "w"): 0.5}))
         rows = {r.label: r for r in comparison.rows(tr, 10, tr.state(10), bad)}
-        assert rows["∂loss/∂w"].status == "differs" and rows["∂loss/∂w"].diff == 0.5
+        assert rows["w.grad"].status == "differs" and rows["w.grad"].diff == 0.5
 
 
 def test_fit_keeps_the_result_then_cuts_at_a_space() -> None:
