@@ -11,7 +11,7 @@ def test_wrapped_lines_stay_under_their_text() -> None:
     assert max(len(line) for line in lines) <= 74
     graph = lines.index(next(line for line in lines if line.startswith("graph")))
     assert lines[graph] == "graph      one box per node: its name and operation, its value, and ∂ ="
-    assert lines[graph + 1] == "           ∂loss/∂node."
+    assert lines[graph + 1] == "           ∂loss/∂node;"
     x = lines.index(next(line for line in lines if line.startswith("  x ")))
     assert lines[x + 1] == "             events"
 
@@ -35,7 +35,7 @@ def test_help_reads_the_loss_plot_the_theme_and_the_waiting_w() -> None:
     text = " ".join(help_content(88).plain.split())
     assert "one bar per step (loss per step)" in text
     assert "progress: 0 7.316 1 · is each epoch's last loss (its last sample's, not a mean)" in text
-    assert "(log scale): bar heights by the logarithm of the loss" in text
+    assert "(log scale), short (log): bar heights by the logarithm of the loss" in text
     assert "stepgrad --theme textual-light" in text
     assert "w pressed while the hand formula is still being checked is not lost" in text
     assert "every step compared with torch; it follows n p f b u e and fills in" in text

@@ -51,7 +51,7 @@ class TestBarLabel:
         assert bar_label(30, 2) == "loss per 2 steps "
         assert bar_label(31, 2) == "loss per ~2 steps "
         assert bar_label(30, 1, log=True) == "loss per step (log scale) "
-        assert bar_label(30, 1, short=True, log=True) == "loss/step (log scale) "
+        assert bar_label(30, 1, short=True, log=True) == "loss/step (log) "
 
 
 class TestInTheApp:
@@ -92,4 +92,21 @@ class TestRoundBars:
         assert per_bar(100_000, 23) == 5_000 and 100_000 // 5_000 == 20
         assert per_bar(100_000, 5) == 20_000
         assert per_bar(100_000, 100_000) == 1 and per_bar(30, 20) == 2 and per_bar(100, 10) == 10
-        assert bar_label(100_000, 5_000, short=True, log=True) == "loss/5,000 steps (log scale) "
+        assert bar_label(100_000, 5_000, short=True, log=True) == "loss/5,000 steps (log) "
+
+
+class TestLogScale:
+    @pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+    async def test_ex4_3_at_the_end_says_log_scale_in_words(self, size: tuple[int, int]) -> None:
+        """ex4-3's losses go from 7.3 to below 0.004 (more than 1000×): the heights are on a
+        log scale, and the label says so as a scale ((log scale), short (log)), never a bare
+        ', log'; bars are still drawn at 80x24."""
+        app = make_app(scenario("ex4-3"), oracle=mirror)
+        async with app.run_test(size=size) as pilot:
+            await pilot.press("end")
+            await app.settle()
+            await pilot.pause()
+            line = app.screen.query_one(LossSpark).render().plain.split("\n")[0]
+            assert ", log" not in line
+            assert " (log) " in line or " (log scale) " in line
+            assert any(bar in line for bar in "▁▂▃▄▅▆▇█")

@@ -42,7 +42,9 @@ KEYS: tuple[tuple[str, str], ...] = (
 
 READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
     ("graph", "bold $text", (
-        "one box per node: its name and operation, its value, and ∂ = ∂loss/∂node.\n"
+        "one box per node: its name and operation, its value, and ∂ = ∂loss/∂node;\n"
+        "in a param's box ∂ is w.grad, as torch keeps it: every pass summed without zero_grad, "
+        "0 after it.\n"
         "Values flow left to right (forward), gradients right to left (backward, ◀).\n"
         "The current event's box and wire are drawn heavy, in its phase's colour.\n"
         "float32 runs: the graph prints a number short (1.1184), the panels exactly "
@@ -91,10 +93,10 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
     ("loss", "bold $text", (
         "one bar per step (loss per step), or the mean of a few steps a bar (loss per 2 "
         "steps) when the run is longer than the plot; the current step's bar in its phase's "
-        "colour; (log scale): bar heights by the logarithm of the loss, when the losses span "
-        "more than 1000×.\nprogress: 0 7.316  1 · is each epoch's last loss (its last sample's, "
-        "not a mean), as the lecture's loop prints progress: epoch l.data[0]; · an epoch still "
-        "running.",
+        "colour; (log scale), short (log): bar heights by the logarithm of the loss, when "
+        "the losses span more than 1000×.\nprogress: 0 7.316  1 · is each epoch's last loss "
+        "(its last sample's, not a mean), as the lecture's loop prints progress: epoch "
+        "l.data[0]; · an epoch still running.",
     )),
 )  # fmt: skip
 """How to read the screen: each part's name, its style, and what it shows."""

@@ -154,10 +154,11 @@ def per_bar(n_steps: int, room: int) -> int:
 def bar_label(n_steps: int, per: int, short: bool = False, log: bool = False) -> str:
     """What one bar is: ``loss per step``, or ``loss per 4 steps`` (their mean; ``~4``
     when the last bar has fewer); ``short``: ``loss/step``, ``loss/4 steps``; ``log``:
-    heights on a log scale, said in words (``loss per step (log scale)``: a bare ``log``
-    reads as a function to a newcomer)."""
+    heights on a log scale, said as a scale (``loss per step (log scale)``, short
+    ``loss/step (log)``: a bare ``, log`` read as a function to a newcomer; the help
+    explains both)."""
     by = "/" if short else " per "
-    scale = " (log scale)" if log else ""
+    scale = (" (log)" if short else " (log scale)") if log else ""
     if per == 1:
         return f"loss{by}step{scale} "
     about = "" if n_steps % per == 0 else "~"
