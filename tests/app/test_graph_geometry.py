@@ -308,21 +308,21 @@ async def test_a_graph_wider_than_its_panel_cuts_its_numbers_before_it_scrolls()
 
 
 async def test_a_small_graph_sits_in_the_middle_of_its_panel() -> None:
-    """lecture4 at 200x60: grown as far as it goes (gaps 25, 6-row boxes 8 rows apart), the
-    graph is 122 x 20 cells in a 124 x 33 panel, so 1 blank column on its left and 6 blank
-    rows above it; a click still finds the box under it."""
+    """lecture4 at 200x60: grown as far as it goes (boxes 13-14 wide, gaps 23, 6-row boxes
+    8 rows apart), the graph is 124 x 20 cells in a 124 x 33 panel, so no blank column on
+    its left and 6 blank rows above it; a click still finds the box under it."""
     app = StepgradApp(scenario("lecture4"), oracle=lambda program: iter(()))
     async with app.run_test(size=(200, 60)) as pilot:
         await settle(pilot)
         view = graph(app)
         assert view.scrollable_content_region.size == (124, 33)
-        assert (view._layout.width, view._layout.height) == (122, 20)  # type: ignore[union-attr]
-        assert view.margins() == (1, 6)
+        assert (view._layout.width, view._layout.height) == (124, 20)  # type: ignore[union-attr]
+        assert view.margins() == (0, 6)
         assert view.render_line(5).text.strip() == ""
-        assert view.render_line(8).text.startswith(" │      1.0 │───")
+        assert view.render_line(8).text.startswith("│       1.0  │───")
         w = app.trace.graph.by_name["w"]
         box = view.box_region(w)
-        assert box is not None and (box.x, box.y) == (1, 6 + 14)  # w's box: row 14 of the graph
+        assert box is not None and (box.x, box.y) == (0, 6 + 14)  # w's box: row 14 of the graph
         off = view.content_region.offset - view.region.offset
         await pilot.click(GraphView, offset=(off.x + box.x + 2, off.y + box.y + 1))
         await settle(pilot)

@@ -58,7 +58,7 @@ async def test_selecting_a_node_out_of_view_pans_to_it() -> None:
         box = view.box_region(g.by_name["loss"])
         assert box is not None
         vw, vh = view.scrollable_content_region.size
-        assert 0 <= box.x and box.right <= vw and 0 <= box.y and box.bottom <= vh, (box, vw, vh)
+        assert box.x >= 0 and box.right <= vw and box.y >= 0 and box.bottom <= vh, (box, vw, vh)
         await pilot.press("n")
         await pilot.pause()
         assert view.hidden_layers()[0] == 0  # the event (the first forward) is back in view

@@ -10,7 +10,14 @@ from stepgrad.app import layout as lay
 from stepgrad.app.app import make_app
 from stepgrad.app.trace import Trace
 from stepgrad.app.widgets import GraphView
-from stepgrad.app.widgets.graph_labels import EdgeLabel, blocked_cells, labels_at, place_labels
+from stepgrad.app.widgets.graph_labels import (
+    MARKS,
+    EdgeLabel,
+    blocked_cells,
+    labels_at,
+    place_labels,
+    shown_forms,
+)
 from stepgrad.engine.timeline import Timeline
 from stepgrad.explain import edge_label, fmt
 
@@ -66,24 +73,16 @@ def test_a_label_that_does_not_fit_becomes_a_mark() -> None:
 
 
 async def test_labels_in_the_app_at_three_sizes() -> None:
-    """lecture4 #5 (the three local gradients): at 200x60 each written in full on its edge;
-    at 120x40 and 80x24 shorter: a number after a mark where it fits (①1), the legend
-    under the graph giving the whole text, marks in the order of the local gradients; the
-    number alone where even that does not."""
+    """lecture4 #5 (the three local gradients): at 200x60 each with its formula on its edge
+    (in full where it fits); at 120x40 and 80x24 a formula over its value in a narrow gap
+    (2*s over -2.0), a formula beside a wire's vertical stretch (x = 1.0), and the constant
+    1 after a mark (①1) with the legend's line under the graph; never a bare number."""
     for size, want, legend in (
-        # At 200x60 the 25-column gaps hold the shorter local gradients in full; the loss
-        # node's (marked local, 27 cells) and the bent wire's keep a mark and the legend.
-        (
-            (200, 60),
-            ["local ∂s/∂y_hat = 1", "①2*s = -2.0", "②x = 1.0"],
-            ["① local ∂loss/∂s = 2*s = -2.0", "② local ∂y_hat/∂w = x = 1.0"],
-        ),
-        ((120, 40), [" ①1 ", " -2.0 ", "┃1.0 "], ["① local ∂s/∂y_hat = 1"]),
-        (
-            (80, 24),
-            [" ①-2.0 ", " ②1 ", " ③1.0 "],
-            ["① local ∂loss/∂s = 2*s = -2.0", "② local ∂s/∂y_hat = 1", "③ local ∂y_hat/∂w = x = 1.0"],
-        ),
+        # At 200x60 the 23-column gaps hold local ∂s/∂y_hat = 1 whole, the others'
+        # formulas (local ∂loss/∂s = 2*s = -2.0 is 27 cells).
+        ((200, 60), ["local ∂s/∂y_hat = 1", " 2*s = -2.0 ", " x = 1.0 "], []),
+        ((120, 40), [" ①1 ", "│ 2*s  │", "│ -2.0 │", "┃ x = 1.0 "], ["① local ∂s/∂y_hat = 1"]),
+        ((80, 24), [" ①1 ", "┐  2*s    ┌", "│  -2.0   │", "┃ x = 1.0 "], ["① local ∂s/∂y_hat = 1"]),
     ):
         app = make_app(scenario("lecture4"), oracle=lambda program: iter(()))
         async with app.run_test(size=size) as pilot:
@@ -95,4 +94,88 @@ async def test_labels_in_the_app_at_three_sizes() -> None:
             for w in want:
                 assert w in text, (size, w)
             assert view.legend == legend, size
-            assert (view.border_subtitle or "") == " · ".join(legend), size
+            # The legend is on lines under the graph, inside the panel, not its border.
+            assert view.legend_rows() == legend, size
+            assert "①" not in (view.border_subtitle or ""), size
+
+
+def is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_no_label_is_a_bare_number() -> None:
+    """Every form an edge may show, in every event of step 0 of lecture4, ex4-5 and
+    no-zero-grad: never a number alone (the newcomer saw bare -2.0 and 1.0 at lecture4 #5);
+    a local gradient shows its formula (2*s = -2.0, or 2*s over -2.0) or a mark (①-2.0);
+    a product arriving starts with = (= -2.0) or is the whole product, so that the two
+    never look alike."""
+    for name in ("lecture4", "ex4-5", "no-zero-grad"):
+        t = Timeline(scenario(name).program)
+        events = t.events_of_step(0)
+        for ev in events:
+            for label in labels_at(t.graph, events, ev.seq, fmt):
+                for texts, marked in shown_forms(label, "①"):
+                    joined = " ".join(texts)
+                    body = joined[1:] if marked else joined
+                    assert not is_number(joined), (name, texts)
+                    assert marked == joined.startswith("①"), (name, texts)
+                    if label.chain:
+                        assert body.startswith("=") or " × " in body, (name, texts)
+                    else:
+                        assert not body.startswith("="), (name, texts)
+                        # A value shown bare only after its mark or under its formula.
+                        assert not is_number(joined) and (len(texts) == 2 or not is_number(texts[0])), texts
+    # lecture4 #5, s → loss: 2*s = -2.0 in one row, else 2*s over -2.0, else ①-2.0.
+    t = Timeline(scenario("lecture4").program)
+    at5 = labels_at(t.graph, t.events_of_step(0), 5, fmt)
+    loss = [lab for lab in at5 if t.graph.nodes[lab.edge[0]].name == "loss"]
+    assert shown_forms(loss[0], "①") == [
+        (("local ∂loss/∂s = 2*s = -2.0",), False),
+        (("2*s = -2.0",), False),
+        (("2*s", "-2.0"), False),
+        (("①-2.0",), True),
+    ]
+    # #7: the product arriving at s.
+    chain = [lab for lab in labels_at(t.graph, t.events_of_step(0), 7, fmt) if lab.chain]
+    assert [f for f, _ in shown_forms(chain[0], "①")] == [
+        ("1.0 × (-2.0) = -2.0",), ("= -2.0",), ("=-2.0",), ("①=-2.0",),
+    ]
+
+
+async def test_every_mark_on_screen_is_explained_on_screen() -> None:
+    """lecture4 and ex4-5 at 80x24, 120x40 and 200x60, every event of step 0: each mark
+    drawn on an edge has its legend entry on the lines under the graph, inside the panel,
+    whole (wrapped, never cut with …); the newcomer saw '③ local ∂y_hat/∂w…' at 80x24."""
+    for name in ("lecture4", "ex4-5"):
+        for size in ((80, 24), (120, 40), (200, 60)):
+            app = make_app(scenario(name), oracle=lambda program: iter(()))
+            async with app.run_test(size=size) as pilot:
+                await app.settle()
+                view = app.screen.query_one(GraphView)
+                n = len(app.trace.timeline.events_of_step(0))
+                seen = 0
+                for pos in range(n):
+                    app.position = pos
+                    await pilot.pause()
+                    width, height = view.scrollable_content_region.size
+                    text = "\n".join(view.text_rows())
+                    drawn = [m for m in MARKS if m in text]
+                    rows = view.legend_rows()
+                    gh = view.graph_height()
+                    assert gh + len(rows) == height, (name, size, pos)
+                    shown = [view.render_line(gh + k).text.rstrip() for k in range(len(rows))]
+                    assert shown == [r.rstrip() for r in rows], (name, size, pos)
+                    assert all(len(r) <= width for r in rows)
+                    joined = " ".join(r.strip() for r in rows)
+                    for m in drawn:
+                        assert any(r.startswith(m + " ") for r in rows), (name, size, pos, m, rows)
+                    for entry in view.legend:  # each entry whole, across its wrapped lines
+                        assert " ".join(entry.split()) in joined, (entry, rows)
+                    assert "…" not in joined
+                    seen += len(drawn)
+                if name == "lecture4" and size == (80, 24):
+                    assert seen > 0

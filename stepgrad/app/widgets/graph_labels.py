@@ -4,12 +4,14 @@ After an edge's local-gradient event its local gradient waits on the edge
 (``∂loss/∂s = 2*s = -2.0``) until the chain event for that edge multiplies it in; at that
 chain event the edge carries the product arriving at the node (``(-2.0) × 1.0 = -2.0``);
 after it, nothing. The texts come from ``explain.edge_label`` (the one renderer); this
-module picks, per edge, the longest form that fits in the free cells beside or on the
-edge's wire, else a mark (``①``) on the wire keyed to a legend line under the graph.
+module composes the forms the graph may show (``shown_forms``: never a bare number) and
+picks, per edge, the first that fits in the free cells beside or on the edge's wire, else
+a mark (``①``) on the wire keyed to a legend line under the graph.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -143,24 +145,57 @@ def _runs(wire: lay.Wire) -> list[tuple[int, int, int]]:
     return runs
 
 
+def shown_forms(label: EdgeLabel, mark: str) -> list[tuple[tuple[str, ...], bool]]:
+    """The texts the graph tries for a label, in order of preference, each with True when
+    it carries ``mark`` (whose legend entry under the graph gives the whole text). A label
+    is never a bare number: it shows its formula, or a mark; and a local gradient never
+    looks like a product.
+
+    A local gradient (``explain.edge_label``'s forms, say ``local ∂loss/∂s = 2*s = -2.0``):
+    the whole text; ``2*s = -2.0``; the formula over the wire and its value under it (two
+    texts, drawn on the rows above and below the wire); ``①-2.0``. A constant one
+    (``local ∂s/∂y_hat = 1``): the whole text; ``①1``. A product arriving at
+    a chain event (``(-2.0) × 1.0 = -2.0``): the whole text; ``= -2.0``; ``=-2.0``;
+    ``①=-2.0`` (drawn in the backward colour, beside the ◀ at the node it arrives at).
+    """
+    forms = label.forms
+    whole = forms[0]
+    if label.chain:
+        prod = forms[-1]
+        shorter = (f"= {prod}", f"={prod}")
+        return [((whole,), False), *(((t,), False) for t in shorter), ((f"{mark}={prod}",), True)]
+    out: list[tuple[tuple[str, ...], bool]] = [((whole,), False)]
+    if len(forms) == 2:  # a constant (1): a number alone on an edge is never shown bare
+        return [*out, ((mark + forms[1],), True)]
+    out.append(((forms[1],), False))
+    if len(forms) >= 3 and " = " in forms[1]:
+        # formula = value: the formula over the wire, the value under it; else ①value.
+        formula, value = forms[1].rsplit(" = ", 1)
+        out.append(((formula, value), False))
+        out.append(((mark + forms[-1],), True))
+    return out
+
+
 def place_labels(
-    L: lay.Layout, blocked: Room, labels: tuple[EdgeLabel, ...]
+    L: lay.Layout, blocked: Room, labels: tuple[EdgeLabel, ...], max_marks: int = len(MARKS)
 ) -> tuple[dict[tuple[int, int], tuple[str, bool]], list[str]]:
     """Where each label goes: the longest form that fits on a free row just above or below
     one of its wire's horizontal runs (reaching over the run), else on the run itself with
-    a wire cell left each side; the whole text if it fits, else a shorter form after a mark
-    (``①-2.0``) whose legend entry gives the whole text, else the shorter form alone, else
-    the mark alone on the wire.
+    a wire cell left each side (a two-row form: on the rows above and below the run); the
+    first of ``shown_forms`` that fits, else the mark alone on the wire. A form with a mark
+    adds its legend entry (the whole text).
 
     Args:
         L: the layout.
         blocked: ``blocked_cells(L)``.
         labels: the labels to place, in order.
+        max_marks: the most labels given a mark (a legend entry); the others that need
+            one are not drawn (the inspector has them).
 
     Returns:
         The cells written (character, and True for a chain label), and the legend entries.
     """
-    key = (id(L), labels)
+    key = (id(L), labels, max_marks)
     got = _placed.get(key)
     if got is not None and got[0] is L:
         return got[1], list(got[2])
@@ -176,21 +211,30 @@ def place_labels(
         # end); the product of a chain event arrives at the source (the wire's start).
         order = runs if label.chain else runs[::-1]
         mark = MARKS[used] if used < len(MARKS) else "*"
-        # The whole text; else a shorter one after the mark that the legend explains
-        # (①-2.0, and ① ∂loss/∂s = 2*s = -2.0 under the graph); else the shorter alone.
-        tries = [(label.forms[0], False)]
-        tries += [(mark + form, True) for form in label.forms[1:]]
-        tries += [(form, False) for form in label.forms[1:]]
         marked = False
-        for text, with_mark in tries:
-            spot = _find(L, blocked, cells, order, len(text))
+        for texts, with_mark in shown_forms(label, mark):
+            if with_mark and used >= max_marks:
+                continue
+            if len(texts) == 1:
+                spot = _find(L, blocked, cells, order, len(texts[0]))
+                rows = [(0, texts[0])]
+            else:
+                spot = _find_stacked(L, blocked, cells, order, texts)
+                rows = [(-1, texts[0]), (1, texts[1])]
+            if spot is None:
+                # Beside the wire's vertical stretch (a wire from a box lower down).
+                spot = _find_beside(L, blocked, cells, wire, texts)
+                rows = list(enumerate(texts))
             if spot is not None:
                 marked = with_mark
                 x0, y = spot
-                for k, ch in enumerate(text):
-                    cells[(x0 + k, y)] = (ch, label.chain)
+                for dy, text in rows:
+                    for k, ch in enumerate(text):
+                        cells[(x0 + k, y + dy)] = (ch, label.chain)
                 break
         else:
+            if used >= max_marks:
+                continue
             cells[_mark_cell(L, blocked, cells, wire, order, label.chain)] = (mark, label.chain)
             marked = True
         if marked:
@@ -203,8 +247,37 @@ def place_labels(
 
 
 _Placed = tuple[lay.Layout, dict[tuple[int, int], tuple[str, bool]], tuple[str, ...]]
-_placed: dict[tuple[int, tuple[EdgeLabel, ...]], _Placed] = {}
+_placed: dict[tuple[int, tuple[EdgeLabel, ...], int], _Placed] = {}
 """Placements made (a redraw at the same position, or a step back, places nothing again)."""
+
+
+def legend_lines(legend: list[str], labels: tuple[EdgeLabel, ...], width: int) -> list[tuple[str, bool]]:
+    """The legend as lines under the graph: each entry wrapped to ``width`` (never cut),
+    with True for a product's entry (drawn in the backward colour)."""
+    chains = {lab.forms[0] for lab in labels if lab.chain}
+    out: list[tuple[str, bool]] = []
+    for entry in legend:
+        chain = entry.split(" ", 1)[-1] in chains
+        for line in textwrap.wrap(entry, max(width, 8), subsequent_indent="  ", break_on_hyphens=False):
+            out.append((line, chain))
+    return out
+
+
+def fit_legend(
+    L: lay.Layout, room: Room, labels: tuple[EdgeLabel, ...], width: int, rows: int | None
+) -> tuple[dict[tuple[int, int], tuple[str, bool]], list[str], list[tuple[str, bool]]]:
+    """``place_labels`` with a legend of at most ``rows`` lines (None: any): fewer marks
+    (the last first) until it fits, so that every mark drawn is explained on screen.
+
+    Returns:
+        The cells, the legend entries and the legend's lines (``legend_lines``).
+    """
+    cells, legend = place_labels(L, room, labels)
+    lines = legend_lines(legend, labels, width)
+    while rows is not None and len(lines) > rows and legend:
+        cells, legend = place_labels(L, room, labels, len(legend) - 1)
+        lines = legend_lines(legend, labels, width)
+    return cells, legend, lines
 
 
 def _mark_cell(
@@ -236,6 +309,52 @@ def _mark_cell(
     # A wire of two cells: the end that shows nothing of its own (a local gradient's wire
     # keeps its arrow; a chain event's keeps the ◀ at its source).
     return wire.arrow if chain else wire.cells[0][:2]
+
+
+def _find_stacked(
+    L: lay.Layout,
+    room: Room,
+    taken: dict[tuple[int, int], tuple[str, bool]],
+    runs: list[tuple[int, int, int]],
+    texts: tuple[str, ...],
+) -> tuple[int, int] | None:
+    """The first (column, row of the wire) where ``texts[0]`` fits on the row above one of
+    ``runs`` and ``texts[1]`` on the row below, from the same column, within the run."""
+    top, bottom = texts
+    n = max(len(top), len(bottom))
+    for y, a, b in runs:
+        if y < 1 or y + 1 >= L.height:
+            continue
+        centre = (a + b + 1) // 2 - n // 2
+        for x0 in sorted(range(a, max(b - n + 2, a + 1)), key=lambda x: (abs(x - centre), x)):
+            if room.fits(x0, y - 1, len(top), taken) and room.fits(x0, y + 1, len(bottom), taken):
+                return (x0, y)
+    return None
+
+
+def _find_beside(
+    L: lay.Layout,
+    room: Room,
+    taken: dict[tuple[int, int], tuple[str, bool]],
+    wire: lay.Wire,
+    texts: tuple[str, ...],
+) -> tuple[int, int] | None:
+    """The first (column, row) where ``texts`` fit, one a row, just right (else left) of
+    the wire's vertical stretch, beside its middle first."""
+    vertical = [(x, y) for x, y, m in wire.cells if m == lay.UP | lay.DOWN]
+    if not vertical:
+        return None
+    own = set(vertical)
+    mid = vertical[len(vertical) // 2][1]
+    n = max(len(t) for t in texts)
+    for x, y in sorted(vertical, key=lambda c: (abs(c[1] - mid), c[1])):
+        if not all((x, y + k) in own for k in range(len(texts))):
+            continue
+        # A blank cell kept between the text and anything after it (another wire).
+        for x0 in (x + 2, x + 1, x - n - 1, x - n):
+            if all(room.fits(x0, y + k, len(t) + 1, taken) for k, t in enumerate(texts)):
+                return (x0, y)
+    return None
 
 
 def _find(

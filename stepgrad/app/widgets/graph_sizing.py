@@ -343,7 +343,7 @@ class GraphSizing:
 
     def grow(self, spacing: lay.Spacing, widths: tuple[int, ...], cap: int, view_w: int, view_h: int) -> _Fit:
         """A larger picture where the roomy spacing leaves room to spare: wider boxes (blank
-        columns each side of their text, up to ``PAD_MAX``, with a quarter of the room),
+        columns each side of their text, up to ``PAD_MAX``, with a sixth of the room),
         then wider gaps between the layers (room for the labels on the edges, up to
         ``GAP_MAX``), then the rest of the padding; given the panel's
         height, blank rows inside the boxes and between them while the graph fits in it.
@@ -353,16 +353,18 @@ class GraphSizing:
         frame = self._frame
         gaps = len(widths) - 1
         extra = view_w - lay.total_width(frame, widths, spacing)
-        # Wider boxes first, with a quarter of the room to spare (a projected number needs
+        # Wider boxes first, with a sixth of the room to spare (a projected number needs
         # room around it as much as the wires do), then the gaps take what is left.
-        pad = min(extra // (8 * len(widths)), PAD_MAX) if widths else 0
+        pad = min(extra // (12 * len(widths)), PAD_MAX) if widths else 0
         if pad > 0:
             widths = tuple(w + 2 * pad for w in widths)
             extra = view_w - lay.total_width(frame, widths, spacing)
         gap = spacing.gap + (min(extra // gaps, GAP_MAX - spacing.gap) if gaps else 0)
         wider = lay.Spacing(gap=gap, turn=spacing.turn + gap - spacing.gap)
         extra = view_w - lay.total_width(frame, widths, wider)
-        more = min(extra // (2 * len(widths)), PAD_MAX - pad) if widths else 0
+        # The rest of the padding only once the gaps are as wide as they get (the labels
+        # on the edges need the room more).
+        more = min(extra // (2 * len(widths)), PAD_MAX - pad) if widths and gap == GAP_MAX else 0
         if more > 0:
             widths = tuple(w + 2 * more for w in widths)
             pad += more

@@ -21,7 +21,6 @@ from rich.style import Style
 from textual import events
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from stepgrad.app import layout as lay
@@ -39,10 +38,11 @@ from stepgrad.app.widgets.graph_labels import (
     EdgeLabel,
     Room,
     blocked_cells,
+    fit_legend,
     labels_of,
-    place_labels,
     zeroed,
 )
+from stepgrad.app.widgets.graph_scroll import GraphScrolling
 from stepgrad.app.widgets.graph_sizing import (
     CAP_MIN,
     MIN_BOX,
@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 
-class GraphView(GraphSizing, ScrollView, can_focus=False):
+class GraphView(GraphSizing, GraphScrolling, can_focus=False):
     """The graph: one box per node (name, operation, value, ∂loss/∂node), wires between.
 
     The screen calls ``show`` with the state to draw; clicks post ``NodeClicked``.
@@ -118,6 +118,9 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self._room: Room | None = None
         self.legend: list[str] = []
         """Labels that did not fit on their edge, each after its mark (``① 2*s = -2.0``)."""
+        self._legend_rows: list[tuple[str, int]] = []
+        """The legend as drawn: lines under the graph, inside the panel (wrapped to its
+        width, never cut), each with its style slot."""
         self.edge_labels: tuple[EdgeLabel, ...] = ()
         """The labels on the edges as last shown."""
 
@@ -165,7 +168,7 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         self._version = [0] * L.height
         self._view_cache.clear()
         self._fresh = True
-        self.virtual_size = Size(L.width, L.height)
+        self.virtual_size = Size(L.width, L.height + len(self._legend_rows))
 
     # ----- what to show ----------------------------------------------------------------
 
@@ -237,9 +240,14 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         # The local gradients waiting on their edges, and the product of a chain event.
         self.edge_labels = labels = labels_of(self.trace, pos, state, text)
         assert self._room is not None
-        cells, self.legend = place_labels(L, self._room, labels)
+        vw, vh = self._room_rows()
+        # The legend's lines go under the graph: in the rows it leaves free when it is
+        # whole in view (it stays whole), else in up to a third of the panel.
+        free = None if not vh else (vh - L.height if L.height <= vh else max(vh // 3, 1))
+        cells, self.legend, lines = fit_legend(L, self._room, labels, vw, free)
         for cell, (ch, chain) in cells.items():
             hot[cell] = (ch, _BACKWARD if chain else _LOCAL)
+        legend_changed = self._set_legend([(t, _BACKWARD if c else _LOCAL) for t, c in lines])
         self._views, self._hot = views, hot
         self._set_focus(L, focus)
         # Recompose only the rows of boxes that look different, and of wires lit or unlit.
@@ -270,23 +278,31 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
             # brings the event back).
             self._scroll_to_box(selected)
         margins = self.margins()
-        if margins != self._margins_drawn:
-            # The graph moved within the panel (a new layout, another size): repaint it all.
+        if margins != self._margins_drawn or legend_changed:
+            # The graph moved within the panel (a new layout, another size, a legend of
+            # another height), or the legend changed: repaint it all.
             self._margins_drawn = margins
             self.refresh()
         elif changed:
             sy, w = int(self.scroll_y), self.size.width
             self.refresh(*(Region(0, y - sy + margins[1], w, 1) for y in changed))
 
-    def margins(self) -> tuple[int, int]:
-        """Blank columns left of the graph and rows above it: a graph smaller than its
-        panel is drawn in the middle of it (a small graph, projected, does not sit in a
-        corner of an empty panel); one larger than the panel in a direction scrolls there."""
+    def _set_legend(self, rows: list[tuple[str, int]]) -> bool:
+        """The legend's lines (and style slots) under the graph; True when they changed."""
         L = self._layout
-        if L is None:
-            return (0, 0)
-        vw, vh = self.scrollable_content_region.size
-        return (max(vw - L.width, 0) // 2, max(vh - L.height, 0) // 2)
+        assert L is not None
+        if rows == self._legend_rows:
+            return False
+        self._legend_rows = rows
+        size = Size(L.width, L.height + len(rows))
+        if self.virtual_size != size:
+            self.virtual_size = size
+        self._scroll_cache.clear()
+        return True
+
+    def legend_rows(self) -> list[str]:
+        """The legend's lines as drawn under the graph (for tests)."""
+        return [text for text, _ in self._legend_rows]
 
     def _set_focus(self, L: lay.Layout, focus: Focus) -> None:
         """The event's boxes to keep in view (the first above all), and the boxes at both
@@ -316,94 +332,6 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
             segs.append(Segment("".join(chars[start:end]), resolved[st] if resolved else None))
             start = end
         return Strip(segs, width)
-
-    # ----- scrolling ---------------------------------------------------------------------
-
-    def focus_scroll(self) -> tuple[int, int]:
-        """Where to scroll: a function of the event's nodes only, so stepping back restores it.
-
-        The current box is whole in view whenever it fits (its top and left when it does
-        not), with as many of the event's other boxes as fit; the view starts at a layer's
-        first column, and at a row that cuts as few titles off as it can
-        (``layout.scroll_x``, ``layout.scroll_y``).
-        """
-        L = self._layout
-        if L is None or not self._focus_lit:
-            return (0, 0)
-        vw, vh = self.scrollable_content_region.size
-        key = (self._focus_lit, self._focus_also, vw, vh)
-        got = self._scroll_cache.get(key)
-        if got is None:
-            first, *others = (L.boxes[i] for i in self._focus_lit)
-            also = tuple(L.boxes[i] for i in self._focus_also)
-            sx = lay.scroll_x(L, first, (*others, *also), vw)
-            # Rows are chosen for the boxes in view across.
-            x0 = min(sx, max(L.width - vw, 0))
-
-            def across(b: lay.Box) -> bool:
-                return x0 <= b.x and b.x + b.width <= x0 + vw
-
-            cuts = self._cuts.get(vh)
-            if cuts is None:
-                cuts = self._cuts[vh] = lay.cut_counts(L, vh)
-            lit = (first, *(b for b in others if across(b)))
-            sy = lay.scroll_y(L, lit, tuple(b for b in also if across(b)), vh, cuts)
-            got = (sx, sy)
-            if len(self._scroll_cache) > 512:
-                self._scroll_cache.clear()
-            self._scroll_cache[key] = got
-        return got
-
-    def _scroll_to_box(self, node: int | None) -> None:
-        """Scroll so that ``node``'s box is whole in view, where it is not already."""
-        L = self._layout
-        if L is None or node is None or node not in L.boxes:
-            return
-        b = L.boxes[node]
-        vw, vh = self.scrollable_content_region.size
-        x, y = int(self.scroll_x), int(self.scroll_y)
-        if x <= b.x and b.x + b.width <= x + vw and y <= b.y and b.y + b.height <= y + vh:
-            return
-        sx = lay.scroll_x(L, b, (), vw)
-        sy = y if y <= b.y and b.y + b.height <= y + vh else min(b.y, max(L.height - vh, 0))
-        self.scroll_to(sx, sy, animate=False, immediate=True)
-        self._title_hidden()
-
-    def _scroll_to_focus(self) -> None:
-        sx, sy = self.focus_scroll()
-        if (sx, sy) != (int(self.scroll_x), int(self.scroll_y)):
-            self.scroll_to(sx, sy, animate=False, immediate=True)
-        self._title_hidden()
-
-    def hidden_layers(self) -> tuple[int, int]:
-        """How many layers are out of view (or cut) on the left and on the right."""
-        if self._layout is None:
-            return (0, 0)
-        return lay.hidden_layers(self._layout, int(self.scroll_x), self.scrollable_content_region.width)
-
-    def hidden_rows(self) -> tuple[int, int]:
-        """How many boxes of the layers in view are out of view (or cut) above and below."""
-        if self._layout is None:
-            return (0, 0)
-        return lay.hidden_rows(self._layout, self.scroll_offset, self.scrollable_content_region.size)
-
-    def _title_hidden(self) -> None:
-        left, right = self.hidden_layers()
-        title = "graph"
-        if left:
-            title = f"◂ {left} more · " + title
-        if right:
-            title += f" · {right} more ▸"
-        if title != self.border_title:  # setting it repaints the whole widget
-            self.border_title = title
-        # Boxes cut at the bottom (or top) would otherwise go unnoticed: say so under the panel.
-        above, below = self.hidden_rows() if self.scrollable_content_region.height else (0, 0)
-        words = list(self.legend)
-        words += [f"▴ {above} more above"] if above else []
-        words += [f"▾ {below} more below"] if below else []
-        subtitle = " · ".join(words)
-        if subtitle != (self.border_subtitle or ""):
-            self.border_subtitle = subtitle
 
     def watch_scroll_x(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_x(old_value, new_value)
@@ -447,6 +375,15 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
     def render_line(self, y: int) -> Strip:
         sx, sy = self.scroll_offset
         full = self.scrollable_content_region.width
+        gh = self.graph_height()
+        if y >= gh and self._legend_rows:
+            # The legend's lines, at the foot of the panel whatever the scroll.
+            k = y - gh
+            if k >= len(self._legend_rows):
+                return Strip.blank(full, self.rich_style)
+            text, slot = self._legend_rows[k]
+            style = self._styles[slot] if self._styles else None
+            return Strip([Segment(text[:full].ljust(full), style)], full)
         ox, oy = self.margins()
         width = full - ox
         row = sy + y - oy
@@ -487,14 +424,6 @@ class GraphView(GraphSizing, ScrollView, can_focus=False):
         if L is None:
             return []
         return sorted(L.boxes, key=lambda n: (L.boxes[n].x, L.boxes[n].y))
-
-    def pan(self, dx: int, dy: int) -> bool:
-        """Scroll by a quarter of the view across or half of it down per step; False when
-        the whole graph is in view that way already."""
-        vw, vh = self.scrollable_content_region.size
-        x, y = self.scroll_offset
-        self.scroll_to(x + dx * max(vw // 4, 1), y + dy * max(vh // 2, 1), animate=False, immediate=True)
-        return (x, y) != tuple(self.scroll_offset)
 
     def box_region(self, node: int) -> Region | None:
         """A node's box in content coordinates (for tests and clicking)."""
