@@ -13,6 +13,8 @@ drawn as Textual draws it.
 
 from __future__ import annotations
 
+import functools
+
 from rich.color import ColorSystem
 from textual.color import Color
 
@@ -103,6 +105,13 @@ def readable_on_light(variables: dict[str, str]) -> dict[str, str]:
     return out
 
 
+@functools.lru_cache(maxsize=8)
+def _readable_on_light(items: tuple[tuple[str, str], ...]) -> tuple[tuple[str, str], ...]:
+    """``readable_on_light`` once per theme (about 10 ms of darkening; Textual asks for the
+    variables again at each refresh of the CSS)."""
+    return tuple(readable_on_light(dict(items)).items())
+
+
 def readable(variables: dict[str, str], *, dark: bool) -> dict[str, str]:
     """The app's CSS variables: ``readable_on_light`` on a light theme, and
     ``$light-border`` (stepgrad.tcss: the panels' borders on a light theme) on every one,
@@ -116,6 +125,6 @@ def readable(variables: dict[str, str], *, dark: bool) -> dict[str, str]:
     out["light-border"] = variables["panel-lighten-2"]
     if dark or "ansi" in variables["background"] + variables["foreground"]:
         return out  # dark: as Textual draws it; ANSI: the terminal's own colours
-    out = readable_on_light(out)
+    out = dict(_readable_on_light(tuple(out.items())))
     out["light-border"] = out["text-disabled"]
     return out
