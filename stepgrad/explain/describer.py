@@ -40,9 +40,18 @@ def _rounding(n: int) -> Callable[[Any], str]:
     return write
 
 
-def _p(t: str) -> str:
-    """``paren`` of a number's text."""
-    return f"({t})" if t[0] == "-" else t
+class _Parens(dict[str, str]):
+    """``paren`` of a number's text, kept: a run's numbers come back step after step, and
+    a lookup in C costs a third of a call (replay's text writes about 25 a step)."""
+
+    def __missing__(self, t: str) -> str:
+        if len(self) > 65536:  # a long run's numbers mostly never come back
+            self.clear()
+        got = self[t] = f"({t})" if t[0] == "-" else t
+        return got
+
+
+_p = _Parens().__getitem__
 
 
 class Describer:
