@@ -126,6 +126,8 @@ def _invalid_syntax(body: str, at: int, allowed: str) -> tuple[str, int]:
         if here.startswith(op) and prev in _OPERATORS:
             return f"'{op}' follows '{prev}' with nothing between them; write a value between", at
     ch = here[:1] or "?"
+    if ch == "|":  # |y_hat - y|, the absolute value as written on paper
+        return "'|' is not allowed in an expression; for an absolute value write abs(...)", at
     if ch.isalnum() or ch in "_()":
         return f"cannot read the expression here; a model may use {allowed}", at
     return f"'{ch}' is not allowed in an expression; a model may use {allowed}", at

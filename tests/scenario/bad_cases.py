@@ -778,6 +778,11 @@ CASES: list[tuple[str, str, str]] = [
         "write abs(...)",
     ),
     (
+        "absolute value bars inside an expression",
+        H + "model:\n  y_hat: x * w\n  loss: (|y_hat - y|) ** 2\n",
+        "5:10: '|' is not allowed in an expression; for an absolute value write abs(...)",
+    ),
+    (
         "expect predict typo",
         P + D + M + "train: {lr: 0.01}\npredict: {x: 4.0}\nexpect: {predict: {y_ht: 8.0}}\n",
         "10:20: 'y_ht' is not a model name; did you mean 'y_hat'?",
