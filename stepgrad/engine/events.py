@@ -123,13 +123,16 @@ class BackwardEnd(_Event):
 
 @dataclass(frozen=True, slots=True)
 class Update(_Event):
-    """One SGD step on one param: after = before − lr · grad."""
+    """One optimizer step on one param: after = before − lr · grad for the lecture's loop
+    and plain SGD; with momentum or Adam, ``state`` holds what the optimizer kept, by name
+    (``velocity``; ``m``, ``v``, ``bias_correction1``, ``bias_correction2``), after this step."""
 
     param: str
     before: Value
     grad: Value
     lr: Value
     after: Value
+    state: tuple[tuple[str, Value], ...] = ()
 
     kind: ClassVar[str] = "update"
     phase: ClassVar[str] = "update"
@@ -212,6 +215,9 @@ def to_json(event: Event) -> dict[str, Any]:
         v = getattr(event, f.name)
         if f.name == "grads":
             out[f.name] = {k: json_number(g) for k, g in v}
+        elif f.name == "state":
+            # The optimizer's state as keys of their own (none for the lecture's update).
+            out.update((k, json_number(x)) for k, x in v)
         elif f.name == "args":
             out[f.name] = [json_number(a) for a in v]
         elif f.name == "inputs":
@@ -240,8 +246,8 @@ def numbers(event: Event) -> tuple[Value, ...]:
             return (before, add, after)
         case BackwardEnd(grads=grads):
             return tuple(g for _, g in grads)
-        case Update(before=before, grad=grad, lr=lr, after=after):
-            return (before, grad, lr, after)
+        case Update(before=before, grad=grad, lr=lr, after=after, state=state):
+            return (before, grad, lr, after, *(x for _, x in state))
         case ZeroGrad(before=before):
             return (before,)
     raise TypeError(f"not an event: {event!r}")  # pragma: no cover

@@ -5,7 +5,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
-from stepgrad.engine.ops import RULES, OpRule, pow_scalar_rule, rdiv_rule
+from stepgrad.engine.ops import RULES, OpRule, pow_scalar_rule, rdiv_rule, specialized_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +34,8 @@ class Node:
         op: ``input``, ``param`` or an op name from ``RULES``.
         args: the op's arguments in order: node ids or constants.
         named: True when the user wrote the name.
+        attrs: the op's keyword arguments as written (``mean(x, axis=0)`` -> ``(("axis", 0),)``,
+            ``mse(y_hat, y, reduction="sum")``); they choose the op's rule, never carry a gradient.
     """
 
     id: int
@@ -41,6 +43,7 @@ class Node:
     op: str
     args: tuple[Arg, ...] = ()
     named: bool = True
+    attrs: tuple[tuple[str, int | str], ...] = ()
 
     @property
     def is_leaf(self) -> bool:
@@ -59,6 +62,8 @@ class Node:
             return pow_scalar_rule(self.args[1].value)
         if self.op == "div" and isinstance(self.args[0], Const) and not isinstance(self.args[1], Const):
             return rdiv_rule()
+        if self.attrs:
+            return specialized_rule(self.op, self.attrs)
         return RULES[self.op]
 
 

@@ -46,6 +46,14 @@ SympyForm = Callable[[Any, Mapping[str, Any]], Callable[..., Any]]
 Slope = Callable[[Value, Value], Any]
 # A local gradient's text: (k, argument texts, output text) -> text, or None for the template
 TextRule = Callable[[int, list[str], str], str | None]
+# shape(argument shapes) -> the output's shape; raises ShapeError when they do not fit
+Shape = tuple[int, ...]
+ShapeRule = Callable[[tuple[Shape, ...]], Shape]
+
+
+class ShapeError(ValueError):
+    """Arguments whose shapes an op cannot take, said as the lecture would:
+    ``(4, 3) @ (2, 6) cannot be multiplied (3 ≠ 2)``."""
 
 #: ``OpRule.role`` of the arithmetic a model writes with symbols (``+``, ``**``, unary ``-``).
 OPERATOR = "operator"
@@ -101,6 +109,16 @@ class OpRule:
         fold: the value of the op on constants (Python floats, in double; None: the
             forward rule in float64). The engine rounds it to the dtype once, as torch
             rounds a Python number it meets.
+        shape: the output's shape from the arguments' shapes (``()`` for a scalar); raises
+            ``ShapeError`` with the lecture's words when they do not fit. None: elementwise,
+            NumPy's (and torch's) broadcasting.
+        keywords: the keyword arguments a model may write (``axis``, ``reduction``), each
+            with the values it may take; a node that writes some gets ``specialize(attrs)``.
+        specialize: attrs -> this op's rule for them (the axis closed over, as pow's
+            exponent is); None for an op without keywords.
+        arrays_only: True for an op that only makes sense on arrays (``@``, ``softmax``,
+            the losses): its vjp is its backward, and its local value is what the vjp
+            multiplies by, never a full Jacobian.
     """
 
     name: str
@@ -120,6 +138,10 @@ class OpRule:
     sympy_names: tuple[str, ...] = ()
     slope: Slope | None = None
     fold: Callable[..., float] | None = None
+    shape: ShapeRule | None = None
+    keywords: Mapping[str, tuple[int | str, ...]] | None = None
+    specialize: Callable[[tuple[tuple[str, int | str], ...]], OpRule] | None = None
+    arrays_only: bool = False
 
     def local_text(self, k: int, texts: list[str], out: str) -> str:
         """The text of ∂out/∂arg_k with ``texts`` for the arguments and ``out`` for the output."""
@@ -207,6 +229,21 @@ def _replace(rule: OpRule, **changes: Any) -> OpRule:
 
 
 _POW_SCALAR: dict[float, OpRule] = {}
+
+
+_SPECIALIZED: dict[tuple[str, tuple[tuple[str, int | str], ...]], OpRule] = {}
+
+
+def specialized_rule(op: str, attrs: tuple[tuple[str, int | str], ...]) -> OpRule:
+    """The rule of ``op`` for a node that writes keyword arguments ``attrs`` (made once per pair)."""
+    key = (op, attrs)
+    rule = _SPECIALIZED.get(key)
+    if rule is None:
+        base = RULES[op]
+        if base.specialize is None:
+            raise ValueError(f"{op} takes no keyword arguments")
+        rule = _SPECIALIZED.setdefault(key, base.specialize(attrs))
+    return rule
 
 
 def rdiv_rule() -> OpRule:
