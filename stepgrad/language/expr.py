@@ -16,25 +16,42 @@ from __future__ import annotations
 
 import ast
 import math
-from collections.abc import Callable
 
 from stepgrad.engine.graph import Arg, Const, Node
 from stepgrad.engine.ops import FUNCTIONS, OPERATORS, RULES, OpRule
+from stepgrad.language.keywords import Attrs, keyword_attrs
+from stepgrad.language.parse import (
+    ALLOWED,
+    FUNCS,
+    MAX_CHARS,
+    MAX_DEPTH,
+    PYTHON_OPERATORS,
+    ExprError,
+    after,
+    describe,
+    end,
+    off,
+    operator_at,
+    parse_expression,
+    snippet,
+)
 from stepgrad.language.suggest import did_you_mean
-from stepgrad.language.syntax import student_words
 
-MAX_CHARS = 1000
-MAX_DEPTH = 64
+__all__ = [
+    "ALLOWED",
+    "MAX_CHARS",
+    "MAX_DEPTH",
+    "MAX_NODES",
+    "ExprError",
+    "ModelBuilder",
+    "binary_rule",
+    "intermediate_name",
+    "line_of",
+    "parse_expression",
+    "referenced_names",
+]
+
 MAX_NODES = 5000
-
-# Python's syntax, not a list of ops: how each ``ast`` operator is written. The registry
-# says which of them is an op (``OPERATORS``); the others are refused below.
-PYTHON_OPERATORS: dict[type[ast.operator], str] = {
-    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.FloorDiv: "//",
-    ast.Mod: "%", ast.MatMult: "@", ast.LShift: "<<", ast.RShift: ">>", ast.BitAnd: "&",
-    ast.BitOr: "|", ast.BitXor: "^",
-}
-
 
 # A generated name is its line's name with a subscript count: ``y_hat₁``, ``y_hat₂``, ... for
 # the operations inside ``y_hat: x ** 2 * w2 + x * w1 + b``, in the order they are
@@ -60,208 +77,6 @@ def line_of(name: str) -> str:
 def binary_rule(op: ast.operator) -> OpRule | None:
     """The registry's rule for a binary operator as written (``*`` -> mul), or None."""
     return OPERATORS.get(PYTHON_OPERATORS.get(type(op), ""))
-_ALLOWED = "numbers, names, + - * / **, unary -, parentheses and " + ", ".join(FUNCTIONS)
-_FUNCS = ", ".join(FUNCTIONS)
-
-# Set on every parsed node: its start and end as character offsets into the text as
-# written, and that text, so that a message can quote it and point into it.
-_OFF = "stepgrad_off"
-_END = "stepgrad_end"
-_TEXT = "stepgrad_text"
-
-
-class ExprError(Exception):
-    """A problem inside one expression.
-
-    Args:
-        message: what is wrong, one line.
-        offset: 0-based character offset into the expression text as written.
-    """
-
-    def __init__(self, message: str, offset: int = 0):
-        super().__init__(message)
-        self.message = message
-        self.offset = offset
-
-
-def _off(t: ast.AST) -> int:
-    return getattr(t, _OFF, 0)
-
-
-def _end(t: ast.AST) -> int:
-    return getattr(t, _END, _off(t))
-
-
-def _snippet(t: ast.AST, limit: int = 30) -> str:
-    """The user's own text of a sub-expression, shortened for a one-line message."""
-    text = " ".join(getattr(t, _TEXT, "")[_off(t) : _end(t)].split())
-    if not text:
-        text = ast.unparse(t) if _depth(t)[0] < 20 else type(t).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _describe(node: ast.AST) -> tuple[str, int]:
-    """Why a node is refused, and where to point."""
-    where = _off(node)
-    if isinstance(node, ast.Attribute):
-        dot = _after(node.value, ".")
-        return f"attribute access ('.{node.attr}') is not allowed; a model may use {_ALLOWED}", dot
-    if isinstance(node, ast.Lambda):
-        return "lambdas are not allowed", where
-    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
-        return "comprehensions are not allowed", where
-    if isinstance(node, ast.Subscript):
-        return f"subscripts like '{_snippet(node)}' are not allowed", _after(node.value, "[")
-    if isinstance(node, ast.Slice):
-        return "slices are not allowed", where
-    if isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)):
-        return f"strings ({_snippet(node)}) are not allowed in a model", where
-    if isinstance(node, ast.JoinedStr):
-        return f"strings ({_snippet(node)}) are not allowed in a model", where
-    if isinstance(node, ast.Constant) and (isinstance(node.value, bool) or node.value is None):
-        return f"'{node.value}' is not a number", where
-    if isinstance(node, ast.Constant) and isinstance(node.value, complex):
-        return f"complex numbers ('{_snippet(node)}') are not supported", where
-    if isinstance(node, ast.Constant):
-        return f"'{_snippet(node)}' is not a number", where
-    if isinstance(node, (ast.Compare, ast.BoolOp)):
-        return f"comparisons and logic ('{_snippet(node)}') are not allowed", where
-    if isinstance(node, ast.IfExp):
-        return "conditional expressions (if/else) are not allowed", where
-    if isinstance(node, (ast.List, ast.Tuple, ast.Set, ast.Dict)):
-        return f"'{_snippet(node)}' is not allowed: a model works on numbers", where
-    if isinstance(node, ast.NamedExpr):
-        return "assignment expressions (:=) are not allowed", where
-    if isinstance(node, (ast.Await, ast.Yield, ast.YieldFrom, ast.Starred)):
-        return f"'{_snippet(node)}' is not allowed", where
-    return f"'{type(node).__name__}' is not allowed; a model may use {_ALLOWED}", where
-
-
-def _after(t: ast.AST, token: str) -> int:
-    """The offset of ``token`` after sub-expression ``t`` (skipping spaces and ``)``)."""
-    text: str = getattr(t, _TEXT, "")
-    i = _end(t)
-    while i < len(text) and (text[i].isspace() or text[i] == ")"):
-        i += 1
-    return i if text.startswith(token, i) else _off(t)
-
-
-def _operator(t: ast.BinOp) -> int:
-    """The offset of a binary operator's symbol."""
-    text: str = getattr(t, _TEXT, "")
-    i = _end(t.left)
-    while i < _off(t.right) and (text[i].isspace() or text[i] == ")"):
-        i += 1
-    return i if i < _off(t.right) else _off(t)
-
-
-def parse_expression(text: str) -> ast.expr:
-    """Parse one model expression and check its size.
-
-    The text may span several lines (a YAML block scalar): line breaks count as spaces.
-    Every node of the returned tree knows its offsets in ``text`` (see ``ExprError``).
-
-    Raises:
-        ExprError: a syntax error, or an expression too long or too deep.
-    """
-    depth, at = _paren_depth(text)
-    if depth > MAX_DEPTH:
-        raise ExprError(
-            f"expression is nested too deeply (more than {MAX_DEPTH} parentheses inside each other)",
-            at,
-        )
-    if len(text) > MAX_CHARS:
-        raise ExprError(
-            f"expression is too long ({len(text)} characters; at most {MAX_CHARS}); "
-            "split it into named steps"
-        )
-    if not text.strip():
-        raise ExprError("the expression is empty")
-    hash_at = text.find("#")
-    if hash_at >= 0:
-        raise ExprError(
-            "'#' is not allowed in an expression (a YAML comment needs a space before it)", hash_at
-        )
-    for i, ch in enumerate(text):
-        # ast.parse cannot encode one, and would call it a NUL byte.
-        if "\ud800" <= ch <= "\udfff":
-            raise ExprError(
-                f"the expression contains a lone surrogate U+{ord(ch):04X} "
-                "(half of a UTF-16 pair, not a character)",
-                i,
-            )
-    # Same length, so every offset still points into the text as written.
-    flat = "".join(" " if ch in "\r\n\x0b\x0c" else ch for ch in text)
-    lead = len(flat) - len(flat.lstrip())
-    body = flat.strip()
-    try:
-        tree = ast.parse(body, mode="eval")
-    except SyntaxError as e:
-        msg = e.msg
-        if "too many nested parentheses" in msg:
-            msg = f"expression is nested too deeply (at most {MAX_DEPTH} levels)"
-        elif "null bytes" in msg:
-            raise ExprError("the expression contains a NUL character", text.find("\0")) from None
-        else:
-            msg, at = student_words(body, msg, (e.offset or 1) - 1, _ALLOWED)
-            raise ExprError(msg, lead + at) from None
-        raise ExprError(msg, lead + max((e.offset or 1) - 1, 0)) from None
-    except ValueError:  # NUL bytes on some Python versions
-        raise ExprError("the expression contains a NUL character", max(text.find("\0"), 0)) from None
-    except (RecursionError, MemoryError):
-        raise ExprError(f"expression is nested too deeply (at most {MAX_DEPTH} levels)", lead) from None
-    chars = _char_offsets(body)
-    for n in ast.walk(tree):
-        if isinstance(n, (ast.expr, ast.keyword, ast.arg)):
-            setattr(n, _OFF, lead + chars(n.col_offset))
-            setattr(n, _END, lead + chars(n.end_col_offset or n.col_offset))
-            setattr(n, _TEXT, text)
-    depth, past = _depth(tree.body)
-    if depth > MAX_DEPTH:
-        raise ExprError(
-            f"expression is too deep ({depth} operations inside each other; at most {MAX_DEPTH}); "
-            "split it into named steps",
-            _off(past),
-        )
-    return tree.body
-
-
-def _paren_depth(text: str) -> tuple[int, int]:
-    """The deepest bracket nesting, and where it first goes past ``MAX_DEPTH``."""
-    depth = best = at = 0
-    for i, ch in enumerate(text):
-        if ch in "([{":
-            depth += 1
-            if depth > best:
-                best = depth
-                if depth == MAX_DEPTH + 1:
-                    at = i
-        elif ch in ")]}":
-            depth -= 1
-    return best, at
-
-
-def _char_offsets(line: str) -> Callable[[int], int]:
-    """A function from UTF-8 byte offsets (as ``ast`` gives them) to character offsets."""
-    if line.isascii():
-        return lambda b: b
-    data = line.encode("utf-8")
-    return lambda b: len(data[:b].decode("utf-8", errors="ignore"))
-
-
-def _depth(root: ast.AST) -> tuple[int, ast.AST]:
-    """How many expressions sit inside each other at most, and on that deepest path, the
-    one that goes past ``MAX_DEPTH`` (the root when none does)."""
-    best, past = 0, root
-    stack: list[tuple[ast.AST, int, ast.AST]] = [(root, 1, root)]
-    while stack:
-        node, d, mark = stack.pop()
-        if d == MAX_DEPTH + 1:
-            mark = node
-        if d > best:
-            best, past = d, mark
-        stack.extend((c, d + 1, mark) for c in ast.iter_child_nodes(node) if isinstance(c, ast.expr))
-    return best, past
 
 
 class ModelBuilder:
@@ -277,6 +92,8 @@ class ModelBuilder:
     Attributes:
         offsets: each node made so far by name: the offset of its sub-expression in the
             text of the assignment that made it.
+        texts: each node made so far by name: its sub-expression as written (shortened),
+            for a message about the node that is found later (its shapes do not fit).
     """
 
     def __init__(
@@ -291,6 +108,7 @@ class ModelBuilder:
         self.nodes: list[Node] = list(leaves)
         self.names: dict[str, int] = {n.name: n.id for n in leaves}
         self.offsets: dict[str, int] = {}
+        self.texts: dict[str, str] = {}
         self._later = later
         self._refs = references
         self._dtype = dtype
@@ -310,28 +128,31 @@ class ModelBuilder:
             isinstance(tree, ast.UnaryOp) and isinstance(tree.operand, ast.Constant)
             and _is_number(tree.operand.value)
         ):
-            raise ExprError(f"'{target}' is a constant; declare it under inputs instead", _off(tree))
+            raise ExprError(f"'{target}' is a constant; declare it under inputs instead", off(tree))
         arg = self._walk(tree, top=True)
         if isinstance(arg, Const):
             raise ExprError(
-                f"'{target}' is a constant ({arg.value!r}); declare it under inputs instead", _off(tree)
+                f"'{target}' is a constant ({arg.value!r}); declare it under inputs instead", off(tree)
             )
         if self.nodes[arg].name == target:
             return arg
         # A bare name (`z: y_hat`): keep the assignment visible as its own node.
         return self._make("id", (arg,), tree, top=True)
 
-    def _make(self, op: str, args: tuple[Arg, ...], t: ast.AST, *, top: bool) -> int:
+    def _make(
+        self, op: str, args: tuple[Arg, ...], t: ast.AST, *, top: bool, attrs: Attrs = ()
+    ) -> int:
         if len(self.nodes) >= MAX_NODES:
-            raise ExprError(f"the model is too large (more than {MAX_NODES} operations)", _off(t))
+            raise ExprError(f"the model is too large (more than {MAX_NODES} operations)", off(t))
         if top:
             name, named = self._target, True
         else:
             self._count += 1
             name, named = intermediate_name(self._target, self._count), False
-        node = Node(len(self.nodes), name, op, args, named)
+        node = Node(len(self.nodes), name, op, args, named, attrs)
         self.nodes.append(node)
-        self.offsets[name] = _off(t)
+        self.offsets[name] = off(t)
+        self.texts[name] = snippet(t, 40)
         if top:
             self.names[name] = node.id
         return node.id
@@ -346,14 +167,18 @@ class ModelBuilder:
             if rule is None:
                 sym = PYTHON_OPERATORS[type(t.op)]
                 hint = "; use ** for powers" if sym == "^" else "; use + - * / **"
-                raise ExprError(f"operator '{sym}' is not supported{hint}", _operator(t))
+                raise ExprError(f"operator '{sym}' is not supported{hint}", operator_at(t))
             left = self._walk(t.left)
             right = self._walk(t.right)
             op = rule.name
+            if rule.arrays_only and isinstance(left, Const) and isinstance(right, Const):
+                raise ExprError(
+                    f"'{snippet(t)}' works on arrays; give it a name, not only numbers", operator_at(t)
+                )
             if op == "div" and isinstance(right, Const) and right.value == 0:
-                raise ExprError(f"division by zero in '{_snippet(t)}'", _operator(t))
+                raise ExprError(f"division by zero in '{snippet(t)}'", operator_at(t))
             if isinstance(left, Const) and isinstance(right, Const):
-                return self._fold(rule, (left, right), t, _operator(t))
+                return self._fold(rule, (left, right), t, operator_at(t))
             return self._make(op, (left, right), t, top=top)
         if isinstance(t, ast.UnaryOp):
             if isinstance(t.op, ast.UAdd):
@@ -364,71 +189,82 @@ class ModelBuilder:
                     return Const(RULES["neg"].value_of_constants(inner.value), "-" + inner.text)
                 return self._make("neg", (inner,), t, top=top)
             sym = "not" if isinstance(t.op, ast.Not) else "~"
-            raise ExprError(f"'{sym}' is not allowed; only unary minus is", _off(t))
+            raise ExprError(f"'{sym}' is not allowed; only unary minus is", off(t))
         if isinstance(t, ast.Call):
             return self._call(t, top)
-        msg, where = _describe(t)
+        if isinstance(t, ast.Attribute) and t.attr == "T" and "transpose" in RULES:
+            # `x.T`, as the lecture writes a transposed matrix: the only attribute allowed.
+            inner = self._walk(t.value)
+            if isinstance(inner, Const):
+                raise ExprError(f"'{snippet(t)}': .T transposes an array, not a number", after(t.value, "."))
+            return self._make("transpose", (inner,), t, top=top)
+        msg, where = describe(t)
         raise ExprError(msg, where)
 
     def _constant(self, t: ast.Constant) -> Const:
         value = t.value
         if not _is_number(value) or not isinstance(value, (int, float)):
-            msg, where = _describe(t)
+            msg, where = describe(t)
             raise ExprError(msg, where)
         try:
             v = float(value)
         except OverflowError:
-            raise ExprError(f"the number '{_snippet(t, 20)}' is too large", _off(t)) from None
+            raise ExprError(f"the number '{snippet(t, 20)}' is too large", off(t)) from None
         if not math.isfinite(v):
-            raise ExprError(f"'{_snippet(t)}' is not a finite number", _off(t))
+            raise ExprError(f"'{snippet(t)}' is not a finite number", off(t))
         self._fits(v, t)
         return Const(v, ast.unparse(t))
 
     def _fits(self, v: float, t: ast.AST) -> None:
         if abs(v) > self._largest:
             raise ExprError(
-                f"'{_snippet(t)}' = {v:g} does not fit in {self._dtype} "
+                f"'{snippet(t)}' = {v:g} does not fit in {self._dtype} "
                 f"(largest {self._largest:.4g})",
-                _off(t),
+                off(t),
             )
 
     def _call(self, t: ast.Call, top: bool) -> Arg:
         if not isinstance(t.func, ast.Name):
             if isinstance(t.func, (ast.Attribute, ast.Subscript, ast.Lambda)):
-                msg, where = _describe(t.func)
+                msg, where = describe(t.func)
                 raise ExprError(msg, where)
             if isinstance(t.func, (ast.Constant, ast.Call, ast.BinOp, ast.UnaryOp)) and (
                 len(t.args) == 1 and not t.keywords
             ):
                 # `2(x)`, `(x)(w)`: algebra's juxtaposition, which Python reads as a call.
-                factor, arg = _snippet(t.func), _snippet(t.args[0])
+                factor, arg = snippet(t.func), snippet(t.args[0])
                 raise ExprError(
                     f"write {factor} * ({arg}) for a product; '(' right after a value is read as a call",
-                    _after(t.func, "("),
+                    after(t.func, "("),
                 )
-            raise ExprError(f"only these functions may be called: {_FUNCS}", _off(t))
+            raise ExprError(f"only these functions may be called: {FUNCS}", off(t))
         fname = t.func.id
         if fname not in FUNCTIONS:
             if fname in self.names or fname in self._later:
-                raise ExprError(f"'{fname}' is not a function; write '*' to multiply", _end(t.func))
+                raise ExprError(f"'{fname}' is not a function; write '*' to multiply", end(t.func))
             raise ExprError(
-                f"unknown function '{fname}'{did_you_mean(fname, list(FUNCTIONS))} (allowed: {_FUNCS})",
-                _off(t),
+                f"unknown function '{fname}'{did_you_mean(fname, list(FUNCTIONS))} (allowed: {FUNCS})",
+                off(t),
             )
-        if t.keywords or len(t.args) != 1:
-            raise ExprError(f"{fname}() takes exactly one argument", _off(t))
-        inner = self._walk(t.args[0])
-        if isinstance(inner, Const):
+        rule = RULES[fname]
+        if len(t.args) != rule.arity or any(isinstance(a, ast.Starred) for a in t.args):
+            raise ExprError(f"{fname}() takes exactly {_COUNT.get(rule.arity, rule.arity)}", off(t))
+        attrs = keyword_attrs(fname, rule, t.keywords)
+        args = tuple(self._walk(a) for a in t.args)
+        consts = tuple(a for a in args if isinstance(a, Const))
+        if len(consts) == len(args):
+            if rule.arrays_only or attrs:
+                raise ExprError(f"{fname}() works on arrays; give it a name, not only numbers", off(t))
             # sqrt(2) is the number torch gives for it (see ``_fold``), not a node.
-            return self._fold(RULES[fname], (inner,), t, _off(t))
-        return self._make(fname, (inner,), t, top=top)
+            return self._fold(rule, consts, t, off(t))
+        return self._make(fname, args, t, top=top, attrs=attrs)
 
     def _name(self, t: ast.Name) -> int:
         name = t.id
         if name in self.names:
             return self.names[name]
         if name == self._target:
-            raise ExprError(f"'{name}' refers to itself", _off(t))
+            raise ExprError(f"'{name}' refers to itself", off(t))
         if name in self._later:
             cycle = self._cycle(name)
             if cycle:
@@ -437,14 +273,14 @@ class ModelBuilder:
                 )
             else:
                 msg = f"'{name}' is used before it is assigned; move '{name}' above '{self._target}'"
-            raise ExprError(msg, _off(t))
+            raise ExprError(msg, off(t))
         if name in FUNCTIONS:
-            raise ExprError(f"'{name}' is a function; call it as {name}(...)", _off(t))
+            raise ExprError(f"'{name}' is a function; call it as {name}(...)", off(t))
         known = [n for n in self.names if line_of(n) == n]
         hint = did_you_mean(name, known) or (
             "; declare it under inputs, params or data, or assign it in model above this line"
         )
-        raise ExprError(f"unknown name '{name}'{hint}", _off(t))
+        raise ExprError(f"unknown name '{name}'{hint}", off(t))
 
     def _cycle(self, start: str) -> list[str] | None:
         """A path start → … → current target through later definitions, if one exists."""
@@ -475,9 +311,12 @@ class ModelBuilder:
         except (ZeroDivisionError, OverflowError, ValueError, TypeError):
             v = math.nan
         if isinstance(v, complex) or not math.isfinite(v):
-            raise ExprError(f"'{_snippet(t)}' has no finite value", where)
+            raise ExprError(f"'{snippet(t)}' has no finite value", where)
         self._fits(float(v), t)
         return Const(float(v), ast.unparse(t))
+
+
+_COUNT = {1: "one argument", 2: "two arguments", 3: "three arguments"}
 
 
 def _is_number(v: object) -> bool:
