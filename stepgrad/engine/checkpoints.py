@@ -50,15 +50,25 @@ class Checkpoints:
         # shows as NaN, not as a plausible number.
         P = len(runner.graph.params)
         cap = min(self.n_steps // EVERY + 1, CHUNK) if self.training else 1
-        self._values = np.full((cap, P), np.nan, dtype=self.dtype)
-        self._grads = np.zeros((cap, P), dtype=self.dtype)
-        self._values[0] = runner.initial_params()
-        self.initial = list(self._values[0])
+        first = runner.initial_start()
+        self.no_state = runner.no_state
+        # Arrays, or an optimizer that keeps a state: each checkpoint is the step's start
+        # itself (arrays are never changed in place, so keeping them is keeping a copy).
+        self._rows: list[Start] | None = None
+        if runner.arrays or runner.program.optimizer.state_names:
+            self._rows = [first]
+        self._values = np.full((cap if self._rows is None else 0, P), np.nan, dtype=self.dtype)
+        self._grads = np.zeros((cap if self._rows is None else 0, P), dtype=self.dtype)
+        if self._rows is None:
+            self._values[0] = first[0]
+            self.initial = list(self._values[0])
+        else:
+            self.initial = list(first[0])
         """The params' values before the first step."""
         self.zeros = runner.zeros
         # Params and grads at the start of step ``known`` (where computing goes on), and a
         # few recomputed starts of steps in between checkpoints.
-        self._cur: Start = (list(self.initial), list(self.zeros))
+        self._cur: Start = (list(self.initial), list(self.zeros), list(self.no_state))
         self._starts: OrderedDict[int, Start] = OrderedDict()
         # One loss per step, in the dtype. Allocated whole but never touched ahead of the
         # computation: the OS maps its pages only as they are written, and no doubling copy.
@@ -92,7 +102,7 @@ class Checkpoints:
         so the numbers are the same to the bit.
         """
         if not self.training:
-            return self.initial, self.zeros
+            return self.initial, self.zeros, self.no_state
         if step == self.known:
             return self._cur
         got = self._starts.get(step)
@@ -101,7 +111,7 @@ class Checkpoints:
             return got
         b = step // EVERY
         s = b * EVERY
-        start = (list(self._values[b]), list(self._grads[b]))
+        start = self._row(b)
         # Resume from a cached start between the checkpoint and ``step`` when there is one.
         for k in range(step - 1, s, -1):
             if k in self._starts:
@@ -118,9 +128,15 @@ class Checkpoints:
             self._starts.popitem(last=False)
         return start
 
+    def _row(self, b: int) -> Start:
+        """The checkpoint at the start of step ``b * EVERY``."""
+        if self._rows is not None:
+            return self._rows[b]
+        return list(self._values[b]), list(self._grads[b]), list(self.no_state)
+
     def _grow(self) -> None:
         n = self._values.shape[0]
-        if self.training and (self.known + 1) // EVERY >= n:
+        if self._rows is None and self.training and (self.known + 1) // EVERY >= n:
             new = min(self.n_steps // EVERY + 1, n * 2)
             values = np.full((new, self._values.shape[1]), np.nan, dtype=self.dtype)
             values[:n] = self._values
@@ -140,12 +156,20 @@ class Checkpoints:
             self._cur = nxt
             if self.known % EVERY == 0:
                 b = self.known // EVERY
-                self._values[b] = nxt[0]
-                self._grads[b] = nxt[1]
+                if self._rows is not None:
+                    self._rows.append(nxt)
+                else:
+                    self._values[b] = nxt[0]
+                    self._grads[b] = nxt[1]
         if not finite and self.first_bad_step is None:
             self.first_bad_step = step
 
     @property
     def memory_bytes(self) -> int:
         """Bytes of numbers kept: one loss per step and a checkpoint every ``EVERY`` steps."""
-        return int(self.loss.nbytes + self._values.nbytes + self._grads.nbytes)
+        kept = self._values.nbytes + self._grads.nbytes
+        if self._rows is not None:
+            kept += sum(
+                np.asarray(v).nbytes for row in self._rows for part in row[:2] for v in part
+            ) + sum(np.asarray(x).nbytes for row in self._rows for st in row[2] for x in st)
+        return int(self.loss.nbytes + kept)

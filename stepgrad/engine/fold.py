@@ -28,6 +28,9 @@ from stepgrad.engine.events import (
 )
 from stepgrad.engine.graph import Graph
 from stepgrad.engine.state import State
+from stepgrad.lazy import LazyModule
+
+_np: Any = LazyModule("numpy", globals(), "_np")
 
 Value = Any
 
@@ -195,7 +198,10 @@ class Fold:
         s.values[self._by[ev.param]] = ev.after
 
     def _zero_grad(self, s: Scratch, ev: ZeroGrad) -> None:
-        s.grads[self._by[ev.param]] = self.zero
+        # An array's .grad is zeroed element by element: zeros of its shape.
+        before = ev.before
+        zero = self.zero if getattr(before, "ndim", 0) == 0 else _np.zeros_like(before)
+        s.grads[self._by[ev.param]] = zero
 
     def _predict(self, s: Scratch, ev: Predict) -> None:
         s.predictions[ev.node] = ev.value

@@ -19,6 +19,8 @@ from typing import Any, cast
 
 import numpy as np
 
+from stepgrad.engine.batches import batch_rows
+from stepgrad.engine.broadcast import unbroadcast
 from stepgrad.engine.events import (
     Accumulate,
     AccumulateGrad,
@@ -32,14 +34,16 @@ from stepgrad.engine.events import (
     ZeroGrad,
 )
 from stepgrad.engine.graph import Const, Node
+from stepgrad.engine.optimizers import make_update
 from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
 
 Value = Any
 """A number of the run's dtype (a NumPy scalar; arrays later)."""
 
-Start = tuple[list[Value], list[Value]]
-"""Param values and param grads at the start of a step, in the order of ``graph.params``."""
+Start = tuple[list[Value], list[Value], list[tuple[Value, ...]]]
+"""Param values, param grads and the optimizer's state per param (``()`` when it keeps
+none: the lecture's update, plain SGD) at the start of a step, in the order of ``graph.params``."""
 
 StepResult = tuple[list[Value | None], list[Value | None], bool, Start | None]
 """Node values, node grads, whether every number stayed finite, and the next step's start
@@ -66,8 +70,15 @@ class StepRunner:
         self._one = dt(1)
         self._zero = dt(0)
         self._params = g.params
-        self.zeros: list[Value] = [dt(0)] * len(self._params)
+        self.arrays = program.arrays
+        """The tensor lectures: values are arrays, steps take batches, products are summed
+        back to their input's shape (broadcasting undone)."""
+        self.zeros: list[Value] = [
+            np.zeros_like(v) if self.arrays else dt(0) for v in self.initial_params()
+        ]
         """A grad of zero for every param (the start of step 0)."""
+        self.no_state: list[tuple[Value, ...]] = [()] * len(self._params)
+        self._update = make_update(program.optimizer, self.dtype)
         # Constants live in extra slots after the nodes, so that every argument is an index
         # into one list and an itemgetter fetches a node's arguments in one call.
         n_nodes = len(g.nodes)
@@ -90,26 +101,37 @@ class StepRunner:
         # a plain upstream × local: / and log divide (grad / b), relu and pow's masks give
         # +0.0 whatever the upstream's sign, sigmoid and softplus group their factors.
         self._vjps = [g.nodes[e.node].rule.vjp for e in g.edges]
-        self._fixed = {g.by_name[k]: dt(v) for k, v in program.inputs.items()}
+        self._fixed = {g.by_name[k]: self._value(v) for k, v in program.inputs.items()}
         self._data = {g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()}
         self._arity = {n.name: len(n.args) for n in g.nodes}
         # Per shape of step (params holding earlier grads or not), how to make each event.
         self._makers: dict[bool, list[Callable[..., Event]]] = {}
 
+    def _value(self, v: Any) -> Value:
+        """A number of the dtype, or an array of it for a nested list."""
+        if isinstance(v, (list, tuple)):
+            return np.asarray(v, dtype=self.dtype)
+        return self._dt(v)
+
     def initial_params(self) -> list[Value]:
         """The params' values before the first step, in the dtype."""
         g = self.graph
-        return [self._dt(self.program.params[g.nodes[p].name]) for p in self._params]
+        return [self._value(self.program.params[g.nodes[p].name]) for p in self._params]
+
+    def initial_start(self) -> Start:
+        """Params, grads and optimizer state before the first step."""
+        return self.initial_params(), list(self.zeros), list(self.no_state)
 
     def leaf_values(self, step: int, row: list[Value]) -> list[Value | None]:
         """Every slot at the start of ``step``: its sample's data, the fixed inputs, the
         constants, and the params' values ``row``; the other nodes None."""
         values = self._template.copy()
-        sample = step % self.n_samples
         for i, v in self._fixed.items():
             values[i] = v
-        for i, arr in self._data.items():
-            values[i] = arr[sample]
+        if self._data:
+            rows = batch_rows(self.program, step) if self.arrays else step % self.n_samples
+            for i, arr in self._data.items():
+                values[i] = arr[rows]
         for j, p in enumerate(self._params):
             values[p] = row[j]
         return values
@@ -133,7 +155,7 @@ class StepRunner:
         for i, v in self._fixed.items():
             values[i] = v
         for k, v in inputs.items():
-            values[g.by_name[k]] = dt(v)
+            values[g.by_name[k]] = np.asarray(v, dtype=self.dtype) if isinstance(v, (list, tuple)) else dt(v)
         for j, p in enumerate(self._params):
             values[p] = row[j]
         with np.errstate(all="ignore"):
@@ -156,7 +178,10 @@ class StepRunner:
         rec = record is not None
         keep = (record if record is not None else []).append
         keep_all = (record if record is not None else []).extend
-        check = 0.0
+        arrays = self.arrays
+        # A running sum tells a finite step at once (scalars); arrays are looked at one by
+        # one at the end instead (their shapes do not add up).
+        check: Any = _UNCHECKED if arrays else 0.0
 
         for i, fn, get in self._forward_plan:
             a = get(values)
@@ -197,6 +222,9 @@ class StepRunner:
             up = grads[e.node]
             vjp = vjps[k]
             prod = up * lv if vjp is None else vjp(e.arg, edge_plan[k][2](values), values[e.node], up)
+            if arrays:
+                # Broadcasting undone: summed back to the shape of what it is the gradient of.
+                prod = unbroadcast(prod, np.shape(cast(Value, values[e.wrt])))
             check += prod
             before = grads[e.wrt]
             if rec:
@@ -231,19 +259,28 @@ class StepRunner:
             lr: Value = self._lr  # set whenever training
             new_values = list(self.zeros)
             new_grads = list(self.zeros)
-            following = (new_values, new_grads)
+            update = self._update
+            state = start[2]
+            new_state = list(self.no_state) if update is None else list(state)
+            following = (new_values, new_grads, new_state)
             for j, p in enumerate(self._params):
                 before = values[p]
                 gr = grads[p]
-                after = before - lr * gr
+                if update is None:  # the lecture's update and plain SGD: no state kept
+                    after = before - lr * gr
+                    if rec:
+                        keep_all((before, gr, lr, after))  # update
+                else:
+                    after, kept, shown = update(step, before, gr, lr, state[j])
+                    new_state[j] = kept
+                    if rec:
+                        keep_all((before, gr, lr, after, *shown))  # update with its state
                 check += after
                 new_values[j] = after
-                if rec:
-                    keep_all((before, gr, lr, after))  # update
             for j, p in enumerate(self._params):
                 gr = grads[p]
                 if self.program.zero_grad:
-                    new_grads[j] = self._zero
+                    new_grads[j] = self.zeros[j]
                     if rec:
                         keep(gr)  # zero_grad
                 else:
@@ -264,7 +301,11 @@ class StepRunner:
         makers = self._makers.get(holding)
         if makers is None:
             makers = self._makers[holding] = [
-                *_makers(self.plan.outline_of_step(1 if holding else 0), self._arity)
+                *_makers(
+                    self.plan.outline_of_step(1 if holding else 0),
+                    self._arity,
+                    self.program.optimizer.state_names,
+                )
             ]
         seq = self.plan.step_start(step)
         epoch = step // self.n_samples
@@ -276,7 +317,9 @@ Maker = Callable[[int, int, int, "int | None", list[Value]], Event]
 """Makes one event of a step from its seq, step, epoch, sample and the step's record."""
 
 
-def _makers(outline: tuple[Event, ...], arity: dict[str, int]) -> Iterator[Maker]:
+def _makers(
+    outline: tuple[Event, ...], arity: dict[str, int], state_names: tuple[str, ...]
+) -> Iterator[Maker]:
     """For each event of a step's outline, how to make it from the step's record: its
     fields in names from the outline, its numbers from their place in the record."""
     i = 0  # where the event's numbers start in the record
@@ -285,9 +328,11 @@ def _makers(outline: tuple[Event, ...], arity: dict[str, int]) -> Iterator[Maker
             width = arity[ev.node] + 1
         elif isinstance(ev, BackwardEnd):
             width = len(ev.grads)
+        elif isinstance(ev, Update):
+            width = _WIDTHS[Update] + len(state_names)
         else:
             width = _WIDTHS[type(ev)]
-        yield _maker(ev, i, width)
+        yield _maker(ev, i, width, state_names)
         i += width
 
 
@@ -321,7 +366,7 @@ def _setters(cls: type, *names: str) -> tuple[Callable[[Any, Any], None], ...]:
 _seq, _step, _epoch, _sample = _setters(Forward, "seq", "step", "epoch", "sample")  # _Event's own
 
 
-def _maker(ev: Event, i: int, width: int) -> Maker:
+def _maker(ev: Event, i: int, width: int, state_names: tuple[str, ...] = ()) -> Maker:
     """How to make the event ``ev`` outlines, its numbers at ``i`` .. ``i + width`` in the record."""
     match ev:
         case Forward(node=node, op=op, inputs=inputs):
@@ -386,6 +431,13 @@ def _maker(ev: Event, i: int, width: int) -> Maker:
 
             return backward_end
         case Update(param=param):
+            if state_names:
+
+                def update_with_state(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
+                    kept = tuple(zip(state_names, r[i + 4 : i + width], strict=True))
+                    return Update(q, s, e, m, param, r[i], r[i + 1], r[i + 2], r[i + 3], kept)
+
+                return update_with_state
 
             def update(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
                 return Update(q, s, e, m, param, r[i], r[i + 1], r[i + 2], r[i + 3])
@@ -409,7 +461,22 @@ def _getter(idx: tuple[int, ...]) -> Callable[[list[Value | None]], tuple[Value,
     return cast(Callable[[list[Value | None]], tuple[Value, ...]], itemgetter(*idx))
 
 
+class _Unchecked:
+    """Stands for the running sum of an array step: adding to it does nothing, and it is
+    never finite, so every number of the step is looked at (``run``'s end)."""
+
+    __slots__ = ()
+
+    def __iadd__(self, other: Value) -> _Unchecked:
+        return self
+
+
+_UNCHECKED = _Unchecked()
+
+
 def _finite(x: Value) -> bool:
+    if x is _UNCHECKED:
+        return False
     try:
         return math.isfinite(x)
     except TypeError:  # an array
