@@ -8,7 +8,9 @@
 2. A 100,000-step timeline: time to open, time to checkpoint every step, seek latency
    (median and worst) at random positions, and peak memory against one object per event.
 3. Time per training step of stepgrad (recording every event) divided by torch eager
-   autograd on the same scenario, for every bundled scenario (lower is better).
+   autograd on the same scenario, for every bundled scalar scenario (lower is better).
+4. The tensor lectures (``bench_tensors.py``): per-step time against torch on lecture7 and
+   lecture8, and a 10,000-step lecture7 run's memory and seek latency.
 """
 
 from __future__ import annotations
@@ -298,6 +300,8 @@ def bench_vs_torch(steps: int) -> None:
     ratios = []
     for name in bundled():
         program = load(name).program
+        if program.arrays:  # the tensor lectures: part 4
+            continue
         t = Timeline(program)
         per_step = len(t.events_of_step(min(1, t.n_steps - 1)))
         ours = _stepgrad_loop(program, steps)
@@ -324,6 +328,10 @@ def main() -> None:
         bench_long(steps)
     print("\n3. per training step: stepgrad recording every event vs torch eager autograd")
     bench_vs_torch(300 if ns.quick else 3000)
+    print("\n4. the tensor lectures (lecture7 full batch, lecture8 in batches of 32)")
+    import bench_tensors
+
+    bench_tensors.main(ns.quick)
 
 
 if __name__ == "__main__":

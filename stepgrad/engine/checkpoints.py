@@ -8,6 +8,7 @@ to the bit). Checkpoints are computed in order, as far as someone has asked (``e
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -22,6 +23,11 @@ CHUNK = 4096
 EVERY = 16
 """A checkpoint (param values and grads) is kept every this many steps; a step in between
 starts from the one before it and recomputes at most 15 steps (about 0.2 ms)."""
+
+ARRAY_BUDGET = 32 * 2**20
+"""Bytes an array run's checkpoints may take at most: checkpoints come every step while
+they fit (a seek then recomputes one step, the most an array step should cost), every
+K steps when the run is longer, so memory stays bounded however many steps there are."""
 
 STARTS = 8
 """Recomputed starts of steps in between checkpoints kept (the last ones asked for)."""
@@ -49,14 +55,19 @@ class Checkpoints:
         # ``start``). Rows not yet written hold NaN, never leftover memory: a stray read
         # shows as NaN, not as a plausible number.
         P = len(runner.graph.params)
-        cap = min(self.n_steps // EVERY + 1, CHUNK) if self.training else 1
         first = runner.initial_start()
         self.no_state = runner.no_state
         # Arrays, or an optimizer that keeps a state: each checkpoint is the step's start
         # itself (arrays are never changed in place, so keeping them is keeping a copy).
         self._rows: list[Start] | None = None
+        self.every = EVERY
+        """Steps between checkpoints."""
         if runner.arrays or runner.program.optimizer.state_names:
             self._rows = [first]
+            if runner.arrays:
+                per_start = _start_bytes(first) * 2  # grads and optimizer state grow into it
+                self.every = max(1, -(-self.n_steps * per_start // ARRAY_BUDGET))
+        cap = min(self.n_steps // self.every + 1, CHUNK) if self.training else 1
         self._values = np.full((cap if self._rows is None else 0, P), np.nan, dtype=self.dtype)
         self._grads = np.zeros((cap if self._rows is None else 0, P), dtype=self.dtype)
         if self._rows is None:
@@ -109,8 +120,8 @@ class Checkpoints:
         if got is not None:
             self._starts.move_to_end(step)
             return got
-        b = step // EVERY
-        s = b * EVERY
+        b = step // self.every
+        s = b * self.every
         start = self._row(b)
         # Resume from a cached start between the checkpoint and ``step`` when there is one.
         for k in range(step - 1, s, -1):
@@ -129,15 +140,15 @@ class Checkpoints:
         return start
 
     def _row(self, b: int) -> Start:
-        """The checkpoint at the start of step ``b * EVERY``."""
+        """The checkpoint at the start of step ``b * every``."""
         if self._rows is not None:
             return self._rows[b]
         return list(self._values[b]), list(self._grads[b]), list(self.no_state)
 
     def _grow(self) -> None:
         n = self._values.shape[0]
-        if self._rows is None and self.training and (self.known + 1) // EVERY >= n:
-            new = min(self.n_steps // EVERY + 1, n * 2)
+        if self._rows is None and self.training and (self.known + 1) // self.every >= n:
+            new = min(self.n_steps // self.every + 1, n * 2)
             values = np.full((new, self._values.shape[1]), np.nan, dtype=self.dtype)
             values[:n] = self._values
             grads = np.zeros((new, self._grads.shape[1]), dtype=self.dtype)
@@ -154,8 +165,8 @@ class Checkpoints:
         self.known = step + 1
         if nxt is not None:  # training
             self._cur = nxt
-            if self.known % EVERY == 0:
-                b = self.known // EVERY
+            if self.known % self.every == 0:
+                b = self.known // self.every
                 if self._rows is not None:
                     self._rows.append(nxt)
                 else:
@@ -173,3 +184,9 @@ class Checkpoints:
                 np.asarray(v).nbytes for row in self._rows for part in row[:2] for v in part
             ) + sum(np.asarray(x).nbytes for row in self._rows for st in row[2] for x in st)
         return int(self.loss.nbytes + kept)
+
+
+def _start_bytes(start: Start) -> int:
+    """Bytes a step's start takes in memory, arrays and their Python objects."""
+    parts = [v for part in start[:2] for v in part] + [x for st in start[2] for x in st]
+    return sum(sys.getsizeof(v) for v in parts) + sum(sys.getsizeof(part) for part in start)

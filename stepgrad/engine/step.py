@@ -179,8 +179,7 @@ class StepRunner:
         keep = (record if record is not None else []).append
         keep_all = (record if record is not None else []).extend
         arrays = self.arrays
-        # A running sum tells a finite step at once (scalars); arrays are looked at one by
-        # one at the end instead (their shapes do not add up).
+        # A running sum tells a finite step at once (scalars; arrays: see _Unchecked).
         check: Any = _UNCHECKED if arrays else 0.0
 
         for i, fn, get in self._forward_plan:
@@ -285,6 +284,14 @@ class StepRunner:
                         keep(gr)  # zero_grad
                 else:
                     new_grads[j] = gr
+        if arrays:
+            # NaN and infinity carry through a sum: one reduction per array left.
+            left: list[Value] = [values[g.loss], *(grads[p] for p in self._params)]
+            if following is not None:
+                left.extend(following[0])
+            check = 0.0
+            for v in left:
+                check += float(_add_reduce(v, axis=None))
         finite = _finite(check)
         if not finite:
             # The running sum can overflow on finite numbers; look at each one to be sure.
@@ -312,6 +319,8 @@ class StepRunner:
         sample = step % self.n_samples if self._data else None
         return [make(seq + k, step, epoch, sample, record) for k, make in enumerate(makers)]
 
+
+_add_reduce = np.add.reduce
 
 Maker = Callable[[int, int, int, "int | None", list[Value]], Event]
 """Makes one event of a step from its seq, step, epoch, sample and the step's record."""
@@ -462,8 +471,9 @@ def _getter(idx: tuple[int, ...]) -> Callable[[list[Value | None]], tuple[Value,
 
 
 class _Unchecked:
-    """Stands for the running sum of an array step: adding to it does nothing, and it is
-    never finite, so every number of the step is looked at (``run``'s end)."""
+    """Stands for the running sum of an array step, where adding costs a reduction per
+    array: it takes nothing, and ``run`` looks at what the step leaves instead (the loss,
+    the params' gradients and new values), so that a step is finite when they are."""
 
     __slots__ = ()
 
@@ -475,8 +485,6 @@ _UNCHECKED = _Unchecked()
 
 
 def _finite(x: Value) -> bool:
-    if x is _UNCHECKED:
-        return False
     try:
         return math.isfinite(x)
     except TypeError:  # an array
