@@ -172,3 +172,18 @@ def _numbers(ev: Any) -> list[Any]:
     from stepgrad.engine.events import numbers
 
     return list(numbers(ev))
+
+
+def test_checkpoints_stay_within_their_budget_however_long_the_run() -> None:
+    from stepgrad.engine.checkpoints import ARRAY_BUDGET
+
+    short = Timeline(linear_regression("float64", Optimizer("adam"), epochs=20))
+    assert short._ck.every == 1  # 60 steps: a checkpoint at every step, a seek recomputes one
+    long = Timeline(linear_regression("float64", Optimizer("adam"), epochs=200_000))
+    every = long._ck.every
+    assert every > 1
+    long.ensure(every * 10)
+    rows = long._ck.memory_bytes - long._ck.loss.nbytes
+    # 11 checkpoints kept for 10·every steps: the whole run's would be n_steps / every of them.
+    per_row = rows / 11
+    assert per_row * (long.n_steps / every) <= ARRAY_BUDGET
