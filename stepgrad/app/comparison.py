@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from stepgrad.app.arrays import is_array
 from stepgrad.app.trace import START, Trace
 from stepgrad.compare import Verdict, compare
 from stepgrad.engine.state import State
@@ -42,6 +43,10 @@ class Row:
         diff: the absolute difference when compared.
         torch_step: which torch step ``theirs`` comes from (None: from the scenario).
         at: for a pending row, the event at which the comparison becomes possible.
+        where: for arrays compared element by element, the index of the largest
+            difference (``(2, 3)``); None for numbers, and for arrays equal everywhere.
+        ours_el: stepgrad's element at ``where``.
+        theirs_el: torch's element at ``where``.
     """
 
     label: str
@@ -51,6 +56,9 @@ class Row:
     diff: float = 0.0
     torch_step: int | None = None
     at: int | None = None
+    where: tuple[int, ...] | None = None
+    ours_el: float | None = None
+    theirs_el: float | None = None
 
 
 TorchStep = Any  # stepgrad.oracle.TorchStep; not imported, so torch stays unloaded
@@ -92,8 +100,8 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
         if have == 0:
             # Even a number torch is bound to share (an initial value) waits for torch itself.
             return wait(label, ours, k or 0)
-        v: Verdict = compare(ours, theirs, dtype)
-        return Row(label, ours, theirs, v.status, v.diff, k)
+        status, diff, where, a, b = judge(ours, theirs, dtype)
+        return Row(label, ours, theirs, status, diff, k, None, where, a, b)
 
     def wait(label: str, ours: Any, k: int) -> Row:
         return Row(label, ours, None, WAITING, 0.0, k)
@@ -112,7 +120,7 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
                 else wait(name, ours_v, step)
             )
         elif step == 0:
-            out.append(verdict(name, ours_v, t.program.params[name], None))
+            out.append(verdict(name, ours_v, written(t.program, name), None))
         else:
             out.append(
                 verdict(name, ours_v, torch[step - 1].params_after[name], step - 1)
@@ -164,6 +172,17 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
     return out
 
 
+def written(program: Any, name: str) -> Any:
+    """A param's start value as the scenario wrote it: a number, or for a matrix (a nested
+    list) an array of the run's dtype."""
+    v = program.params[name]
+    if isinstance(v, list):
+        import numpy as np
+
+        return np.asarray(v, dtype=program.dtype)
+    return v
+
+
 def step_rows(trace: Trace, step: int, ts: TorchStep | None) -> list[Row]:
     """One training step compared in full: loss, each param's gradient and updated value;
     ``ts`` None: torch has not run the step yet (every row ``waiting``)."""
@@ -177,7 +196,8 @@ def step_rows(trace: Trace, step: int, ts: TorchStep | None) -> list[Row]:
     def row(label: str, ours: Any, theirs: Any) -> Row:
         if ts is None:
             return Row(label, ours, None, WAITING, 0.0, step)
-        return Row(label, ours, theirs, *_vd(ours, theirs, dtype), step)
+        status, diff, where, a, b = judge(ours, theirs, dtype)
+        return Row(label, ours, theirs, status, diff, step, None, where, a, b)
 
     out = [row(loss, fwd.value, None if ts is None else ts.loss)]
     grads = dict(idx.end.grads)
@@ -217,6 +237,24 @@ def step_row_seqs(trace: Trace, step: int) -> list[int]:
     return out
 
 
-def _vd(a: Any, b: Any, dtype: str) -> tuple[str, float]:
-    v = compare(a, b, dtype)
-    return v.status, v.diff
+Judged = tuple[str, float, tuple[int, ...] | None, float | None, float | None]
+"""A verdict's status, the (largest) difference, and for arrays where it is and the two
+elements there."""
+
+
+def judge(a: Any, b: Any, dtype: str) -> Judged:
+    """Two numbers compared (``compare``), or two arrays element by element: the verdict
+    of the worst element, the largest difference and where it is (``[2, 3]``), as torch's
+    ``(a - b).abs().max()`` would find it. A number against an array (``0.0`` after
+    ``zero_grad``) stands for an array of it."""
+    if not (is_array(a) or is_array(b)):
+        v: Verdict = compare(a, b, dtype)
+        return v.status, v.diff, None, None, None
+    from stepgrad.compare import compare_elements
+
+    if a is not None and b is not None and is_array(a) != is_array(b):
+        import numpy as np
+
+        a, b = (a, np.full(np.shape(a), b)) if is_array(a) else (np.full(np.shape(b), a), b)
+    e = compare_elements(a, b, dtype)
+    return e.verdict.status, e.verdict.diff, e.at, e.ours, e.theirs

@@ -193,7 +193,8 @@ class Trace:
         """True when the first frame needs the timeline: float32 numbers print through
         NumPy, and a run of several steps prints numbers the start does not show, which size
         the graph's boxes (drawn without them, the boxes would widen a moment later)."""
-        return self.program.dtype != "float64" or self.plan.n_steps > 1
+        p = self.program
+        return p.dtype != "float64" or self.plan.n_steps > 1 or p.arrays
 
     def _leaves_of_step0(self) -> tuple[float | None, ...]:
         p = self.program

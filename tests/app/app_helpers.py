@@ -32,18 +32,36 @@ def mirror_steps(
         events = t.events_of_step(step)
         end = next(e for e in events if e.kind == "backward_end")
         state = t.state_at(end.seq)
-        values = {names[i]: float(state.values[i]) for i in g.order}
-        grads: dict[str, float | None] = {
-            names[i]: (None if state.grads[i] is None else float(state.grads[i]))
+        # As torch's oracle returns them: Python floats for a scalar program, NumPy arrays
+        # of the dtype (copies) for an array program.
+        num = _array if program.arrays else float
+        values = {names[i]: num(state.values[i]) for i in g.order}
+        grads: dict[str, Any] = {
+            names[i]: (None if state.grads[i] is None else num(state.grads[i]))
             for i in range(len(names))
             if g.requires_grad[i]
         }
-        after = {k: float(v) for k, v in t.param_values(step + 1 if program.training else 0).items()}
+        after = {k: num(v) for k, v in t.param_values(step + 1 if program.training else 0).items()}
         for (k, field, name), delta in change.items():
             if k == step:
                 target = {"grads": grads, "params_after": after, "values": values}[field]
-                target[name] = float(target[name]) + delta  # type: ignore[arg-type]
+                target[name] = _changed(target[name], delta)
         yield TorchStep(step, values[names[g.loss]], values, grads, after)
+
+
+def _array(v: Any) -> Any:
+    import numpy as np
+
+    return np.array(v, copy=True)
+
+
+def _changed(v: Any, delta: float) -> Any:
+    """``v`` with ``delta`` added: to a number, or to an array's entry [0, 0] (its first)."""
+    if getattr(v, "ndim", 0) > 0:
+        out = v.copy()
+        out.flat[0] += delta
+        return out
+    return float(v) + delta
 
 
 def mirror(program: Any) -> Iterator[TorchStep]:

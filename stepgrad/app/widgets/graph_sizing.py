@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from stepgrad.app import layout as lay
+from stepgrad.app.arrays import box_text, wrapped
 from stepgrad.app.trace import Trace
 from stepgrad.engine.events import (
     Accumulate,
@@ -44,10 +45,13 @@ def graph_fmt(v: Any, float32: bool) -> str:
     float32), not the widened float64 (``1.0199999809265137``) that the inspector prints
     the way torch's ``.item()`` does; for float64 it is ``fmt``.
     """
+    if isinstance(v, list):  # a prediction's input as the scenario writes it
+        v = np.asarray(v, dtype=np.float32 if float32 else np.float64)
+    if getattr(v, "ndim", 0) > 0:
+        # A tensor lecture's matrix: its norm, or its one entry (``arrays.box_text``).
+        return box_text(v, lambda x: graph_fmt(x, float32))
     if v is None or not float32 or digits_shown() is not None:  # rounded (--digits): fmt rounds
         return fmt(v)
-    if getattr(v, "ndim", 0) > 0:
-        return "[" + ", ".join(graph_fmt(x, float32) for x in v) + "]"
     return str(np.float32(v))
 
 
@@ -58,7 +62,13 @@ def compact(text: str, cap: int | None) -> str:
     inspector. A text that fits, ``·``, nan, inf and a vector stay as they are; a number
     that fits in no form of ``cap`` cells keeps its shortest form.
     """
-    if cap is None or len(text) <= cap or text[0] in "[·":
+    if cap is None or len(text) <= cap:
+        return text
+    parts = wrapped(text)
+    if parts is not None:  # an array's norm or one entry: the number inside is cut
+        opening, inner, closing = parts
+        return opening + compact(inner, max(cap - 2, 1)) + closing
+    if text[0] in "[·":
         return text
     try:
         v = float(text)
@@ -123,7 +133,7 @@ class GraphSizing:
 
     trace: Trace
     _f32: bool
-    _predict_inputs: dict[int, float]
+    _predict_inputs: dict[int, Any]
     _frame: lay.Frame
     _title_len: dict[int, int]
     _run_nodes: dict[int, tuple[int, int]] | None
@@ -213,13 +223,17 @@ class GraphSizing:
         g = self.trace.graph
         req = g.requires_grad
         out: dict[int, tuple[int, int]] = {}
+        arrays = program.arrays
         for n in g.nodes:
             if n.is_leaf and n.op == "input":
                 written = {**program.inputs, **(program.predict or {})}
-                texts = [fmt(float(written[n.name]))] if n.name in written else []
-                texts += [fmt(float(v)) for v in (program.data or {}).get(n.name, ())]
-                value = max((len(t) for t in texts), default=WIDE)
-            elif n.is_leaf and not program.training and n.name in program.params:
+                if arrays:  # a matrix's text is known only once NumPy has it
+                    value = WIDE
+                else:
+                    texts = [fmt(float(written[n.name]))] if n.name in written else []
+                    texts += [fmt(float(v)) for v in (program.data or {}).get(n.name, ())]
+                    value = max((len(t) for t in texts), default=WIDE)
+            elif n.is_leaf and not program.training and n.name in program.params and not arrays:
                 value = len(fmt(float(program.params[n.name])))
             else:
                 value = WIDE

@@ -24,6 +24,7 @@ from textual.message import Message
 from textual.strip import Strip
 
 from stepgrad.app import layout as lay
+from stepgrad.app.arrays import as_written, dims, node_shapes
 from stepgrad.app.trace import START, Focus, Trace
 from stepgrad.app.widgets.graph_boxes import (
     _ROLES,
@@ -87,12 +88,18 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         self._frame = lay.arrange(lay.rank(graph))
         self._frames = {(0, lay.ROW_GAP): self._frame}
         self._labels = {n.id: op_label(n) for n in graph.nodes}
+        # A tensor lecture's box says its shape after the op (``h1 σ 759×6``).
+        for i, shape in enumerate(node_shapes(trace.program) or ()):
+            if shape:
+                self._labels[i] += " " + dims(shape)
         self._req = graph.requires_grad
         program = trace.program
         self._f32 = program.dtype == "float32"
         # At a prediction the inputs hold the prediction's values, not a sample's (as written:
         # float32 boxes print through np.float32, and a Python float is a float64 to the bit).
-        self._predict_inputs = {graph.by_name[k]: float(v) for k, v in (program.predict or {}).items()}
+        # A tensor lecture's prediction input stays a nested list (``graph_fmt`` takes it).
+        predict = program.predict or {}
+        self._predict_inputs = {graph.by_name[k]: as_written(v) for k, v in predict.items()}
         self._title_len = {n.id: len(f"{n.name} {self._labels[n.id]}") for n in graph.nodes}
         self._run_nodes: dict[int, tuple[int, int]] | None = None
         self._cap = NUM_MAX

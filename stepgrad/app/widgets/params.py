@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from stepgrad.app.arrays import index_text, is_array, preview
 from stepgrad.app.comparison import PENDING, WAITING, Row
+from stepgrad.app.widgets.graph_sizing import compact
 from stepgrad.app.widgets.text_lines import Line, TextLines
 from stepgrad.explain import finite, fmt
 
@@ -25,8 +27,11 @@ def mark(row: Row, torch_state: str, progress: int = 0) -> tuple[str, str]:
         if torch_state == "loading":
             return ("loading…", "muted")
         return (f"torch {progress:,}/{(row.torch_step or 0) + 1:,}…", "muted")
+    where = "" if row.where is None else " at " + index_text(row.where)  # an array's worst element
     if row.status == "close":
-        return (f"≈ {row.diff:.0e}", "ok")
+        return (f"≈ {row.diff:.0e}{where}", "ok")
+    if row.status == "differs" and where:
+        return (f"✗ differs{where}", "error")
     if row.status == PENDING:
         # Torch's w.grad is known once the whole backward pass has run.
         at = f"at #{row.at}" if row.at is not None else "after backward"
@@ -45,7 +50,7 @@ SHORT = {"✓ equal": "✓", "✗ differs": "✗", "✗ missing": "✗"}
 
 def short(text: str) -> str:
     """The one-cell form of a mark (``≈ 3e-14`` → ``≈``); other marks as they are."""
-    return SHORT.get(text, "≈" if text.startswith("≈") else text)
+    return SHORT.get(text, "≈" if text.startswith("≈") else "✗" if text.startswith("✗ ") else text)
 
 
 def table(
@@ -72,9 +77,9 @@ def table(
         progress: steps torch has run so far.
     """
     label_w = max(len(r.label) for r in rows) + 2
-    ours = [fmt(r.ours) for r in rows]
+    ours = [cell(r.ours) for r in rows]
     theirs = [
-        fmt(r.theirs) if r.status not in (WAITING, PENDING) and r.ours is not None else "" for r in rows
+        cell(r.theirs) if r.status not in (WAITING, PENDING) and r.ours is not None else "" for r in rows
     ]
     num_w = max(len("stepgrad"), *(len(s) for s in ours)) + 2
     their_w = max(len("torch"), *(len(s) for s in theirs)) + 2
@@ -167,6 +172,14 @@ def table(
         more = f"+ {len(hidden)} more" if hidden else "+ more"
         lines.append([(f"{more} (c: all)", "muted")])
     return lines + tail
+
+
+def cell(v: object) -> str:
+    """A number as the table writes it (``fmt``); a matrix in short (``arrays.preview``:
+    its norm and first entries; the m key shows it whole)."""
+    if is_array(v):
+        return preview(v, lambda x: compact(fmt(x), 7))
+    return fmt(v)
 
 
 class ParamsPanel(TextLines):

@@ -1,0 +1,156 @@
+"""Arrays on screen: shapes and the short forms a box or a table row gives a matrix (no
+Textual).
+
+A scalar lecture's node holds one number and its box shows it. A tensor lecture's node
+holds a matrix (``h1`` is 759×6 in lecture 7): a box has room for about eight cells, so it
+shows the array's norm between double bars (``‖33.7‖``), or its one entry in brackets
+(``[0.038]``), and its title says the shape (``h1 σ 759×6``). Every entry is in the
+inspector (one element drilled into) and behind the params panel's whole-matrix key.
+
+Shapes are known before anything is computed (``node_shapes``: the leaves' shapes as
+written, a step's batch stacked in front, then the ops' shape rules), so the first frame
+draws them without NumPy.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from stepgrad.engine.program import Program
+
+Shape = tuple[int, ...]
+
+NORM_OPEN = NORM_CLOSE = "‖"
+"""The norm of an array is written between double bars, as in the lecture: ``‖W1‖``."""
+
+
+def is_array(v: Any) -> bool:
+    """True for an array of at least one axis (a NumPy scalar or 0-d array is a number)."""
+    return getattr(v, "ndim", 0) > 0
+
+
+def shape_of(v: Any) -> Shape:
+    """The shape of a value as a scenario writes it: a number ``()``, a nested list by its
+    first entries (a ragged list is refused when the scenario is loaded), or an array's."""
+    if hasattr(v, "shape"):
+        return tuple(int(n) for n in v.shape)
+    out: list[int] = []
+    while isinstance(v, (list, tuple)):
+        out.append(len(v))
+        if not v:
+            break
+        v = v[0]
+    return tuple(out)
+
+
+def dims(shape: Sequence[int]) -> str:
+    """A shape the way a box title says it: ``759×6``, ``(6,)`` for one axis (a bare ``6``
+    would read as a number), ``""`` for a number."""
+    if not shape:
+        return ""
+    if len(shape) == 1:
+        return f"({shape[0]},)"
+    return "×".join(str(n) for n in shape)
+
+
+def shape_words(shape: Sequence[int]) -> str:
+    """A shape as Python writes it: ``(759, 6)``, ``(6,)``, ``()``."""
+    return str(tuple(shape))
+
+
+def leaf_shapes(program: Program) -> dict[int, Shape]:
+    """Each leaf's shape in the run's first step: a data input's rows stacked along a new
+    first axis when steps take batches (``batch_size`` rows, or all of them)."""
+    g = program.graph
+    out: dict[int, Shape] = {}
+    for name, v in {**program.inputs, **program.params}.items():
+        if name in g.by_name:
+            out[g.by_name[name]] = shape_of(v)
+    for name, col in (program.data or {}).items():
+        if name not in g.by_name or not col:
+            continue
+        row = shape_of(col[0])
+        if program.batch_size is not None:
+            row = (min(program.batch_size, len(col)), *row)
+        out[g.by_name[name]] = row
+    return out
+
+
+def node_shapes(program: Program) -> tuple[Shape, ...] | None:
+    """Every node's shape in the first step (a batch's), or None for a scalar lecture (and
+    for a graph whose shapes cannot be worked out: then the boxes say none)."""
+    if not program.arrays:
+        return None
+    try:
+        from stepgrad.engine.shapes import ShapeError, infer_shapes
+    except ImportError:  # pragma: no cover - the engine always has its shapes
+        return None
+    try:
+        return tuple(tuple(s) for s in infer_shapes(program.graph, leaf_shapes(program)))
+    except (ShapeError, KeyError, TypeError, ValueError):
+        return None
+
+
+def norm(v: Any) -> float:
+    """The array's Euclidean (Frobenius) norm, in float64: what ``torch.linalg.norm`` gives."""
+    import numpy as np
+
+    return float(np.linalg.norm(np.asarray(v, dtype=np.float64)))
+
+
+def box_text(v: Any, number: Callable[[Any], str]) -> str:
+    """What a box writes for an array: its one entry in brackets (``[0.038]``), else its
+    norm between double bars (``‖33.7‖``); ``number`` writes the number (the box's own
+    text, cut to its cells later by ``inner_compact``)."""
+    if v.size == 1:
+        return "[" + number(v.reshape(-1)[0]) + "]"
+    if v.size == 0:
+        return "[]"
+    return NORM_OPEN + number(norm(v)) + NORM_CLOSE
+
+
+def wrapped(text: str) -> tuple[str, str, str] | None:
+    """``box_text``'s pieces (open, number, close), or None for a plain number's text."""
+    if len(text) >= 3 and text[0] == NORM_OPEN and text[-1] == NORM_CLOSE:
+        return NORM_OPEN, text[1:-1], NORM_CLOSE
+    if len(text) >= 3 and text[0] == "[" and text[-1] == "]" and "," not in text:
+        return "[", text[1:-1], "]"
+    return None
+
+
+def finite_all(v: Any) -> bool:
+    """True when every entry is finite."""
+    if is_array(v):
+        import numpy as np
+
+        return bool(np.all(np.isfinite(v)))
+    return v is None or math.isfinite(float(v))
+
+
+PREVIEW_ENTRIES = 3
+"""First entries a table row shows of a matrix, after its norm."""
+
+
+def preview(v: Any, number: Callable[[Any], str], entries: int = PREVIEW_ENTRIES) -> str:
+    """A matrix in one short line: its norm, then its first entries in reading order,
+    ``‖1.52‖ 0.00836 0.3185 -0.2516 …`` (``…`` when there are more); ``number`` writes
+    each number (cut to a few cells)."""
+    flat = v.reshape(-1)
+    if flat.size == 1:
+        return "[" + number(flat[0]) + "]"
+    head = " ".join(number(x) for x in flat[:entries])
+    more = " …" if flat.size > entries else ""
+    return f"{NORM_OPEN}{number(norm(v))}{NORM_CLOSE} {head}{more}"
+
+
+def index_text(at: Sequence[int]) -> str:
+    """An element's index as the lecture writes it: ``[2, 3]``, ``[5]``."""
+    return "[" + ", ".join(str(i) for i in at) + "]"
+
+
+def as_written(v: Any) -> Any:
+    """A value as the scenario writes it, for a box: a number as a Python float, a matrix
+    as its nested list (NumPy reads it when drawn)."""
+    return v if isinstance(v, list) else float(v)
