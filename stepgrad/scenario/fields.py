@@ -108,6 +108,17 @@ class Fields:
             )
         return f
 
+    def whole(self, e: Loc, what: str, least: int) -> int:
+        """A whole number of at least ``least`` (``epochs``, a seed, a size)."""
+        if isinstance(e.value, bool) or not isinstance(e.value, int):
+            shown = e.value if isinstance(e.value, float) else kind(e.value)
+            quoted = isinstance(e.value, str) and e.value.strip().isdigit()
+            unquote = "; remove the quotes" if quoted else ""
+            raise self.fail(e, f"{what} must be a whole number, not {shown}{unquote}")
+        if e.value < least:
+            raise self.fail(e, f"{what} must be at least {least}, not {shorten(str(e.value), 20)}")
+        return e.value
+
     def ident(self, name: str, pos: tuple[int, int], what: str) -> None:
         """An error unless ``name`` is a name expressions can use, and no function's name."""
         if not name.isidentifier() or keyword.iskeyword(name):

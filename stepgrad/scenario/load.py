@@ -20,9 +20,9 @@ from stepgrad.scenario.sections import (
     MAX_STEPS,
     NOT_A_SCENARIO,
     TOP_KEYS,
-    TRAIN_KEYS,
     Checker,
 )
+from stepgrad.scenario.training import TRAIN_KEYS
 from stepgrad.scenario.words import printable, reason
 from stepgrad.scenario.yamlloc import load_located
 

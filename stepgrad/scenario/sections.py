@@ -3,18 +3,21 @@ and put together into a ``Scenario``."""
 
 from __future__ import annotations
 
-import decimal
-import struct
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from stepgrad.engine.graph import Graph, Node
 from stepgrad.engine.plan import Plan
-from stepgrad.engine.program import Program
+from stepgrad.engine.program import Optimizer, Program
 from stepgrad.errors import ScenarioError
 from stepgrad.language.expr import ExprError, ModelBuilder, line_of, parse_expression, referenced_names
 from stepgrad.language.formula import FormulaError, compile_formula
-from stepgrad.scenario.fields import LARGEST, Fields
+from stepgrad.scenario.datasection import DataSection
+from stepgrad.scenario.fields import LARGEST
 from stepgrad.scenario.scenario import Expect, Scenario
+from stepgrad.scenario.shaped import ShapeCheck
+from stepgrad.scenario.training import Training, TrainSection
 from stepgrad.scenario.words import article, hint, kind, shorten
 from stepgrad.scenario.yamlloc import Loc
 
@@ -22,7 +25,6 @@ TOP_KEYS = (
     "name", "description", "dtype", "inputs", "params", "model", "loss", "data", "train",
     "predict", "expect", "manual",
 )
-TRAIN_KEYS = ("epochs", "lr", "zero_grad")
 EXPECT_KEYS = ("grad", "loss", "params", "predict")
 DTYPES = ("float64", "float32")
 MAX_STEPS = 10_000_000
@@ -30,7 +32,7 @@ MAX_STEPS = 10_000_000
 NOT_A_SCENARIO = "is not a stepgrad scenario (expected a mapping with params and model)"
 
 
-class Checker(Fields):
+class Checker(DataSection, TrainSection, ShapeCheck):
     """Reads a whole scenario, section by section, into a ``Scenario``.
 
     Args:
@@ -61,15 +63,15 @@ class Checker(Fields):
         self.dtype = dtype
         self.largest = LARGEST[dtype]
 
-        inputs = self.numbers(top["inputs"], "inputs") if "inputs" in top else {}
-        params = self.numbers(top["params"], "params")
+        inputs = self.named_values(top["inputs"], "inputs") if "inputs" in top else {}
+        params = self.named_values(top["params"], "params", inits=True)
         if not params:
             raise self.fail(top["params"], "params is empty; a scenario needs at least one param")
         for k in params:
             if k in inputs:
                 raise self.fail(top["params"].keys[k], f"'{k}' is both an input and a param")
 
-        data = self.data(top["data"], inputs, params) if "data" in top else None
+        data, row_shapes = self.data(top["data"], inputs, params) if "data" in top else (None, {})
         input_names = list(inputs) + [k for k in (data or {}) if k not in inputs]
 
         leaves = [Node(i, k, "input") for i, k in enumerate(input_names)]
@@ -84,20 +86,12 @@ class Checker(Fields):
                     f"param '{k}' is never used by the loss '{graph.nodes[graph.loss].name}'",
                 )
 
-        epochs, lr, zero_grad = 1, None, True
-        if "train" in top:
-            epochs, lr, zero_grad = self.train(top["train"], data)
-        n_samples = len(next(iter(data.values()))) if data else 1
-        if n_samples * epochs > MAX_STEPS:
-            raise self.fail(
-                top["train"],
-                f"{shorten(str(n_samples * epochs), 20)} training steps is too many (at most {MAX_STEPS})",
-            )
+        training = self.train(top["train"], data) if "train" in top else Training()
 
         predict = None
         if "predict" in top:
             predict = {}
-            for k, (v, _) in self.numbers(top["predict"], "predict").items():
+            for k, (v, _, _) in self.named_values(top["predict"], "predict").items():
                 if k not in input_names:
                     raise self.fail(
                         top["predict"].keys[k],
@@ -110,58 +104,58 @@ class Checker(Fields):
         program = Program(
             graph=graph,
             dtype=dtype,
-            inputs={k: v for k, (v, _) in inputs.items()},
-            params={k: v for k, (v, _) in params.items()},
+            inputs={k: v for k, (v, _, _) in inputs.items()},
+            params={k: v for k, (v, _, _) in params.items()},
             data=data,
-            epochs=epochs,
-            lr=lr,
-            zero_grad=zero_grad,
+            epochs=training.epochs,
+            lr=training.lr,
+            zero_grad=training.zero_grad,
             predict=predict,
+            batch_size=training.batch_size,
+            shuffle_seed=training.shuffle_seed,
+            optimizer=training.optimizer or Optimizer(),
         )
+        program = self._defaults(program, training, top.get("train"))
+        if program.n_steps > MAX_STEPS:
+            raise self.fail(
+                top["train"],
+                f"{shorten(str(program.n_steps), 20)} training steps is too many (at most {MAX_STEPS})",
+            )
+        shapes = {graph.by_name[k]: shape for k, (_, _, shape) in (inputs | params).items()}
+        batch = program.batch_size
+        for k, shape in row_shapes.items():
+            shapes[graph.by_name[k]] = shape if batch is None else (min(batch, program.n_rows), *shape)
+        inferred = self.infer(graph, shapes)
+        if inferred is not None and data:
+            program = replace(program, data=self.labels(graph, inferred, data, self.data_where))
         expect = self.expect(top["expect"], program) if "expect" in top else None
         manual = self.manual(top["manual"], params, graph) if "manual" in top else {}
         where = dict(self.node_where)
-        where.update({k: (v.line, v.col) for k, (_, v) in params.items()})
-        where.update({k: (v.line, v.col) for k, (_, v) in inputs.items()})
+        where.update({k: (v.line, v.col) for k, (_, v, _) in params.items()})
+        where.update({k: (v.line, v.col) for k, (_, v, _) in inputs.items()})
         if "data" in top:
-            where.update({k: (v.line, v.col) for k, v in top["data"].value.items()})
+            where.update({k: (v.line, v.col) for k, v in top["data"].value.items() if k in input_names})
         if "train" in top and "lr" in top["train"].value:
             lr_loc = top["train"].value["lr"]
             where["lr"] = (lr_loc.line, lr_loc.col)
         return Scenario(self.path, name, description, program, expect, manual, short, where)
 
+    def _defaults(self, program: Program, training: Training, loc: Loc | None) -> Program:
+        """An array scenario's defaults: the whole data set per step, torch's SGD; and
+        ``shuffle`` refused where the samples are taken one by one, in order."""
+        if program.arrays:
+            if program.batch_size is None and program.data:
+                program = replace(program, batch_size=program.n_rows)
+            if training.optimizer is None:
+                program = replace(program, optimizer=Optimizer(name="sgd"))
+        elif program.shuffle_seed is not None and loc is not None:
+            raise self.fail(
+                loc.keys["shuffle"],
+                "shuffle needs batch_size: one sample per step takes the samples in order "
+                "(add batch_size: N to draw batches of N shuffled rows)",
+            )
+        return program
 
-    def data(
-        self, loc: Loc, inputs: dict[str, tuple[float, Loc]], params: dict[str, tuple[float, Loc]]
-    ) -> dict[str, tuple[float, ...]]:
-        """``data:``: one list per input, all of the same length."""
-        out: dict[str, tuple[float, ...]] = {}
-        length: tuple[str, int] | None = None
-        for k, v in self.mapping(loc, "data").items():
-            pos = loc.keys[k]
-            self.ident(k, pos, "input")
-            if k in params:
-                raise self.fail(pos, f"'{k}' is a param; data can only feed inputs")
-            if k in inputs:
-                raise self.fail(pos, f"'{k}' is in both inputs and data; keep it in one of them")
-            if not isinstance(v.value, list):
-                raise self.fail(v, f"data '{k}' must be a list of numbers, not {kind(v.value)}")
-            if not v.value:
-                raise self.fail(v, f"data '{k}' is empty; give at least one sample")
-            values = tuple(self.number(x, f"data '{k}' item {i}") for i, x in enumerate(v.value))
-            if length is None:
-                length = (k, len(values))
-            elif len(values) != length[1]:
-                samples = "sample" if len(values) == 1 else "samples"
-                raise self.fail(
-                    v,
-                    f"data '{k}' has {len(values)} {samples} but '{length[0]}' has {length[1]}; "
-                    "every list needs one value per sample",
-                )
-            out[k] = values
-        if not out:
-            raise self.fail(loc, "data is empty; give one list per input")
-        return out
 
     def model(self, loc: Loc, leaves: list[Node], loss_loc: Loc | None, dtype: str) -> Graph:
         """``model:``: each assignment parsed and compiled into the graph; the loss node last."""
@@ -195,6 +189,7 @@ class Checker(Fields):
             except RecursionError:
                 raise self.fail(entries[target], "expression is nested too deeply") from None
         self.node_where = {}
+        self.node_text = dict(builder.texts)
         for name, off in builder.offsets.items():
             self.node_where[name] = entries[line_of(name)].locate(off)
         names = list(entries)
@@ -214,45 +209,6 @@ class Checker(Fields):
         """An expression error located in the file (its offset within the written text)."""
         line, col = eloc.locate(e.offset)
         return ScenarioError(self.path, e.message, line, col)
-
-    def train(self, loc: Loc, data: dict[str, tuple[float, ...]] | None) -> tuple[int, float, bool]:
-        """``train:``: (epochs, lr, zero_grad); lr positive and not rounding to 0 in the dtype."""
-        m = self.mapping(loc, "train")
-        self.keys(loc, TRAIN_KEYS, "train")
-        if data is None:
-            raise self.fail(loc, "train needs data: add a 'data:' section with one list per input")
-        epochs = 1
-        if "epochs" in m:
-            e = m["epochs"]
-            if isinstance(e.value, bool) or not isinstance(e.value, int):
-                shown = e.value if isinstance(e.value, float) else kind(e.value)
-                quoted = isinstance(e.value, str) and e.value.strip().isdigit()
-                unquote = "; remove the quotes" if quoted else ""
-                raise self.fail(e, f"epochs must be a whole number, not {shown}{unquote}")
-            if e.value < 1:
-                raise self.fail(e, f"epochs must be at least 1, not {e.value}")
-            epochs = e.value
-        if "lr" not in m:
-            raise self.fail(loc, "train needs a learning rate 'lr', e.g. lr: 0.01")
-        lr = self.number(m["lr"], "lr")
-        rounded = _as_float32(lr) if self.dtype == "float32" else lr
-        if rounded == 0.0 and (lr > 0.0 or _written_positive(m["lr"])):
-            # The updates would silently do nothing.
-            raise self.fail(
-                m["lr"],
-                f"lr = {shorten(_written(m['lr']), 20)} rounds to 0 in {self.dtype} "
-                f"(the smallest positive is {_TINY[self.dtype]:.4g})",
-            )
-        if lr <= 0:
-            raise self.fail(m["lr"], f"lr must be positive, not {m['lr'].value}")
-        zero_grad = True
-        if "zero_grad" in m:
-            z = m["zero_grad"]
-            if not isinstance(z.value, bool):
-                unquote = "; remove the quotes" if str(z.value).lower() in ("true", "false") else ""
-                raise self.fail(z, f"zero_grad must be true or false, not {z.value!r}{unquote}")
-            zero_grad = z.value
-        return epochs, lr, zero_grad
 
     def expect(self, loc: Loc, program: Program) -> Expect:
         """``expect:``: the grads, loss, params and predictions ``stepgrad check`` asserts."""
@@ -283,7 +239,7 @@ class Checker(Fields):
                 pred[k] = v
         return Expect(grad, loss, values, pred)
 
-    def manual(self, loc: Loc, params: dict[str, tuple[float, Loc]], graph: Graph) -> dict[str, str]:
+    def manual(self, loc: Loc, params: dict[str, Any], graph: Graph) -> dict[str, str]:
         """``manual:``: each hand derivation parsed and compiled against the model's names."""
         allowed = {n.name for n in graph.nodes if n.named}
         out: dict[str, str] = {}
@@ -303,30 +259,6 @@ class Checker(Fields):
                 raise self.expr_fail(v, ExprError(e.message, e.offset)) from None
             out[k] = v.value
         return out
-
-
-# The smallest positive (subnormal) value of each dtype.
-_TINY = {"float64": 5e-324, "float32": 1.401298464324817e-45}
-
-
-def _written(loc: Loc) -> str:
-    """A scalar as written in the file (for numbers YAML reads as 0.0 or inf)."""
-    if loc.span is not None and loc.source is not None and loc.style is None:
-        return loc.source.text[loc.span[0] : loc.span[1]].strip()
-    return str(loc.value).strip()
-
-
-def _written_positive(loc: Loc) -> bool:
-    """True when the number was written positive although it reads as 0 (``1e-400``)."""
-    try:
-        return decimal.Decimal(_written(loc).replace("_", "")) > 0
-    except (decimal.InvalidOperation, ValueError):
-        return False
-
-
-def _as_float32(x: float) -> float:
-    """``x`` rounded to float32 and back, without importing NumPy."""
-    return float(struct.unpack("<f", struct.pack("<f", x))[0])
 
 
 def _not_predicted(program: Program, name: str, shown: list[str]) -> str:

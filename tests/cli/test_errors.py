@@ -196,8 +196,9 @@ UNKNOWN_NAME = "params: {w: 1.0}\ninputs: {x: 1.0, y: 2.0}\nmodel:\n  y_hat: x *
 UNKNOWN_NAME_ERROR = "5:10: unknown name 'yhat'; did you mean 'y_hat'?"
 IMPORT = "params: {w: 1.0}\ninputs: {x: 1.0}\nmodel:\n  loss: __import__('os').system('echo hi')\n"
 IMPORT_ERROR = (
-    "4:25: attribute access ('.system') is not allowed; a model may use numbers, names, + - * / **, "
-    "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p"
+    "4:25: attribute access ('.system') is not allowed; a model may use numbers, names, + - * / ** @, "
+    "unary -, x.T, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p, "
+    "transpose, sum, mean, softmax, log_softmax, mse, bce, cross_entropy"
 )
 FILES = {
     "unknown.yaml": UNKNOWN_NAME.encode(),

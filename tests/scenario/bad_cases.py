@@ -122,8 +122,9 @@ CASES: list[tuple[str, str, str]] = [
         + "".join(
             f"  {n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n" for p, n in zip("abcde", "bcdef", strict=True)
         ),
-        # Item 0 of 'b' is the alias *a: the error points where 'a' is defined.
-        "6:6: data 'b' item 0 must be a number, not a list",
+        # A sample is a number or a row: item 0 of 'c' is the alias *b, a list of rows, and
+        # the error points where 'b' is defined.
+        "7:6: data 'c' item 0 must be a number or a row of numbers, not a list of lists",
     ),
     (
         "deep flow YAML",
@@ -219,7 +220,7 @@ CASES: list[tuple[str, str, str]] = [
     (
         "train unknown",
         P + D + M + "train: {lr: 0.1, momentum: 0.9}\n",
-        "8:18: unknown key 'momentum' in train (allowed: epochs, lr, zero_grad)",
+        "8:18: momentum belongs to the optimizer: write optimizer: {name: sgd, momentum: 0.9}",
     ),
     (
         "expect typo",
@@ -268,32 +269,37 @@ CASES: list[tuple[str, str, str]] = [
     (
         "attribute access",
         H + "model:\n  loss: x.real * w\n",
-        "4:10: attribute access ('.real') is not allowed; a model may use numbers, names, + - * / **, "
-        "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p",
+        "4:10: attribute access ('.real') is not allowed; a model may use numbers, names, + - * / ** @, "
+        "unary -, x.T, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p, "
+        "transpose, sum, mean, softmax, log_softmax, mse, bce, cross_entropy",
     ),
     (
         "__import__('os').system",
         H + "model:\n  loss: __import__('os').system('echo hi')\n",
-        "4:25: attribute access ('.system') is not allowed; a model may use numbers, names, + - * / **, "
-        "unary -, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p",
+        "4:25: attribute access ('.system') is not allowed; a model may use numbers, names, + - * / ** @, "
+        "unary -, x.T, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p, "
+        "transpose, sum, mean, softmax, log_softmax, mse, bce, cross_entropy",
     ),
     (
         "__import__('os')",
         H + "model:\n  loss: w * __import__('os')\n",
         "4:13: unknown function '__import__' "
-        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p)",
+        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p, "
+        "transpose, sum, mean, softmax, log_softmax, mse, bce, cross_entropy)",
     ),
     (
         "max(a, b)",
         H + "model:\n  loss: max(x, w)\n",
-        "4:9: unknown function 'max' "
-        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p)",
+        "4:9: unknown function 'max'; did you mean 'softmax'? "
+        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p, "
+        "transpose, sum, mean, softmax, log_softmax, mse, bce, cross_entropy)",
     ),
     (
         "function typo",
         H + "model:\n  loss: sigmod(x * w)\n",
         "4:9: unknown function 'sigmod'; did you mean 'sigmoid'? "
-        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p)",
+        "(allowed: exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p, "
+        "transpose, sum, mean, softmax, log_softmax, mse, bce, cross_entropy)",
     ),
     ("two arguments", H + "model:\n  loss: exp(w, x)\n", "4:9: exp() takes exactly one argument"),
     ("lambda", H + "model:\n  loss: '(lambda: w)() * x'\n", "4:11: lambdas are not allowed"),
@@ -629,7 +635,8 @@ CASES: list[tuple[str, str, str]] = [
         P + "data:\n  a0: &l0 [1.0, 2.0]\n"
         + "".join(f"  a{i}: &l{i} [" + ", ".join([f"*l{i - 1}"] * 10) + "]\n" for i in range(1, 9))
         + "  x: *l8\n  y: *l8\n" + M,
-        "3:7: data 'a1' item 0 must be a number, not a list",
+        # Each item of a1 is a row (the alias *l0): ten samples, where a0 has two.
+        "4:7: data 'a1' has 10 samples but 'a0' has 2; every list needs one value per sample",
     ),
     # --- errors a student meets (issue 11) -------------------------------------------
     # A model line indented deeper than the one above: PyYAML reads it as the value above

@@ -45,8 +45,8 @@ class TestFiles:
 
     def test_missing_file_close_to_a_bundled_name(self) -> None:
         with pytest.raises(ScenarioError) as info:
-            load("lecture5")
-        assert str(info.value) == "lecture5:1:1: no such file; did you mean the bundled scenario 'lecture4'?"
+            load("lecture44")
+        assert str(info.value) == "lecture44:1:1: no such file; did you mean the bundled scenario 'lecture4'?"
 
     def test_directory(self, tmp_path: Path) -> None:
         with pytest.raises(ScenarioError) as info:

@@ -1,0 +1,100 @@
+"""Shapes at load time: every node's shape from the leaves' (``engine.shapes``), so that a
+model whose shapes do not fit is refused at the expression that does not, before the
+first step (``x @ W1: (4, 3) @ (2, 6) cannot be multiplied (3 ≠ 2)``); and the class
+labels of ``cross_entropy``, each in ``0…C-1``, reported at their own row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from stepgrad.engine.graph import Graph, Node
+from stepgrad.errors import ScenarioError
+from stepgrad.scenario.fields import Fields
+from stepgrad.scenario.values import Shape
+
+Where = tuple[str, int, int]
+
+
+class ShapeCheck(Fields):
+    """Checks a built graph's shapes and class labels."""
+
+    node_text: dict[str, str]
+
+    def infer(self, graph: Graph, leaf_shapes: dict[int, Shape]) -> list[Shape] | None:
+        """Every node's shape (None when the engine cannot infer shapes).
+
+        Raises:
+            ScenarioError: at the expression whose arguments' shapes do not fit.
+        """
+        try:
+            from stepgrad.engine.shapes import ShapeError, infer_shapes, written
+        except ImportError:  # pragma: no cover - the engine without shapes
+            return None
+        try:
+            return infer_shapes(graph, leaf_shapes)
+        except ShapeError as e:
+            if e.node is None:
+                raise
+            node = graph.nodes[e.node]
+            message = e.message
+            # Led by the expression as the user wrote it (``x @ W1 + b1``), not as the
+            # graph names its parts (``h1₁ + b1``).
+            texts = [graph.arg_text(node, k) for k in range(len(node.args))]
+            prefix = written(node, texts) + ": "
+            own = self.node_text.get(node.name)
+            if own and message.startswith(prefix):
+                message = f"{own}: {message[len(prefix):]}"
+            where = self.node_where.get(node.name, (1, 1))
+            raise self.fail(where, message) from None
+
+    def labels(
+        self,
+        graph: Graph,
+        shapes: list[Shape],
+        data: dict[str, tuple[Any, ...]] | None,
+        data_where: dict[str, list[Where]],
+    ) -> dict[str, tuple[Any, ...]] | None:
+        """``data`` with the class labels of each ``cross_entropy`` as ints, each checked
+        to be a class of its logits (``0…C-1``, C the logits' last axis).
+
+        Raises:
+            ScenarioError: at the row (in the scenario or the CSV file) of the first label
+                that is no class.
+        """
+        if not data:
+            return data
+        out = dict(data)
+        for node in graph.nodes:
+            if node.op != "cross_entropy" or len(node.args) != 2:
+                continue
+            logits, labels = node.args
+            if not isinstance(labels, int) or not isinstance(logits, int):
+                continue
+            name = graph.nodes[labels].name
+            if name not in out or not shapes[logits]:
+                continue
+            classes = shapes[logits][-1]
+            out[name] = tuple(
+                self._label(v, i, name, classes, node, data_where.get(name)) for i, v in enumerate(out[name])
+            )
+        return out
+
+    def _label(
+        self, v: Any, i: int, name: str, classes: int, node: Node, where: list[Where] | None
+    ) -> Any:
+        if isinstance(v, list):
+            return [self._label(x, i, name, classes, node, where) for x in v]
+        own = self.node_text.get(node.name, node.name)
+        problem = None
+        if v != int(v):
+            problem = f"label {v:g} is not a whole number (a class is 0…{classes - 1})"
+        elif not 0 <= v < classes:
+            problem = f"label {v:g} is outside 0…{classes - 1} ({own} has {classes} classes)"
+        if problem is None:
+            return int(v)
+        message = f"data '{name}' row {i + 1}: {problem}"
+        if where is None:
+            raise self.fail((1, 1), message)
+        path, line, col = where[i]
+        raise ScenarioError(path, message, line, col)
