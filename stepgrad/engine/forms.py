@@ -122,3 +122,44 @@ def pow_zero_text(arg: int, texts: list[str]) -> str | None:
     if arg == 1 and base == 0 and exp is not None and exp >= 0:
         return "0 (torch: base 0, exponent ≥ 0)"
     return None
+
+
+# ----- the array ops' torch forms (a keyword closed over, as ``specialize`` makes them) -----
+
+
+def torch_transpose(t: Any) -> Callable[..., Any]:
+    return lambda a: a.T
+
+
+def torch_reduce(method: str, axis: int | None) -> TorchForm:
+    """``a.sum()``/``a.mean()`` over every element, or over ``dim=axis``."""
+    if axis is None:
+        return lambda t: lambda a: getattr(a, method)()
+    return lambda t: lambda a: getattr(a, method)(dim=axis)
+
+
+def torch_softmax(name: str, axis: int) -> TorchForm:
+    """``torch.softmax(a, dim=axis)`` (or ``log_softmax``)."""
+    return lambda t: lambda a: getattr(t, name)(a, dim=axis)
+
+
+def torch_loss(name: str, reduction: str) -> TorchForm:
+    """``torch.nn.functional.<name>(input, target, reduction=...)``: ``mse_loss``,
+    ``binary_cross_entropy``, ``cross_entropy`` (whose labels torch wants as int64)."""
+
+    def form(t: Any) -> Callable[..., Any]:
+        fn = getattr(t.nn.functional, name)
+
+        def loss(a: Any, b: Any) -> Any:
+            if name == "cross_entropy" and b.is_floating_point():
+                b = b.long()
+            return fn(a, b, reduction=reduction)
+
+        return loss
+
+    return form
+
+
+def keyword_text(attrs: tuple[tuple[str, int | str], ...]) -> str:
+    """``, axis=0`` or ``, reduction="sum"``: keywords as a call writes them after its arguments."""
+    return "".join(f', {k}="{v}"' if isinstance(v, str) else f", {k}={v}" for k, v in attrs)

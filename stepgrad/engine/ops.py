@@ -25,12 +25,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from stepgrad.engine import array_rules as ar
 from stepgrad.engine import forms as fm
 from stepgrad.engine import rules as r
+from stepgrad.engine import shapes as sh
 from stepgrad.engine import slopes as sl
 from stepgrad.engine.forms import pow_formula as pow_formula
 from stepgrad.engine.forms import pow_zero_text as pow_zero_text
 from stepgrad.engine.rules import pow_scalar as pow_scalar
+from stepgrad.engine.shapes import ShapeError as ShapeError
 
 Value = Any  # a NumPy scalar or array of the scenario's dtype
 
@@ -51,9 +54,6 @@ Shape = tuple[int, ...]
 ShapeRule = Callable[[tuple[Shape, ...]], Shape]
 
 
-class ShapeError(ValueError):
-    """Arguments whose shapes an op cannot take, said as the lecture would:
-    ``(4, 3) @ (2, 6) cannot be multiplied (3 ≠ 2)``."""
 
 #: ``OpRule.role`` of the arithmetic a model writes with symbols (``+``, ``**``, unary ``-``).
 OPERATOR = "operator"
@@ -336,14 +336,109 @@ _RULES = (
        torch=_torch("cosh"), sympy=_sympy("cosh"), sympy_names=("cosh",), slope=sl.cosh_slope),
 )  # fmt: skip
 
-RULES: dict[str, OpRule] = {rule.name: rule for rule in _RULES}
+
+
+# ----- the array ops (lectures 5 to 9): their numbers in ``engine.array_rules`` ------------
+
+#: The axes ``sum``, ``mean``, ``softmax`` and ``log_softmax`` may be given (an axis the
+#: argument does not have is refused by the shape rule, which says which it has).
+_AXES: tuple[int | str, ...] = (0, 1, 2, 3, -1, -2, -3, -4)
+_REDUCTIONS: tuple[int | str, ...] = ("mean", "sum")
+Attrs = tuple[tuple[str, int | str], ...]
+
+
+def _axis(attrs: Attrs, default: int | None) -> int | None:
+    value = dict(attrs).get("axis", default)
+    return None if value is None else int(value)
+
+
+def _reduce_rule(name: str, axis: int | None) -> OpRule:
+    """``sum``/``mean`` over every element (``axis`` None) or over ``axis``."""
+    mean = name == "mean"
+    forward, local, vjp = ar.reduce_rules(axis, mean)
+    keyword = "" if axis is None else f", axis={axis}"
+    formula = "1" if not mean else "1/n" if axis is None else f"1/n (n: the length of axis {axis})"
+    return OpRule(
+        name, "mean" if mean else "Σ", 1, forward, local, (formula,), f"{name}({{0}}{keyword})",
+        role=FUNCTION, vjp=vjp, torch=fm.torch_reduce(name, axis), shape=sh.reduce_shape(axis),
+        keywords={"axis": _AXES}, specialize=lambda attrs: _reduce_rule(name, _axis(attrs, None)),
+        arrays_only=True,
+    )
+
+
+def _softmax_rule(name: str, axis: int) -> OpRule:
+    """``softmax``/``log_softmax`` over ``axis`` (the last by default, as in the lecture)."""
+    log = name == "log_softmax"
+    forward, local, vjp = ar.softmax_rules(axis, log)
+    keyword = "" if axis == -1 else f", axis={axis}"
+    formula = "upstream − exp({out})·Σ upstream" if log else "{out}·(upstream − Σ upstream·{out})"
+    return OpRule(
+        name, name, 1, forward, local, (formula,), f"{name}({{0}}{keyword})", role=FUNCTION, vjp=vjp,
+        torch=fm.torch_softmax(name, axis), shape=sh.softmax_shape(axis), keywords={"axis": _AXES},
+        specialize=lambda attrs: _softmax_rule(name, int(dict(attrs).get("axis", -1))),
+        arrays_only=True,
+    )
+
+
+# Each loss: its symbol, torch's function, its rules, and the local gradients' texts (the
+# gradient at upstream 1, with /n for the mean reduction).
+_LOSSES: dict[str, tuple[str, str, Any, tuple[str, str], Any]] = {
+    "mse": ("MSE", "mse_loss", ar.mse_rules, ("2*({0}-{1})", "-2*({0}-{1})"), sh.pair_loss_shape),
+    "bce": ("BCE", "binary_cross_entropy", ar.bce_rules, ("({0}-{1})/({0}*(1-{0}))", "-log({0}/(1-{0}))"),
+            sh.pair_loss_shape),
+    "cross_entropy": ("CE", "cross_entropy", ar.cross_entropy_rules, ("softmax({0})-onehot({1})", "0"),
+                      sh.cross_entropy_shape),
+}  # fmt: skip
+
+
+def _loss_rule(name: str, reduction: str) -> OpRule:
+    """A loss with torch's ``reduction`` (``mean``, the default, or ``sum``)."""
+    symbol, torch_name, rules, written, shape = _LOSSES[name]
+    mean = reduction == "mean"
+    forward, local, vjp = rules(mean)
+    texts: tuple[str, ...] = written
+    if mean:  # divided by the count: n elements, or N samples for the classifier's loss
+        per = "({})/N" if name == "cross_entropy" else "{}/n"
+        texts = tuple(t if t == "0" else per.format(t) for t in written)
+    keyword = "" if mean else f', reduction="{reduction}"'
+    return OpRule(
+        name, symbol, 2, forward, local, texts, f"{name}({{0}}, {{1}}{keyword})", role=FUNCTION, vjp=vjp,
+        torch=fm.torch_loss(torch_name, reduction), shape=shape, keywords={"reduction": _REDUCTIONS},
+        specialize=lambda attrs: _loss_rule(name, str(dict(attrs).get("reduction", "mean"))),
+        arrays_only=True,
+    )
+
+
+_ARRAY_RULES = (
+    OpRule("matmul", "@", 2, ar.matmul_forward, ar.matmul_local, ("upstream · {1}ᵀ", "{0}ᵀ · upstream"),
+           "{0} @ {1}", written="@", vjp=ar.matmul_vjp, torch=fm.operator_form(operator.matmul),
+           shape=sh.matmul_shape, arrays_only=True),
+    # `x.T` (or `transpose(x)`): its written form is the attribute, never an operator's.
+    OpRule("transpose", "ᵀ", 1, ar.transpose_forward, ar.transpose_local, ("upstreamᵀ",), "{0}ᵀ",
+           role=FUNCTION, written=".T", vjp=ar.transpose_vjp, torch=fm.torch_transpose,
+           shape=sh.transpose_shape, arrays_only=True),
+    _reduce_rule("sum", None),
+    _reduce_rule("mean", None),
+    _softmax_rule("softmax", -1),
+    _softmax_rule("log_softmax", -1),
+    *(_loss_rule(name, "mean") for name in _LOSSES),
+)  # fmt: skip
+_ALL: tuple[OpRule, ...] = (*_RULES, *_ARRAY_RULES)
+
+RULES: dict[str, OpRule] = {rule.name: rule for rule in _ALL}
 
 #: The functions a model may call, by the name it writes.
-FUNCTIONS: tuple[str, ...] = tuple(r.name for r in _RULES if r.role == FUNCTION)
+FUNCTIONS: tuple[str, ...] = tuple(r.name for r in _ALL if r.role == FUNCTION)
 
 #: The binary operators by how the expression language writes them (``**`` -> pow).
-OPERATORS: dict[str, OpRule] = {r.written: r for r in _RULES if r.written and r.arity == 2}
+OPERATORS: dict[str, OpRule] = {r.written: r for r in _ALL if r.written and r.arity == 2}
+
+#: The functions of a number (the roads' formulas, a hand derivation may call them): every
+#: function of one argument that is not for arrays only.
+SCALAR_FUNCTIONS: tuple[str, ...] = tuple(
+    r.name for r in _ALL if r.role == FUNCTION and r.arity == 1 and not r.arrays_only
+)
 
 #: Every op the closed-form evaluator may call by name: the model's functions and the
 #: functions sympy's derivatives bring in.
-CALLABLE: tuple[str, ...] = tuple(r.name for r in _RULES if r.role != OPERATOR)
+CALLABLE: tuple[str, ...] = tuple(r.name for r in _ALL if r.role != OPERATOR and not r.arrays_only)

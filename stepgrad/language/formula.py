@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from stepgrad.engine.ops import FUNCTIONS, RULES, pow_scalar
+from stepgrad.engine.ops import RULES, SCALAR_FUNCTIONS, pow_scalar
 from stepgrad.language.expr import ExprError, binary_rule, parse_expression
 from stepgrad.language.suggest import did_you_mean
 from stepgrad.lazy import LazyModule
@@ -35,8 +35,9 @@ Value = Any  # a NumPy scalar of the scenario's dtype
 # ("call", fname, a) | ("heaviside", a, float)
 Tree = tuple[Any, ...]
 
-#: What a hand derivation may call: the model's own functions (the same allow-list).
-MANUAL_FUNCS: tuple[str, ...] = FUNCTIONS
+#: What a hand derivation may call: the model's own functions of a number (the same
+#: allow-list, without the array ops: a derivation is evaluated on numbers).
+MANUAL_FUNCS: tuple[str, ...] = SCALAR_FUNCTIONS
 
 
 class FormulaError(Exception):

@@ -110,7 +110,9 @@ def _exact(t: ast.expr) -> Any:
         and len(t.args) == 1 and not t.keywords
     ):
         inner = _exact(t.args[0])
-        return None if inner is None else _in_sympy(RULES[t.func.id], sp)(inner)
+        if inner is None or RULES[t.func.id].sympy is None:
+            return None
+        return _in_sympy(RULES[t.func.id], sp)(inner)
     return None
 
 
@@ -123,6 +125,12 @@ def derive_sympy(graph: Graph) -> Derivation | TooLarge:
     """Every param's closed form, by sympy, in the calling thread (no bound: see ``derive``)."""
     import sympy as sp
 
+    arrays = sorted({n.op for n in graph.nodes if not n.is_leaf and RULES[n.op].sympy is None})
+    if arrays:
+        # The array ops (@, mean, the losses) have no closed form here: the road is for
+        # scalar models, and says so instead of failing.
+        verb = "works" if len(arrays) == 1 else "work"
+        return TooLarge(f"closed forms are for scalar models ({' and '.join(arrays)} {verb} on arrays)")
     expr: list[Any] = [None] * len(graph.nodes)
     for n in graph.nodes:
         if n.is_leaf:
