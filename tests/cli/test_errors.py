@@ -200,6 +200,13 @@ IMPORT_ERROR = (
     "unary -, x.T, parentheses and exp, log, sqrt, sigmoid, tanh, relu, sin, cos, abs, softplus, log1p, "
     "transpose, sum, mean, softmax, log_softmax, mse, bce, cross_entropy"
 )
+# Arrays (issue 12): shapes that do not fit, a bad cell of a CSV file, a label that is no class.
+MATMUL = (
+    "params:\n  W1: {shape: [2, 6], init: linear, seed: 1}\n"
+    "data:\n  x: [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0], [1.0, 1.0, 1.0], [0.0, 0.0, 1.0]]\n"
+    "model:\n  h: sigmoid(x @ W1)\n  loss: mean(h)\n"
+)
+MATMUL_ERROR = "6:14: x @ W1: (4, 3) @ (2, 6) cannot be multiplied (3 ≠ 2)"
 FILES = {
     "unknown.yaml": UNKNOWN_NAME.encode(),
     "import.yaml": IMPORT.encode(),
@@ -211,6 +218,13 @@ FILES = {
     # 0x and 3,600 f: Python reads it, but str() of it raised in the step count's f-string.
     "passwd": b"root:x:0:0:root:/root:/bin/bash\nalice:$6$s4lt$h4sh:19000:0:99999:7:::\n",
     "hex.yaml": (LECTURE + "  epochs: 0x" + "f" * 3600 + "\n  lr: 0.1\n").encode(),
+    "matmul.yaml": MATMUL.encode(),
+    "csv.yaml": b"params: {W: [[1.0], [2.0]]}\ndata: {file: points.csv, x: [0, 1], y: 2}\n"
+    b"model:\n  loss: cross_entropy(x @ W, y)\n",
+    "points.csv": b"a,b,label\n1.0,2.0,0\n3.0,4.0,x1\n",
+    "labels.yaml": b"params: {W: [[1.0, 0.5], [2.0, 0.5]]}\ndata: {file: labels.csv, x: [0, 1], y: 2}\n"
+    b"model:\n  loss: cross_entropy(x @ W, y)\n",
+    "labels.csv": b"1.0,2.0,0\n3.0,4.0,2\n",
 }
 NOT_A_SCENARIO = "1:1: is not a stepgrad scenario (expected a mapping with params and model)"
 HEX_ERROR = "10:11: 'epochs': integer too large (beyond 1.8e+308, the largest float64)"
@@ -256,6 +270,16 @@ PROCESSES: list[tuple[str, list[str], str, str | None]] = [
     ("replay hex epochs", ["replay", "hex.yaml"], f"hex.yaml:{HEX_ERROR}", None),
     ("check hex epochs", ["check", "hex.yaml"], f"hex.yaml:{HEX_ERROR}", None),
     ("open hex epochs", ["open", "hex.yaml", "--screenshot", "hex.svg"], f"hex.yaml:{HEX_ERROR}", None),
+    ("replay matmul shapes", ["replay", "matmul.yaml"], f"matmul.yaml:{MATMUL_ERROR}", None),
+    ("check matmul shapes", ["check", "matmul.yaml"], f"matmul.yaml:{MATMUL_ERROR}", None),
+    # A bad cell is reported where it is, in the CSV file.
+    ("replay bad CSV cell", ["replay", "csv.yaml"], "points.csv:3:9: 'x1' is not a number (column 2)", None),
+    (
+        "replay label outside the classes",
+        ["replay", "labels.yaml"],
+        "labels.csv:2:9: data 'y' row 2: label 2 is outside 0…1 (cross_entropy(x @ W, y) has 2 classes)",
+        None,
+    ),
     (
         "open invalid YAML",
         ["open", "invalid.yaml"],

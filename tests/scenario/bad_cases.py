@@ -23,6 +23,11 @@ TOO_LARGE = "integer too large (beyond 1.8e+308, the largest float64)"
 
 NOT_A_SCENARIO = "is not a stepgrad scenario (expected a mapping with params and model)"
 
+# Arrays: a 2 x 2 weight (line 2), four samples of two numbers and their targets (two lines).
+AW = "params:\n  W: [[0.5, -0.5], [0.25, 1.0]]\n"
+AD = "data:\n  x: [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]\n  y: [[1.0], [0.0], [1.0], [0.0]]\n"
+AM = "model:\n  loss: mse(x @ W, y)\n"
+
 NO_SUCH_NAME = "; declare it under inputs, params or data, or assign it in model above this line"
 
 
@@ -798,5 +803,144 @@ CASES: list[tuple[str, str, str]] = [
         "a value after parentheses",
         ONE + "(x) w\n",
         "4:13: an operator is missing between ')' and 'w'; write (...) * w for a product",
+    ),
+    # --- arrays (issue 12) -------------------------------------------------------------
+    # Lines 1-3 of each: a 2 x 2 weight, four rows of two numbers, and their targets.
+    (
+        "ragged param",
+        "params:\n  W: [[1.0, 2.0], [3.0, 4.0, 5.0]]\n" + AD + "model:\n  loss: mse(x @ W, y)\n",
+        "2:19: params: W: row 2 has 3 numbers, row 1 has 2",
+    ),
+    (
+        "ragged data",
+        AW + "data:\n  x: [[1.0, 2.0], [3.0], [5.0, 6.0], [7.0, 8.0]]\n  y: [1.0, 0.0, 1.0, 0.0]\n" + AM,
+        "4:19: data: x: row 2 has 1 number, row 1 has 2",
+    ),
+    (
+        "a number among rows",
+        AW + "data:\n  x: [[1.0, 2.0], 3.0, [5.0, 6.0], [7.0, 8.0]]\n  y: [1.0, 0.0, 1.0, 0.0]\n" + AM,
+        "4:19: data: x: row 2 has a number, row 1 has 2 numbers",
+    ),
+    (
+        "a sample of rows",
+        AW + "data:\n  x: [[[1.0, 2.0]], [[3.0, 4.0]]]\n  y: [1.0, 0.0]\n" + AM,
+        "4:7: data 'x' item 0 must be a number or a row of numbers, not a list of lists",
+    ),
+    (
+        "a text in a row",
+        "params:\n  W: [[1.0, 2.0], [3.0, two]]\n" + AD + AM,
+        "2:25: param 'W'[1, 1] must be a number, not the text 'two'",
+    ),
+    (
+        "initialiser without a shape",
+        "params:\n  W: {init: uniform, low: -0.3, high: 0.3, seed: 0}\n" + AD + AM,
+        "2:6: param 'W': an initialiser needs a shape, e.g. {shape: [8, 6], init: linear, seed: 0}",
+    ),
+    (
+        "unknown init",
+        "params:\n  W: {shape: [2, 2], init: unifrom, low: -0.3, high: 0.3, seed: 0}\n" + AD + AM,
+        "2:28: unknown init 'unifrom'; did you mean 'uniform'? "
+        "(allowed: uniform, normal, linear, zeros, ones)",
+    ),
+    (
+        "uniform without high",
+        "params:\n  W: {shape: [2, 2], init: uniform, low: -0.3, seed: 0}\n" + AD + AM,
+        "2:6: init uniform needs low, high and seed, e.g. low: -0.3, high: 0.3, seed: 0",
+    ),
+    (
+        "init without init",
+        "params:\n  W: {shape: [2, 2], seed: 0}\n" + AD + AM,
+        "2:6: param 'W' needs init: one of uniform, normal, linear, zeros, ones",
+    ),
+    (
+        "linear bias without fan_in",
+        AW + "  b: {shape: [2], init: linear, seed: 1}\n" + AD + "model:\n  loss: mse(x @ W + b, y)\n",
+        "3:6: init linear of a 1-D param needs fan_in: (the layer's inputs; a 2-D weight used as x @ W "
+        "has fan_in = shape[0])",
+    ),
+    (
+        "a key the init does not use",
+        "params:\n  W: {shape: [2, 2], init: zeros, seed: 1}\n" + AD + AM,
+        "2:35: init zeros does not use 'seed' (it takes nothing besides shape)",
+    ),
+    (
+        "a shape of zero",
+        "params:\n  W: {shape: [2, 0], init: zeros}\n" + AD + AM,
+        "2:18: param 'W' shape must be at least 1, not 0",
+    ),
+    (
+        "matmul shapes",
+        AW + "data:\n  x: [[1.0, 2.0, 3.0], [1.0, 2.0, 3.0], [1, 2, 3], [4, 5, 6]]\n"
+        + "  y: [1.0, 0.0, 1.0, 0.0]\nmodel:\n  h: sigmoid(x @ W)\n  loss: mean(h)\n",
+        "7:14: x @ W: (4, 3) @ (2, 2) cannot be multiplied (3 ≠ 2)",
+    ),
+    (
+        "broadcast shapes",
+        AW + "  b: [1.0, 2.0, 3.0]\n" + AD + "model:\n  loss: mean(x @ W + b)\n",
+        "8:14: x @ W + b: (4, 2) + (3,) cannot be broadcast",
+    ),
+    (
+        "keyword typo",
+        AW + AD + "model:\n  loss: mean(x @ W, axes=0)\n",
+        "7:21: mean() has no keyword 'axes'; did you mean 'axis'? (it takes axis)",
+    ),
+    (
+        "keyword value typo",
+        AW + AD + "model:\n  loss: 'mse(x @ W, y, reduction=\"summ\")'\n",
+        '7:34: mse(): reduction="summ" is not allowed; did you mean "sum"? (it may be "mean", "sum")',
+    ),
+    (
+        "keyword text without quotes",
+        AW + AD + "model:\n  loss: mse(x @ W, y, reduction=sum)\n",
+        '7:33: write "sum" in quotes: reduction="sum"',
+    ),
+    (
+        "keyword of a function without keywords",
+        AW + AD + "model:\n  loss: mean(sigmoid(x @ W, axis=0))\n",
+        "7:29: sigmoid() takes no keyword arguments ('axis=')",
+    ),
+    (
+        "loss with one argument",
+        AW + AD + "model:\n  loss: mse(x @ W)\n",
+        "7:9: mse() takes exactly two arguments",
+    ),
+    (
+        "label outside the classes",
+        AW + "data:\n  x: [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]\n  y: [0, 2, 1]\n"
+        + "model:\n  loss: cross_entropy(x @ W, y)\n",
+        "5:10: data 'y' row 2: label 2 is outside 0…1 (cross_entropy(x @ W, y) has 2 classes)",
+    ),
+    (
+        "label not whole",
+        AW + "data:\n  x: [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]\n  y: [0, 1, 0.5]\n"
+        + "model:\n  loss: cross_entropy(x @ W, y)\n",
+        "5:13: data 'y' row 3: label 0.5 is not a whole number (a class is 0…1)",
+    ),
+    (
+        "batch_size zero",
+        AW + AD + AM + "train: {lr: 0.1, batch_size: 0}\n",
+        "8:30: batch_size must be at least 1, not 0",
+    ),
+    (
+        "shuffle one sample at a time",
+        P + D + M + "train: {lr: 0.1, shuffle: {seed: 0}}\n",
+        "8:18: shuffle needs batch_size: one sample per step takes the samples in order "
+        "(add batch_size: N to draw batches of N shuffled rows)",
+    ),
+    (
+        "shuffle true",
+        AW + AD + AM + "train: {lr: 0.1, batch_size: 2, shuffle: true}\n",
+        "8:42: shuffle must be {seed: N} (a whole number, so every run takes the same order), "
+        "not the boolean true",
+    ),
+    (
+        "optimizer typo",
+        AW + AD + AM + "train: {lr: 0.1, optimizer: adamw}\n",
+        "8:29: unknown optimizer 'adamw'; did you mean 'adam'? (allowed: sgd, adam)",
+    ),
+    (
+        "optimizer key of the other one",
+        AW + AD + AM + "train: {lr: 0.1, optimizer: {name: sgd, betas: [0.9, 0.99]}}\n",
+        "8:41: 'betas' is adam's; sgd takes momentum",
     ),
 ]
