@@ -41,6 +41,9 @@ def keyword_attrs(fname: str, rule: OpRule, keywords: list[ast.keyword]) -> Attr
             raise ExprError(
                 f"{fname}() has no keyword '{kw.arg}'{guess} (it takes {', '.join(allowed)})", off(kw)
             )
+        if kw.arg in out:
+            # Python's parser lets a repeated keyword through (its compiler refuses it).
+            raise ExprError(f"{fname}(): '{kw.arg}=' is given twice", off(kw))
         out[kw.arg] = _value(fname, kw.arg, kw.value, allowed[kw.arg])
     return tuple(sorted(out.items()))
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from stepgrad.engine.graph import Graph, Node
 from stepgrad.errors import ScenarioError
+from stepgrad.language.expr import line_of
 from stepgrad.scenario.fields import Fields
 from stepgrad.scenario.values import Shape
 
@@ -45,6 +46,11 @@ class ShapeCheck(Fields):
             own = self.node_text.get(node.name)
             if own and message.startswith(prefix):
                 message = f"{own}: {message[len(prefix):]}"
+            # A part the graph names by a generated name (``h1₁``, which no user writes) is
+            # said as the user wrote it (``x @ W1``).
+            for part in sorted(self.node_text, key=len, reverse=True):
+                if part != line_of(part) and part in message:
+                    message = message.replace(part, self.node_text[part])
             where = self.node_where.get(node.name, (1, 1))
             raise self.fail(where, message) from None
 

@@ -900,6 +900,18 @@ CASES: list[tuple[str, str, str]] = [
         "7:29: sigmoid() takes no keyword arguments ('axis=')",
     ),
     (
+        "keyword given twice",
+        AW + AD + "model:\n  loss: mean(x @ W, axis=0, axis=1)\n",
+        "7:29: mean(): 'axis=' is given twice",
+    ),
+    (
+        # The parts are said as written (sigmoid(x @ W)), not by the graph's names (loss₂).
+        "loss of two shapes",
+        AW + AD + "model:\n  loss: mse(sigmoid(x @ W), y)\n",
+        "7:9: mse(sigmoid(x @ W), y): sigmoid(x @ W) is (4, 2) but y is (4, 1): "
+        "they must have the same shape",
+    ),
+    (
         "loss with one argument",
         AW + AD + "model:\n  loss: mse(x @ W)\n",
         "7:9: mse() takes exactly two arguments",
