@@ -20,7 +20,6 @@ from typing import Any, cast
 import numpy as np
 
 from stepgrad.engine.batches import batch_rows
-from stepgrad.engine.broadcast import unbroadcast
 from stepgrad.engine.events import (
     Accumulate,
     AccumulateGrad,
@@ -37,6 +36,7 @@ from stepgrad.engine.graph import Const, Node
 from stepgrad.engine.optimizers import make_update
 from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
+from stepgrad.engine.shapes import unbroadcast
 
 Value = Any
 """A number of the run's dtype (a NumPy scalar; arrays later)."""

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from stepgrad.engine.batches import batch_rows, epoch_order
-from stepgrad.engine.broadcast import unbroadcast
 from stepgrad.engine.events import BackwardEnd, Chain, Forward, Update, ZeroGrad
 from stepgrad.engine.graph import Graph, Node
 from stepgrad.engine.program import Optimizer, Program
+from stepgrad.engine.shapes import unbroadcast
 from stepgrad.engine.timeline import Timeline
 
 torch = pytest.importorskip("torch")
