@@ -8,8 +8,9 @@ the CSV file.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 from stepgrad.language.suggest import did_you_mean
 from stepgrad.scenario.table import Table, read_table
@@ -24,7 +25,7 @@ Where = tuple[str, int, int]
 class DataSection(Values):
     """Reads ``data:``."""
 
-    data_where: dict[str, list[Where]]
+    data_where: dict[str, Sequence[Where]]
 
     def data(
         self, loc: Loc, inputs: dict[str, Any], params: dict[str, Any]
@@ -114,7 +115,7 @@ class DataSection(Values):
                 out[k] = tuple(row[cols[0]] for row in table.rows)
                 shapes[k] = ()
             self._counted(len(cols) * len(table.rows), v, f"data: {k}")
-            self.data_where[k] = [(shown, line, at[cols[0]]) for line, at in table.where]
+            self.data_where[k] = _CellsOf(table, cols[0])
         if not out:
             raise self.fail(
                 loc, "data names no columns of the file: give one key per input, e.g. x: [0, 1], y: 2"
@@ -144,6 +145,28 @@ class DataSection(Values):
             close = did_you_mean(c, table.header)
             raise self.fail(loc, f"data '{k}': {table.shown} has no column '{shorten(c)}'{close}")
         raise self.fail(loc, f"data '{k}': a column is its number (from 0) or its header name, not {kind(c)}")
+
+
+class _CellsOf(Sequence[Where]):
+    """Where each row's cell of one column is, found only when an error asks."""
+
+    def __init__(self, table: Table, col: int):
+        self._table = table
+        self._col = col
+
+    def __len__(self) -> int:
+        return len(self._table.rows)
+
+    @overload
+    def __getitem__(self, i: int) -> Where: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Where]: ...
+
+    def __getitem__(self, i: int | slice) -> Where | Sequence[Where]:
+        if isinstance(i, slice):
+            return [self[k] for k in range(len(self))[i]]
+        return (self._table.shown, *self._table.where(i, self._col))
 
 
 def _is_dir(path: Path) -> bool:

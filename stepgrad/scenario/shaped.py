@@ -6,6 +6,7 @@ labels of ``cross_entropy``, each in ``0…C-1``, reported at their own row.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from stepgrad.engine.graph import Graph, Node
@@ -59,7 +60,7 @@ class ShapeCheck(Fields):
         graph: Graph,
         shapes: list[Shape],
         data: dict[str, tuple[Any, ...]] | None,
-        data_where: dict[str, list[Where]],
+        data_where: Mapping[str, Sequence[Where]],
     ) -> dict[str, tuple[Any, ...]] | None:
         """``data`` with the class labels of each ``cross_entropy`` as ints, each checked
         to be a class of its logits (``0…C-1``, C the logits' last axis).
@@ -87,7 +88,7 @@ class ShapeCheck(Fields):
         return out
 
     def _label(
-        self, v: Any, i: int, name: str, classes: int, node: Node, where: list[Where] | None
+        self, v: Any, i: int, name: str, classes: int, node: Node, where: Sequence[Where] | None
     ) -> Any:
         if isinstance(v, list):
             return [self._label(x, i, name, classes, node, where) for x in v]

@@ -30,17 +30,23 @@ class Table:
         shown: the file as errors name it (the scenario's folder joined with ``file:``).
         header: the column names, when the first row is a header.
         rows: the numbers, one list per row.
-        where: for each row, its 1-based line and each cell's 1-based column.
+        lines: for each row, its 1-based line number and its text (to find a cell's column
+            when an error needs it).
     """
 
     shown: str
     header: tuple[str, ...] | None
     rows: list[list[float]]
-    where: list[tuple[int, list[int]]]
+    lines: list[tuple[int, str]]
 
     @property
     def n_cols(self) -> int:
         return len(self.rows[0])
+
+    def where(self, row: int, col: int) -> tuple[int, int]:
+        """The 1-based line and column of cell ``col`` of row ``row`` (both 0-based)."""
+        number, text = self.lines[row]
+        return number, _cells(text)[col][1]
 
 
 def read_table(path: Path, shown: str, largest: float, dtype: str) -> Table:
@@ -62,36 +68,40 @@ def read_table(path: Path, shown: str, largest: float, dtype: str) -> Table:
         raise ScenarioError(shown, "the data file is not UTF-8 text", 1, 1) from None
     header: tuple[str, ...] | None = None
     rows: list[list[float]] = []
-    where: list[tuple[int, list[int]]] = []
+    lines: list[tuple[int, str]] = []
     first_line = 0
     for number, line in enumerate(text.split("\n"), start=1):
         line = line.rstrip("\r")
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        cells = _cells(line)
-        if header is None and not rows and not all(_is_number(c) for c, _ in cells):
+        try:
+            # The usual row, all numbers that fit: no cell needs looking at one by one.
+            values = [float(c) for c in line.split(",")]
+            if not all(map(math.isfinite, values)) or max(map(abs, values)) > largest:
+                values = []
+        except ValueError:
+            values = []
+        cells = _cells(line) if not values else []
+        if header is None and not rows and not values and not all(_is_number(c) for c, _ in cells):
             header = tuple(c.strip().strip('"').strip() for c, _ in cells)
             first_line = number
             continue
-        if rows and len(cells) != len(rows[0]):
+        n = len(values) or len(cells)
+        if rows and n != len(rows[0]):
+            raise ScenarioError(shown, f"this row has {n} cells, the first row has {len(rows[0])}", number, 1)
+        if header is not None and n != len(header):
             raise ScenarioError(
-                shown, f"this row has {len(cells)} cells, the first row has {len(rows[0])}", number, 1
+                shown, f"this row has {n} cells, the header (line {first_line}) has {len(header)}", number, 1
             )
-        if header is not None and len(cells) != len(header):
-            raise ScenarioError(
-                shown,
-                f"this row has {len(cells)} cells, the header (line {first_line}) has {len(header)}",
-                number,
-                1,
-            )
-        values = []
-        for j, (cell, col) in enumerate(cells):
-            values.append(_number(cell, j, shown, number, col, largest, dtype))
+        if not values:
+            values = [
+                _number(cell, j, shown, number, col, largest, dtype) for j, (cell, col) in enumerate(cells)
+            ]
         rows.append(values)
-        where.append((number, [col for _, col in cells]))
+        lines.append((number, line))
     if not rows:
         raise ScenarioError(shown, "the data file has no rows of numbers", 1, 1)
-    return Table(shown, header, rows, where)
+    return Table(shown, header, rows, lines)
 
 
 def _cells(line: str) -> list[tuple[str, int]]:
