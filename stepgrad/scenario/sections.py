@@ -18,6 +18,7 @@ from stepgrad.scenario.fields import LARGEST
 from stepgrad.scenario.scenario import Expect, Scenario
 from stepgrad.scenario.shaped import ShapeCheck
 from stepgrad.scenario.training import Training, TrainSection
+from stepgrad.scenario.values import Shape
 from stepgrad.scenario.words import article, hint, kind, shorten
 from stepgrad.scenario.yamlloc import Loc
 
@@ -89,9 +90,11 @@ class Checker(DataSection, TrainSection, ShapeCheck):
         training = self.train(top["train"], data) if "train" in top else Training()
 
         predict = None
+        given: dict[str, tuple[Any, Loc, Shape]] = {}
         if "predict" in top:
             predict = {}
-            for k, (v, _, _) in self.named_values(top["predict"], "predict").items():
+            given = self.named_values(top["predict"], "predict")
+            for k, (v, _, _) in given.items():
                 if k not in input_names:
                     raise self.fail(
                         top["predict"].keys[k],
@@ -126,6 +129,9 @@ class Checker(DataSection, TrainSection, ShapeCheck):
         for k, shape in row_shapes.items():
             shapes[graph.by_name[k]] = shape if batch is None else (min(batch, program.n_rows), *shape)
         inferred = self.infer(graph, shapes)
+        if inferred is not None and given:
+            fixed = {i: s for i, s in shapes.items() if graph.nodes[i].name not in (data or {})}
+            self.infer_predict(graph, fixed, {k: (shape, loc) for k, (_, loc, shape) in given.items()})
         if inferred is not None and data:
             program = replace(program, data=self.labels(graph, inferred, data, self.data_where))
         expect = self.expect(top["expect"], program) if "expect" in top else None

@@ -14,6 +14,7 @@ from stepgrad.errors import ScenarioError
 from stepgrad.language.expr import line_of
 from stepgrad.scenario.fields import Fields
 from stepgrad.scenario.values import Shape
+from stepgrad.scenario.yamlloc import Loc
 
 Where = tuple[str, int, int]
 
@@ -30,7 +31,7 @@ class ShapeCheck(Fields):
             ScenarioError: at the expression whose arguments' shapes do not fit.
         """
         try:
-            from stepgrad.engine.shapes import ShapeError, infer_shapes, written
+            from stepgrad.engine.shapes import ShapeError, infer_shapes
         except ImportError:  # pragma: no cover - the engine without shapes
             return None
         try:
@@ -38,22 +39,56 @@ class ShapeCheck(Fields):
         except ShapeError as e:
             if e.node is None:
                 raise
-            node = graph.nodes[e.node]
-            message = e.message
-            # Led by the expression as the user wrote it (``x @ W1 + b1``), not as the
-            # graph names its parts (``h1₁ + b1``).
-            texts = [graph.arg_text(node, k) for k in range(len(node.args))]
-            prefix = written(node, texts) + ": "
-            own = self.node_text.get(node.name)
-            if own and message.startswith(prefix):
-                message = f"{own}: {message[len(prefix):]}"
-            # A part the graph names by a generated name (``h1₁``, which no user writes) is
-            # said as the user wrote it (``x @ W1``).
-            for part in sorted(self.node_text, key=len, reverse=True):
-                if part != line_of(part) and part in message:
-                    message = message.replace(part, self.node_text[part])
-            where = self.node_where.get(node.name, (1, 1))
-            raise self.fail(where, message) from None
+            name = graph.nodes[e.node].name
+            raise self.fail(self.node_where.get(name, (1, 1)), self._said(graph, e.node, e.message)) from None
+
+    def infer_predict(
+        self, graph: Graph, leaf_shapes: dict[int, Shape], predict: dict[str, tuple[Shape, Loc]]
+    ) -> None:
+        """The shapes of what ``predict`` computes, from its inputs' shapes.
+
+        Raises:
+            ScenarioError: at the first predict value, when a node predict computes cannot
+                take its arguments' shapes (``predict: x @ W: (3,) @ (2, 2) cannot be ...``).
+        """
+        try:
+            from stepgrad.engine.shapes import ShapeError, infer_shapes
+        except ImportError:  # pragma: no cover - the engine without shapes
+            return
+        known = {graph.by_name[k] for k in predict} | set(leaf_shapes)
+        for i in graph.order:
+            if all(a in known for a in graph.nodes[i].inputs):
+                known.add(i)
+        # What predict cannot compute (it needs a data input predict does not give) is left
+        # out: a leaf in its place, which nothing predict computes reads.
+        nodes = tuple(n if n.is_leaf or n.id in known else Node(n.id, n.name, "input") for n in graph.nodes)
+        shapes = dict(leaf_shapes)
+        shapes.update({graph.by_name[k]: shape for k, (shape, _) in predict.items()})
+        try:
+            infer_shapes(Graph(nodes, graph.loss), shapes)
+        except ShapeError as e:
+            if e.node is None:
+                raise
+            first = next(iter(predict.values()))[1]
+            raise self.fail(first, f"predict: {self._said(graph, e.node, e.message)}") from None
+
+    def _said(self, graph: Graph, i: int, message: str) -> str:
+        """A shape error's message led by the expression as the user wrote it (``x @ W1 +
+        b1``), not as the graph names its parts (``h1₁ + b1``)."""
+        from stepgrad.engine.shapes import written
+
+        node = graph.nodes[i]
+        texts = [graph.arg_text(node, k) for k in range(len(node.args))]
+        prefix = written(node, texts) + ": "
+        own = self.node_text.get(node.name)
+        if own and message.startswith(prefix):
+            message = f"{own}: {message[len(prefix):]}"
+        # A part the graph names by a generated name (``h1₁``, which no user writes) is
+        # said as the user wrote it (``x @ W1``).
+        for part in sorted(self.node_text, key=len, reverse=True):
+            if part != line_of(part) and part in message:
+                message = message.replace(part, self.node_text[part])
+        return message
 
     def labels(
         self,

@@ -912,6 +912,12 @@ CASES: list[tuple[str, str, str]] = [
         "they must have the same shape",
     ),
     (
+        # Predict computes x @ W only (loss needs y): its shapes are checked with predict's x.
+        "predict of another shape",
+        AW + AD + AM + "predict: {x: [1.0, 2.0, 3.0]}\n",
+        "8:14: predict: x @ W: (3,) @ (2, 2) cannot be multiplied (3 ≠ 2)",
+    ),
+    (
         "loss with one argument",
         AW + AD + "model:\n  loss: mse(x @ W)\n",
         "7:9: mse() takes exactly two arguments",
