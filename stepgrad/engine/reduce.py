@@ -28,29 +28,42 @@ _ILP = 4
 _LEVELS = 4
 
 
-def _running(x: Any, axis: int = 0) -> Any:
-    """x[0] + x[1] + ... strictly in order along ``axis`` (0 for an empty axis)."""
-    if x.shape[axis] == 0:
-        shape = x.shape[:axis] + x.shape[axis + 1 :]
-        return np.zeros(shape, dtype=x.dtype)
-    return np.take(np.cumsum(x, axis=axis), -1, axis=axis)
+def _running(x: Any) -> Any:
+    """x[0] + x[1] + ... strictly in order along axis 0 (0 for an empty axis)."""
+    if x.shape[0] == 0:
+        return np.zeros(x.shape[1:], dtype=x.dtype)
+    return x.cumsum(axis=0)[-1]
+
+
+def _chunks(x: Any, step: int) -> Any:
+    """The running sum of each chunk of ``step`` rows of ``x`` (whole chunks only)."""
+    k = x.shape[0] // step
+    return x[: k * step].reshape(k, step, *x.shape[1:]).cumsum(axis=1)[:, -1]
 
 
 def _cascade(rows: Any) -> Any:
     """torch's ``multi_row_sum``: the sum over axis 0 of ``rows`` (every other axis a
-    column of its own), in chunks of 16 rows, chunk sums gathered 16 at a time per level."""
+    column of its own), in chunks of 16 rows, chunk sums gathered 16 at a time per level.
+    Levels that hold nothing are skipped: adding their 0 changes no sum but a -0.0, which
+    ``torch_sum`` makes +0.0 at the end as torch does."""
     n = rows.shape[0]
     step = 1 << max(4, (n - 1).bit_length() // _LEVELS) if n > 1 else 16
-    cols = rows.shape[1:]
     k = n // step
-    tail = _running(rows[k * step :])
-    level = _running(rows[: k * step].reshape(k, step, *cols), axis=1)  # each chunk's sum
-    out = tail
+    if k == 0:
+        return _running(rows)
+    out = _running(rows[k * step :]) if n % step else None
+    level = _chunks(rows, step)
     for _ in range(_LEVELS - 2):
         groups = level.shape[0] // step
-        out = out + _running(level[groups * step :])
-        level = _running(level[: groups * step].reshape(groups, step, *cols), axis=1)
-    return out + _running(level)
+        rest = level[groups * step :]
+        if rest.shape[0]:
+            part = _running(rest)
+            out = part if out is None else out + part
+        if groups == 0:
+            return out
+        level = _chunks(level, step)
+    part = _running(level)
+    return part if out is None else out + part
 
 
 def _row_sum(rows: Any) -> Any:
@@ -58,34 +71,26 @@ def _row_sum(rows: Any) -> Any:
     8, ... in the first), the rows left over added to the first, then the four in order."""
     n = rows.shape[0]
     whole = n // _ILP
-    cols = rows.shape[1:]
-    if whole:
-        partial = _cascade(rows[: whole * _ILP].reshape(whole, _ILP, *cols))
-    else:
-        partial = np.zeros((_ILP, *cols), dtype=rows.dtype)
-    first = partial[0]
-    for i in range(whole * _ILP, n):
-        first = first + rows[i]
-    for k in range(1, _ILP):
-        first = first + partial[k]
-    return first
+    if not whole:
+        return _running(rows)
+    partial = _cascade(rows[: whole * _ILP].reshape(whole, _ILP, *rows.shape[1:]))
+    # first partial, the rows left over, then the other three partials: in that order.
+    order = np.concatenate([partial[:1], rows[whole * _ILP :], partial[1:]])
+    return _running(order)
 
 
 def _inner(x: Any) -> Any:
     """Sum of each row of the 2-D ``x`` (its last, contiguous axis), as torch reduces it."""
-    n = x.shape[1]
+    rows, n = x.shape
     lanes = LANES.get(x.dtype.itemsize, 1)
     if n < lanes:
-        return _row_sum(np.moveaxis(x, 1, 0))
+        return _row_sum(x.T)
     whole = n // lanes
-    vectors = x[:, : whole * lanes].reshape(x.shape[0], whole, lanes)
-    partials = _row_sum(np.moveaxis(vectors, 1, 0))  # (rows, lanes)
-    out = np.zeros(x.shape[0], dtype=x.dtype)
-    for k in range(whole * lanes, n):
-        out = out + x[:, k]
-    for k in range(lanes):
-        out = out + partials[:, k]
-    return out
+    vectors = x[:, : whole * lanes].reshape(rows, whole, lanes).transpose(1, 0, 2)
+    partials = _row_sum(vectors)  # (rows, lanes)
+    # 0, then the elements past the last whole vector, then the lanes: in that order.
+    order = np.concatenate([x[:, whole * lanes :], partials], axis=1)
+    return _running(order.T)
 
 
 def _outer(x: Any) -> Any:
@@ -96,12 +101,11 @@ def _outer(x: Any) -> Any:
     lanes = LANES.get(x.dtype.itemsize, 1)
     block = 4 * lanes if cols >= lanes else 4
     split = cols // block * block
-    parts = []
-    if split:
-        parts.append(_cascade(x[:, :split]))
-    if split < cols:
-        parts.append(_row_sum(x[:, split:]))
-    return np.concatenate(parts)
+    if split == cols:
+        return _cascade(x)
+    if split == 0:
+        return _row_sum(x)
+    return np.concatenate([_cascade(x[:, :split]), _row_sum(x[:, split:])])
 
 
 def torch_sum(x: Any, axes: tuple[int, ...] | int | None = None, keepdims: bool = False) -> Any:

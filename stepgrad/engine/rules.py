@@ -56,7 +56,12 @@ def sub_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
 
 
 def mul_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
-    return a[1] if k == 0 else a[0]
+    other = a[1] if k == 0 else a[0]
+    if isinstance(out, np.ndarray) and np.shape(other) != out.shape:
+        # An elementwise local is the output's shape: `x * w` with a number w shows w in
+        # every place (a read-only view, nothing copied).
+        return np.broadcast_to(other, out.shape)
+    return other
 
 
 def div_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:

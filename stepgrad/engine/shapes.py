@@ -134,6 +134,8 @@ def unbroadcast(grad: Any, shape: Shape) -> Any:
     if gshape == shape:
         return grad
     lead = len(gshape) - len(shape)
+    if lead < 0:  # never from broadcasting (it only adds axes): the same numbers, reshaped
+        return np.reshape(grad, shape)
     axes = tuple(range(lead)) + tuple(
         i for i in range(lead, len(gshape)) if shape[i - lead] == 1 and gshape[i] != 1
     )

@@ -330,6 +330,21 @@ def test_unary_ops_on_arrays(dt, op, seed):
     close(*grads[0], units=4)
 
 
+def test_elementwise_locals_have_the_outputs_shape():
+    x = np.arange(6.0).reshape(3, 2)
+    w = np.float64(0.5)
+    b = np.array([1.0, -1.0])
+    mul, add = RULES["mul"], RULES["add"]
+    out = mul.forward(x, w)
+    wrt_x = mul.local(0, (x, w), out, np.float64)
+    assert wrt_x.shape == (3, 2) and (wrt_x == 0.5).all()  # w in every place
+    assert mul.local(1, (x, w), out, np.float64) is x
+    z = add.forward(out, b)
+    assert add.local(1, (out, b), z, np.float64).tolist() == [[1.0, 1.0]] * 3
+    # a number times a number stays a number (the scalar lectures' events are unchanged)
+    assert mul.local(0, (np.float64(2.0), w), np.float64(1.0), np.float64) is w
+
+
 # ----- sums in torch's order ----------------------------------------------------------------------
 
 
@@ -360,6 +375,7 @@ def test_unbroadcast_sums_back_to_the_argument():
     assert unbroadcast(g, (4, 1)).tolist() == [[3.0], [12.0], [21.0], [30.0]]
     assert unbroadcast(g, ()) == 66.0 and np.ndim(unbroadcast(g, ())) == 0
     assert unbroadcast(g, (4, 3)) is g
+    assert unbroadcast(np.float64(2.0), (1,)).tolist() == [2.0]
 
 
 # ----- shapes -------------------------------------------------------------------------------------
