@@ -122,6 +122,7 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         self._focus_also: tuple[int, ...] = ()
         self._view_cache: dict[int, tuple[tuple[int, int, int, int, tuple[int, ...]], Strip]] = {}
         self._margins_drawn = (0, 0)
+        self._painting: tuple[int, int, int, int, int, int] | None = None
         self._room: Room | None = None
         self.legend: list[str] = []
         """Labels that did not fit on their edge, each after its mark (``① 2*s = -2.0``)."""
@@ -254,6 +255,7 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         cells, self.legend, lines = fit_legend(L, self._room, labels, vw, free)
         for cell, (ch, chain) in cells.items():
             hot[cell] = (ch, _BACKWARD if chain else _LOCAL)
+        legend_top = self.graph_height()
         legend_changed = self._set_legend([(t, _BACKWARD if c else _LOCAL) for t, c in lines])
         self._views, self._hot = views, hot
         self._set_focus(L, focus)
@@ -285,14 +287,21 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
             # brings the event back).
             self._scroll_to_box(selected)
         margins = self.margins()
-        if margins != self._margins_drawn or legend_changed:
+        if margins != self._margins_drawn:
             # The graph moved within the panel (a new layout, another size, a legend of
-            # another height), or the legend changed: repaint it all.
+            # another height): repaint it all.
             self._margins_drawn = margins
             self.refresh()
-        elif changed:
-            sy, w = int(self.scroll_y), self.size.width
-            self.refresh(*(Region(0, y - sy + margins[1], w, 1) for y in changed))
+            return
+        sy, w = int(self.scroll_y), self.size.width
+        regions = [Region(0, y - sy + margins[1], w, 1) for y in changed]
+        if legend_changed:
+            # The graph stays where it was: repaint the legend, from the first row it had
+            # or has (the rows it took from the graph or gave back).
+            top = min(legend_top, self.graph_height())
+            regions.append(Region(0, top, w, max(self.size.height - top, 0)))
+        if regions:
+            self.refresh(*regions)
 
     def _set_legend(self, rows: list[tuple[str, int]]) -> bool:
         """The legend's lines (and style slots) under the graph; True when they changed."""
@@ -303,9 +312,20 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         self._legend_rows = rows
         size = Size(L.width, L.height + len(rows))
         if self.virtual_size != size:
-            self.virtual_size = size
+            self._set_virtual_size(size)
         self._scroll_cache.clear()
         return True
+
+    def _set_virtual_size(self, size: Size) -> None:
+        """A legend of another height changes the scrollable size. Textual lays the whole
+        screen out again for a new virtual size (about a third of a key's time on lecture4),
+        which only a panel as tall as its content needs: a panel whose height is its own keeps
+        its place, and only its scroll range (and scrollbars) follow."""
+        if not self._grows():
+            self.virtual_size = size
+            return
+        self.set_reactive(GraphView.virtual_size, size)
+        self._scroll_update(size)
 
     def legend_rows(self) -> list[str]:
         """The legend's lines as drawn under the graph (for tests)."""
@@ -365,7 +385,19 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         # The first show() comes before the panel has a size, and the Resize event after
         # the first paint: fit here, so the first frame already has the right spacing.
         self._refit()
-        return super().render_lines(crop)
+        # The panel's geometry is the same for every row of one paint: read it once (each
+        # read asks Textual for the panel's region, several times a row otherwise).
+        self._painting = self._geometry()
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._painting = None
+
+    def _geometry(self) -> tuple[int, int, int, int, int, int]:
+        """Scroll offset, content width, graph height and margins, as a row is drawn with."""
+        sx, sy = self.scroll_offset
+        ox, oy = self.margins()
+        return sx, sy, self.scrollable_content_region.width, self.graph_height(), ox, oy
 
     # ----- drawing -----------------------------------------------------------------------
 
@@ -380,9 +412,7 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         return tuple(out)
 
     def render_line(self, y: int) -> Strip:
-        sx, sy = self.scroll_offset
-        full = self.scrollable_content_region.width
-        gh = self.graph_height()
+        sx, sy, full, gh, ox, oy = self._painting or self._geometry()
         if y >= gh and self._legend_rows:
             # The legend's lines, at the foot of the panel whatever the scroll.
             k = y - gh
@@ -391,7 +421,6 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
             text, slot = self._legend_rows[k]
             style = self._styles[slot] if self._styles else None
             return Strip([Segment(text[:full].ljust(full), style)], full)
-        ox, oy = self.margins()
         width = full - ox
         row = sy + y - oy
         if self._layout is None or row < 0 or row >= self._layout.height:
