@@ -30,6 +30,7 @@ from textual.screen import Screen
 
 from stepgrad.app import comparison
 from stepgrad.app.cursor import NEAR, SPEEDS, Cursor, Waiting
+from stepgrad.app.drill import Drill, Driller, hint, section, step_index
 from stepgrad.app.explainer import Explainer
 from stepgrad.app.roads_model import RoadsModel
 from stepgrad.app.screens.main import MainScreen
@@ -123,6 +124,11 @@ class StepgradApp(Cursor, Workers, App[int]):
         Binding("w", "first_wrong", "wrong hand formula", id="roads.first_wrong"),
         Binding("d", "digits", "digits", id="view.digits"),
         Binding("escape", "back", "back", show=False, id="node.back"),
+        # A tensor lecture's keys (the inspector's hint line names them; no footer room).
+        Binding("right_square_bracket", "element(1)", "next element", show=False, id="element.next"),
+        Binding("left_square_bracket", "element(-1)", "previous element", show=False, id="element.prev"),
+        Binding("o", "pick_element", "one element", show=False, id="element.pick"),
+        Binding("m", "matrix", "whole matrix", show=False, id="view.matrix"),
     ]
 
     position: reactive[int] = reactive(START, init=False, repaint=False)
@@ -199,6 +205,12 @@ class StepgradApp(Cursor, Workers, App[int]):
         self.waiting: Waiting | None = None
         """A key pressed before the worker it needs had answered (``w`` before the hand
         derivation's check): shown in the status line, acted on when the worker answers."""
+        self.element: tuple[int, ...] | None = None
+        """The matrix element the inspector drills into (``]``, ``[``, ``o``); None: none
+        picked yet (a hint line says how)."""
+        self.driller = Driller(self.trace)
+        self.drill: Drill | None = None
+        """The element drilled into as last drawn (None where the event has no matrix)."""
         self.roads = RoadsModel(self.trace, scenario)
         """The three roads panel's view-model."""
         self.exiting = asyncio.Event()
@@ -274,6 +286,7 @@ class StepgradApp(Cursor, Workers, App[int]):
             lines = self.explainer.node(self.selected, pos, state, self.selected in self.breakpoints)
         else:
             lines = self.explainer.event(pos, state)
+        lines = self._with_drill(lines, pos, state)
         inspector.show(lines, phase)
         keep = frozenset(trace.graph.nodes[i].name for i in focus.nodes)
         rows = comparison.rows(trace, pos, state, self.torch)
@@ -315,6 +328,20 @@ class StepgradApp(Cursor, Workers, App[int]):
             t0 = self._t0
             self._t0 = None
             self.call_after_refresh(self._record_latency, t0)
+
+    def _with_drill(self, lines: list[Any], pos: int, state: Any) -> list[Any]:
+        """A tensor lecture's inspector: the element picked, drilled into, under the title
+        line; before one is picked, a line at the end saying how."""
+        if not self.trace.program.arrays:
+            self.drill = None
+            return lines
+        node = self.selected if self.inspecting else None
+        self.drill = drill = self.driller.at(pos, state, self.element, node)
+        if drill is None:
+            return lines
+        if self.element is None:
+            return [*lines, [], hint(drill)]
+        return [lines[0], *section(drill), [], *lines[1:]]
 
     def _draw_status(self, pos: int, state: Any, phase: str) -> None:
         left, right = status_line(
@@ -370,6 +397,65 @@ class StepgradApp(Cursor, Workers, App[int]):
         inspector = self._main.query_one(Inspector)
         self._forget_message()
         self.push_screen(InspectScreen(inspector.source, inspector.phase, "inspector · all lines"))
+
+    def action_element(self, by: int) -> None:
+        """Drill into the next (``by`` 1) or previous element of the event's matrix."""
+        drill = self.drill
+        if drill is None:
+            self._no_matrix("] and [")
+            return
+        self.element = step_index(drill.at, drill.shape, by) if self.element is not None else drill.at
+        self.message = ""
+        self.redraw()
+
+    def action_pick_element(self) -> None:
+        """Ask for an element's index (``2, 3``) and drill into it."""
+        drill = self.drill
+        if drill is None:
+            self._no_matrix("o")
+            return
+        self.take_over()
+        from stepgrad.app.screens.element import ElementScreen
+
+        def done(at: tuple[int, ...] | None) -> None:
+            if at is not None:
+                self.element = at
+                self.redraw()
+
+        self._forget_message()
+        self.push_screen(ElementScreen(drill.what, drill.shape), done)
+
+    def _no_matrix(self, keys: str) -> None:
+        if not self.trace.program.arrays:
+            self.message = f"{keys}: for the tensor lectures' matrices; this scenario's numbers are scalars"
+        else:
+            self.message = f"{keys}: no matrix at this event; step to one, or Tab to a node and Enter"
+        self.redraw()
+
+    def action_matrix(self) -> None:
+        """Show the selected node's (or the current event's) value and gradient whole."""
+        self.take_over()
+        node = self.current_node()
+        g = self.trace.graph
+        if node is None and g.params:
+            node = g.params[0]
+        state = self.trace.state(self.position)
+        from stepgrad.app.matrix import matrix_lines
+
+        width = min(100, self.size.width) - 8  # the box's inside, less its scroll bar
+        got = None if node is None else matrix_lines(self.trace, node, self.position, state, width)
+        if got is None:
+            scalars = not self.trace.program.arrays
+            what = "this scenario's numbers are scalars" if scalars else "no matrix here"
+            self.message = f"m: {what}; Tab to a node with a matrix, then m"
+            self.redraw()
+            return
+        from stepgrad.app.screens.inspect import InspectScreen
+
+        title, lines = got
+        self._forget_message()
+        phase = "start" if self.position == START else state.phase
+        self.push_screen(InspectScreen(lines, phase, title, wrap=False))
 
     def action_digits(self) -> None:
         """Show the numbers exactly, to 6 or to 3 significant digits (in turn)."""

@@ -150,7 +150,27 @@ def index_text(at: Sequence[int]) -> str:
     return "[" + ", ".join(str(i) for i in at) + "]"
 
 
-def as_written(v: Any) -> Any:
-    """A value as the scenario writes it, for a box: a number as a Python float, a matrix
-    as its nested list (NumPy reads it when drawn)."""
-    return v if isinstance(v, list) else float(v)
+def as_written(v: Any, dtype: str) -> Any:
+    """A value as the scenario writes it, for a box: a number as a Python float (no NumPy
+    for a scalar lecture's first frame), a matrix as an array of the run's dtype (a tensor
+    lecture's first frame has NumPy already: its start is computed by the engine)."""
+    if isinstance(v, list):
+        import numpy as np
+
+        return np.asarray(v, dtype=dtype)
+    return float(v)
+
+
+def tight(text: str, cut: str, cells: int) -> str:
+    """``cut`` (a number's text cut to ``cells``), unless cutting lost the number: a
+    nonzero norm that came out as ``0.0`` is written with a bare exponent instead
+    (``7e-4``, where Python's ``7e-04`` is a cell too long; a cell over ``cells`` rather
+    than a wrong number)."""
+    try:
+        v, c = float(text), float(cut)
+    except ValueError:
+        return cut
+    if c != 0.0 or v == 0.0 or not math.isfinite(v):
+        return cut
+    mantissa, exponent = f"{v:.0e}".split("e")
+    return f"{mantissa}e{int(exponent)}"

@@ -264,6 +264,7 @@ class Cursor(AppHost):
         # main screen).
         self.selected = None
         self.inspecting = False
+        self.element = None
         if self._main.has_class("-narrow"):
             self.roads_pick = None
         self.message = ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from stepgrad.app.arrays import as_written
 from stepgrad.app.trace import START, Trace
 from stepgrad.engine.events import (
     Accumulate,
@@ -459,7 +460,8 @@ class Explainer:
     def _predict(self, ev: Predict, state: State) -> list[Line]:
         g = self.graph
         pred = self.trace.timeline.program.predict or {}
-        given = ", ".join(f"{k} = {fmt(v)}" for k, v in pred.items())
+        dtype = self.trace.program.dtype
+        given = ", ".join(f"{k} = {fmt(as_written(v, dtype))}" for k, v in pred.items())
         params = ", ".join(f"{g.nodes[p].name} = {fmt(state.values[p])}" for p in g.params)
         # The title says before or after training: the equation without its lead.
         eq = equation(g, ev)

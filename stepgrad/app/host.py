@@ -40,6 +40,7 @@ if TYPE_CHECKING:
         breakpoints: set[int]
         selected: int | None
         inspecting: bool
+        element: tuple[int, ...] | None
         message: str
         playing: bool
         speed: float

@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from stepgrad.app.trace import START, Trace
-from stepgrad.app.widgets.roads import DERIVING, RoadsView, verdict
+from stepgrad.app.widgets.roads import ARRAYS_ABSENT, DERIVING, RoadsView, verdict
 from stepgrad.scenario import Scenario
 
 
@@ -76,6 +76,11 @@ class RoadsModel:
         g = trace.graph
         params = tuple(g.nodes[p].name for p in g.params)
         step = trace.step_of(pos)
+        if trace.program.arrays:
+            # No closed form or hand derivation of a matrix's gradient: say so, derive nothing.
+            shown = self.param_shown(params, None, focus, selected, pick)
+            loss = g.nodes[g.loss].name
+            return RoadsView(params, loss, shown, step or 0, None, None, absent=ARRAYS_ABSENT)
         if step is None:
             after = pos > t.step_start(0)  # predictions after training: the last step's roads
             step = t.n_steps - 1 if after else 0

@@ -234,6 +234,11 @@ class Workers(AppHost):
     # ----- three roads -------------------------------------------------------------------
 
     def _start_roads(self) -> None:
+        if self.trace.program.arrays:
+            # The roads are for the scalar lectures (``roads.ARRAYS_ABSENT``): nothing to derive.
+            self.roads_state = "done"
+            self.act_on_waiting("roads")
+            return
         self.run_worker(self._roads_loop, thread=True, group="roads", exclusive=True, exit_on_error=False)
 
     def _roads_loop(self) -> None:

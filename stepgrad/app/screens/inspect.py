@@ -19,13 +19,14 @@ from stepgrad.app.widgets.text_lines import Line, TextLines
 class AllLines(TextLines):
     """The explainer's lines folded to the width, none left out (the box scrolls)."""
 
-    def __init__(self, lines: Sequence[Line], phase: str):
+    def __init__(self, lines: Sequence[Line], phase: str, folded: bool = True):
         super().__init__(id="inspect-text")
         self._source = lines
         self.phase = phase
+        self._folded = folded
 
     def _redraw(self) -> None:
-        self.set_lines(wrap(self._source, self.size.width or 200))
+        self.set_lines(wrap(self._source, self.size.width or 200) if self._folded else list(self._source))
 
     def on_resize(self) -> None:
         self._redraw()
@@ -48,21 +49,24 @@ class InspectScreen(Dialog[None]):
         Binding("escape,q,i", "close", "close", id="inspect.close"),
     ]
 
-    def __init__(self, lines: Sequence[Line], phase: str, title: str):
+    def __init__(self, lines: Sequence[Line], phase: str, title: str, *, wrap: bool = True):
         super().__init__()
         self._lines = lines
         self._phase = phase
         self._title = title
+        self._wrap = wrap
+        """False for lines laid out already (a matrix's columns): never folded."""
 
     def compose(self) -> ComposeResult:
         yield Palette()
         with VerticalScroll(id="inspect-box", classes="dialog-box") as box:
             box.border_title = self._title
             box.border_subtitle = "↑↓ scroll · Esc, q or i closes"
-            yield AllLines(self._lines, self._phase)
+            yield AllLines(self._lines, self._phase, self._wrap)
 
     def on_mount(self) -> None:
-        self.query_one(AllLines).set_lines(wrap(self._lines, max(self.app.size.width - 6, 20)))
+        lines = wrap(self._lines, max(self.app.size.width - 6, 20)) if self._wrap else list(self._lines)
+        self.query_one(AllLines).set_lines(lines)
         self.query_one(VerticalScroll).focus()
 
     def action_close(self) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from stepgrad.app import layout as lay
-from stepgrad.app.arrays import box_text, wrapped
+from stepgrad.app.arrays import box_text, tight, wrapped
 from stepgrad.app.trace import Trace
 from stepgrad.engine.events import (
     Accumulate,
@@ -45,8 +45,6 @@ def graph_fmt(v: Any, float32: bool) -> str:
     float32), not the widened float64 (``1.0199999809265137``) that the inspector prints
     the way torch's ``.item()`` does; for float64 it is ``fmt``.
     """
-    if isinstance(v, list):  # a prediction's input as the scenario writes it
-        v = np.asarray(v, dtype=np.float32 if float32 else np.float64)
     if getattr(v, "ndim", 0) > 0:
         # A tensor lecture's matrix: its norm, or its one entry (``arrays.box_text``).
         return box_text(v, lambda x: graph_fmt(x, float32))
@@ -67,7 +65,7 @@ def compact(text: str, cap: int | None) -> str:
     parts = wrapped(text)
     if parts is not None:  # an array's norm or one entry: the number inside is cut
         opening, inner, closing = parts
-        return opening + compact(inner, max(cap - 2, 1)) + closing
+        return opening + tight(inner, compact(inner, max(cap - 2, 1)), max(cap - 2, 1)) + closing
     if text[0] in "[·":
         return text
     try:

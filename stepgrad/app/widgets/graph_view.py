@@ -97,9 +97,9 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         self._f32 = program.dtype == "float32"
         # At a prediction the inputs hold the prediction's values, not a sample's (as written:
         # float32 boxes print through np.float32, and a Python float is a float64 to the bit).
-        # A tensor lecture's prediction input stays a nested list (``graph_fmt`` takes it).
+        # A tensor lecture's prediction input is an array (``arrays.as_written``).
         predict = program.predict or {}
-        self._predict_inputs = {graph.by_name[k]: as_written(v) for k, v in predict.items()}
+        self._predict_inputs = {graph.by_name[k]: as_written(v, program.dtype) for k, v in predict.items()}
         self._title_len = {n.id: len(f"{n.name} {self._labels[n.id]}") for n in graph.nodes}
         self._run_nodes: dict[int, tuple[int, int]] | None = None
         self._cap = NUM_MAX

@@ -74,6 +74,17 @@ class RoadsView:
     first_wrong: Any = None
     checking: bool = False
     accumulates: bool = False
+    absent: str = ""
+    """Why there are no roads to show (a tensor lecture's); "" where there are."""
+
+
+ARRAYS_ABSENT = (
+    "the three roads (a closed form from sympy, a hand derivation, torch) are for the "
+    "scalar lectures: a matrix's gradient has no one formula to derive here. The chain "
+    "rule is in the inspector (] and [ step through one element's sum of products, o "
+    "picks one), torch's .grad element by element in the params panel (c: every step)."
+)
+"""The panel on a tensor lecture."""
 
 
 def _mark(agreement: Any) -> tuple[str, str, str]:
@@ -153,6 +164,8 @@ def lines(view: RoadsView, width: int) -> list[Line]:
         view: what to show.
         width: cells available.
     """
+    if view.absent:
+        return wrap([[(view.absent, "muted")]], width)
     labels = LABELS if width >= 14 + NUM_MAX + 12 else SHORT
     label_w = max(len(s) for s in labels) + 2
     room = max(width - label_w, 4)

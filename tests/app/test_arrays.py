@@ -1,0 +1,227 @@
+"""The app on the tensor lectures (issue 12): shapes and short forms in the boxes, one
+element drilled into as its sum of products, a matrix shown whole, torch compared element
+by element, the roads panel saying it does not apply.
+
+The hand-checkable numbers come from tests/app/scenarios/tiny-matmul.yaml: x = [[1, 2],
+[3, 4], [5, 6]], W = [[0.5], [-1.0]], b = [0], y = [1, 2, 3], summed squared error:
+y_hat = [-1.5, -2.5, -3.5], loss = 68.75, ∂loss/∂y_hat = [-5, -9, -13],
+∂loss/∂W[1, 0] = 2 × (-5) + 4 × (-9) + 6 × (-13) = -124, ∂loss/∂b[0] = -27.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from app_helpers import disagreeing, mirror, scenario
+
+from stepgrad.app import arrays
+from stepgrad.app.app import make_app
+from stepgrad.app.comparison import judge
+from stepgrad.app.drill import Driller, parse_index, section, step_index
+from stepgrad.app.explainer import plain
+from stepgrad.app.matrix import matrix_lines
+from stepgrad.app.trace import Trace
+from stepgrad.app.widgets import Inspector, ParamsPanel, RoadsPanel
+from stepgrad.app.widgets.graph_sizing import compact, graph_fmt
+from stepgrad.app.widgets.params import mark
+
+
+def tiny() -> Trace:
+    return Trace(scenario("tiny-matmul").program)
+
+
+# ----- shapes and short forms ----------------------------------------------------------
+
+
+def test_shapes_as_a_box_title_writes_them() -> None:
+    assert arrays.dims((759, 6)) == "759×6"
+    assert arrays.dims((6,)) == "(6,)"
+    assert arrays.dims(()) == ""
+
+
+def test_node_shapes_known_before_anything_runs() -> None:
+    """lecture7: x is the 759 × 8 table, h1 = sigmoid(x @ W1 + b1) is 759 × 6, the loss a number."""
+    program = scenario("lecture7").program
+    shapes = arrays.node_shapes(program)
+    assert shapes is not None
+    by = program.graph.by_name
+    assert shapes[by["x"]] == (759, 8)
+    assert shapes[by["h1"]] == (759, 6)
+    assert shapes[by["W3"]] == (4, 1)
+    assert shapes[by["loss"]] == ()
+    # lecture8's steps take 32 rows: its boxes say the batch's shape.
+    program8 = scenario("lecture8").program
+    shapes8 = arrays.node_shapes(program8)
+    assert shapes8 is not None and shapes8[program8.graph.by_name["h1"]] == (32, 6)
+    assert arrays.node_shapes(scenario("lecture4").program) is None
+
+
+def test_a_box_writes_a_matrix_as_its_norm_cut_to_its_cells() -> None:
+    """‖[3, 4]‖ = 5; a norm too small for the cells keeps a digit (7e-4, never 0.0)."""
+    assert graph_fmt(np.array([[3.0], [4.0]]), False) == "‖5.0‖"
+    assert graph_fmt(np.array([0.25]), False) == "[0.25]"
+    small = np.full((759, 6), 1e-5, dtype=np.float32)  # norm 0.00067483...
+    assert compact(graph_fmt(small, True), 8) == "‖0.0007‖"
+    assert compact(graph_fmt(small, True), 6) == "‖7e-4‖"
+
+
+# ----- one element drilled into ---------------------------------------------------------
+
+
+def test_drill_chain_into_W_is_the_sum_of_products() -> None:
+    """#11 (chain into W): ∂loss/∂W[1, 0] = Σₖ x[k, 1] × ∂loss/∂y_hat₁[k, 0]
+    = 2 × (-5) + 4 × (-9) + 6 × (-13) = -124, each product with its numbers."""
+    tr = tiny()
+    drill = Driller(tr).at(11, tr.state(11), (1, 0))
+    assert drill is not None
+    assert (drill.what, drill.shape, drill.at) == ("∂loss/∂W", (2, 1), (1, 0))
+    text = plain(section(drill))
+    assert "∂loss/∂W[1, 0] = Σₖ x[k, 1] × ∂loss/∂y_hat₁[k, 0]   (3 terms)" in text
+    assert "k=0  2.0 × (-5.0) = (-10.0)" in text
+    assert "k=1  4.0 × (-9.0) = (-36.0)" in text
+    assert "k=2  6.0 × (-13.0) = (-78.0)" in text
+    assert text.rstrip().endswith("sum -124.0")
+
+
+def test_drill_bias_is_summed_over_the_rows() -> None:
+    """#10 (chain into b): b was broadcast to the 3 rows, so ∂loss/∂b[0] sums them: -27."""
+    tr = tiny()
+    drill = Driller(tr).at(10, tr.state(10), None)
+    assert drill is not None
+    text = plain(section(drill))
+    assert "∂loss/∂b[0] = Σᵣ ∂loss/∂y_hat[r, 0] × ∂y_hat/∂b[r, 0]   (3 terms)" in text
+    assert "sum -27.0" in text
+    assert "summed over the rows" in text
+
+
+def test_drill_forward_matmul_and_update() -> None:
+    """#0: y_hat₁[2, 0] = 5 × 0.5 + 6 × (-1.0) = -3.5; #13: W[1, 0] ← -1.0 − 0.01 × (-124) = 0.24."""
+    tr = tiny()
+    d = Driller(tr)
+    fwd = d.at(0, tr.state(0), (2, 0))
+    assert fwd is not None
+    text = plain(section(fwd))
+    assert "y_hat₁[2, 0] = Σₘ x[2, m] × W[m, 0]   (2 terms)" in text
+    assert "sum -3.5" in text
+    upd = d.at(13, tr.state(13), (1, 0))
+    assert upd is not None
+    assert "W[1, 0] ← -1.0 − 0.01 × (-124.0) = 0.24" in plain(section(upd))
+
+
+def test_drill_at_the_end_of_backward_follows_the_param_to_its_chain_event() -> None:
+    tr = tiny()
+    drill = Driller(tr).at(12, tr.state(12), (1, 0))
+    assert drill is not None
+    text = plain(section(drill))
+    assert "from #11:" in text and "sum -124.0" in text
+
+
+def test_element_index_typed_and_stepped() -> None:
+    assert parse_index("2, 3", (8, 6)) == (2, 3)
+    assert parse_index("[2,3]", (8, 6)) == (2, 3)
+    assert parse_index("8, 0", (8, 6)) == "[8, 0]: index 8 on axis 0 is outside 0 to 7"
+    assert parse_index("2", (8, 6)) == "[2]: a matrix of shape (8, 6) takes 2 numbers"
+    assert parse_index("a", (8, 6)) == "not whole numbers: 'a'"
+    assert step_index((0, 5), (8, 6), 1) == (1, 0)
+    assert step_index((0, 0), (8, 6), -1) == (7, 5)
+
+
+# ----- torch element by element -------------------------------------------------------
+
+
+def test_torch_compared_element_by_element() -> None:
+    ours = np.array([[1.0, 2.0], [3.0, 4.0]])
+    theirs = ours.copy()
+    theirs[1, 0] += 0.5
+    status, diff, where, a, b = judge(ours, theirs, "float64")
+    assert (status, diff, where, a, b) == ("differs", 0.5, (1, 0), 3.0, 3.5)
+    assert judge(ours, ours.copy(), "float64")[:3] == ("equal", 0.0, None)
+    # After zero_grad torch's 0.0 stands for a matrix of zeros.
+    assert judge(np.zeros((2, 2)), 0.0, "float64")[0] == "equal"
+
+
+# ----- the app ----------------------------------------------------------------------------
+
+
+async def test_keys_pick_an_element_and_the_inspector_drills_into_it() -> None:
+    """tiny-matmul at #11: ] starts at [0, 0], ] again [1, 0]; o types 0, 0; Esc forgets it."""
+    app = make_app(scenario("tiny-matmul"), oracle=mirror)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.settle()
+        for k in ("g", "1", "1", "enter"):
+            await pilot.press(k)
+        await app.settle()
+        inspector = app.screen.query_one(Inspector)
+        assert "one element: ] / [ step through ∂loss/∂W (2, 1), o picks one" in inspector.plain
+        await pilot.press("right_square_bracket")
+        assert app.element == (0, 0)
+        await pilot.press("right_square_bracket")
+        assert app.element == (1, 0)
+        assert "∂loss/∂W[1, 0] = Σₖ x[k, 1] × ∂loss/∂y_hat₁[k, 0]" in inspector.plain
+        await pilot.press("o")
+        await pilot.pause()
+        for k in ("0", "comma", "space", "0", "enter"):
+            await pilot.press(k)
+        await pilot.pause()
+        assert app.element == (0, 0)
+        assert "k=0  1.0 × (-5.0) = (-5.0)" in inspector.plain
+        await pilot.press("escape")
+        assert app.element is None
+
+
+async def test_m_shows_a_matrix_whole() -> None:
+    """m on W at #11: W (2, 1) and W.grad (2, 1) = [[-97.0], [-124.0]] under their indices
+    (1 × (-5) + 3 × (-9) + 5 × (-13) = -97), norm √(97² + 124²) = 157.4."""
+    app = make_app(scenario("tiny-matmul"), oracle=mirror)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.settle()
+        for k in ("g", "1", "1", "enter", "m"):
+            await pilot.press(k)
+        await pilot.pause()
+        from stepgrad.app.screens.inspect import AllLines
+
+        shown = app.screen.query_one(AllLines).plain
+        assert app.screen.query_one("#inspect-box").border_title == "W (2, 1) · whole, at #11"
+        rows = [r.split() for r in shown.splitlines()]
+        assert ["W.grad", "(2,", "1)", "norm", "157.4"] in rows
+        assert ["0", "-97.0"] in rows and ["1", "-124.0"] in rows
+        await pilot.press("escape")
+
+
+def test_matrix_lines_fold_columns_into_blocks() -> None:
+    """lecture7's x is 759 × 8: at 60 cells the columns go on in blocks, every row in each."""
+    tr = Trace(scenario("lecture7").program)
+    got = matrix_lines(tr, tr.graph.by_name["x"], -1, tr.state(-1), width=60)
+    assert got is not None
+    title, lines = got
+    assert title == "x (759, 8) · whole, at the start"
+    text = plain(lines)
+    assert "columns 0–4" in text and "columns 5–7" in text
+    assert len(lines) == 1 + 2 * (1 + 1 + 759)
+
+
+async def test_params_panel_marks_where_torch_differs() -> None:
+    """lecture9 with torch's W.grad off by 0.5 at [0, 0]: ✗ differs at [0, 0]."""
+    app = make_app(scenario("lecture9"), oracle=disagreeing(0, "W", 0.5))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await app.settle()
+        await pilot.press("b")
+        await app.settle()
+        await pilot.pause()
+        panel = app.screen.query_one(ParamsPanel)
+        rows = {r.label: r for r in panel._rows}
+        row = rows["W.grad"]
+        assert (row.status, row.where) == ("differs", (0, 0))
+        assert mark(row, "done")[0] == "✗ differs at [0, 0]"
+        assert "✗ differs at [0, 0]" in panel.plain
+
+
+async def test_roads_panel_says_it_is_for_scalar_lectures() -> None:
+    app = make_app(scenario("lecture7"), oracle=mirror)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.settle()
+        await pilot.press("r")
+        await pilot.press("b")
+        await app.settle()
+        roads = app.screen.query_one(RoadsPanel)
+        assert "are for the scalar lectures" in roads.plain
+        assert app.roads_state == "done" and app.derivation is None
