@@ -23,9 +23,13 @@ TOO_LARGE = "integer too large (beyond 1.8e+308, the largest float64)"
 
 NOT_A_SCENARIO = "is not a stepgrad scenario (expected a mapping with params and model)"
 
-# Arrays: a 2 x 2 weight (line 2), four samples of two numbers and their targets (two lines).
+# Arrays: a 2 x 2 weight (line 2), four samples of two numbers and their targets (two lines),
+# a model whose shapes fit.
 AW = "params:\n  W: [[0.5, -0.5], [0.25, 1.0]]\n"
-AD = "data:\n  x: [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]\n  y: [[1.0], [0.0], [1.0], [0.0]]\n"
+AD = (
+    "data:\n  x: [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]\n"
+    "  y: [[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]]\n"
+)
 AM = "model:\n  loss: mse(x @ W, y)\n"
 
 NO_SUCH_NAME = "; declare it under inputs, params or data, or assign it in model above this line"
@@ -907,8 +911,9 @@ CASES: list[tuple[str, str, str]] = [
     (
         # The parts are said as written (sigmoid(x @ W)), not by the graph's names (loss₂).
         "loss of two shapes",
-        AW + AD + "model:\n  loss: mse(sigmoid(x @ W), y)\n",
-        "7:9: mse(sigmoid(x @ W), y): sigmoid(x @ W) is (4, 2) but y is (4, 1): "
+        AW + "data:\n  x: [[1.0, 2.0], [3.0, 4.0]]\n  y: [[1.0], [0.0]]\n"
+        + "model:\n  loss: mse(sigmoid(x @ W), y)\n",
+        "7:9: mse(sigmoid(x @ W), y): sigmoid(x @ W) is (2, 2) but y is (2, 1): "
         "they must have the same shape",
     ),
     (
