@@ -144,3 +144,85 @@ def agree(a: Any, b: Any, dtype: str, err: float = 0.0) -> Verdict:
     rtol = RTOL.get(str(kind), RTOL["float64"])
     atol = ERR_ULPS * float(np.finfo(kind).eps) * err if math.isfinite(err) else 0.0
     return compare(a, b, dtype, rtol=rtol, atol=atol)
+
+
+@dataclass(frozen=True, slots=True)
+class ElementVerdict:
+    """How two arrays compare, element by element.
+
+    Attributes:
+        verdict: ``equal`` when every element is bit-equal (-0.0 equals 0.0), ``close`` when
+            every element is equal or within the tolerance (``compare``'s rule, applied to
+            each element), ``differs`` when some element is outside it (or the shapes do
+            not match: said in ``verdict.note``), ``missing`` when one side has no array.
+            ``diff`` is the largest difference (of the elements that differ, when some
+            do) and ``tol`` the tolerance at that element.
+        shape: the arrays' shape (``()`` for a scalar); stepgrad's when they differ.
+        at: where the largest difference is (``(2, 3)``); None when all are equal.
+        ours: stepgrad's element there (for a 0-d array, its value even when equal).
+        theirs: the other side's element there.
+    """
+
+    verdict: Verdict
+    shape: tuple[int, ...]
+    at: tuple[int, ...] | None = None
+    ours: float | None = None
+    theirs: float | None = None
+
+
+def _shape_of(v: Any) -> tuple[int, ...]:
+    return tuple(np.shape(v))
+
+
+def compare_elements(
+    a: Any, b: Any, dtype: str, *, rtol: float | None = None, atol: float | None = None
+) -> ElementVerdict:
+    """Compare two arrays (or numbers) of a scenario's dtype element by element.
+
+    Each element is judged as ``compare`` judges two numbers (same tolerance rule,
+    -0.0 equals 0.0, two NaNs are equal, an infinity agrees only with itself); the
+    arrays are ``equal`` when every element is, ``differs`` when any element does,
+    else ``close``. The verdict names the largest difference and where it is.
+
+    Args:
+        a: stepgrad's array (or number), or None.
+        b: the other side's (torch's), or None.
+        dtype: ``float64`` or ``float32``; picks the default tolerance.
+        rtol: relative tolerance instead of the dtype's.
+        atol: absolute tolerance instead of the dtype's.
+    """
+    if a is None or b is None:
+        shape = _shape_of(b if a is None else a) if (a is not None or b is not None) else ()
+        status = "equal" if a is None and b is None else "missing"
+        return ElementVerdict(Verdict(status, 0.0 if status == "equal" else math.nan), shape)
+    x = np.asarray(a, dtype=np.float64)  # widening is exact: float32 and float64 alike
+    y = np.asarray(b, dtype=np.float64)
+    if x.shape != y.shape:
+        note = f"shapes differ: stepgrad {x.shape}, torch {y.shape}"
+        return ElementVerdict(Verdict("differs", math.nan, note=note), x.shape)
+    scalar = x.ndim == 0
+    same = (x == y) | (np.isnan(x) & np.isnan(y))
+    if bool(same.all()):
+        if scalar:
+            return ElementVerdict(Verdict("equal", 0.0), (), None, float(x), float(y))
+        return ElementVerdict(Verdict("equal", 0.0), x.shape)
+    r, t = tolerance(dtype)
+    r = r if rtol is None else rtol
+    t = t if atol is None else atol
+    with np.errstate(invalid="ignore", over="ignore"):
+        diff = np.where(same, 0.0, np.abs(x - y))
+        tol = t + r * np.maximum(np.abs(x), np.abs(y))
+        finite = np.isfinite(x) & np.isfinite(y)
+        bad = ~same & (~finite | ~(diff <= tol))
+    # A NaN difference (NaN against a number, inf against -inf) ranks above any number.
+    rank = np.where(np.isnan(diff), np.inf, diff)
+    if bool(bad.any()):
+        status = "differs"
+        rank = np.where(bad, rank, -1.0)
+    else:
+        status = "close"
+    flat = int(np.argmax(rank))
+    at = tuple(int(i) for i in np.unravel_index(flat, x.shape))
+    d, tl = float(diff.flat[flat]), float(tol.flat[flat])
+    verdict = Verdict(status, d, tl if math.isfinite(d) and math.isfinite(tl) else 0.0)
+    return ElementVerdict(verdict, x.shape, at, float(x.flat[flat]), float(y.flat[flat]))

@@ -4,16 +4,26 @@ torch is imported inside the functions only, so importing this module stays chea
 ``replay`` (or the app before its comparison worker starts) never loads torch.
 
 The run mirrors the engine's ``Timeline`` exactly, so that agreement can be bit for bit:
-same dtype, 0-d tensors, inputs without gradient, params with ``requires_grad``,
-constants written into the expression as Python numbers (torch casts them to the
-tensor's dtype, as the engine does), one sample per step in the same order, one op per
-node in ``graph.order``, ``retain_grad()`` on every gradient-carrying intermediate, then
-``loss.backward()`` and the update as the lecture writes it::
+same dtype, inputs without gradient, params with ``requires_grad``, constants written
+into the expression as Python numbers (torch casts them to the tensor's dtype, as the
+engine does), the same data in the same order, one op per node in ``graph.order``
+(keyword arguments choose the op's torch form, ``mean(h, axis=0)``), ``retain_grad()``
+on every gradient-carrying intermediate, then ``loss.backward()`` and the update.
+
+The scalar lectures take one sample per step as a 0-d tensor and update as the lecture
+writes it::
 
     w.data = w.data - lr * w.grad.data
     w.grad.data.zero_()          # only when zero_grad is true
 
 Without ``zero_grad`` the gradients accumulate across steps, as they do in torch.
+
+An array program (``Program.arrays``) takes a step's rows (``engine.batches.batch_rows``:
+a batch stacked along a new first axis, shuffled by the same seed) and is updated by
+torch's own optimizer when the scenario names one: ``torch.optim.SGD(lr, momentum)`` or
+``torch.optim.Adam(lr, betas, eps)``, then ``optimizer.zero_grad()``. Class labels, kept
+as floats of the dtype like every value, are made int64 where ``cross_entropy`` takes
+them, as torch requires.
 
 A run without ``train`` updates nothing: every sample is evaluated with the initial
 params and its own backward pass, starting from no gradient (``w.grad = None`` before
@@ -27,17 +37,29 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from stepgrad.engine.graph import Const, Graph
+from stepgrad.engine.batches import batch_rows
+from stepgrad.engine.graph import Const, Graph, Node
 from stepgrad.engine.ops import RULES
 from stepgrad.engine.program import Program
+from stepgrad.lazy import LazyModule
+
+# NumPy only for array programs' data and results: importing the oracle stays cheap.
+np: Any = LazyModule("numpy", globals(), "np")
+
+#: The op whose second argument torch wants as int64 class labels.
+LABELS_OP = "cross_entropy"
 
 
 @dataclass(frozen=True, slots=True)
 class TorchStep:
     """What torch holds after one step.
+
+    For a scalar program every number is a Python float; for an array program
+    (``Program.arrays``) values, gradients, params and state are NumPy arrays of the
+    dtype (0-d for a scalar node such as the loss), copied out of torch.
 
     Attributes:
         step: the step's index (0-based, like the engine's).
@@ -48,13 +70,19 @@ class TorchStep:
             ``w.grad``, accumulated across steps without zero_grad); None when torch
             holds no gradient there.
         params_after: param values after this step's update (unchanged without training).
+        state: what torch's optimizer keeps for each param after this step's update, by
+            param and by the name the ``update`` event gives it (``Optimizer.state_names``:
+            ``velocity`` is SGD's ``momentum_buffer``; ``m``, ``v`` are Adam's ``exp_avg``,
+            ``exp_avg_sq``; ``bias_correction1/2`` are ``1 - beta**t`` as Adam computes
+            them, in the dtype); empty for the lecture's update and plain SGD.
     """
 
     step: int
     loss: float
-    values: dict[str, float]
-    grads: dict[str, float | None]
-    params_after: dict[str, float]
+    values: dict[str, Any]
+    grads: dict[str, Any]
+    params_after: dict[str, Any]
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 _available: bool | None = None
@@ -68,11 +96,22 @@ def torch_available() -> bool:
     return _available
 
 
-def _ops(torch: Any) -> dict[str, Callable[..., Any]]:
-    """Each engine op as torch computes it, from the registry (``OpRule.torch``): binary
-    ops are Python operators, so that a constant on either side stays a Python number,
-    as in the lecture's code."""
-    return {name: rule.torch(torch) for name, rule in RULES.items() if rule.torch is not None}
+def _torch_form(torch: Any, node: Node, cache: dict[str, Callable[..., Any]]) -> Callable[..., Any]:
+    """How torch computes ``node``, from the registry (``OpRule.torch``): binary ops are
+    Python operators, so that a constant on either side stays a Python number, as in the
+    lecture's code; a node with keyword arguments takes its specialized rule's form."""
+    if node.attrs:
+        form = node.rule.torch
+        if form is None:  # pragma: no cover - every op a model may write has a torch form
+            raise ValueError(f"{node.op} has no torch form")
+        return form(torch)
+    fn = cache.get(node.op)
+    if fn is None:
+        form = RULES[node.op].torch
+        if form is None:  # pragma: no cover
+            raise ValueError(f"{node.op} has no torch form")
+        fn = cache[node.op] = form(torch)
+    return fn
 
 
 def _forward(
@@ -84,13 +123,16 @@ def _forward(
     skip_missing: bool = False,
 ) -> None:
     """Compute every op node in ``graph.order`` into ``env`` (tensors by node id)."""
-    ops = _ops(torch)
+    cache: dict[str, Callable[..., Any]] = {}
     for i in graph.order:
         node = graph.nodes[i]
         if skip_missing and any(env[a] is None for a in node.inputs):
             continue
-        args = [a.value if isinstance(a, Const) else env[a] for a in node.args]
-        out = ops[node.op](*args)
+        args: list[Any] = [a.value if isinstance(a, Const) else env[a] for a in node.args]
+        if node.op == LABELS_OP and len(args) > 1 and torch.is_tensor(args[1]):
+            # Labels are floats of the dtype in the engine; torch's loss takes int64.
+            args[1] = args[1].long()
+        out = _torch_form(torch, node, cache)(*args)
         if retain and out.requires_grad:
             out.retain_grad()
         env[i] = out
@@ -98,6 +140,40 @@ def _forward(
 
 def _dtype(torch: Any, program: Program) -> Any:
     return torch.float32 if program.dtype == "float32" else torch.float64
+
+
+def _array(t: Any) -> Any:
+    """A tensor's value as a NumPy array of its dtype (a copy: torch updates in place)."""
+    return t.detach().numpy().copy()
+
+
+def _optimizer(torch: Any, program: Program, leaves: list[Any]) -> Any:
+    """torch's optimizer for ``program.optimizer`` (None: the lecture's manual update)."""
+    opt = program.optimizer
+    if opt.name == "sgd":
+        return torch.optim.SGD(leaves, lr=program.lr, momentum=opt.momentum)
+    if opt.name == "adam":
+        return torch.optim.Adam(leaves, lr=program.lr, betas=(opt.beta1, opt.beta2), eps=opt.eps)
+    return None
+
+
+def _state(program: Program, torch_state: dict[str, Any]) -> dict[str, Any]:
+    """One param's optimizer state after a step, by the names the ``update`` event uses."""
+    opt = program.optimizer
+    if opt.name == "adam":
+        t = float(torch_state["step"])
+        dt = np.dtype(program.dtype).type
+        # torch's _single_tensor_adam: bias_correction = 1 - beta ** step, a Python float
+        # that meets the tensors in their dtype.
+        return {
+            "m": _array(torch_state["exp_avg"]),
+            "v": _array(torch_state["exp_avg_sq"]),
+            "bias_correction1": dt(1 - opt.beta1**t),
+            "bias_correction2": dt(1 - opt.beta2**t),
+        }
+    if opt.name == "sgd" and opt.momentum and "momentum_buffer" in torch_state:
+        return {"velocity": _array(torch_state["momentum_buffer"])}
+    return {}
 
 
 def torch_steps(program: Program) -> Iterator[TorchStep]:
@@ -116,43 +192,68 @@ def torch_steps(program: Program) -> Iterator[TorchStep]:
 
     g = program.graph
     dt = _dtype(torch, program)
+    arrays = program.arrays
     names = [n.name for n in g.nodes]
     params = [(p, names[p]) for p in g.params]
     carrying = [i for i in range(len(g.nodes)) if g.requires_grad[i]]
     lr = program.lr
     training = program.training
+    value: Callable[[Any], Any] = _array if arrays else (lambda t: t.item())
 
     with torch.enable_grad():
         fixed = {g.by_name[k]: torch.tensor(v, dtype=dt) for k, v in program.inputs.items()}
-        samples = {
-            g.by_name[k]: [torch.tensor(x, dtype=dt) for x in xs]
-            for k, xs in (program.data or {}).items()
-        }
+        if arrays:
+            # Rows as NumPy arrays of the dtype: a step takes its batch by index.
+            columns = {
+                g.by_name[k]: np.asarray(xs, dtype=program.dtype)
+                for k, xs in (program.data or {}).items()
+            }
+        else:
+            samples = {
+                g.by_name[k]: [torch.tensor(x, dtype=dt) for x in xs]
+                for k, xs in (program.data or {}).items()
+            }
         leaves = {
             p: torch.tensor(program.params[name], dtype=dt, requires_grad=True) for p, name in params
         }
+    optimizer = _optimizer(torch, program, list(leaves.values())) if training else None
 
     for step in range(program.n_steps):
-        sample = step % program.n_samples
         with torch.enable_grad():
             env: list[Any] = [None] * len(g.nodes)
             for i, t in fixed.items():
                 env[i] = t
-            for i, ts in samples.items():
-                env[i] = ts[sample]
+            if arrays:
+                if columns:
+                    rows = batch_rows(program, step)
+                    for i, col in columns.items():
+                        env[i] = torch.from_numpy(np.array(col[rows]))
+            else:
+                sample = step % program.n_samples
+                for i, ts in samples.items():
+                    env[i] = ts[sample]
             for p, t in leaves.items():
                 if not training:
                     t.grad = None  # no training: each pass starts from no gradient (see above)
                 env[p] = t
             _forward(torch, g, env, retain=True)
             loss = env[g.loss]
-            values = {names[i]: env[i].item() for i in g.order}
+            values = {names[i]: value(env[i]) for i in g.order}
             loss.backward()
             grads = {
-                names[i]: (None if env[i].grad is None else env[i].grad.item()) for i in carrying
+                names[i]: (None if env[i].grad is None else value(env[i].grad)) for i in carrying
             }
 
-        if training:
+        state: dict[str, dict[str, Any]] = {}
+        if optimizer is not None:
+            optimizer.step()
+            for p, name in params:
+                kept = _state(program, optimizer.state.get(leaves[p], {}))
+                if kept:
+                    state[name] = kept
+            if program.zero_grad:
+                optimizer.zero_grad()
+        elif training:
             assert lr is not None
             for p, _ in params:
                 w = leaves[p]
@@ -165,18 +266,19 @@ def torch_steps(program: Program) -> Iterator[TorchStep]:
                         w.grad.data.zero_()
         yield TorchStep(
             step=step,
-            loss=values[names[g.loss]],
+            loss=float(loss.item()) if arrays else values[names[g.loss]],
             values=values,
             grads=grads,
-            params_after={name: leaves[p].item() for p, name in params},
+            params_after={name: value(leaves[p]) for p, name in params},
+            state=state,
         )
 
 
 def torch_predictions(
     program: Program,
     when: str,
-    params: dict[str, float] | None = None,
-) -> dict[str, float]:
+    params: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The model evaluated in torch on the ``predict`` inputs.
 
     Args:
@@ -187,7 +289,8 @@ def torch_predictions(
 
     Returns:
         Every op node that can be computed from the predict inputs, the fixed inputs
-        and the params, by name; empty when the program has no ``predict``.
+        and the params, by name (Python floats for a scalar program, NumPy arrays for an
+        array program); empty when the program has no ``predict``.
     """
     if not program.predict:
         return {}
@@ -208,7 +311,9 @@ def torch_predictions(
     for k, v in program.predict.items():
         env[g.by_name[k]] = torch.tensor(v, dtype=dt)
     for k, v in params.items():
-        env[g.by_name[k]] = torch.tensor(v, dtype=dt)
+        env[g.by_name[k]] = torch.as_tensor(np.asarray(v, dtype=program.dtype)) if program.arrays \
+            else torch.tensor(v, dtype=dt)
     with torch.no_grad():
         _forward(torch, g, env, retain=False, skip_missing=True)
-    return {g.nodes[i].name: env[i].item() for i in g.order if env[i] is not None}
+    value: Callable[[Any], Any] = _array if program.arrays else (lambda t: t.item())
+    return {g.nodes[i].name: value(env[i]) for i in g.order if env[i] is not None}

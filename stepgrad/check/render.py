@@ -13,6 +13,7 @@ from stepgrad.check.report import (
     Report,
     Row,
     Tally,
+    index_text,
     place,
 )
 from stepgrad.compare import Verdict, tolerance
@@ -38,7 +39,53 @@ def _diff(v: Verdict) -> str:
     return f"{v.diff:.3g}"
 
 
+#: How an array row's verdict reads: ✓ equal, ≈ close, ✗ differs (as the params panel marks them).
+MARKS = {"equal": "✓", "close": "≈", "differs": "✗", "missing": "✗"}
+
+
+def _element_text(r: Row, other: str) -> str:
+    """An array row's verdict in words: ``≈ largest difference 2.2e-16 at [2, 3]``."""
+    v = r.verdict
+    mark = MARKS.get(v.status, "·")
+    pair = f"(stepgrad {_num(r.ours)}, {other} {_num(r.theirs)})"
+    where = "" if not r.at else f" at {index_text(r.at)}"
+    largest = "largest difference" if r.shape else "difference"
+    if v.status == "equal":
+        text = f"{mark} equal" + (f" ({_num(r.ours)})" if r.shape == () and r.ours is not None else "")
+    elif v.status == "close":
+        text = f"{mark} close, {largest} {_diff(v)}{where}" + (f" {pair}" if not r.shape else "")
+    elif v.status == "differs" and r.at is not None:
+        text = f"{mark} differs, {largest} {_diff(v)}{where} {pair}"
+    else:
+        text = f"{mark} {v.status}"
+    if r.note and r.kind != Predict.kind:
+        text += f" ({r.note})"
+    return text
+
+
+def _array_table(rows: list[Row], other: str) -> list[str]:
+    """One line per compared array: ``#40  backward_end  W1.grad (8, 6): ≈ close, largest
+    difference 2.2e-16 at [2, 3]``."""
+    head = ("seq", "event", "compared")
+    body = [
+        (
+            "" if r.seq is None else f"#{r.seq}",
+            r.kind if not r.note or r.kind != Predict.kind else f"predict {r.note}",
+            f"{r.label}: {_element_text(r, other)}",
+        )
+        for r in rows
+    ]
+    widths = [max(len(c[i]) for c in (head, *body)) for i in range(len(head) - 1)]
+    return [
+        ("  " + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=False))
+         + "  " + cells[-1]).rstrip()
+        for cells in (head, *body)
+    ]
+
+
 def _table(rows: list[Row], other: str) -> list[str]:
+    if any(r.shape is not None for r in rows):
+        return _array_table(rows, other)
     head = ("seq", "event", "node", "stepgrad", other, "diff", "verdict")
     body = [
         (
@@ -74,6 +121,8 @@ def summary(report: Report) -> str:
     parts = [_plural(c["values"], "value"), _plural(c["grads"], "grad")]
     if report.scenario.program.training:
         parts.append(_plural(c["updates"], "update"))
+    if c.get("states"):
+        parts.append(_plural(c["states"], "optimizer state"))
     if c["predictions"]:
         parts.append(_plural(c["predictions"], "prediction"))
     what = ", ".join(parts[:-1]) + " and " + parts[-1]
@@ -82,6 +131,9 @@ def summary(report: Report) -> str:
         steps += f" of {_n(report.n_steps)}"
     s = report.statuses
     total = sum(s.values())
+    numbers = _plural(total, "number")
+    if report.arrays:
+        numbers = f"{_plural(total, 'array')} of {_plural(report.numbers, 'number')}"
     if report.first_bad is None:
         if s["close"] == 0:
             how = "all equal bit for bit"
@@ -92,7 +144,7 @@ def summary(report: Report) -> str:
     else:
         how = (f"{_n(s['equal'])} equal, {_n(s['close'])} close, "
                f"{_n(s['differs'] + s['missing'])} disagree")
-    return f"{steps}, {what} compared with torch ({_n(total)} numbers): {how}"
+    return f"{steps}, {what} compared with torch ({numbers}): {how}"
 
 
 def first_failure(report: Report) -> str | None:
@@ -104,10 +156,11 @@ def first_failure(report: Report) -> str | None:
             epoch = r.step // sc.n_samples
             where = f"step {r.step}, epoch {epoch}"
             if sc.data:
-                where += f", sample {r.step % sc.n_samples}"
+                where += f", {_unit(report)} {r.step % sc.n_samples}"
         else:
             where = f"prediction {r.note}"
-        return (f"first disagreement with torch: event #{r.seq} ({where}) {r.kind} {r.node}: "
+        node = r.node if not r.at else f"{r.label} at {index_text(r.at)}"
+        return (f"first disagreement with torch: event #{r.seq} ({where}) {r.kind} {node}: "
                 f"stepgrad {_num(r.ours)}, torch {_num(r.theirs)} "
                 f"({r.verdict.status}, diff {_diff(r.verdict)})")
     for r in report.finite_diffs or ():
@@ -130,6 +183,11 @@ def first_failure(report: Report) -> str | None:
         # The earliest step; at one step, the param declared first.
         return min(wrong, key=lambda d: d.step).message()
     return None
+
+
+def _unit(report: Report) -> str:
+    """What a step takes from the data: a sample, or a batch of rows."""
+    return "sample" if report.scenario.program.batch_size is None else "batch"
 
 
 def _d(report: Report, param: str) -> str:
@@ -170,8 +228,9 @@ def _tally_line(tally: Tally, total: int, road: str, other: str) -> str:
             how += f"; {tally.note}"
         return f"{road} = {other} {_span(tally.steps, total)} ({how})"
     m = tally.first
+    at = "" if not m.at else f"{index_text(m.at)}"
     return (f"{road} ≠ {other} at {_n(tally.disagreeing)} of {_plural(tally.steps, 'step')}; "
-            f"first at {place(m)}: {road} {_num(m.value)}, {other} {_num(m.stepgrad)} "
+            f"first at {place(m)}: {road}{at} {_num(m.value)}, {other}{at} {_num(m.stepgrad)} "
             f"({m.status}, diff {_miss_diff(m)})")
 
 
@@ -261,7 +320,7 @@ def render_text(report: Report) -> str:
              f"|a-b| <= {atol:g} + {rtol:g}·max(|a|,|b|)", ""]
     for tab in report.tables:
         where = f"step {tab.step} (epoch {tab.epoch}"
-        where += f", sample {tab.sample})" if tab.sample is not None else ")"
+        where += f", {_unit(report)} {tab.sample})" if tab.sample is not None else ")"
         lines.append(f"stepgrad vs torch, {where}")
         lines.extend(_table(tab.rows, "torch"))
         lines.append("")
@@ -327,6 +386,7 @@ def render_json(report: Report) -> dict[str, Any]:
         "counts": dict(report.counts),
         "verdicts": dict(report.statuses),
         "max_diff": json_number(report.max_diff),
+        **({"numbers": report.numbers} if report.arrays else {}),
         "summary": summary(report),
         "first_disagreement": None if report.first_bad is None else report.first_bad.to_json(),
         "failure": first_failure(report),

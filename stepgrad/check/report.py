@@ -44,6 +44,11 @@ class Row:
         theirs: torch's number, the finite difference, or the expected value.
         verdict: how they compare (finite differences may also be ``skipped``).
         note: extra words for the reader (e.g. ``before`` for a prediction).
+        shape: for an array model, the compared array's shape (``()`` for a scalar
+            node such as its loss), compared element by element; None for a scalar model.
+        at: for an array, where the largest difference is; ``ours`` and ``theirs`` are
+            then the two elements there (None, None when every element is equal).
+        size: how many numbers the row compares (an array's elements).
     """
 
     seq: int | None
@@ -54,6 +59,16 @@ class Row:
     theirs: float | None
     verdict: Verdict
     note: str = ""
+    shape: tuple[int, ...] | None = None
+    at: tuple[int, ...] | None = None
+    size: int = 1
+
+    @property
+    def label(self) -> str:
+        """What is compared, with an array's shape: ``W1.grad (8, 6)``."""
+        if self.shape is None or self.shape == ():
+            return self.node
+        return f"{self.node} {shape_text(self.shape)}"
 
     def to_json(self, other: str = "torch") -> dict[str, Any]:
         """The row as JSON (numbers widened exactly; non-finite as strings).
@@ -73,7 +88,20 @@ class Row:
         }
         if self.note:
             out["note"] = self.note
+        if self.shape is not None:
+            out["shape"] = list(self.shape)
+            out["at"] = None if self.at is None else list(self.at)
         return out
+
+
+def shape_text(shape: tuple[int, ...]) -> str:
+    """A shape as the lecture writes it: ``(8, 6)``, ``(6,)``."""
+    return str(tuple(shape))
+
+
+def index_text(at: tuple[int, ...]) -> str:
+    """An element's index: ``[2, 3]``."""
+    return "[" + ", ".join(str(i) for i in at) + "]"
 
 
 @dataclass
@@ -99,6 +127,9 @@ class Miss:
         stepgrad: what it is compared with (the chain rule's gradient, or stepgrad's ``w.grad``).
         status: ``differs`` or ``missing``.
         diff: ``|value - stepgrad|`` (NaN when not comparable).
+        at: for an array, the element with the largest difference (``value`` and
+            ``stepgrad`` are its two values); None for a scalar.
+        unit: what a step takes from the data: ``sample``, or ``batch`` for batches.
     """
 
     step: int
@@ -109,14 +140,19 @@ class Miss:
     stepgrad: float | None
     status: str
     diff: float
+    at: tuple[int, ...] | None = None
+    unit: str = "sample"
 
     def to_json(self, road: str, other: str) -> dict[str, Any]:
         """The miss as JSON, the two values under ``road`` and ``other``."""
-        return {
+        out = {
             "step": self.step, "epoch": self.epoch, "sample": self.sample, "seq": self.seq,
             road: json_number(self.value), other: json_number(self.stepgrad),
             "diff": json_number(self.diff), "verdict": self.status,
         }
+        if self.at is not None:
+            out["at"] = list(self.at)
+        return out
 
 
 @dataclass
@@ -219,6 +255,7 @@ class Report:
         default_factory=lambda: {"equal": 0, "close": 0, "differs": 0, "missing": 0}
     )
     max_diff: float = 0.0
+    numbers: int = 0
     tables: list[StepTable] = field(default_factory=list)
     first_bad: Row | None = None
     predictions: list[Row] = field(default_factory=list)
@@ -258,8 +295,16 @@ class Report:
         good = self.torch_ok and self.fd_ok and self.expect_ok and self.roads_ok and self.manual_ok
         return 0 if good else 1
 
+    @property
+    def arrays(self) -> bool:
+        """True for an array model: rows compare arrays element by element."""
+        return self.scenario.program.arrays
+
     def count(self, what: str, row: Row) -> None:
-        self.counts[what] += 1
+        # ``states`` (an optimizer's state) only exists for momentum and Adam: counted
+        # only once met, so that the scalar lectures' counts stay as they were.
+        self.counts[what] = self.counts.get(what, 0) + 1
+        self.numbers += row.size
         self.statuses[row.verdict.status] = self.statuses.get(row.verdict.status, 0) + 1
         d = row.verdict.diff
         if not math.isnan(d):
@@ -270,5 +315,5 @@ def place(m: Miss) -> str:
     """Where a miss happened: ``step 3 (epoch 1, sample 0, event #42)``."""
     where = f"step {m.step} (epoch {m.epoch}"
     if m.sample is not None:
-        where += f", sample {m.sample}"
+        where += f", {m.unit} {m.sample}"
     return where + f", event #{m.seq})"

@@ -3,16 +3,14 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
+from stepgrad.check.differences import backward_end, finite_differences
 from stepgrad.check.report import (
-    FD_H,
-    FD_TOLERANCES,
     Miss,
     ParamRoads,
     PredictFn,
@@ -24,7 +22,7 @@ from stepgrad.check.report import (
     Tally,
     place,
 )
-from stepgrad.compare import Verdict, compare
+from stepgrad.compare import Verdict, compare, compare_elements
 from stepgrad.engine.events import BackwardEnd, Event, Forward, Predict, Update
 from stepgrad.engine.fold import Scratch
 from stepgrad.engine.graph import Graph
@@ -42,6 +40,12 @@ from stepgrad.oracle import TorchStep, torch_predictions, torch_steps
 from stepgrad.scenario.load import Scenario
 from stepgrad.scenario.nonfinite import nonfinite_error
 from stepgrad.symbolic import TIMEOUT_S, Derivation, TooLarge, derive
+
+#: Why an array model has no closed form and no hand derivation to compare: one line.
+ARRAYS_NOT_COMPARABLE = (
+    "closed forms and hand derivations: not comparable for an array model "
+    "(sympy derives them for scalar models only)"
+)
 
 # ----- running the comparison ----------------------------------------------------------
 
@@ -92,20 +96,21 @@ def check(
             {p: ParamRoads(p) for p in names}, accumulates=program.training and not program.zero_grad
         )
     dtype = program.dtype
+    arrays = program.arrays
     last: TorchStep | None = None
     oracle: Iterator[TorchStep] = iter(steps(program))
     for step in range(t.n_steps):
         ts = next(oracle, None)
         start = t.scratch(step)  # before the step's events: no step is run twice
         events = t.events_of_step(step)
-        rows = _step_rows(t, start, events, ts, dtype)
+        rows = _step_rows(t, start, events, ts, dtype, arrays)
         report.steps_compared += 1
         for what, row in rows:
             report.count(what, row)
             if report.first_bad is None and not row.verdict.ok:
                 report.first_bad = row
         if report.roads is not None:
-            _tally_torch(report.roads, t, step, rows)
+            _tally_torch(report.roads, t, step, rows, "batch" if program.batch_size else "sample")
         keep = step == 0 or (report.first_bad is not None and report.first_bad.step == step)
         if keep:
             report.tables.append(
@@ -121,15 +126,47 @@ def check(
     if report.first_bad is None and program.predict:
         _compare_predictions(report, t, program, predictions, last)
     if t.n_steps == 1:
-        report.finite_diffs = _finite_differences(t, program)
+        report.finite_diffs = finite_differences(t, program)
     if scenario.expect is not None:
         report.expect = _expectations(scenario, t)
     if report.roads is not None:
-        # After torch, not beside it in a thread: both imports hold the GIL, and
-        # overlapping them measured slower than one after the other.
-        d = derivation if derivation is not None else _derive(program.graph, timeout_s)
-        _walk_roads(report, report.roads, t, scenario, d)
+        if arrays:
+            _arrays_not_comparable(report, report.roads, scenario)
+        else:
+            # After torch, not beside it in a thread: both imports hold the GIL, and
+            # overlapping them measured slower than one after the other.
+            d = derivation if derivation is not None else _derive(program.graph, timeout_s)
+            _walk_roads(report, report.roads, t, scenario, d)
     return report
+
+
+def _arrays_not_comparable(report: Report, roads: Roads, scenario: Scenario) -> None:
+    """An array model: no closed form to derive, no hand derivation to evaluate; said once."""
+    roads.note = ARRAYS_NOT_COMPARABLE
+    report.manual = [
+        ManualCheck(p, scenario.manual[p], None, 0, None, None) for p in roads.params if p in scenario.manual
+    ]
+
+
+def array_row(
+    seq: int | None,
+    step: int | None,
+    kind: str,
+    node: str,
+    ours: Any,
+    theirs: Any,
+    dtype: str,
+    note: str = "",
+    *,
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> Row:
+    """A row comparing two arrays element by element: the largest difference and where."""
+    e = compare_elements(ours, theirs, dtype, rtol=rtol, atol=atol)
+    present = ours if ours is not None else theirs
+    size = 1 if present is None else int(np.size(present))
+    return Row(seq, step, kind, node, e.ours, e.theirs, e.verdict, note or (e.verdict.note or ""),
+               e.shape, e.at, size)
 
 
 def _derive(graph: Graph, timeout_s: float) -> Derivation | TooLarge:
@@ -139,7 +176,7 @@ def _derive(graph: Graph, timeout_s: float) -> Derivation | TooLarge:
         return TooLarge(f"sympy failed ({type(e).__name__})")
 
 
-def _tally_torch(roads: Roads, t: Timeline, step: int, rows: list[tuple[str, Row]]) -> None:
+def _tally_torch(roads: Roads, t: Timeline, step: int, rows: list[tuple[str, Row]], unit: str) -> None:
     """Count torch's ``w.grad`` against stepgrad's for this step (the ``backward_end`` rows)."""
     for _, row in rows:
         if row.kind != BackwardEnd.kind or not row.node.endswith(".grad"):
@@ -151,7 +188,7 @@ def _tally_torch(roads: Roads, t: Timeline, step: int, rows: list[tuple[str, Row
         if pr.torch.add(v.status):
             pr.torch.first = Miss(
                 step, t.epoch_of(step), t.sample_of(step), row.seq or 0, row.theirs, row.ours,
-                v.status, v.diff,
+                v.status, v.diff, row.at, unit,
             )
 
 
@@ -204,9 +241,11 @@ def _walk_roads(
 
 
 def _step_rows(
-    t: Timeline, start: Scratch, events: tuple[Event, ...], ts: TorchStep | None, dtype: str
+    t: Timeline, start: Scratch, events: tuple[Event, ...], ts: TorchStep | None, dtype: str,
+    arrays: bool = False,
 ) -> list[tuple[str, Row]]:
-    """One step's comparisons, in event order, each tagged values/grads/updates.
+    """One step's comparisons, in event order, each tagged values/grads/updates/states
+    (arrays element by element).
 
     The step's events are folded into ``start`` (the state at the start of the step): at
     ``backward_end`` it holds each node's gradient from this pass and the event that
@@ -219,11 +258,14 @@ def _step_rows(
     values = ts.values if ts is not None else {}
     grads = ts.grads if ts is not None else {}
     after = ts.params_after if ts is not None else {}
+    kept = ts.state if ts is not None else {}
     out: list[tuple[str, Row]] = []
     fold = t.fold
     s = start
 
     def row(ev: Event, label: str, ours: Any, theirs: Any) -> Row:
+        if arrays:
+            return array_row(ev.seq, ev.step, ev.kind, label, ours, theirs, dtype)
         return Row(ev.seq, ev.step, ev.kind, label, _f(ours), theirs, compare(ours, theirs, dtype))
 
     for ev in events:
@@ -247,19 +289,18 @@ def _step_rows(
                         out.append(("grads", row(ev, f"∂{loss}/∂{name}", None, tv)))
                 for name, v in ev.grads:
                     out.append(("grads", row(ev, f"{name}.grad", v, grads.get(name))))
-            case Update(param=param, after=value):
+            case Update(param=param, after=value, state=state):
                 out.append(("updates", row(ev, param, value, after.get(param))))
+                # The optimizer's state (momentum's velocity, Adam's moments) against torch's.
+                theirs = kept.get(param, {})
+                for name, v in state:
+                    out.append(("states", row(ev, f"{param} {name}", v, theirs.get(name))))
     if ts is None and events:
         # The oracle stopped early: name the first event of the step it did not reach.
         ev = events[0]
         out.insert(0, ("values", Row(ev.seq, ev.step, "step", f"step {ev.step}", None, None,
                                      Verdict("missing", math.nan), "torch produced no step")))
     return out
-
-
-def _backward_end(events: tuple[Event, ...]) -> BackwardEnd:
-    """A step's ``backward_end`` event."""
-    return next(e for e in events if isinstance(e, BackwardEnd))
 
 
 def _predictions(t: Timeline) -> list[Predict]:
@@ -280,61 +321,15 @@ def _compare_predictions(
     theirs["after"] = predictions(program, "after", params_after)
     for ev in pre:
         tv = theirs[ev.when].get(ev.node)
-        verdict = compare(ev.value, tv, program.dtype)
-        r = Row(ev.seq, None, ev.kind, ev.node, _f(ev.value), tv, verdict, ev.when)
+        if program.arrays:
+            r = array_row(ev.seq, None, ev.kind, ev.node, ev.value, tv, program.dtype, ev.when)
+        else:
+            verdict = compare(ev.value, tv, program.dtype)
+            r = Row(ev.seq, None, ev.kind, ev.node, _f(ev.value), tv, verdict, ev.when)
         report.predictions.append(r)
         report.count("predictions", r)
         if report.first_bad is None and not r.verdict.ok:
             report.first_bad = r
-
-
-def _loss64(program: Program, params: dict[str, float]) -> float:
-    p = dataclasses.replace(program, dtype="float64", params=params, lr=None, predict=None)
-    tl = Timeline(p)
-    tl.ensure(1)
-    return float(tl.losses()[0])
-
-
-def _finite_differences(t: Timeline, program: Program) -> list[Row]:
-    """Central differences of the loss in float64 against stepgrad's first gradients.
-
-    At a kink (relu or abs at 0) the two one-sided differences disagree; a gradient
-    equal to either of them is accepted there, as torch picks one side too.
-    """
-    ours = dict(_backward_end(t.events_of_step(0)).grads)
-    base = dict(program.params)
-    with np.errstate(all="ignore"):
-        l0 = _loss64(program, base)
-        rtol, atol_scale = FD_TOLERANCES.get(program.dtype, FD_TOLERANCES["float64"])
-        atol = atol_scale * max(1.0, abs(l0))
-        rows: list[Row] = []
-        for name, w in base.items():
-            h = FD_H * max(1.0, abs(w))
-            wp, wm = w + h, w - h
-            lp = _loss64(program, {**base, name: wp})
-            lm = _loss64(program, {**base, name: wm})
-            label = f"∂{t.graph.nodes[t.graph.loss].name}/∂{name}"
-            g = _f(ours.get(name))
-            if not all(math.isfinite(x) for x in (l0, lp, lm)):
-                rows.append(Row(None, None, "finite_diff", label, g, None,
-                                Verdict("skipped", math.nan), "loss not finite near this point"))
-                continue
-            central = (lp - lm) / (wp - wm)
-            v = compare(g, central, "float64", rtol=rtol, atol=atol)
-            note = f"h={h:g}"
-            if not v.ok:
-                right = (lp - l0) / (wp - w)
-                left = (l0 - lm) / (w - wm)
-                if abs(right - left) > 1e-3 * max(1.0, abs(right), abs(left)):
-                    side, val = min(
-                        (("right", right), ("left", left)),
-                        key=lambda sv: abs(sv[1] - (g if g is not None else math.inf)),
-                    )
-                    vs = compare(g, val, "float64", rtol=rtol, atol=atol)
-                    if vs.ok:
-                        v, central, note = vs, val, f"h={h:g}, kink: {side}-sided difference"
-            rows.append(Row(None, None, "finite_diff", label, g, central, v, note))
-    return rows
 
 
 def _expectations(scenario: Scenario, t: Timeline) -> list[Row]:
@@ -344,12 +339,15 @@ def _expectations(scenario: Scenario, t: Timeline) -> list[Row]:
     g = t.graph
     rows: list[Row] = []
 
-    def add(label: str, ours: Any, want: float) -> None:
+    def add(label: str, ours: Any, want: Any) -> None:
+        if scenario.program.arrays:
+            rows.append(array_row(None, None, "expect", label, ours, want, dtype))
+            return
         rows.append(Row(None, None, "expect", label, _f(ours), want, compare(ours, want, dtype)))
 
     events0 = t.events_of_step(0)
     if exp.grad:
-        grads = dict(_backward_end(events0).grads)
+        grads = dict(backward_end(events0).grads)
         for name, want in exp.grad.items():
             add(f"grad {name}", grads.get(name), want)
     if exp.loss is not None:

@@ -10,6 +10,7 @@ import pytest
 
 from stepgrad import check as check_mod
 from stepgrad.check import check, first_failure, render_json, render_text, run_check, summary
+from stepgrad.check.run import ARRAYS_NOT_COMPARABLE
 from stepgrad.engine import ops
 from stepgrad.errors import ScenarioError
 from stepgrad.oracle import torch_available, torch_steps
@@ -47,7 +48,14 @@ def test_every_bundled_scenario_checks_green(name):
     report = check(load(name))
     assert report.exit_code == 0, first_failure(report)
     assert report.steps_compared == report.n_steps
-    assert report.roads is not None and report.roads.note is None
+    assert report.roads is not None
+    if report.arrays:
+        # Lectures 5 to 9: no closed form to compare, said once; torch's w.grad at every step.
+        assert report.roads.note == ARRAYS_NOT_COMPARABLE
+        assert all(pr.closed is None and pr.torch.steps == report.n_steps
+                   for pr in report.roads.params.values())
+        return
+    assert report.roads.note is None
     assert all(pr.closed is not None and pr.closed.steps == report.n_steps
                for pr in report.roads.params.values())
 
