@@ -26,7 +26,7 @@ DOUBLE_BORDER = {"┌": "╔", "┐": "╗", "└": "╚", "┘": "╝", "─": 
 
 
 def base_grid(
-    L: lay.Layout, graph: Graph, labels: dict[int, str]
+    L: lay.Layout, graph: Graph, labels: dict[int, str], shapes: dict[int, str] | None = None
 ) -> tuple[list[list[str]], list[list[int]], list[list[int]]]:
     """What does not change with the position: per row, its characters and style slots
     (wires, arrows, box borders, titles), and the boxes it crosses.
@@ -35,6 +35,8 @@ def base_grid(
         L: the layout.
         graph: the graph (node names).
         labels: each node's operation label (``×``, ``input``).
+        shapes: a tensor lecture's shapes (``759×6``), written in the bottom border at its
+            right, where they widen no box.
     """
     chars = [[" "] * L.width for _ in range(L.height)]
     styles = [[S_BLANK] * L.width for _ in range(L.height)]
@@ -60,6 +62,12 @@ def base_grid(
             styles[box.y][box.x + 2 + dx] = S_NAME if graph.nodes[node].named else S_DIM
         for dx in range(len(label)):
             styles[box.y][box.x + 3 + len(name) + dx] = S_LABEL
+        shape = f" {shapes[node]} " if shapes and shapes.get(node) else ""
+        if shape and len(shape) + 3 <= box.width:
+            y, x0 = box.y + box.height - 1, box.x + box.width - 2 - len(shape)
+            for dx, ch in enumerate(shape):
+                chars[y][x0 + dx] = ch
+                styles[y][x0 + dx] = S_LABEL
     return chars, styles, rows
 
 

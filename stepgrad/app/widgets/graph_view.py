@@ -88,10 +88,8 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         self._frame = lay.arrange(lay.rank(graph))
         self._frames = {(0, lay.ROW_GAP): self._frame}
         self._labels = {n.id: op_label(n) for n in graph.nodes}
-        # A tensor lecture's box says its shape after the op (``h1 σ 759×6``).
-        for i, shape in enumerate(node_shapes(trace.program) or ()):
-            if shape:
-                self._labels[i] += " " + dims(shape)
+        # A tensor lecture's box says its shape in its bottom border (``└── 759×6 ┘``).
+        self._shapes = {i: dims(shape) for i, shape in enumerate(node_shapes(trace.program) or ())}
         self._req = graph.requires_grad
         program = trace.program
         self._f32 = program.dtype == "float32"
@@ -170,7 +168,7 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         self._layout = L
         self._scroll_cache.clear()
         self._cuts.clear()
-        chars, styles, rows = base_grid(L, self.trace.graph, self._labels)
+        chars, styles, rows = base_grid(L, self.trace.graph, self._labels, self._shapes)
         self._base_chars, self._base_styles, self._row_boxes = chars, styles, rows
         self._room = blocked_cells(L)
         self._version = [0] * L.height
