@@ -33,14 +33,17 @@ def dtype_of(v: Value) -> Any:
 
 
 def one_like(dt: Any, like: Value) -> Value:
+    """1 in ``like``'s shape: a number, or for an array a read-only view of one 1 (nothing
+    allocated: the local of ``z + b`` over a 759 × 6 batch is all ones)."""
     if isinstance(like, np.ndarray):
-        return np.ones_like(like, dtype=dt)
+        return np.broadcast_to(dt(1), like.shape)
     return dt(1)
 
 
 def zero_like(dt: Any, like: Value) -> Value:
+    """0 in ``like``'s shape (as ``one_like``)."""
     if isinstance(like, np.ndarray):
-        return np.zeros_like(like, dtype=dt)
+        return np.broadcast_to(dt(0), like.shape)
     return dt(0)
 
 
@@ -222,7 +225,7 @@ def sqrt_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
 def sigmoid_forward(a: Value) -> Value:
     # torch: 1 / (1 + exp(-a)), its float32 exp nearly correctly rounded (NumPy's own float32
     # exp is not: on 100,000 arrays' entries 83% of sigmoids agreed with torch, 96% this way).
-    one = one_like(a.dtype.type, a)
+    one = a.dtype.type(1)
     return one / (one + wide(np.exp, -a))
 
 
@@ -232,7 +235,7 @@ def sigmoid_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
 
 def sigmoid_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
     # torch's sigmoid_backward: grad * (1 - y) * y.
-    return up * (one_like(dtype_of(up), out) - out) * out
+    return up * (dtype_of(up)(1) - out) * out
 
 
 def tanh_forward(a: Value) -> Value:
