@@ -247,8 +247,28 @@ def tanh_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
     # rounded once, not twice. Near ±1 the two differ by thousands of ulps (tanh(6.0)'s
     # gradient: 2.4576547405302974e-05, not 2.4576547405286142e-05), so round it once too.
     if isinstance(out, np.ndarray):
+        if out.dtype == np.float64 and dt is np.float64:
+            return _one_minus_squares(out)
+        if out.dtype == np.float32 and dt is np.float32:  # as one_minus_square, every entry at once
+            wide = out.astype(np.float64)
+            return (1.0 - wide * wide).astype(np.float32)
         return np.array([one_minus_square(y, dt) for y in out.ravel()], dtype=dt).reshape(out.shape)
     return one_minus_square(out, dt)
+
+
+def _one_minus_squares(y: Value) -> Value:
+    """1 - y² for a float64 array, rounded once as ``fma(-y, y, 1)``, without a loop: y² is
+    p + e exactly (Veltkamp's split), 1 - p is s + t exactly (Fast2Sum, |p| ≤ 1), and
+    s + (t - e) rounds to the same number as the exact 1 - y² (checked against exact
+    fractions on 360,000 outputs of tanh, near ±1 and near 0 too)."""
+    p = y * y
+    c = 134217729.0 * y  # 2**27 + 1
+    hi = c - (c - y)
+    lo = y - hi
+    e = ((hi * hi - p) + 2.0 * hi * lo) + lo * lo
+    s = 1.0 - p
+    t = (1.0 - s) - p
+    return s + (t - e)
 
 
 def one_minus_square(y: Value, dt: Any) -> Value:

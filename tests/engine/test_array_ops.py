@@ -495,3 +495,20 @@ def test_float32_sigmoid_of_an_array_is_mostly_torchs_bits():
     theirs = torch.sigmoid(torch.from_numpy(x)).numpy()
     assert np.mean(ours == theirs) > 0.95
     close(ours, theirs, units=2)
+
+
+@pytest.mark.parametrize("dt", DTYPES)
+def test_tanh_gradient_of_an_array_is_torchs_bits(dt):
+    """torch's tanh_backward rounds 1 - y² once (a fused multiply-add); so does the engine,
+    every entry of an array at once (near ±1 a twice-rounded 1 - y² is thousands of ulps off)."""
+    spread = np.random.default_rng(1).standard_normal(5000) * 3
+    x = np.concatenate([spread, [6.0, -6.0, 0.0, 1e-8]]).astype(dt)
+    t = _tensor(x, dt)
+    y = torch.tanh(t)
+    up = np.random.default_rng(2).standard_normal(x.shape).astype(dt)
+    y.backward(torch.tensor(up))
+    out = y.detach().numpy()
+    tanh = RULES["tanh"]
+    same(tanh.backward(0, (x,), out, up), t.grad.numpy())
+    one = np.array([tanh.local(0, (v,), o, dt) for v, o in zip(x[:50], out[:50], strict=True)])
+    same(tanh.local(0, (x,), out, dt)[:50], one)  # an array's entries are the numbers' locals
