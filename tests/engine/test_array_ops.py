@@ -317,13 +317,15 @@ def test_power_of_a_constant_on_arrays(dt, c, seed):
 
 
 @pytest.mark.parametrize("dt", DTYPES)
-@pytest.mark.parametrize("op", ["sigmoid", "tanh", "relu", "exp", "log", "softplus", "neg", "sqrt"])
+@pytest.mark.parametrize(
+    "op", ["sigmoid", "tanh", "relu", "exp", "log", "softplus", "neg", "sqrt", "abs", "sin", "cos", "log1p"]
+)
 @pytest.mark.parametrize("seed", SEEDS[:5])
 def test_unary_ops_on_arrays(dt, op, seed):
     rng, d = draw(seed, n=(1, 40), m=(1, 12))
     n, m = d["n"], d["m"]
     a = _r(rng, dt, n, m)
-    if op in ("log", "sqrt"):
+    if op in ("log", "sqrt", "log1p"):
         a = np.abs(a) + dt(0.1)
     out, ref, grads = against_torch(RULES[op], [a], dt, rng)
     close(out, ref, units=2)  # exp, log, tanh: torch's vector library against correctly rounded
