@@ -370,7 +370,7 @@ class StepgradApp(Cursor, Workers, App[int]):
         from stepgrad.app.screens.help import HelpScreen
 
         self._forget_message()
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(arrays=self.trace.program.arrays))
 
     def action_compare(self) -> None:
         """Show every computed step against torch."""

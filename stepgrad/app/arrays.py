@@ -140,9 +140,10 @@ def preview(v: Any, number: Callable[[Any], str], entries: int = PREVIEW_ENTRIES
     flat = v.reshape(-1)
     if flat.size == 1:
         return "[" + number(flat[0]) + "]"
-    head = " ".join(number(x) for x in flat[:entries])
-    more = " …" if flat.size > entries else ""
-    return f"{NORM_OPEN}{number(norm(v))}{NORM_CLOSE} {head}{more}"
+    shown = [number(x) for x in flat[:entries]]
+    if flat.size > entries:
+        shown.append("…")
+    return " ".join([f"{NORM_OPEN}{number(norm(v))}{NORM_CLOSE}", *shown])
 
 
 def index_text(at: Sequence[int]) -> str:

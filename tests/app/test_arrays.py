@@ -225,3 +225,32 @@ async def test_roads_panel_says_it_is_for_scalar_lectures() -> None:
         roads = app.screen.query_one(RoadsPanel)
         assert "are for the scalar lectures" in roads.plain
         assert app.roads_state == "done" and app.derivation is None
+
+
+def test_help_says_how_matrices_are_shown_only_for_a_tensor_lecture() -> None:
+    from stepgrad.app.screens.help import help_content
+
+    tensor = " ".join(help_content(88, arrays=True).plain.split())
+    scalar = " ".join(help_content(88).plain.split())
+    assert "] [ a matrix: drill into its next / previous element" in tensor
+    assert "m the selected node's matrix whole" in tensor
+    assert "matrices a box says its shape" in tensor
+    assert "drill into" not in scalar and "matrices" not in scalar
+
+
+def test_compare_table_names_the_element_where_torch_differs() -> None:
+    """The c table's cells for lecture9's W.grad with torch off by 0.5 at [0, 0]: torch's
+    element there beside stepgrad's, and the mark naming the place."""
+    import itertools
+
+    from stepgrad.app import comparison
+    from stepgrad.app.screens.compare import _known_cells
+
+    tr = Trace(scenario("lecture9").program)
+    torch = list(itertools.islice(disagreeing(0, "W", 0.5)(tr.program), 1))
+    rows = {r.label: r for r in comparison.step_rows(tr, 0, torch[0])}
+    ours, theirs, agree = _known_cells(rows["∂loss/∂W"])
+    ours_el = float(tr.index(0).end.grads[0][1][0, 0])
+    assert theirs[0] == f"[0, 0] {ours_el + 0.5!r} (stepgrad {ours_el!r})"
+    assert agree[0] == "✗ differs at [0, 0]"
+    assert ours[0].startswith("‖0.71944‖")

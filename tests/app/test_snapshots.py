@@ -131,3 +131,39 @@ class TestEdgeLabels:
     def test_chain_event_120x40(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
         """#8 at 120x40: the product in its short form, -2.0, in the backward colour."""
         assert snap_compare(app(), terminal_size=WIDE, run_before=drive("g", "8", "enter"))
+
+
+class TestTensors:
+    """Issue 12: the tensor lectures, readable at every size. A box writes a matrix as its
+    norm (‖20.6‖) and its shape in its bottom border (759×6); the params panel a matrix's
+    norm and first entries; torch compared element by element."""
+
+    def test_lecture7_80x24_element(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """lecture7 #40 at 80x24, element [2, 3] picked with o: ∂loss/∂W1[2, 3] =
+        Σₖ x[k, 2] × ∂loss/∂h1₁[k, 3] (759 terms), the first three products, sum 0.000108…"""
+        keys = ("g", "4", "0", "enter", "o", "2", "comma", "3", "enter")
+        assert snap_compare(app("lecture7"), terminal_size=(80, 24), run_before=drive(*keys))
+
+    def test_lecture7_120x40_start(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """lecture7 opened: every box's shape, the inputs' and params' norms, ops still ·."""
+        assert snap_compare(app("lecture7"), terminal_size=WIDE, run_before=drive())
+
+    def test_lecture7_200x60_backward(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """lecture7 after b at 200x60: the whole graph in view, every gradient's norm, every
+        param ✓ equal beside torch (a mirror double), the hint for one element."""
+        assert snap_compare(app("lecture7"), terminal_size=(200, 60), run_before=drive("b"))
+
+    def test_lecture9_80x24_update(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """lecture9 at its first update (W ← W − lr · ∂loss/∂W, (2, 3)) at 80x24."""
+        assert snap_compare(app("lecture9"), terminal_size=(80, 24), run_before=drive("u"))
+
+    def test_lecture9_120x40_torch_differs(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """lecture9 after b with torch's W.grad off by 0.5 at [0, 0]: ✗ differs at [0, 0]."""
+        bad = app("lecture9", oracle=disagreeing(0, "W", 0.5))
+        assert snap_compare(bad, terminal_size=WIDE, run_before=drive("b"))
+
+    def test_lecture9_200x60_bias_element(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """lecture9 #10 (chain into b) at 200x60, ] then ]: ∂loss/∂b[1] summed over the 60
+        rows b was broadcast to."""
+        keys = ("g", "1", "0", "enter", "right_square_bracket", "right_square_bracket")
+        assert snap_compare(app("lecture9"), terminal_size=(200, 60), run_before=drive(*keys))

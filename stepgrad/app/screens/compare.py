@@ -19,10 +19,11 @@ from textual.containers import Vertical
 from textual.content import Content
 from textual.widgets import DataTable, Static
 
+from stepgrad.app.arrays import index_text, is_array
 from stepgrad.app.comparison import WAITING, Row, step_row_seqs, step_rows
 from stepgrad.app.screens.dialog import Dialog
 from stepgrad.app.trace import START, Trace
-from stepgrad.app.widgets.params import mark
+from stepgrad.app.widgets.params import cell, mark
 from stepgrad.explain import fmt
 
 WINDOW_ROWS = 300
@@ -182,6 +183,13 @@ def _known_cells(r: Row) -> tuple[Cell, ...]:
     """stepgrad's number, torch's and the mark, once both are known."""
     text, role = mark(r, "done")
     style = {"ok": "$success", "error": "bold $error"}.get(role, "$text-muted")
+    if is_array(r.ours) or is_array(r.theirs):
+        # A matrix: its norm and first entries; where the two differ most, torch's entry
+        # there beside stepgrad's (the mark says where: ✗ differs at [2, 3]).
+        theirs = cell(r.theirs, 1)
+        if r.where is not None and r.theirs_el is not None:
+            theirs = f"{index_text(r.where)} {fmt(r.theirs_el)} (stepgrad {fmt(r.ours_el)})"
+        return ((cell(r.ours, 1), ""), (theirs, ""), (text, style))
     return ((fmt(r.ours), ""), (fmt(r.theirs), ""), (text, style))
 
 
@@ -263,7 +271,9 @@ class CompareScreen(Dialog[int | None]):
         # The styled columns (the step, highlighted at the cursor, and the mark) at fixed
         # widths; the others as wide as their numbers.
         step_w = max(4, len(f"{self.trace.plan.n_steps - 1:,}"))
-        widths = {"step": step_w, "agree": AGREE_WIDTH}
+        # A matrix's mark names where it differs most: ✗ differs at [758, 5].
+        agree = AGREE_WIDTH + 5 if self.trace.program.arrays else AGREE_WIDTH
+        widths = {"step": step_w, "agree": agree}
         for label in COLUMNS:
             table.add_column(label, key=label, width=widths.get(label))
         self._ready = True

@@ -39,6 +39,24 @@ KEYS: tuple[tuple[str, str], ...] = (
 )
 """Every key and what it does, in the order the help lists them."""
 
+ARRAY_KEYS: tuple[tuple[str, str], ...] = (
+    ("]  [", "a matrix: drill into its next / previous element (the inspector writes the sum of "
+             "products that forms it, the first few with their numbers)"),
+    ("o", "one element by its index (2, 3)"),
+    ("m", "the selected node's matrix whole: its value and gradient, every entry"),
+)  # fmt: skip
+"""The tensor lectures' own keys, listed after ``c`` where the run has matrices."""
+
+ARRAY_READING: tuple[str | tuple[str, str], ...] = (
+    "a box says its shape after the op (h1 σ 759×6) and writes its matrix as its norm ",
+    ("‖33.7‖", "bold"),
+    " (the square root of the sum of its squared entries), a single entry as [0.04]. "
+    "Panels write a matrix as its shape, first entries and norm (‖·‖); m shows it whole. "
+    "torch is compared element by element: the largest difference and where (≈ 3e-08 at [2, 3]). "
+    "The three roads are for the scalar lectures.",
+)
+"""What a tensor lecture's screen adds, under ``graph``."""
+
 
 READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
     ("graph", "bold $text", (
@@ -125,15 +143,21 @@ def _hanging(label: Content, body: Content, indent: int, width: int) -> list[Con
     return [(first if i == 0 else pad) + line for i, line in enumerate(lines)]
 
 
-def help_content(width: int = 88) -> Content:
-    """The help text, wrapped for ``width`` cells."""
+def help_content(width: int = 88, arrays: bool = False) -> Content:
+    """The help text, wrapped for ``width`` cells; with ``arrays``, a tensor lecture's too."""
     lines: list[Content] = [Content.styled("How to read the screen", "bold")]
     for name, style, body in READING:
         lines += _hanging(Content.styled(name, style), Content.assemble(*body), 11, width)
+        if arrays and name == "graph":
+            lines += _hanging(Content.styled("matrices", style), Content.assemble(*ARRAY_READING), 11, width)
     lines.append(Content(""))
     lines += _hanging(Content.styled("Phases", "bold"), Content.assemble(*PHASES), 8, width)
     lines += [Content(""), Content.styled("Keys", "bold")]
-    for key, what in KEYS:
+    keys = KEYS
+    if arrays:
+        at = next(i for i, (key, _) in enumerate(KEYS) if key == "c") + 1
+        keys = (*KEYS[:at], *ARRAY_KEYS, *KEYS[at:])
+    for key, what in keys:
         lines += _hanging(Content.styled(f"  {key}", "bold $accent"), Content(what), 13, width)
     lines += [Content(""), Content.styled("Esc, q or ? closes this help.", "$text-muted")]
     projector = "For a projector: stepgrad --theme textual-light (any of Textual's themes)."
@@ -144,8 +168,12 @@ def help_content(width: int = 88) -> Content:
 class HelpText(Static):
     """``help_content``, wrapped again whenever its width changes."""
 
+    def __init__(self, content: Content, *, arrays: bool = False, id: str | None = None):
+        super().__init__(content, id=id)
+        self.arrays = arrays
+
     def on_resize(self) -> None:
-        self.update(help_content(self.size.width))
+        self.update(help_content(self.size.width, self.arrays))
 
 
 class HelpScreen(Dialog[None]):
@@ -159,11 +187,17 @@ class HelpScreen(Dialog[None]):
         Binding("escape,q,question_mark", "close", "close", id="help.close"),
     ]
 
+    def __init__(self, arrays: bool = False):
+        super().__init__()
+        self.arrays = arrays
+        """The run has matrices: the help says how they are shown, and their keys."""
+
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box", classes="dialog-box") as box:
             box.border_title = "stepgrad · help"
             # The box's width less its border, padding and scroll bar; on_resize corrects it.
-            yield HelpText(help_content(min(92, self.app.size.width) - 6), id="help-text")
+            width = min(92, self.app.size.width) - 6
+            yield HelpText(help_content(width, self.arrays), arrays=self.arrays, id="help-text")
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._say_more)

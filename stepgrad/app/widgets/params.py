@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from stepgrad.app.arrays import index_text, is_array, preview
+from stepgrad.app.arrays import PREVIEW_ENTRIES, index_text, is_array, preview
 from stepgrad.app.comparison import PENDING, WAITING, Row
 from stepgrad.app.widgets.graph_sizing import compact
 from stepgrad.app.widgets.text_lines import Line, TextLines
@@ -81,6 +81,9 @@ def table(
     theirs = [
         cell(r.theirs) if r.status not in (WAITING, PENDING) and r.ours is not None else "" for r in rows
     ]
+    if any(is_array(r.ours) or is_array(r.theirs) for r in rows):
+        longest = max(len(mark(r, torch_state, progress)[0]) for r in rows)
+        ours, theirs = array_cells(rows, ours, theirs, width - label_w - longest)
     num_w = max(len("stepgrad"), *(len(s) for s in ours)) + 2
     their_w = max(len("torch"), *(len(s) for s in theirs)) + 2
     marks = [mark(r, torch_state, progress) for r in rows]
@@ -174,11 +177,36 @@ def table(
     return lines + tail
 
 
-def cell(v: object) -> str:
+def array_cells(
+    rows: Sequence[Row], ours: list[str], theirs: list[str], room: int
+) -> tuple[list[str], list[str]]:
+    """A tensor lecture's rows: torch's column only where the two differ, and then torch's
+    element where they differ most (``[2, 3] 0.1235``: the mark says how much); a
+    matrix's short form with as many first entries as fit in ``room`` beside them (the
+    panel's width less its labels and its longest mark)."""
+    ours, theirs = list(ours), list(theirs)
+    for k, r in enumerate(rows):
+        if not (is_array(r.ours) or is_array(r.theirs)):
+            continue
+        if r.where is not None and r.theirs_el is not None and theirs[k]:
+            theirs[k] = f"{index_text(r.where)} {fmt(r.theirs_el)}"
+        elif r.status in ("equal", "close"):
+            theirs[k] = ""
+    for k, r in enumerate(rows):
+        if is_array(r.ours):
+            # Room for the mark beside it: torch's number then goes under where they differ.
+            for entries in range(PREVIEW_ENTRIES, -1, -1):
+                ours[k] = cell(r.ours, entries)
+                if len(ours[k]) + 2 <= room:
+                    break
+    return ours, theirs
+
+
+def cell(v: object, entries: int = PREVIEW_ENTRIES) -> str:
     """A number as the table writes it (``fmt``); a matrix in short (``arrays.preview``:
-    its norm and first entries; the m key shows it whole)."""
+    its norm and first ``entries``; the m key shows it whole)."""
     if is_array(v):
-        return preview(v, lambda x: compact(fmt(x), 7))
+        return preview(v, lambda x: compact(fmt(x), 7), entries)
     return fmt(v)
 
 
