@@ -175,3 +175,17 @@ def tight(text: str, cut: str, cells: int) -> str:
         return cut
     mantissa, exponent = f"{v:.0e}".split("e")
     return f"{mantissa}e{int(exponent)}"
+
+
+def batch_words(program: Program, step: int) -> str:
+    """Where a step's data rows come from, in the lecture's words: ``input, all 759 rows
+    of the data`` (the whole table each step), ``input, batch 3 of 24: 32 rows of the
+    data, shuffled`` (a DataLoader's)."""
+    n = program.n_rows
+    per = program.n_samples
+    if per <= 1:
+        return f"input, all {n} rows of the data"
+    k = step % per
+    rows = min(program.batch_size or n, n - k * (program.batch_size or n))
+    shuffled = ", shuffled" if program.shuffle_seed is not None else ""
+    return f"input, batch {k} of {per}: {rows} rows of the data{shuffled}"

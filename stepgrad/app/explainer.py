@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from stepgrad.app.arrays import as_written
+from stepgrad.app.arrays import as_written, batch_words
 from stepgrad.app.trace import START, Trace
 from stepgrad.engine.events import (
     Accumulate,
@@ -194,6 +194,8 @@ class Explainer:
         t = self.trace.timeline
         if node.op == "input":
             if step is not None and t.sample_of(step) is not None and name in (t.program.data or {}):
+                if t.program.batch_size is not None:  # a tensor lecture: rows stacked
+                    return [(batch_words(t.program, step), "origin")]
                 return [(f"input, sample {t.sample_of(step)} of the data", "origin")]
             return [("input", "origin")]
         if node.op == "param":
@@ -265,7 +267,11 @@ class Explainer:
         return [(names, "formula")], nums
 
     def _factors(self, seq: int) -> list[LocalGrad] | None:
-        """The local gradients along the single path to chain event ``seq`` (``Trace.path_factors``)."""
+        """The local gradients along the single path to chain event ``seq`` (``Trace.path_factors``);
+        None in a tensor lecture: matrices along a path are not multiplied entry by entry
+        (a matmul's is a product of matrices), so their product would read wrong."""
+        if self.trace.program.arrays:
+            return None
         factors = self.trace.path_factors(seq)
         if factors is None:
             return None

@@ -240,7 +240,7 @@ def test_help_says_how_matrices_are_shown_only_for_a_tensor_lecture() -> None:
 
 def test_compare_table_names_the_element_where_torch_differs() -> None:
     """The c table's cells for lecture9's W.grad with torch off by 0.5 at [0, 0]: torch's
-    element there beside stepgrad's, and the mark naming the place."""
+    element there, and the mark naming the place."""
     import itertools
 
     from stepgrad.app import comparison
@@ -251,6 +251,25 @@ def test_compare_table_names_the_element_where_torch_differs() -> None:
     rows = {r.label: r for r in comparison.step_rows(tr, 0, torch[0])}
     ours, theirs, agree = _known_cells(rows["∂loss/∂W"])
     ours_el = float(tr.index(0).end.grads[0][1][0, 0])
-    assert theirs[0] == f"[0, 0] {ours_el + 0.5!r} (stepgrad {ours_el!r})"
+    assert theirs[0] == f"[0, 0] {ours_el + 0.5!r}"
     assert agree[0] == "✗ differs at [0, 0]"
     assert ours[0].startswith("‖0.71944‖")
+
+
+def test_inputs_named_by_their_batch() -> None:
+    """lecture8 takes 32 shuffled rows a step (759 = 23 × 32 + 23: the 24th batch is 23 rows);
+    lecture7 the whole table."""
+    p8 = scenario("lecture8").program
+    assert arrays.batch_words(p8, 0) == "input, batch 0 of 24: 32 rows of the data, shuffled"
+    assert arrays.batch_words(p8, 23) == "input, batch 23 of 24: 23 rows of the data, shuffled"
+    assert arrays.batch_words(scenario("lecture7").program, 5) == "input, all 759 rows of the data"
+
+
+def test_end_of_backward_writes_no_product_of_matrices_along_a_path() -> None:
+    """A scalar lecture writes ∂loss/∂w as the product of the local gradients along its path;
+    matrices along a path are not multiplied entry by entry, so a tensor lecture does not."""
+    from stepgrad.app.explainer import Explainer
+
+    tr = tiny()
+    text = plain(Explainer(tr, "tiny", "").event(12, tr.state(12)))
+    assert "∂loss/∂W = " in text and " × " not in text
