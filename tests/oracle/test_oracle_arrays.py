@@ -221,3 +221,14 @@ def test_cross_entropy_labels_as_int64_and_keywords(reduction):
         W.data = W.data - 0.5 * W.grad.data
         W.grad.data.zero_()
         assert np.array_equal(ts.params_after["W"], W.detach().numpy())
+
+
+def test_torch_runs_on_one_thread():
+    """Split over threads a small matmul waited 10x longer on a busy machine (2 ms against
+    0.2 ms for (759, 8) @ (8, 6)), and a threaded sum may change its order: one thread."""
+    import torch
+
+    torch.set_num_threads(2)
+    next(iter(torch_steps(small("{epochs: 1, lr: 0.1}"))))
+    assert torch.get_num_threads() == 1
+
