@@ -22,7 +22,7 @@ from stepgrad.engine.events import (
 from stepgrad.engine.events import numbers as numbers_of
 from stepgrad.engine.graph import Const, Graph
 from stepgrad.explain.equation import bare_calls, edge_of, equation, grad_of, text
-from stepgrad.explain.numbers import Value, digits, fmt, rounded
+from stepgrad.explain.numbers import Value, digits, finite, fmt, rounded
 
 Fill = Callable[[Sequence[str]], str]
 """Writes the numbers part of an event's line from its numbers' texts (``Describer.shape``)."""
@@ -100,7 +100,11 @@ class Describer:
         n = digits()
         # float.__repr__ is fmt for a float64; with --digits, the rounding fmt does.
         self._repr: Callable[[Any], str] = float.__repr__ if n is None else _rounding(n)
+        self._fast = self._repr
+        """What ``_repr`` starts as: it raises on anything but a float (an array too)."""
         self._misses = 0
+        # A local gradient or chain of an array op reads its rule, whatever its numbers.
+        self._array_nodes = {m.name for m in graph.nodes if not m.is_leaf and m.rule.arrays_only}
 
     @staticmethod
     def key(ev: Event) -> tuple[Any, ...]:
@@ -110,8 +114,10 @@ class Describer:
                 return (type(ev), ev.node)
             case LocalGrad() | Chain():
                 return (type(ev), ev.node, ev.arg)
-            case AccumulateGrad() | Update() | ZeroGrad():
+            case AccumulateGrad() | ZeroGrad():
                 return (type(ev), ev.param)
+            case Update():  # its optimizer's state (if any) has keys of its own
+                return (Update, ev.param, tuple(k for k, _ in ev.state))
             case BackwardEnd():
                 return (BackwardEnd, tuple(p for p, _ in ev.grads))
             case Predict():
@@ -243,6 +249,11 @@ class Describer:
                 args, out = self.forwarded[ev.node]
             if args is not None:
                 values = (*values, *args, out)
+        if self._array_nodes and isinstance(ev, (LocalGrad, Chain)) and ev.node in self._array_nodes:
+            return self._whole_line(ev, values, args, out)
+        if type(ev) is Update and ev.state:  # an optimizer's state: its own words
+            return self._whole_line(ev, values, args, out)
+        fast = self._repr is self._fast
         try:
             # float.__repr__ reads a float64 (a float subclass) as fmt does, without the
             # conversion; anything else (float32, None, an array) raises and takes fmt.
@@ -252,9 +263,31 @@ class Describer:
             if self._misses > 16:
                 self._repr = fmt
             texts = list(map(fmt, values))
+            fast = False
+        joined = "".join(texts)
+        # fmt writes an array "[…" or "(759, 6) …", never a number: its line is equation's.
+        if not fast and ("[" in joined or "(" in joined):
+            return self._whole_line(ev, values, args, out)
         head, fill = self.shape(ev)
         # repr of a float holds an "n" only for nan and inf: one search finds them.
-        return head, fill(texts), "n" in "".join(texts)
+        return head, fill(texts), "n" in joined
+
+    def _whole_line(
+        self, ev: Event, values: tuple[Value, ...], args: tuple[Value, ...] | None, out: Value | None
+    ) -> tuple[str, str, bool]:
+        """``line`` for an event on arrays (or with an optimizer's state): ``equation``'s
+        line, made per event (its shapes may change from step to step: a last, smaller
+        batch), split where its names end."""
+        eq = equation(self.graph, ev, args=args, out=out, carried=self._carried(ev))
+        whole = eq.line()
+        head = f"{eq.context}{eq.lhs}{eq.rel}" + ("" if eq.replace else text(eq.names))
+        if whole.startswith(head):
+            numbers = whole[len(head) :]
+        else:  # the line ends in names
+            head, numbers = whole, ""
+        if self.frame is not None:
+            head = self.frame(ev, head)
+        return head, numbers, not all(map(finite, values))
 
     def __call__(self, ev: Event, args: tuple[Value, ...] | None = None, out: Value | None = None) -> str:
         head, numbers, _ = self.line(ev, args, out)

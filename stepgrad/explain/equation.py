@@ -32,7 +32,19 @@ from stepgrad.engine.events import (
     ZeroGrad,
 )
 from stepgrad.engine.graph import Const, Edge, Graph
-from stepgrad.explain.numbers import Piece, Row, Value, bare_calls, fmt, num, paren, pnum
+from stepgrad.explain.arrays import is_array
+from stepgrad.explain.numbers import (
+    Piece,
+    Row,
+    Value,
+    bare_calls,
+    finite,
+    fmt,
+    num,
+    operand,
+    paren,
+    pnum,
+)
 
 _EQ: Piece = (" = ", "dim")
 
@@ -117,7 +129,7 @@ def edge_of(graph: Graph, node: str, arg: int) -> Edge:
 def arg_texts(graph: Graph, node: str, values: tuple[Value, ...]) -> list[str]:
     """Argument values for substitution; constants keep the text they were written with."""
     n = graph[node]
-    return [a.text if isinstance(a, Const) else paren(v) for a, v in zip(n.args, values, strict=True)]
+    return [a.text if isinstance(a, Const) else operand(v) for a, v in zip(n.args, values, strict=True)]
 
 
 def text(row: Sequence[Piece]) -> str:
@@ -139,6 +151,10 @@ class Equation:
             (``∂loss/∂loss = 1.0``, not ``= 1 = 1.0``).
         context: a one-line text's lead (``before training: ``); a panel with a title omits it.
         was: the value the event overwrites (``w.grad ← 0  (was -2.0)``), or None.
+        sep: what joins the names and the numbers: ``" = "``, or ``", "`` where the numbers
+            are the shapes an array rule works on (``xᵀ · upstream, (3, 2)ᵀ · (3, 1) → (2, 1)``).
+        note: what follows the numbers in parentheses: an optimizer's state
+            (``velocity ← momentum·velocity + ∂loss/∂w: -2.0``), or empty.
     """
 
     lhs: str
@@ -148,6 +164,8 @@ class Equation:
     replace: bool = False
     context: str = ""
     was: Piece | None = None
+    sep: str = " = "
+    note: Row = ()
 
     def line(self, numbers: bool = True) -> str:
         """The equation on one line (without the numbers in names mode)."""
@@ -155,13 +173,15 @@ class Equation:
             rhs = (
                 text(self.numbers)
                 if self.replace or not self.names
-                else f"{text(self.names)} = {text(self.numbers)}"
+                else f"{text(self.names)}{self.sep}{text(self.numbers)}"
             )
         else:
             rhs = text(self.names)
         out = f"{self.context}{self.lhs}{self.rel}{rhs}" if rhs else self.context + self.lhs
         if numbers and self.was is not None:
             out += f"  (was {self.was[0]})"
+        if numbers and self.note:
+            out += f"  ({text(self.note)})"
         return out
 
 
@@ -196,6 +216,10 @@ def equation(
             if numbers:
                 nums = ((forward_numbers(graph, node, ev.args), "num"), _EQ, num(ev.value))
             return Equation(node, " = ", ((graph.expression(n), "formula"),), nums)
+        case LocalGrad(node=node, wrt=wrt, formula=formula) if on_arrays(graph, ev, args):
+            from stepgrad.explain.array_lines import array_local
+
+            return array_local(graph, ev, numbers, args, out)
         case LocalGrad(node=node, wrt=wrt, formula=formula):
             terms: list[Row] = []
             if numbers:
@@ -210,6 +234,10 @@ def equation(
         case BackwardStart():
             names: Row = (("1", "num"),)
             return Equation(d(loss, loss), " = ", names, (num(ev.value),) if numbers else (), replace=True)
+        case Chain() if on_arrays(graph, ev):
+            from stepgrad.explain.array_lines import array_chain
+
+            return array_chain(graph, ev, numbers, loss)
         case Chain(node=node, wrt=wrt):
             nums = ()
             if numbers:
@@ -233,16 +261,21 @@ def equation(
                 else ()
             )
             return Equation("grads: ", "", ((listed, "formula"),), nums, replace=True)
+        case Update(param=p) if ev.state:
+            gname = grad_of(loss, p, carried) if grad_name is None else grad_name
+            from stepgrad.explain.array_lines import stateful_update
+
+            return stateful_update(ev, numbers, gname)
         case Update(param=p):
             gname = grad_of(loss, p, carried) if grad_name is None else grad_name
             nums = ()
             if numbers:
                 nums = (
-                    num(ev.before),
+                    mid(ev.before, False),
                     (" − ", "dim"),
                     num(ev.lr),
                     (" × ", "dim"),
-                    pnum(ev.grad),
+                    mid(ev.grad),
                     _EQ,
                     num(ev.after),
                 )
@@ -258,7 +291,7 @@ def equation(
 
 def sum_row(ev: Accumulate | AccumulateGrad) -> Row:
     """``held + added = sum``: ``-2.0 + (-4.0) = -6.0``."""
-    return (num(ev.before), (" + ", "dim"), pnum(ev.add), _EQ, num(ev.after))
+    return (mid(ev.before, False), (" + ", "dim"), mid(ev.add), _EQ, num(ev.after))
 
 
 def _joined(terms: list[Row]) -> Row:
@@ -268,6 +301,21 @@ def _joined(terms: list[Row]) -> Row:
             out.append(_EQ)
         out.extend(t)
     return tuple(out)
+
+
+def mid(v: Value | None, parens: bool = True) -> Piece:
+    """A value in an equation's middle term: ``pnum`` (``num`` when not ``parens``), but
+    a large array by its shape alone (``operand``)."""
+    return (operand(v, parens), "num" if finite(v) else "bad")
+
+
+def on_arrays(graph: Graph, ev: LocalGrad | Chain, args: tuple[Value, ...] | None = None) -> bool:
+    """True for an event of an array op, or one with an array among its numbers."""
+    if graph[ev.node].rule.arrays_only:
+        return True
+    if isinstance(ev, Chain):
+        return is_array(ev.upstream) or is_array(ev.local) or is_array(ev.product)
+    return is_array(ev.value) or (args is not None and any(map(is_array, args)))
 
 
 def describe(
@@ -306,6 +354,13 @@ def edge_label(ev: LocalGrad | Chain, r: Callable[[Value], str] = fmt) -> tuple[
         ev: the event.
         r: how a number is written (the graph's boxes round them to fit).
     """
+    if isinstance(ev, Chain) and is_array(ev.product):  # the product arriving: never a dump
+        from stepgrad.explain.array_lines import array_label
+
+        return array_label(ev.product)
+    if isinstance(ev, LocalGrad) and is_array(ev.value):  # the rule, not its array
+        head = local(ev.node, ev.wrt)
+        return (f"{head}{': ' if 'upstream' in ev.formula else ' = '}{ev.formula}", ev.formula)
     if isinstance(ev, Chain):
         up, loc, prod = r(ev.upstream), r(ev.local), r(ev.product)
         up, loc = (f"({t})" if t[0] == "-" else t for t in (up, loc))
@@ -331,8 +386,9 @@ def fit(line: str, width: int) -> str:
     if len(line) <= width:
         return line
     terms = line.split(" = ")
-    # A list ("grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = 16.0") is several equations, not one chain.
-    chain = not any("," in t for t in terms)
+    # A list ("grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = 16.0") is several equations, not one
+    # chain (an array's commas are not a list's).
+    chain = not line.startswith("grads: ")
     for drop in range(1, len(terms) - 1 if chain else 1):
         shorter = " = ".join([terms[0], *terms[1 + drop :]])
         if len(shorter) <= width:

@@ -8,6 +8,8 @@ import math
 import re
 from typing import Any
 
+from stepgrad.explain.arrays import SMALL, compact, shape_text
+
 Value = Any
 
 Piece = tuple[str, str]
@@ -56,7 +58,9 @@ def rounded(v: float, n: int) -> str:
 
 def fmt(v: Value | None) -> str:
     """A number exactly as stored: the shortest text that reads back to the same float;
-    to the significant digits of ``set_digits`` when set.
+    to the significant digits of ``set_digits`` when set. An array: whole when small
+    (``[[0.5], [-0.25]]``), else its shape, first entries and norm on one line
+    (``(759, 6) [[0.5243, 0.4921, 0.5102, …], …] ‖·‖ 13.6``, ``explain.arrays``).
 
     float32 values are widened to Python floats, as torch's ``.item()`` prints them.
     ``None`` (not yet known) is ``·``.
@@ -65,8 +69,8 @@ def fmt(v: Value | None) -> str:
         return "·"
     if type(v) in _SCALARS:  # the common case first: the app formats thousands of them
         return repr(float(v)) if _digits is None else rounded(float(v), _digits)
-    if getattr(v, "ndim", 0) > 0:  # an array (NumPy scalars have ndim 0)
-        return "[" + ", ".join(fmt(x) for x in v) + "]"
+    if getattr(v, "ndim", 0) > 0:  # an array (NumPy scalars have ndim 0): never a dump
+        return compact(v, fmt, rounded, _digits)
     if not hasattr(v, "__len__"):  # a scalar type (a 0-d array's type may hold n-d ones too)
         _SCALARS.add(type(v))
     return repr(float(v)) if _digits is None else rounded(float(v), _digits)
@@ -85,6 +89,15 @@ def finite(v: Value | None) -> bool:
 
         return bool(np.all(np.isfinite(v)))
     return math.isfinite(v)
+
+
+def operand(v: Value | None, parens: bool = True) -> str:
+    """A value as an equation's middle term writes it, where the operands are
+    substituted: a number as ``paren`` (``fmt`` when not ``parens``), a small array whole,
+    a larger one by its shape alone (``(759, 8) @ (8, 6)``)."""
+    if v is not None and getattr(v, "ndim", 0) > 0 and v.size > SMALL:
+        return shape_text(v.shape)
+    return paren(v) if parens else fmt(v)
 
 
 def paren(v: Value | None) -> str:

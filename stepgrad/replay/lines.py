@@ -11,8 +11,9 @@ step's numbers (``Timeline.step_numbers``, the engine's record, which the events
 made from too), without making its events: each number's text once (``float.__repr__``,
 as ``fmt`` and json write it), then the shapes' heads and fills, from the same
 ``Describer`` and JSON templates as the per-event lines. A step whose numbers are not all
-finite floats (a NaN, None for a missing grad, an array) is left to the per-event lines,
-which also stop the run at its first non-finite number.
+finite floats (a NaN, None for a missing grad) is left to the per-event lines, which
+also stop the run at its first non-finite number; so is every step of a run on arrays or
+with an optimizer's state (momentum, Adam).
 """
 
 from __future__ import annotations
@@ -52,10 +53,16 @@ def text_line(timeline: Timeline, ev: Event, forward_args: dict[str, tuple[Any, 
     args, out = forward_args.get(getattr(ev, "node", ""), (None, None))
     where = "" if ev.step is None else f"step {ev.step:<3} epoch {ev.epoch:<3}"
     if ev.sample is not None:
-        where += f" sample {ev.sample}"
+        where += f" {sample_word(timeline)} {ev.sample}"
     carried = ev.step is not None and timeline.plan.holding(ev.step)
     body = describe(timeline.graph, ev, args if isinstance(ev, LocalGrad) else None, out, carried=carried)
     return f"#{ev.seq:<5} {where:<28} {ev.kind.ljust(kind_width(timeline))} {body}".rstrip()
+
+
+def sample_word(timeline: Timeline) -> str:
+    """What a step feeds, as the text names it: ``sample`` (one row, the scalar lectures),
+    or ``batch`` (rows stacked, the tensor lectures; JSON keeps the key ``sample``)."""
+    return "batch" if timeline.program.batch_size is not None else "sample"
 
 
 def kind_width(timeline: Timeline) -> int:
@@ -70,11 +77,11 @@ _SEQ = "{:<5}".format
 """A seq as its column writes it (``#{seq:<5}``)."""
 
 
-def _where(step: int | None, epoch: int | None, sample: int | None) -> str:
+def _where(step: int | None, epoch: int | None, sample: int | None, word: str = "sample") -> str:
     """Where in training, padded as ``text_line`` pads it, with the spaces around it."""
     where = "" if step is None else f"step {step:<3} epoch {epoch:<3}"
     if sample is not None:
-        where += f" sample {sample}"
+        where += f" {word} {sample}"
     return f" {where:<28} "
 
 
@@ -95,6 +102,7 @@ class TextLines(Describer):
         self.timeline = timeline
         self._step: int | None = None
         self._where = _where(None, None, None)  # no step: a prediction
+        self._word = sample_word(timeline)
 
     def _frame(self, ev: Event, head: str) -> str:
         return visible(f"{ev.kind.ljust(self._kind_width)} {head}")
@@ -105,7 +113,7 @@ class TextLines(Describer):
         if not numbers:  # the line ends in names: stripped as text_line strips it
             return visible(text_line(self.timeline, ev, self.forwarded)) + "\n", suspect
         if ev.step != self._step:  # a step's epoch and sample are the step's own
-            self._step, self._where = ev.step, _where(ev.step, ev.epoch, ev.sample)
+            self._step, self._where = ev.step, _where(ev.step, ev.epoch, ev.sample, self._word)
         # str.ljust, not a format spec: a third of the time, once per event.
         return f"#{str(ev.seq).ljust(5)}{self._where}{shown}{numbers}\n", suspect
 
@@ -185,6 +193,9 @@ def _template(ev: Event, n_args: int | None) -> str:
         case BackwardEnd(grads=grads):
             keys = [json.dumps(p, ensure_ascii=False).replace("%", "%%") for p, _ in grads]
             nums = ', "grads": {' + ", ".join(f"{k}: %s" for k in keys) + "}"
+        case Update(state=state):  # the optimizer's state as keys of their own (to_json)
+            named = (*_NUMBER_KEYS[Update], *(k for k, _ in state))
+            nums = "".join(f", {json.dumps(k)}: %s" for k in named)
         case _:
             nums = "".join(f', "{k}": %s' for k in _NUMBER_KEYS[type(ev)])
     return visible(f'{{"seq": %s, "kind": "{ev.kind}", %s{names.replace("%", "%%")}{nums}}}\n')
@@ -235,6 +246,20 @@ def _jnum(v: Any) -> str:
         return _NONFINITE.get(s, s) if "n" in s else s
     if v is not None and not hasattr(v, "__len__") and not isinstance(v, (str, int)):
         _JSON_FLOATS.add(type(v))
+    elif getattr(v, "ndim", 0) > 0:
+        return _json_array(v)
+    return json.dumps(json_number(v))
+
+
+def _json_array(v: Any) -> str:
+    """``json.dumps(json_number(v))`` of an array, in C where every number is finite:
+    ``tolist`` widens each to a Python float exactly (as ``json_number`` does), and the
+    encoder writes it by ``float.__repr__``; half the time of an array event's line."""
+    import numpy as np
+
+    with np.errstate(all="ignore"):
+        if v.dtype.kind == "f" and bool(np.isfinite(v).all()):
+            return json.dumps(v.tolist())
     return json.dumps(json_number(v))
 
 
@@ -274,6 +299,10 @@ class StepLines:
         self.timeline = timeline
         self.lines = lines
         self._plans: dict[bool, Any] = {}
+        program = timeline.program
+        self._per_event = program.arrays or bool(program.optimizer.state_names)
+        """Arrays, or an optimizer's state: every step is left to the per-event lines
+        (their numbers are not floats; an update's state widens its record)."""
         self._f32 = None if timeline.dtype == "float64" else timeline.dtype.type
         self._reprs: dict[Value, str] = {}
         n = digits()
@@ -284,6 +313,8 @@ class StepLines:
     def write(self, step: int, record: list[Value]) -> str | None:
         """The lines of ``step`` from its ``record``; None when a number is not a finite
         float (the per-event lines then write the step, and stop at a NaN)."""
+        if self._per_event:
+            return None
         texts = self._texts(record)
         if texts is None:
             return None

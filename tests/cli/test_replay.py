@@ -74,12 +74,23 @@ def test_list_names_every_bundled_scenario():
 
 
 def test_every_bundled_scenario_replays():
-    from stepgrad.scenario import bundled
+    """Every bundled scenario replays whole; a run on arrays (lecture 5 on: several MB of
+    JSON a step, a 759×8 table in every forward) in text whole and in JSON lines for its
+    first steps."""
+    from stepgrad.scenario import bundled, load
 
     for name in bundled():
-        r = run("replay", name, "--format", "jsonl")
+        if not load(name).program.arrays:
+            r = run("replay", name, "--format", "jsonl")
+            assert r.returncode == 0, (name, r.stderr)
+            assert r.stdout.count("\n") > 5
+            continue
+        r = run("replay", name)
         assert r.returncode == 0, (name, r.stderr)
-        assert r.stdout.count("\n") > 5
+        assert r.stdout.count("\n") > 1000 and max(map(len, r.stdout.splitlines())) < 1000, name
+        r = run("replay", name, "--format", "jsonl", "--until", "100")
+        assert r.returncode == 0, (name, r.stderr)
+        assert [json.loads(line)["seq"] for line in r.stdout.splitlines()] == list(range(101))
 
 
 
@@ -159,7 +170,7 @@ predict: {x: 1.0}
 """
 
 
-def _texts_match(name: str, scenario) -> int:
+def _texts_match(name: str, scenario, stop: int = 3000) -> int:
     from stepgrad.engine import Timeline
     from stepgrad.engine.events import Forward, LocalGrad, to_json
     from stepgrad.engine.timeline import nonfinite_field
@@ -171,7 +182,7 @@ def _texts_match(name: str, scenario) -> int:
     text, jsonl, describer = TextLines(t), JsonLines(), Describer(t.graph)
     forward_args: dict = {}
     n = 0
-    for ev in t.iter_events(0, 3000):
+    for ev in t.iter_events(0, stop):
         args = out = None
         if isinstance(ev, LocalGrad) and ev.node in forward_args:
             args, out = forward_args[ev.node]
@@ -194,7 +205,10 @@ def test_fast_writers_write_what_describe_and_to_json_write():
     from stepgrad.scenario import bundled, load, loads
 
     for name in bundled():
-        assert _texts_match(name, load(name)) > 10
+        sc = load(name)
+        # On arrays: the first steps (each a few MB of JSON), the last batch's too.
+        stop = 3000 if not sc.program.arrays else 3 * len(sc.program.graph.nodes) * 6
+        assert _texts_match(name, sc, stop) > 10
     every = loads(_EVERY_OP, "every-op.yaml")
     assert _texts_match("every-op", every) > 100
     f32 = loads(_EVERY_OP.replace("params:", "dtype: float32\nparams:"), "every-op-32.yaml")
@@ -322,8 +336,13 @@ def test_replay_writes_whole_steps_as_the_plain_lines():
     )
     for name, sc in scenarios.items():
         for fmt in ("text", "jsonl"):
-            assert _whole_replay(sc, fmt) == _plain_replay(sc, fmt), (name, fmt)
             n = len(Timeline(sc.program))
+            if sc.program.arrays:  # every step per event: its first steps say it (a few MB each)
+                step = Timeline(sc.program).plan.step_range(1)
+                for until in (0, 5, step.start + 3, step.stop - 1):
+                    assert _whole_replay(sc, fmt, until) == _plain_replay(sc, fmt, until + 1), (name, until)
+                continue
+            assert _whole_replay(sc, fmt) == _plain_replay(sc, fmt), (name, fmt)
             for until in (0, 5, n // 2, n - 2):
                 assert _whole_replay(sc, fmt, until) == _plain_replay(sc, fmt, until + 1), (name, until)
     text, stopped = _whole_replay(scenarios["nan"], "text")
@@ -336,3 +355,82 @@ def test_replay_writes_whole_steps_as_the_plain_lines():
     sc32 = load("lecture4-torch")
     t32 = Timeline(sc32.program)
     assert StepLines(t32, TextLines(t32)).write(1, t32.step_numbers(1)) is not None
+
+
+# ----- issue 12: replay on arrays --------------------------------------------------------
+
+
+def test_lecture5_text_matches_golden():
+    """Lecture 5's first two steps (x = [[1], [2], [3]], y = [[2], [4], [6]], float32, sum-
+    reduced MSE): small arrays whole and exact, x @ w's local gradient as its rule with
+    shapes, ∂loss/∂b summed over the rows, 'batch 0' (the whole set per step)."""
+    r = run("replay", "lecture5", "--until", "30")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == (GOLDEN / "lecture5-until-30.txt").read_text()
+    lines = r.stdout.splitlines()
+    assert lines[7].endswith("local_grad     local ∂y_hat₁/∂w: xᵀ · upstream, (3, 1)ᵀ · (3, 1) → (1, 1)")
+    assert lines[1].startswith(
+        "#1     step 0   epoch 0   batch 0   forward        y_hat₁ = x @ w = [[1.0], [2.0], [3.0]] @ "
+    )
+    # ∂loss/∂w = Σ x·∂loss/∂y_hat₁ = 1·(-2.627...) + 2·(-5.407...) + 3·(-8.187...) = -38.0039
+    assert lines[12].endswith(
+        "∂loss/∂w (1, 1) = xᵀ · ∂loss/∂y_hat₁ = [[1.0], [2.0], [3.0]]ᵀ · [[-2.627330780029297],"
+        " [-5.407319068908691], [-8.187307357788086]] = [[-38.00389099121094]]"
+    )
+    assert ", summed over axis 0: broadcasting undone = [-16.22195816040039]" in lines[11]
+
+
+def test_lecture7_text_names_shapes_never_a_dump():
+    """759 × 8 @ 8 × 6: operands by shape, values compact (shape, first entries, norm), the
+    local gradient of @ as its rule with shapes, b1's product summed back from (759, 6)."""
+    r = run("replay", "lecture7", "--until", "53")
+    assert r.returncode == 0, r.stderr
+    lines = [line[51:] for line in r.stdout.splitlines()]
+    assert max(map(len, lines)) < 600
+    assert lines[0].startswith("h1₁ = x @ W1 = (759, 8) @ (8, 6) = (759, 6) [[") and " ‖·‖ " in lines[0]
+    assert "local ∂h1₁/∂W1: xᵀ · upstream, (759, 8)ᵀ · (759, 6) → (8, 6)" in lines
+    assert "local ∂h1₂/∂b1 = 1 = (759, 6) all 1.0" in lines
+    b1 = next(line for line in lines if line.startswith("∂loss/∂b1 (6,)"))
+    assert "= (759, 6) × (759, 6), summed over axis 0: broadcasting undone = [" in b1
+    w1 = next(line for line in lines if line.startswith("∂loss/∂W1"))
+    assert w1.startswith("∂loss/∂W1 (8, 6) = xᵀ · ∂loss/∂h1₁ = (759, 8)ᵀ · (759, 6) = (8, 6) [[")
+    update = next(line for line in lines if line.startswith("W1 ←"))
+    assert update.startswith("W1 ← W1 − lr·∂loss/∂W1 = (8, 6) − ") and " × (8, 6) = (8, 6) [[" in update
+
+
+def test_adam_update_lines_and_json_carry_the_optimizer_state():
+    """adam: the update reads W1 ← W1 − lr·m̂/(√v̂ + ε) with m, v and the bias corrections
+    after it; in JSON they are keys of their own, m and v of the param's shape, exact."""
+    r = run("replay", "adam", "--format", "jsonl", "--until", "60")
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(line) for line in r.stdout.splitlines()]
+    ups = [e for e in events if e["kind"] == "update"]
+    assert [u["param"] for u in ups] == ["W1", "b1", "W2", "b2", "W3", "b3"]
+    w1, b3 = ups[0], ups[-1]
+    keys = ["before", "grad", "lr", "after", "m", "v", "bias_correction1", "bias_correction2"]
+    assert list(w1)[-8:] == keys
+    assert len(w1["m"]) == 8 and len(w1["m"][0]) == 6 and len(w1["v"][7]) == 6
+    # Step 1 (t = 1): 1 − 0.9 and 1 − 0.999, in the run's dtype, widened exactly.
+    assert abs(w1["bias_correction1"] - 0.1) < 1e-8 and abs(w1["bias_correction2"] - 0.001) < 1e-10
+    r = run("replay", "adam", "--until", "60")
+    assert r.returncode == 0, r.stderr
+    text = next(line for line in r.stdout.splitlines() if " update " in line and "b3 ←" in line)
+    assert text.endswith(
+        f"update         b3 ← b3 − lr·m̂/(√v̂ + ε) = {b3['before']} − {b3['lr']} × m̂/(√v̂ + ε) = {b3['after']}"
+        f"  (m ← β1·m + (1 − β1)·∂loss/∂b3: {b3['m']}; v ← β2·v + (1 − β2)·(∂loss/∂b3)²: {b3['v']}"
+        f"; m̂ ← m/(1 − β1ᵗ), 1 − β1ᵗ: {b3['bias_correction1']}"
+        f"; v̂ ← v/(1 − β2ᵗ), 1 − β2ᵗ: {b3['bias_correction2']})"
+    )
+
+
+def test_digits_round_small_arrays_and_keep_json_exact():
+    """--digits 3: a small array's entries to 3 digits, a large one's preview and norm too."""
+    r = run("replay", "lecture5", "--until", "12", "--digits", "3")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[12].endswith(
+        "∂loss/∂w (1, 1) = xᵀ · ∂loss/∂y_hat₁ = [[1.0], [2.0], [3.0]]ᵀ"
+        " · [[-2.63], [-5.41], [-8.19]] = [[-38.0]]"
+    )
+    r = run("replay", "lecture7", "--until", "0", "--digits", "3")
+    assert r.stdout.rstrip().endswith("= (759, 6) [[0.126, 0.0447, -0.183, …], …] ‖·‖ 20.6")
