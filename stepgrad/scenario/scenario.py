@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from stepgrad.engine.program import Program
 
@@ -11,6 +12,8 @@ from stepgrad.engine.program import Program
 class Expect:
     """Values ``stepgrad check`` asserts.
 
+    A value is a number, or a nested list of numbers for an array.
+
     Attributes:
         grad: each param's gradient after the first backward pass.
         loss: the loss of the first forward pass.
@@ -18,10 +21,10 @@ class Expect:
         predict: prediction values after training, by node name.
     """
 
-    grad: dict[str, float] = field(default_factory=dict)
+    grad: dict[str, Any] = field(default_factory=dict)
     loss: float | None = None
-    params: dict[str, float] = field(default_factory=dict)
-    predict: dict[str, float] = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
+    predict: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

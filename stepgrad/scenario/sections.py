@@ -222,21 +222,21 @@ class Checker(DataSection, TrainSection, ShapeCheck):
         m = self.mapping(loc, "expect")
         self.keys(loc, EXPECT_KEYS, "expect")
         params = [graph.nodes[p].name for p in graph.params]
-        grad: dict[str, float] = {}
-        values: dict[str, float] = {}
+        grad: dict[str, Any] = {}
+        values: dict[str, Any] = {}
         for key, target in (("grad", grad), ("params", values)):
             if key in m:
-                for k, (v, _) in self.numbers(m[key], key).items():
+                for k, (v, _, _) in self.named_values(m[key], key).items():
                     if k not in params:
                         raise self.fail(m[key].keys[k], f"'{k}' is not a param{hint(k, params)}")
                     target[k] = v
         loss = self.number(m["loss"], "expect loss") if "loss" in m else None
-        pred: dict[str, float] = {}
+        pred: dict[str, Any] = {}
         if "predict" in m:
             if predict is None:
                 raise self.fail(m["predict"], "expect predict needs a 'predict:' section")
             shown = [graph.nodes[i].name for i in Plan(program).predict_nodes]
-            for k, (v, _) in self.numbers(m["predict"], "predict").items():
+            for k, (v, _, _) in self.named_values(m["predict"], "predict").items():
                 if k not in graph.by_name or graph[k].is_leaf:
                     named = [n.name for n in graph.nodes if n.named and not n.is_leaf]
                     raise self.fail(m["predict"].keys[k], f"'{k}' is not a model name{hint(k, named)}")

@@ -217,3 +217,13 @@ def test_loading_a_scalar_lecture_imports_no_numpy() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_expect_takes_arrays() -> None:
+    text = SMALL + "expect:\n  grad: {W: [[0.5, -0.5], [0.25, 1.0]]}\n  params: {b: [0.1, 0.2]}\n"
+    expect = loads(text).expect
+    assert expect is not None
+    assert (expect.grad, expect.params) == ({"W": [[0.5, -0.5], [0.25, 1.0]]}, {"b": [0.1, 0.2]})
+    assert error_of(SMALL + "expect:\n  grad: {W: [[0.5], [0.25, 1.0]]}\n") == (
+        "s.yaml:14:21: grad: W: row 2 has 2 numbers, row 1 has 1"
+    )
