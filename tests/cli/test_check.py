@@ -138,3 +138,53 @@ def test_signed_zero_gradient_counts_as_equal(tmp_path):
         "all equal bit for bit" in r.stdout.splitlines()
     ), r.stdout
     assert not re.search(r"\bclose\b", r.stdout.replace("tolerance for 'close'", "")), r.stdout
+
+
+@needs_torch
+def test_array_scenario_reads_one_line_per_array():
+    """lecture9 (x @ W + b, cross_entropy, 100 steps): every array compared element by
+    element, each on one line with its shape; a 0-d loss with its value."""
+    out = io.StringIO()
+    assert run_check("lecture9", out=out) == 0
+    lines = out.getvalue().splitlines()
+    assert "stepgrad vs torch, step 0 (epoch 0, batch 0)" in lines
+    row = next(line for line in lines if "backward_end" in line and "W.grad (2, 3):" in line)
+    assert re.search(r"W\.grad \(2, 3\): (✓ equal|≈ close, largest difference \S+ at \[\d, \d\])$", row)
+    assert re.search(r"#\d+ +forward +loss: (✓ equal|≈ close, difference) ", next(
+        line for line in lines if " loss: " in line))
+    assert next(line for line in lines if "compared with torch" in line).startswith(
+        "100 steps, 300 values, 500 grads and 200 updates compared with torch "
+        "(1,000 arrays of 74,000 numbers)"
+    )
+    assert lines[-2] == ("three roads: no closed form (closed forms and hand derivations: not comparable "
+                         "for an array model (sympy derives them for scalar models only))")
+    assert lines[-1] == "ok: stepgrad and torch agree"
+
+
+ARRAYS = """\
+name: arrays by momentum
+params: {W: [[0.5, -0.5], [0.25, 1.0]], b: [0.0, 0.1]}
+data: {x: [[1.0, 2.0], [-1.0, 0.5], [0.5, 0.5]], y: [[1.0, 0.0], [0.0, 1.0], [0.5, 0.5]]}
+model:
+  h: sigmoid(x @ W + b)
+  loss: bce(h, y)
+train: {epochs: 2, lr: 0.5, batch_size: 2, shuffle: {seed: 1}, optimizer: {name: sgd, momentum: 0.9}}
+"""
+
+
+@needs_torch
+def test_array_json_names_shapes_and_state(tmp_path):
+    f = tmp_path / "arrays.yaml"
+    f.write_text(ARRAYS)
+    out = io.StringIO()
+    assert run_check(str(f), as_json=True, out=out) == 0
+    obj = json.loads(out.getvalue())
+    assert obj["ok"] is True and obj["steps"] == 4
+    # 4 steps x (W, b velocity) = 8 optimizer states beside the 8 updates.
+    assert obj["counts"] == {"values": 16, "grads": 24, "updates": 8, "predictions": 0, "states": 8}
+    rows = obj["tables"][0]["rows"]
+    w = next(r for r in rows if r["node"] == "W.grad")
+    assert w["shape"] == [2, 2] and set(w) >= {"at", "diff", "verdict"}
+    velocity = next(r for r in rows if r["node"] == "W velocity")
+    assert velocity["kind"] == "update" and velocity["verdict"] in ("equal", "close")
+    assert obj["roads"]["note"].startswith("closed forms and hand derivations: not comparable")
