@@ -134,6 +134,11 @@ class Checker(DataSection, TrainSection, ShapeCheck):
             self.infer_predict(graph, fixed, {k: (shape, loc) for k, (_, loc, shape) in given.items()})
         if inferred is not None and data:
             program = replace(program, data=self.labels(graph, inferred, data, self.data_where))
+        rows = {k: tuple(v) for k, v in program.inputs.items() if isinstance(v, list)}
+        if inferred is not None and rows:
+            at = {k: [(self.path, inputs[k][1].line, inputs[k][1].col)] * len(v) for k, v in rows.items()}
+            labelled = self.labels(graph, inferred, rows, at, "input")
+            program = replace(program, inputs={**program.inputs, **{k: list(v) for k, v in labelled.items()}})
         expect = self.expect(top["expect"], program) if "expect" in top else None
         manual = self.manual(top["manual"], params, graph) if "manual" in top else {}
         where = dict(self.node_where)

@@ -94,19 +94,19 @@ class ShapeCheck(Fields):
         self,
         graph: Graph,
         shapes: list[Shape],
-        data: dict[str, tuple[Any, ...]] | None,
-        data_where: Mapping[str, Sequence[Where]],
-    ) -> dict[str, tuple[Any, ...]] | None:
-        """``data`` with the class labels of each ``cross_entropy`` as ints, each checked
-        to be a class of its logits (``0…C-1``, C the logits' last axis).
+        columns: dict[str, tuple[Any, ...]],
+        where: Mapping[str, Sequence[Where]],
+        section: str = "data",
+    ) -> dict[str, tuple[Any, ...]]:
+        """``columns`` (data's, or the inputs' rows) with the class labels of each
+        ``cross_entropy`` as ints, each checked to be a class of its logits (``0…C-1``, C
+        the logits' last axis).
 
         Raises:
             ScenarioError: at the row (in the scenario or the CSV file) of the first label
                 that is no class.
         """
-        if not data:
-            return data
-        out = dict(data)
+        out = dict(columns)
         for node in graph.nodes:
             if node.op != "cross_entropy" or len(node.args) != 2:
                 continue
@@ -117,16 +117,17 @@ class ShapeCheck(Fields):
             if name not in out or not shapes[logits]:
                 continue
             classes = shapes[logits][-1]
+            said = f"{section} '{name}'"
             out[name] = tuple(
-                self._label(v, i, name, classes, node, data_where.get(name)) for i, v in enumerate(out[name])
+                self._label(v, i, said, classes, node, where.get(name)) for i, v in enumerate(out[name])
             )
         return out
 
     def _label(
-        self, v: Any, i: int, name: str, classes: int, node: Node, where: Sequence[Where] | None
+        self, v: Any, i: int, said: str, classes: int, node: Node, where: Sequence[Where] | None
     ) -> Any:
         if isinstance(v, list):
-            return [self._label(x, i, name, classes, node, where) for x in v]
+            return [self._label(x, i, said, classes, node, where) for x in v]
         own = self.node_text.get(node.name, node.name)
         problem = None
         if v != int(v):
@@ -135,7 +136,7 @@ class ShapeCheck(Fields):
             problem = f"label {v:g} is outside 0…{classes - 1} ({own} has {classes} classes)"
         if problem is None:
             return int(v)
-        message = f"data '{name}' row {i + 1}: {problem}"
+        message = f"{said} row {i + 1}: {problem}"
         if where is None:
             raise self.fail((1, 1), message)
         path, line, col = where[i]

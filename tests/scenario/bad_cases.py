@@ -934,6 +934,11 @@ CASES: list[tuple[str, str, str]] = [
         "5:10: data 'y' row 2: label 2 is outside 0…1 (cross_entropy(x @ W, y) has 2 classes)",
     ),
     (
+        "input label outside the classes",
+        AW + "inputs:\n  x: [[1.0, 2.0], [3.0, 4.0]]\n  y: [0, 2]\nmodel:\n  loss: cross_entropy(x @ W, y)\n",
+        "5:6: input 'y' row 2: label 2 is outside 0…1 (cross_entropy(x @ W, y) has 2 classes)",
+    ),
+    (
         "label not whole",
         AW + "data:\n  x: [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]\n  y: [0, 1, 0.5]\n"
         + "model:\n  loss: cross_entropy(x @ W, y)\n",
