@@ -204,8 +204,10 @@ class Plan:
                 add(AccumulateGrad, names[e.wrt], None, None, None)
         add(BackwardEnd, tuple((names[p], None) for p in g.params))
         if self.training:
+            # The optimizer's state by name, its numbers to come (as backward_end's grads).
+            kept = tuple((name, None) for name in self.program.optimizer.state_names)
             for p in g.params:
-                add(Update, names[p], None, None, None, None)
+                add(Update, names[p], None, None, None, None, kept)
             if self.program.zero_grad:
                 for p in g.params:
                     add(ZeroGrad, names[p], None)

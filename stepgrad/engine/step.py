@@ -79,6 +79,7 @@ class StepRunner:
         """A grad of zero for every param (the start of step 0)."""
         self.no_state: list[tuple[Value, ...]] = [()] * len(self._params)
         self._update = make_update(program.optimizer, self.dtype)
+        self._zeroed_in_place = program.optimizer.name == "lecture"
         # Constants live in extra slots after the nodes, so that every argument is an index
         # into one list and an itemgetter fetches a node's arguments in one call.
         n_nodes = len(g.nodes)
@@ -244,9 +245,11 @@ class StepRunner:
                 if rec:
                     keep_all((old, this_pass, total))  # accumulate_grad
 
-        if self.training and step > 0 and self.program.zero_grad:
+        if self.training and step > 0 and self.program.zero_grad and self._zeroed_in_place:
             # zero_grad zeroes .grad in place (w.grad.data.zero_()), so torch adds this
             # pass's gradient to a zero: 0.0 + (-0.0) is +0.0, the only number it changes.
+            # (torch.optim's zero_grad() sets .grad to None instead: the pass's gradient is
+            # .grad as it is.)
             zero = self._zero
             for p in self._params:
                 grads[p] = zero + grads[p]

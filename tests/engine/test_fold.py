@@ -102,7 +102,8 @@ def test_fold_holds_the_step_computation_bits(name: str, t: Timeline) -> None:
                 case Update():
                     values[by[ev.param]] = ev.after
                 case ZeroGrad():
-                    shown[by[ev.param]] = t.dtype.type(0)
+                    # zeros of the param's shape (a number for the scalar lectures)
+                    shown[by[ev.param]] = np.zeros_like(ev.before) if np.ndim(ev.before) else t.dtype.type(0)
             assert isinstance(state, State)
             # The pure fold, one event at a time, and the timeline's state_at agree...
             at = t.state_at(ev.seq)

@@ -38,7 +38,7 @@ def _same_shape(outline: object, event: object) -> None:
     assert type(outline) is type(event)
     for f in fields(event):  # type: ignore[arg-type]
         want, got = getattr(event, f.name), getattr(outline, f.name)
-        if f.name == "grads":
+        if f.name in ("grads", "state"):
             assert [name for name, _ in got] == [name for name, _ in want]
             assert all(v is None for _, v in got)
         elif got is not None:
