@@ -124,21 +124,7 @@ class Checker(DataSection, TrainSection, ShapeCheck):
                 top["train"],
                 f"{shorten(str(program.n_steps), 20)} training steps is too many (at most {MAX_STEPS})",
             )
-        shapes = {graph.by_name[k]: shape for k, (_, _, shape) in (inputs | params).items()}
-        batch = program.batch_size
-        for k, shape in row_shapes.items():
-            shapes[graph.by_name[k]] = shape if batch is None else (min(batch, program.n_rows), *shape)
-        inferred = self.infer(graph, shapes)
-        if inferred is not None and given:
-            fixed = {i: s for i, s in shapes.items() if graph.nodes[i].name not in (data or {})}
-            self.infer_predict(graph, fixed, {k: (shape, loc) for k, (_, loc, shape) in given.items()})
-        if inferred is not None and data:
-            program = replace(program, data=self.labels(graph, inferred, data, self.data_where))
-        rows = {k: tuple(v) for k, v in program.inputs.items() if isinstance(v, list)}
-        if inferred is not None and rows:
-            at = {k: [(self.path, inputs[k][1].line, inputs[k][1].col)] * len(v) for k, v in rows.items()}
-            labelled = self.labels(graph, inferred, rows, at, "input")
-            program = replace(program, inputs={**program.inputs, **{k: list(v) for k, v in labelled.items()}})
+        program = self._shaped(program, inputs | params, row_shapes, given)
         expect = self.expect(top["expect"], program) if "expect" in top else None
         manual = self.manual(top["manual"], params, graph) if "manual" in top else {}
         where = dict(self.node_where)
@@ -150,6 +136,42 @@ class Checker(DataSection, TrainSection, ShapeCheck):
             lr_loc = top["train"].value["lr"]
             where["lr"] = (lr_loc.line, lr_loc.col)
         return Scenario(self.path, name, description, program, expect, manual, short, where)
+
+    def _shaped(
+        self,
+        program: Program,
+        leaves: dict[str, tuple[Any, Loc, Shape]],
+        row_shapes: dict[str, Shape],
+        given: dict[str, tuple[Any, Loc, Shape]],
+    ) -> Program:
+        """The program once its shapes are checked (the model's, and what predict computes
+        from its values), with the class labels of ``cross_entropy`` checked and made ints.
+
+        Args:
+            leaves: the inputs and params, with their locations and shapes.
+            row_shapes: each data column's sample shape.
+            given: predict's values, with their locations and shapes.
+        """
+        graph, data = program.graph, program.data
+        shapes = {graph.by_name[k]: shape for k, (_, _, shape) in leaves.items()}
+        batch = program.batch_size
+        for k, shape in row_shapes.items():
+            # A step's batch: batch_size rows stacked (all of them when there are fewer).
+            shapes[graph.by_name[k]] = shape if batch is None else (min(batch, program.n_rows), *shape)
+        inferred = self.infer(graph, shapes)
+        if inferred is None:
+            return program
+        if given:
+            fixed = {i: s for i, s in shapes.items() if graph.nodes[i].name not in (data or {})}
+            self.infer_predict(graph, fixed, {k: (shape, loc) for k, (_, loc, shape) in given.items()})
+        if data:
+            program = replace(program, data=self.labels(graph, inferred, data, self.data_where))
+        rows = {k: tuple(v) for k, v in program.inputs.items() if isinstance(v, list)}
+        if rows:
+            at = {k: [(self.path, leaves[k][1].line, leaves[k][1].col)] * len(v) for k, v in rows.items()}
+            labelled = self.labels(graph, inferred, rows, at, "input")
+            program = replace(program, inputs={**program.inputs, **{k: list(v) for k, v in labelled.items()}})
+        return program
 
     def _defaults(self, program: Program, training: Training, loc: Loc | None) -> Program:
         """An array scenario's defaults: the whole data set per step, torch's SGD; and
