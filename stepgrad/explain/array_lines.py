@@ -66,9 +66,10 @@ def array_chain(graph: Graph, ev: Chain, numbers: bool, loss: str) -> Equation:
     for an array op (its rule, the upstream named), ``upstream × local`` for an
     elementwise one, saying when the product was summed back over broadcast axes."""
     node, wrt = ev.node, ev.wrt
-    lhs = d(loss, wrt) + via(graph, node, wrt, ev.arg)
-    if is_array(ev.product):
+    lhs = d(loss, wrt)
+    if is_array(ev.product):  # the shape of what it is the gradient of: ∂loss/∂W1 (8, 6)
         lhs += " " + shape_text(ev.product.shape)
+    lhs += via(graph, node, wrt, ev.arg)
     edge = edge_of(graph, node, ev.arg)
     n = graph[node]
     rule_text = n.rule.formulas[ev.arg]

@@ -107,7 +107,7 @@ def replay(
                 if suspect:
                     bad = nonfinite_field(ev)
                     if bad is not None:
-                        return nonfinite_error(scenario, ev, *bad)
+                        return nonfinite_error(scenario, ev, *_first_entry(*bad))
                 if steps is not None and isinstance(ev, BackwardEnd):
                     sv, step_roads = next(steps)
                     assert sv.seq == ev.seq, (sv.seq, ev.seq)
@@ -125,6 +125,17 @@ def replay(
         # Everything up to the event that stopped the run is printed before its error.
         _flush(pending, out)
     return None
+
+
+def _first_entry(field: str, value: Any) -> tuple[str, Any]:
+    """For an array, its first non-finite entry and where it is (``value[0, 0]``): the
+    error names one number, as for a scalar."""
+    if getattr(value, "ndim", 0) == 0:
+        return field, value
+    import numpy as np
+
+    where = tuple(int(k) for k in np.argwhere(~np.isfinite(value))[0])
+    return f"{field}[{', '.join(map(str, where))}]", value[where]
 
 
 def _flush(pending: list[str], out: TextIO) -> None:

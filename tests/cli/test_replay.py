@@ -434,3 +434,36 @@ def test_digits_round_small_arrays_and_keep_json_exact():
     )
     r = run("replay", "lecture7", "--until", "0", "--digits", "3")
     assert r.stdout.rstrip().endswith("= (759, 6) [[0.126, 0.0447, -0.183, …], …] ‖·‖ 20.6")
+
+
+def test_a_reused_array_accumulates_and_a_nan_in_an_array_is_located(tmp_path: Path):
+    """z used twice (z * z): two contributions, then accumulate adds them entry by entry
+    (-1.5 + -1.5 = -3.0); a NaN in an array stops replay at its event, naming the entry."""
+    f = tmp_path / "reuse.yaml"
+    f.write_text(
+        "params: {w: [[0.5], [-1.0]]}\ndata: {x: [[1.0, 2.0], [2.0, 1.0], [0.0, 1.0]]}\n"
+        "model:\n  z: x @ w\n  loss: sum(z * z)\ntrain: {epochs: 1, lr: 0.1}\n"
+    )
+    r = run("replay", str(f))
+    assert r.returncode == 0, r.stderr
+    body = [line[51:] for line in r.stdout.splitlines()]
+    assert body[9] == (
+        "∂loss/∂z (3, 1) via loss₁ (arg 1) = ∂loss/∂loss₁ · local ∂loss₁/∂z"
+        " = [[1.0], [1.0], [1.0]] × [[-1.5], [0.0], [-1.0]] = [[-1.5], [0.0], [-1.0]]"
+    )
+    assert body[11] == (
+        "∂loss/∂z += [[-1.5], [0.0], [-1.0]]: [[-1.5], [0.0], [-1.0]] + [[-1.5], [0.0], [-1.0]]"
+        " = [[-3.0], [0.0], [-2.0]]"
+    )
+    # ∂loss/∂w = xᵀ · [[-3], [0], [-2]] = [[1·-3 + 0 + 0], [2·-3 + 0 + 1·-2]] = [[-3], [-8]]
+    assert body[12].endswith("ᵀ · [[-3.0], [0.0], [-2.0]] = [[-3.0], [-8.0]]")
+    f.write_text(f.read_text().replace("sum(z * z)", "sum(log(z) * z)"))
+    r = run("replay", str(f))
+    assert r.returncode == 2
+    last = r.stdout.splitlines()[-1]
+    assert last.endswith("loss₁ = log(z) = log([[-1.5], [0.0], [-1.0]]) = [[nan], [-inf], [nan]]")
+    # Line 5, column 13: the log in "  loss: sum(log(z) * z)".
+    assert r.stderr == (
+        f"{f}:5:13: non-finite value nan first appears at event 1"
+        " (forward loss₁, value[0, 0]; step 0, epoch 0)\n"
+    )
