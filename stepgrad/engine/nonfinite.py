@@ -22,9 +22,20 @@ class NonFiniteError(Exception):
 
 
 def describe_nonfinite(event: Event, field: str, value: Value) -> str:
-    """One line naming where a non-finite number first appears."""
+    """One line naming where a non-finite number first appears (in an array: the first
+    such element, and where it is)."""
     what = getattr(event, "node", None) or getattr(event, "param", None) or ""
     where = f"step {event.step}, epoch {event.epoch}" if event.step is not None else event.kind
+    if np.ndim(value) > 0:
+        bad = np.argwhere(~np.isfinite(value))
+        at = tuple(int(i) for i in bad[0]) if len(bad) else ()
+        number = float(np.asarray(value)[at]) if at else float("nan")
+        index = ", ".join(str(i) for i in at)
+        field = f"{field}[{index}] of {np.shape(value)}"
+        return (
+            f"non-finite value {number!r} first appears at event {event.seq} "
+            f"({event.kind} {what}, {field}; {where})"
+        )
     return (
         f"non-finite value {float(value)!r} first appears at event {event.seq} "
         f"({event.kind} {what}, {field}; {where})"

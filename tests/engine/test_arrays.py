@@ -187,3 +187,13 @@ def test_checkpoints_stay_within_their_budget_however_long_the_run() -> None:
     # 11 checkpoints kept for 10·every steps: the whole run's would be n_steps / every of them.
     per_row = rows / 11
     assert per_row * (long.n_steps / every) <= ARRAY_BUDGET
+
+
+def test_a_nonfinite_array_is_named_by_its_first_bad_element() -> None:
+    from stepgrad.engine.nonfinite import describe_nonfinite
+
+    ev = Forward(7, 0, 0, 0, "r", "div", ("x", "a"), (), np.array([[1.0, 2.0], [np.inf, np.nan]]))
+    line = describe_nonfinite(ev, "value", ev.value)
+    assert line == (
+        "non-finite value inf first appears at event 7 (forward r, value[1, 0] of (2, 2); step 0, epoch 0)"
+    )
