@@ -92,11 +92,15 @@ def array_chain(graph: Graph, ev: Chain, numbers: bool, loss: str) -> Equation:
         if is_array(ev.product):
             import numpy as np
 
-            axes = summed_axes(
-                np.broadcast_shapes(shape_of(ev.upstream), shape_of(ev.local)), ev.product.shape
-            )
-            if axes:
-                nums += ((", " + axes_text(axes), "note"),)
+            try:
+                made = np.broadcast_shapes(shape_of(ev.upstream), shape_of(ev.local))
+            except ValueError:  # sum or mean over an axis: the upstream lacks it
+                axis = dict(n.attrs).get("axis")
+                nums += ((f", the upstream spread along axis {axis}", "note"),)
+            else:
+                axes = summed_axes(made, ev.product.shape)
+                if axes:
+                    nums += ((", " + axes_text(axes), "note"),)
         nums += (_EQ, num(ev.product))
     return Equation(lhs, " = ", ((f"{upstream} · {local(node, wrt)}", "formula"),), nums)
 

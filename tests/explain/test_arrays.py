@@ -240,3 +240,37 @@ def test_fit_and_edge_labels_on_arrays():
     labels = edge_label(to_z)
     assert labels[0] == fmt(to_z.product) and labels[-1] == "(40, 2)"
     assert labels[1].startswith("(40, 2) ‖·‖ ")
+
+
+SOFT = """
+params: {W: [[0.5, -0.5, 0.1], [0.2, 0.3, -0.4]]}
+data: {x: [[1.0, 2.0], [2.0, 1.0]], y: [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]}
+model:
+  p: softmax(x @ W)
+  q: log_softmax(W.T, axis=0)
+  loss: mean(p * y, axis=0) @ mean(q, axis=1)
+train: {epochs: 1, lr: 0.1}
+"""
+
+
+def test_softmax_transpose_and_means_over_an_axis_read_as_rules():
+    """softmax and log_softmax name their rule and the shapes (no Jacobian), Wᵀ's gradient
+    is the upstream transposed back, and a mean over axis 1 spreads its upstream (3,)
+    along that axis: each of ∂loss/∂q's rows is its upstream entry times 1/2."""
+    from stepgrad.scenario import loads
+
+    t = Timeline(loads(SOFT, "soft.yaml").program)
+    lines = _step0(t)
+    assert "local ∂p/∂p₁: p·(upstream − Σ upstream·p), upstream (2, 3) → (2, 3)" in lines
+    assert "local ∂q/∂q₁: upstream − exp(q)·Σ upstream, upstream (3, 2) → (3, 2)" in lines
+    assert "local ∂q₁/∂W: upstreamᵀ, (3, 2)ᵀ → (2, 3)" in lines
+    assert "local ∂loss₃/∂q = 1/n (n: the length of axis 1) = [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]" in lines
+    dq = next(line for line in lines if line.startswith("∂loss/∂q (3, 2)"))
+    up = dict((ev.wrt, ev) for ev in t.events_of_step(0) if isinstance(ev, Chain))["loss₃"].product
+    assert dq == (
+        f"∂loss/∂q (3, 2) = ∂loss/∂loss₃ · local ∂loss₃/∂q = {fmt(up)} × [[0.5, 0.5], [0.5, 0.5], [0.5, 0.5]]"
+        f", the upstream spread along axis 1 = {fmt(np.repeat(up[:, None] / 2, 2, axis=1))}"
+    )
+    assert any(line.startswith("∂loss/∂W (2, 3) via q₁ = ∂loss/∂q₁ᵀ = [[") for line in lines)
+    assert any(line.startswith("∂loss/∂p₁ (2, 3) = p·(∂loss/∂p − Σ ∂loss/∂p·p) = [[") for line in lines)
+    assert any(line.startswith("∂loss/∂W += [[") for line in lines)
