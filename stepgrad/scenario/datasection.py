@@ -88,14 +88,30 @@ class DataSection(Values):
         name = file_loc.value
         if not isinstance(name, str) or not name.strip():
             raise self.fail(file_loc, f"data file must be a file name like points.csv, not {kind(name)}")
-        path = Path(self.path).parent / name
+        folder = Path(self.path).parent
+        path = folder / name
         shown = str(path)
         try:
+            # The scenario's folder and below only: a scenario someone sends you reads no
+            # file of yours elsewhere (../../etc/passwd, /dev/zero).
+            inside = path.resolve().is_relative_to(folder.resolve())
+            exists = path.exists()
             found = path.is_file()
-        except (OSError, ValueError):
-            found = False
+        except (OSError, ValueError, RuntimeError):
+            inside, exists, found = True, False, False
+        if not inside:
+            raise self.fail(
+                file_loc,
+                f"data file '{shorten(name)}' is outside the scenario's folder; put it beside the scenario",
+            )
         if not found:
-            what = "is a directory, not a CSV file" if _is_dir(path) else "not found"
+            what = (
+                "is a directory, not a CSV file"
+                if _is_dir(path)
+                else "is not a regular file"
+                if exists
+                else "not found"
+            )
             raise self.fail(file_loc, f"data file '{shorten(name)}' {what} (looked for {shorten(shown, 80)})")
         table = read_table(path, shown, self.largest, self.dtype)
         out: dict[str, tuple[Any, ...]] = {}
@@ -130,15 +146,17 @@ class DataSection(Values):
         if isinstance(c, int) and not isinstance(c, bool):
             if not 0 <= c < n:
                 raise self.fail(
-                    loc, f"data '{k}': column {shorten(str(c), 20)} is out of range: {table.shown} has {n} "
-                    f"column{'s' if n != 1 else ''} ({span})"
+                    loc,
+                    f"data '{k}': column {shorten(str(c), 20)} is out of range: {table.shown} has {n} "
+                    f"column{'s' if n != 1 else ''} ({span})",
                 )
             return c
         if isinstance(c, str):
             if table.header is None:
                 raise self.fail(
-                    loc, f"data '{k}': column '{shorten(c)}' needs a header row, and {table.shown} has none; "
-                    f"give the column's number ({span})"
+                    loc,
+                    f"data '{k}': column '{shorten(c)}' needs a header row, and {table.shown} has none; "
+                    f"give the column's number ({span})",
                 )
             if c in table.header:
                 return table.header.index(c)

@@ -7,13 +7,14 @@ labels of ``cross_entropy``, each in ``0…C-1``, reported at their own row.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from math import prod
 from typing import Any
 
 from stepgrad.engine.graph import Graph, Node
 from stepgrad.errors import ScenarioError
 from stepgrad.language.expr import line_of
 from stepgrad.scenario.fields import Fields
-from stepgrad.scenario.values import Shape
+from stepgrad.scenario.values import MAX_NUMBERS, Shape
 from stepgrad.scenario.yamlloc import Loc
 
 Where = tuple[str, int, int]
@@ -35,12 +36,31 @@ class ShapeCheck(Fields):
         except ImportError:  # pragma: no cover - the engine without shapes
             return None
         try:
-            return infer_shapes(graph, leaf_shapes)
+            shapes = infer_shapes(graph, leaf_shapes)
         except ShapeError as e:
             if e.node is None:
                 raise
             name = graph.nodes[e.node].name
             raise self.fail(self.node_where.get(name, (1, 1)), self._said(graph, e.node, e.message)) from None
+        for i in graph.order:
+            # Refused before NumPy is asked for the memory (z.T @ z of a long z).
+            size = prod(shapes[i])
+            if size > MAX_NUMBERS:
+                node = graph.nodes[i]
+                own = self.node_text.get(node.name, node.name)
+                raise self.fail(
+                    self.node_where.get(node.name, (1, 1)),
+                    f"{own} would be {_shape(shapes[i])}, {size:,} numbers "
+                    f"(at most {MAX_NUMBERS:,} in one array)",
+                )
+        loss = graph.nodes[graph.loss]
+        if shapes[graph.loss] != ():
+            raise self.fail(
+                self.node_where.get(loss.name, (1, 1)),
+                f"the loss '{loss.name}' is {_shape(shapes[graph.loss])}, not one number; "
+                f"take its mean(...) or sum(...), or use mse / bce / cross_entropy",
+            )
+        return shapes
 
     def infer_predict(
         self, graph: Graph, leaf_shapes: dict[int, Shape], predict: dict[str, tuple[Shape, Loc]]
@@ -82,7 +102,7 @@ class ShapeCheck(Fields):
         prefix = written(node, texts) + ": "
         own = self.node_text.get(node.name)
         if own and message.startswith(prefix):
-            message = f"{own}: {message[len(prefix):]}"
+            message = f"{own}: {message[len(prefix) :]}"
         # A part the graph names by a generated name (``h1₁``, which no user writes) is
         # said as the user wrote it (``x @ W1``).
         for part in sorted(self.node_text, key=len, reverse=True):
@@ -141,3 +161,8 @@ class ShapeCheck(Fields):
             raise self.fail((1, 1), message)
         path, line, col = where[i]
         raise ScenarioError(path, message, line, col)
+
+
+def _shape(shape: Shape) -> str:
+    """A shape as the lecture writes it: ``(3, 2)``, ``(6,)``."""
+    return str(tuple(shape))

@@ -17,6 +17,9 @@ from stepgrad.errors import ScenarioError
 from stepgrad.scenario.words import reason
 
 MAX_CSV_BYTES = 20_000_000
+MAX_CSV_ROWS = 200_000
+"""Rows of a data file at most: counted before any is read, so that a tall file is refused
+at once instead of after minutes of parsing."""
 # A cell's text is quoted back only when it looks like a number or a short word: the file
 # may be anything (a password file named by mistake), and its text is not ours to echo.
 _SHOWABLE = re.compile(r"[\w .+-]{1,20}")
@@ -66,6 +69,14 @@ def read_table(path: Path, shown: str, largest: float, dtype: str) -> Table:
         text = raw.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError:
         raise ScenarioError(shown, "the data file is not UTF-8 text", 1, 1) from None
+    n_lines = text.count("\n") + 1
+    if n_lines > MAX_CSV_ROWS:
+        raise ScenarioError(
+            shown,
+            f"the data file has {n_lines:,} lines; a scenario takes at most {MAX_CSV_ROWS:,} rows",
+            1,
+            1,
+        )
     header: tuple[str, ...] | None = None
     rows: list[list[float]] = []
     lines: list[tuple[int, str]] = []
