@@ -177,6 +177,12 @@ class Checker(DataSection, TrainSection, ShapeCheck):
         """An array scenario's defaults: the whole data set per step, torch's SGD; and
         ``shuffle`` refused where the samples are taken one by one, in order."""
         if program.arrays:
+            if program.batch_size is None and program.shuffle_seed is not None and loc is not None:
+                raise self.fail(
+                    loc.keys["shuffle"],
+                    "shuffle needs batch_size: without it every step takes the whole data set, "
+                    "whose order changes nothing (add batch_size: N, as a DataLoader's batch_size)",
+                )
             if program.batch_size is None and program.data:
                 program = replace(program, batch_size=program.n_rows)
             if training.optimizer is None:

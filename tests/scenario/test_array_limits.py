@@ -81,3 +81,16 @@ def test_a_data_file_that_is_no_regular_file(tmp_path: Path) -> None:
     with pytest.raises(ScenarioError) as info:
         load(_scenario(tmp_path, "sub"))
     assert "data file 'sub' is a directory, not a CSV file" in str(info.value)
+
+
+def test_shuffle_without_batch_size_on_arrays_is_refused() -> None:
+    text = (
+        "params: {w: [[1.0]]}\n"
+        "data: {x: [[1.0], [2.0]], y: [[2.0], [4.0]]}\n"
+        "model:\n  loss: mse(x @ w, y)\n"
+        "train: {lr: 0.1, shuffle: {seed: 0}}\n"
+    )
+    assert error(text) == (
+        "s.yaml:5:18: shuffle needs batch_size: without it every step takes the whole data set, "
+        "whose order changes nothing (add batch_size: N, as a DataLoader's batch_size)"
+    )
