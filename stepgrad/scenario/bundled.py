@@ -16,6 +16,7 @@ def bundled_dir() -> Path:
 
 _ORDER = (
     "lecture4", "ex4-1", "ex4-2", "ex4-3", "ex4-4", "ex4-4-wrong", "ex4-5", "lecture4-torch", "no-zero-grad",
+    "lecture5", "lecture6", "lecture7", "lecture8", "lecture9", "xor", "adam",
 )
 
 

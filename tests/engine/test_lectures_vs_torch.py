@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from stepgrad.engine import Timeline
 from stepgrad.engine.events import BackwardEnd, Forward, Predict, Update
 from stepgrad.engine.program import Program
-from stepgrad.scenario import load
+from stepgrad.scenario import bundled, load
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "scenarios" / "data"
@@ -314,6 +314,11 @@ def test_lecture9_classifies_most_points():
     losses, _ = _losses("lecture9")
     assert losses[-1] < 0.5 * losses[0]
     assert len(program.data["y"]) == 60
+
+
+def test_bundled_in_the_courses_order():
+    """Listed after lecture 4's scenarios as the course goes: lectures 5 to 9, then XOR and Adam."""
+    assert list(bundled())[-7:] == list(COURSE)
 
 
 # ----- the data -----------------------------------------------------------------------------------
