@@ -93,11 +93,29 @@ def node_shapes(program: Program) -> tuple[Shape, ...] | None:
         return None
 
 
-def norm(v: Any) -> float:
-    """The array's Euclidean (Frobenius) norm, in float64: what ``torch.linalg.norm`` gives."""
+_STATS: dict[int, tuple[Any, float, bool]] = {}
+"""Per array (by identity, the array kept alive with its entry): its norm and whether it
+is all finite. A state's arrays are the same objects from key to key: each box and table
+row asks again at every redraw, and 759×6 entries are summed once, not at every key."""
+
+
+def _stats(v: Any) -> tuple[float, bool]:
+    got = _STATS.get(id(v))
+    if got is not None and got[0] is v:
+        return got[1], got[2]
     import numpy as np
 
-    return float(np.linalg.norm(np.asarray(v, dtype=np.float64)))
+    a = np.asarray(v, dtype=np.float64)
+    out = (float(np.linalg.norm(a)), bool(np.isfinite(a).all()))
+    if len(_STATS) > 4096:
+        _STATS.clear()
+    _STATS[id(v)] = (v, *out)
+    return out
+
+
+def norm(v: Any) -> float:
+    """The array's Euclidean (Frobenius) norm, in float64: what ``torch.linalg.norm`` gives."""
+    return _stats(v)[0]
 
 
 def box_text(v: Any, number: Callable[[Any], str]) -> str:
@@ -121,11 +139,9 @@ def wrapped(text: str) -> tuple[str, str, str] | None:
 
 
 def finite_all(v: Any) -> bool:
-    """True when every entry is finite."""
+    """True when every entry is finite (None, not yet known, counts as finite)."""
     if is_array(v):
-        import numpy as np
-
-        return bool(np.all(np.isfinite(v)))
+        return _stats(v)[1]
     return v is None or math.isfinite(float(v))
 
 
@@ -133,10 +149,29 @@ PREVIEW_ENTRIES = 3
 """First entries a table row shows of a matrix, after its norm."""
 
 
+_PREVIEWS: dict[tuple[int, int, Any], tuple[Any, str]] = {}
+"""``preview``'s texts by array identity, entries and digits shown (as ``_STATS``)."""
+
+
 def preview(v: Any, number: Callable[[Any], str], entries: int = PREVIEW_ENTRIES) -> str:
     """A matrix in one short line: its norm, then its first entries in reading order,
     ``‖1.52‖ 0.00836 0.3185 -0.2516 …`` (``…`` when there are more); ``number`` writes
-    each number (cut to a few cells)."""
+    each number (cut to a few cells; the same ``number`` for an array each time: the text
+    is kept per array, entries and the digits shown)."""
+    from stepgrad.explain import digits
+
+    key = (id(v), entries, digits())
+    got = _PREVIEWS.get(key)
+    if got is not None and got[0] is v:
+        return got[1]
+    text = _preview(v, number, entries)
+    if len(_PREVIEWS) > 4096:
+        _PREVIEWS.clear()
+    _PREVIEWS[key] = (v, text)
+    return text
+
+
+def _preview(v: Any, number: Callable[[Any], str], entries: int) -> str:
     flat = v.reshape(-1)
     if flat.size == 1:
         return "[" + number(flat[0]) + "]"

@@ -273,3 +273,21 @@ def test_end_of_backward_writes_no_product_of_matrices_along_a_path() -> None:
     tr = tiny()
     text = plain(Explainer(tr, "tiny", "").event(12, tr.state(12)))
     assert "∂loss/∂W = " in text and " × " not in text
+
+
+def test_a_matrix_norm_is_summed_once_per_array(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Every box and table row asks for its matrix's norm at every key: the entries are summed
+    once per array (‖[3, 4]‖ = 5), not once per question."""
+    calls = []
+    real = np.linalg.norm
+
+    def counting(a):  # type: ignore[no-untyped-def]
+        calls.append(a.shape)
+        return real(a)
+
+    monkeypatch.setattr(np.linalg, "norm", counting)
+    v = np.array([[3.0, 4.0]])
+    assert arrays.norm(v) == 5.0 and arrays.norm(v) == 5.0 and arrays.finite_all(v)
+    assert graph_fmt(v, False) == "‖5.0‖"
+    assert calls == [(1, 2)]
+    assert arrays.norm(v.copy()) == 5.0 and len(calls) == 2  # another array, summed again
