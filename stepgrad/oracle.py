@@ -156,6 +156,11 @@ def _array(t: Any) -> Any:
     return t.detach().numpy().copy()
 
 
+def _item(t: Any) -> float:
+    """A 0-d tensor's value as a Python float (the scalar lectures)."""
+    return float(t.item())
+
+
 def _optimizer(torch: Any, program: Program, leaves: list[Any]) -> Any:
     """torch's optimizer for ``program.optimizer`` (None: the lecture's manual update)."""
     opt = program.optimizer
@@ -166,22 +171,24 @@ def _optimizer(torch: Any, program: Program, leaves: list[Any]) -> Any:
     return None
 
 
-def _state(program: Program, torch_state: dict[str, Any]) -> dict[str, Any]:
-    """One param's optimizer state after a step, by the names the ``update`` event uses."""
+def _state(program: Program, torch_state: dict[str, Any], value: Callable[[Any], Any]) -> dict[str, Any]:
+    """One param's optimizer state after a step, by the names the ``update`` event uses
+    (``value`` makes a tensor a NumPy array, or a Python float for a scalar program)."""
     opt = program.optimizer
-    if opt.name == "adam":
+    if opt.name == "adam" and "exp_avg" in torch_state:
         t = float(torch_state["step"])
-        dt = np.dtype(program.dtype).type
         # torch's _single_tensor_adam: bias_correction = 1 - beta ** step, a Python float
         # that meets the tensors in their dtype.
+        dt = np.dtype(program.dtype).type
+        bc: Callable[[float], Any] = dt if program.arrays else (lambda x: float(dt(x)))
         return {
-            "m": _array(torch_state["exp_avg"]),
-            "v": _array(torch_state["exp_avg_sq"]),
-            "bias_correction1": dt(1 - opt.beta1**t),
-            "bias_correction2": dt(1 - opt.beta2**t),
+            "m": value(torch_state["exp_avg"]),
+            "v": value(torch_state["exp_avg_sq"]),
+            "bias_correction1": bc(1 - opt.beta1**t),
+            "bias_correction2": bc(1 - opt.beta2**t),
         }
     if opt.name == "sgd" and opt.momentum and "momentum_buffer" in torch_state:
-        return {"velocity": _array(torch_state["momentum_buffer"])}
+        return {"velocity": value(torch_state["momentum_buffer"])}
     return {}
 
 
@@ -208,7 +215,7 @@ def torch_steps(program: Program) -> Iterator[TorchStep]:
     carrying = [i for i in range(len(g.nodes)) if g.requires_grad[i]]
     lr = program.lr
     training = program.training
-    value: Callable[[Any], Any] = _array if arrays else (lambda t: t.item())
+    value: Callable[[Any], Any] = _array if arrays else _item
 
     with torch.enable_grad():
         fixed = {g.by_name[k]: torch.tensor(v, dtype=dt) for k, v in program.inputs.items()}
@@ -258,7 +265,7 @@ def torch_steps(program: Program) -> Iterator[TorchStep]:
         if optimizer is not None:
             optimizer.step()
             for p, name in params:
-                kept = _state(program, optimizer.state.get(leaves[p], {}))
+                kept = _state(program, optimizer.state.get(leaves[p], {}), value)
                 if kept:
                     state[name] = kept
             if program.zero_grad:
@@ -326,5 +333,5 @@ def torch_predictions(
             else torch.tensor(v, dtype=dt)
     with torch.no_grad():
         _forward(torch, g, env, retain=False, skip_missing=True)
-    value: Callable[[Any], Any] = _array if program.arrays else (lambda t: t.item())
+    value: Callable[[Any], Any] = _array if program.arrays else _item
     return {g.nodes[i].name: value(env[i]) for i in g.order if env[i] is not None}

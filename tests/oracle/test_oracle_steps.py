@@ -137,3 +137,34 @@ def test_importing_the_oracle_does_not_import_torch():
     )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+SCALAR_MOMENTUM = """
+params: {w: 1.0}
+data: {x: [1.0, 2.0, 3.0], y: [2.0, 4.0, 6.0]}
+model:
+  y_hat: x * w
+  loss: (y_hat - y) ** 2
+train: {epochs: 3, lr: 0.01, optimizer: {name: sgd, momentum: 0.9}}
+"""
+
+
+def test_scalar_model_with_torch_optimizers():
+    """A scalar model may name torch's optimizers too: its state comes as Python floats.
+    Step 0: w.grad = 2(1-2)·1 = -2, velocity = -2 (torch copies the first gradient),
+    w = 1 - 0.01·(-2) = 1.02; step 1: grad 2(2.04-4)·2 = -7.84, velocity 0.9·(-2) - 7.84."""
+    from stepgrad.check import check, first_failure, summary
+
+    steps = list(torch_steps(loads(SCALAR_MOMENTUM, "m.yaml").program))
+    assert steps[0].state == {"w": {"velocity": -2.0}} and steps[0].params_after == {"w": 1.02}
+    assert steps[1].state["w"]["velocity"] == pytest.approx(0.9 * -2.0 - 7.84, abs=1e-12)
+    assert isinstance(steps[1].state["w"]["velocity"], float)
+    adam = loads(SCALAR_MOMENTUM.replace("{name: sgd, momentum: 0.9}", "adam"), "a.yaml")
+    (first, *_) = torch_steps(adam.program)
+    # Adam's first step: m = 0.1·g, v = 0.001·g², both corrections undo it: w moves by lr.
+    assert first.state["w"]["bias_correction1"] == pytest.approx(0.1, abs=1e-15)
+    assert first.params_after["w"] == pytest.approx(1.01, abs=1e-9)
+    for scenario in (loads(SCALAR_MOMENTUM, "m.yaml"), adam):
+        report = check(scenario)
+        assert report.exit_code == 0, first_failure(report)
+        assert "optimizer states compared with torch" in summary(report)
