@@ -70,6 +70,13 @@ def test_list_names_every_bundled_scenario():
         "ex4-5",
         "lecture4-torch",
         "no-zero-grad",
+        "lecture5",
+        "lecture6",
+        "lecture7",
+        "lecture8",
+        "lecture9",
+        "xor",
+        "adam",
     ]
 
 
