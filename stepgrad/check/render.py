@@ -360,8 +360,10 @@ def render_text(report: Report) -> str:
                          f"{'agrees' if n == 1 else 'agree'} with the chain rule {where}")
         elif roads.note is not None:
             lines.append(f"three roads: no closed form ({roads.note})")
-    if report.manual and report.manual_ok:
-        n = len(report.manual)
+    checked = [m for m in report.manual if m.steps or m.error is not None]
+    if checked and report.manual_ok:
+        # Only the formulas evaluated: an array model's are listed above as not checked.
+        n = len(checked)
         lines.append(f"manual: {_plural(n, 'hand derivation')} "
                      f"{'agrees' if n == 1 else 'agree'} with the chain rule at every step")
     lines.append(f"FAILED: {fail}" if fail is not None else "ok: stepgrad and torch agree")

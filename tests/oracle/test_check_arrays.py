@@ -185,3 +185,15 @@ def test_single_pass_finite_differences_element_wise():
     assert rows["∂loss/∂W"].shape == (3, 2) and rows["∂loss/∂W"].size == 6
     assert all(r.verdict.ok for r in rows.values())
     assert "finite differences: 2 gradients agree" in render_text(report)
+
+
+@needs_torch
+def test_an_array_models_hand_derivation_is_not_checked_nor_claimed():
+    """manual: on an array model is listed as not checked, never counted as agreeing."""
+    text = SMALL + "manual:\n  b: 2 * b\ntrain: {epochs: 1, lr: 0.1}\n"
+    report = check(loads(text, "manual.yaml"))
+    assert report.exit_code == 0, first_failure(report)
+    assert [(m.param, m.steps) for m in report.manual] == [("b", 0)]
+    lines = render_text(report).splitlines()
+    assert f"  manual ∂loss/∂b = 2 * b: not checked ({ARRAYS_NOT_COMPARABLE})" in lines
+    assert not any(line.startswith("manual: 1 hand derivation agrees") for line in lines)
