@@ -160,11 +160,14 @@ def array_row(
     *,
     rtol: float | None = None,
     atol: float | None = None,
+    other: str = "torch",
 ) -> Row:
     """A row comparing two arrays element by element: the largest difference and where."""
     e = compare_elements(ours, theirs, dtype, rtol=rtol, atol=atol)
     present = ours if ours is not None else theirs
     size = 1 if present is None else int(np.size(present))
+    if e.verdict.status == "missing":
+        note = note or f"{'stepgrad' if ours is None else other} has no value"
     return Row(seq, step, kind, node, e.ours, e.theirs, e.verdict, note or (e.verdict.note or ""),
                e.shape, e.at, size)
 
@@ -341,7 +344,7 @@ def _expectations(scenario: Scenario, t: Timeline) -> list[Row]:
 
     def add(label: str, ours: Any, want: Any) -> None:
         if scenario.program.arrays:
-            rows.append(array_row(None, None, "expect", label, ours, want, dtype))
+            rows.append(array_row(None, None, "expect", label, ours, want, dtype, other="expected"))
             return
         rows.append(Row(None, None, "expect", label, _f(ours), want, compare(ours, want, dtype)))
 

@@ -197,3 +197,17 @@ def test_an_array_models_hand_derivation_is_not_checked_nor_claimed():
     lines = render_text(report).splitlines()
     assert f"  manual ∂loss/∂b = 2 * b: not checked ({ARRAYS_NOT_COMPARABLE})" in lines
     assert not any(line.startswith("manual: 1 hand derivation agrees") for line in lines)
+
+
+@needs_torch
+def test_a_gradient_torch_lacks_is_missing_and_says_whose():
+    def steps(program):
+        for ts in torch_steps(program):
+            yield TorchStep(ts.step, ts.loss, ts.values, {**ts.grads, "b": None}, ts.params_after)
+
+    report = check(scenario(), steps=steps)
+    assert report.exit_code == 1
+    bad = report.first_bad
+    assert bad is not None
+    assert (bad.node, bad.verdict.status, bad.note) == ("b.grad", "missing", "torch has no value")
+    assert "b.grad (2,): ✗ missing (torch has no value)" in render_text(report)
