@@ -30,7 +30,8 @@ from textual.screen import Screen
 
 from stepgrad.app import comparison
 from stepgrad.app.cursor import NEAR, SPEEDS, Cursor, Waiting
-from stepgrad.app.drill import Drill, Driller, hint, section, step_index
+from stepgrad.app.drill import Drill, Driller
+from stepgrad.app.elements import Elements
 from stepgrad.app.explainer import Explainer
 from stepgrad.app.roads_model import RoadsModel
 from stepgrad.app.screens.main import MainScreen
@@ -80,7 +81,7 @@ PHASE_COLOR = {
 DEFAULT_THEME = "tokyo-night"
 """Its primary, secondary, warning and success colours are four distinct hues, one per phase."""
 
-class StepgradApp(Cursor, Workers, App[int]):
+class StepgradApp(Cursor, Workers, Elements, App[int]):
     """Step through backpropagation.
 
     Args:
@@ -329,20 +330,6 @@ class StepgradApp(Cursor, Workers, App[int]):
             self._t0 = None
             self.call_after_refresh(self._record_latency, t0)
 
-    def _with_drill(self, lines: list[Any], pos: int, state: Any) -> list[Any]:
-        """A tensor lecture's inspector: the element picked, drilled into, under the title
-        line; before one is picked, a line at the end saying how."""
-        if not self.trace.program.arrays:
-            self.drill = None
-            return lines
-        node = self.selected if self.inspecting else None
-        self.drill = drill = self.driller.at(pos, state, self.element, node)
-        if drill is None:
-            return lines
-        if self.element is None:
-            return [*lines, [], hint(drill)]
-        return [lines[0], *section(drill), [], *lines[1:]]
-
     def _draw_status(self, pos: int, state: Any, phase: str) -> None:
         left, right = status_line(
             self.trace,
@@ -397,65 +384,6 @@ class StepgradApp(Cursor, Workers, App[int]):
         inspector = self._main.query_one(Inspector)
         self._forget_message()
         self.push_screen(InspectScreen(inspector.source, inspector.phase, "inspector · all lines"))
-
-    def action_element(self, by: int) -> None:
-        """Drill into the next (``by`` 1) or previous element of the event's matrix."""
-        drill = self.drill
-        if drill is None:
-            self._no_matrix("] and [")
-            return
-        self.element = step_index(drill.at, drill.shape, by) if self.element is not None else drill.at
-        self.message = ""
-        self.redraw()
-
-    def action_pick_element(self) -> None:
-        """Ask for an element's index (``2, 3``) and drill into it."""
-        drill = self.drill
-        if drill is None:
-            self._no_matrix("o")
-            return
-        self.take_over()
-        from stepgrad.app.screens.element import ElementScreen
-
-        def done(at: tuple[int, ...] | None) -> None:
-            if at is not None:
-                self.element = at
-                self.redraw()
-
-        self._forget_message()
-        self.push_screen(ElementScreen(drill.what, drill.shape), done)
-
-    def _no_matrix(self, keys: str) -> None:
-        if not self.trace.program.arrays:
-            self.message = f"{keys}: for the tensor lectures' matrices; this scenario's numbers are scalars"
-        else:
-            self.message = f"{keys}: no matrix at this event; step to one, or Tab to a node and Enter"
-        self.redraw()
-
-    def action_matrix(self) -> None:
-        """Show the selected node's (or the current event's) value and gradient whole."""
-        self.take_over()
-        node = self.current_node()
-        g = self.trace.graph
-        if node is None and g.params:
-            node = g.params[0]
-        state = self.trace.state(self.position)
-        from stepgrad.app.matrix import matrix_lines
-
-        width = min(100, self.size.width) - 8  # the box's inside, less its scroll bar
-        got = None if node is None else matrix_lines(self.trace, node, self.position, state, width)
-        if got is None:
-            scalars = not self.trace.program.arrays
-            what = "this scenario's numbers are scalars" if scalars else "no matrix here"
-            self.message = f"m: {what}; Tab to a node with a matrix, then m"
-            self.redraw()
-            return
-        from stepgrad.app.screens.inspect import InspectScreen
-
-        title, lines = got
-        self._forget_message()
-        phase = "start" if self.position == START else state.phase
-        self.push_screen(InspectScreen(lines, phase, title, wrap=False))
 
     def action_digits(self) -> None:
         """Show the numbers exactly, to 6 or to 3 significant digits (in turn)."""

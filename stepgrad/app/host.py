@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from textual.reactive import reactive
 
     from stepgrad.app.cursor import Waiting
+    from stepgrad.app.drill import Drill, Driller
     from stepgrad.app.explainer import Explainer
     from stepgrad.app.roads_model import RoadsModel
     from stepgrad.app.screens.main import MainScreen
@@ -41,6 +42,8 @@ if TYPE_CHECKING:
         selected: int | None
         inspecting: bool
         element: tuple[int, ...] | None
+        driller: Driller
+        drill: Drill | None
         message: str
         playing: bool
         speed: float
@@ -64,6 +67,9 @@ if TYPE_CHECKING:
         _switch_interval: float | None
 
         def redraw(self) -> None: ...
+        def take_over(self) -> None: ...
+        def current_node(self) -> int | None: ...
+        def _forget_message(self) -> None: ...
         def _draw_status(self, pos: int, state: Any, phase: str) -> None: ...
         def go(self, target: int, message: str = "") -> None: ...
         def act_on_waiting(self, worker: str) -> None: ...

@@ -291,3 +291,14 @@ def test_a_matrix_norm_is_summed_once_per_array(monkeypatch) -> None:  # type: i
     assert graph_fmt(v, False) == "‖5.0‖"
     assert calls == [(1, 2)]
     assert arrays.norm(v.copy()) == 5.0 and len(calls) == 2  # another array, summed again
+
+
+async def test_matrix_keys_on_a_scalar_lecture_say_why_they_do_nothing() -> None:
+    app = make_app(scenario("lecture4"), oracle=mirror)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.settle()
+        await pilot.press("n", "right_square_bracket")
+        assert app.message == "] and [: for the tensor lectures' matrices; this scenario's numbers are scalars"
+        await pilot.press("m")
+        assert app.message.startswith("m: this scenario's numbers are scalars")
+        assert app.element is None
