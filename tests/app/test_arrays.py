@@ -298,7 +298,8 @@ async def test_matrix_keys_on_a_scalar_lecture_say_why_they_do_nothing() -> None
     async with app.run_test(size=(120, 40)) as pilot:
         await app.settle()
         await pilot.press("n", "right_square_bracket")
-        assert app.message == "] and [: for the tensor lectures' matrices; this scenario's numbers are scalars"
+        said = "] and [: for the tensor lectures' matrices; this scenario's numbers are scalars"
+        assert app.message == said
         await pilot.press("m")
         assert app.message.startswith("m: this scenario's numbers are scalars")
         assert app.element is None
