@@ -451,12 +451,10 @@ class Driller:
 
 
 def hint(drill: Drill) -> Line:
-    """The one line the inspector gives a matrix before an element is picked."""
-    return [
-        ("one element: ", "note"), ("]", "key"), (" / ", "note"), ("[", "key"), (" step through ", "note"),
-        (f"{drill.what} {tuple(drill.shape)}", "formula"), (", ", "note"), ("o", "key"),
-        (" picks one", "note"),
-    ]  # fmt: skip
+    """The one line the inspector gives a matrix before an element is picked (under its
+    title, where a small panel still shows it): ``] [ o: one element of ∂loss/∂W1 (8, 6)``."""
+    return [("]", "key"), (" ", ""), ("[", "key"), (" ", ""), ("o", "key"), (": one element of ", "note"),
+            (f"{drill.what} {tuple(drill.shape)}", "formula")]  # fmt: skip
 
 
 def section(drill: Drill) -> list[Line]:

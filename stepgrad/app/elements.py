@@ -19,7 +19,7 @@ class Elements(AppHost):
 
     def _with_drill(self, lines: list[Any], pos: int, state: Any) -> list[Any]:
         """A tensor lecture's inspector: the element picked, drilled into, under the title
-        line; before one is picked, a line at the end saying how."""
+        line; before one is picked, a line there saying how."""
         if not self.trace.program.arrays:
             self.drill = None
             return lines
@@ -28,7 +28,7 @@ class Elements(AppHost):
         if drill is None:
             return lines
         if self.element is None:
-            return [*lines, [], hint(drill)]
+            return [lines[0], hint(drill), *lines[1:]]
         return [lines[0], *section(drill), [], *lines[1:]]
 
     def action_element(self, by: int) -> None:
