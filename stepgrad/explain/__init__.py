@@ -6,13 +6,16 @@ as an ``Equation`` (``∂loss/∂w = ∂loss/∂y_hat · local ∂y_hat/∂w = (
 modes: names (what the event computes, for events still to come) and numbers (with the
 values substituted). Dispatch is on the event classes. Pure: no Textual, no torch.
 
-The package by concern: ``numbers`` (how a number is written), ``equation`` (an event
-as an equation, and its one-line forms), ``describer`` (the same lines made fast for a
-whole run, for ``replay``). Everything is named here too.
+The package by concern: ``numbers`` (how a number is written), ``arrays`` (how an array
+is: whole when small, else shape, first entries and norm), ``equation`` (an event as an
+equation, and its one-line forms), ``array_lines`` (its cases on arrays: an array op's
+rule with shapes, products summed back, an optimizer's state), ``describer`` (the same
+lines made fast for a whole run, for ``replay``). Everything is named here too.
 """
 
 from __future__ import annotations
 
+from stepgrad.explain.arrays import is_array, shape_text
 from stepgrad.explain.describer import Describer, Fill
 from stepgrad.explain.equation import (
     Equation,
@@ -42,6 +45,7 @@ from stepgrad.explain.numbers import (
     finite,
     fmt,
     num,
+    operand,
     paren,
     pnum,
     rounded,
@@ -69,14 +73,17 @@ __all__ = [
     "fmt",
     "forward_numbers",
     "grad_of",
+    "is_array",
     "local",
     "local_numbers",
     "num",
+    "operand",
     "outline",
     "paren",
     "pnum",
     "rounded",
     "set_digits",
+    "shape_text",
     "sum_row",
     "text",
     "via",
