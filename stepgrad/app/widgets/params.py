@@ -83,7 +83,7 @@ def table(
     ]
     if any(is_array(r.ours) or is_array(r.theirs) for r in rows):
         longest = max(len(mark(r, torch_state, progress)[0]) for r in rows)
-        ours, theirs = array_cells(rows, ours, theirs, width - label_w - longest)
+        ours, theirs = array_cells(rows, ours, theirs, width - label_w - longest, width - 2)
     num_w = max(len("stepgrad"), *(len(s) for s in ours)) + 2
     their_w = max(len("torch"), *(len(s) for s in theirs)) + 2
     marks = [mark(r, torch_state, progress) for r in rows]
@@ -178,18 +178,21 @@ def table(
 
 
 def array_cells(
-    rows: Sequence[Row], ours: list[str], theirs: list[str], room: int
+    rows: Sequence[Row], ours: list[str], theirs: list[str], room: int, line: int = 1000
 ) -> tuple[list[str], list[str]]:
     """A tensor lecture's rows: torch's column only where the two differ, and then torch's
     element where they differ most (``[2, 3] 0.1235``: the mark says how much); a
     matrix's short form with as many first entries as fit in ``room`` beside them (the
-    panel's width less its labels and its longest mark)."""
+    panel's width less its labels and its longest mark). Torch's element goes without its
+    index where the two would not fit in ``line`` cells (the mark names the place)."""
     ours, theirs = list(ours), list(theirs)
     for k, r in enumerate(rows):
         if not (is_array(r.ours) or is_array(r.theirs)):
             continue
         if r.where is not None and r.theirs_el is not None and theirs[k]:
             theirs[k] = f"{index_text(r.where)} {fmt(r.theirs_el)}"
+            if len(theirs[k]) > line:
+                theirs[k] = fmt(r.theirs_el)
         elif r.status in ("equal", "close"):
             theirs[k] = ""
     for k, r in enumerate(rows):
