@@ -307,19 +307,20 @@ async def test_matrix_keys_on_a_scalar_lecture_say_why_they_do_nothing() -> None
 
 def test_params_panel_torch_element_fits_a_narrow_panel() -> None:
     """lecture9 with torch's W.grad off by 0.5 at [0, 0]: torch's element on a line of its
-    own, with its index where it fits (28 cells), without it where not (24: the mark names
-    the place), never cut."""
+    own, with its index where it fits (28 cells), without it where not (the mark names the
+    place), never cut."""
     import itertools
 
     from stepgrad.app import comparison
-    from stepgrad.app.widgets.params import table
+    from stepgrad.app.widgets.params import array_cells, table
 
     tr = Trace(scenario("lecture9").program)
     end = tr.index(0).end.seq
     torch = list(itertools.islice(disagreeing(0, "W", 0.5)(tr.program), 1))
     rows = comparison.rows(tr, end, tr.state(end), torch)
     theirs = repr(float(tr.index(0).end.grads[0][1][0, 0]) + 0.5)
-    for width, shown in ((28, f"  [0, 0] {theirs}"), (24, f"  {theirs}")):
-        lines = ["".join(t for t, _ in line) for line in table(rows, "done", width)]
-        assert "        ✗ differs at [0, 0]" in lines
-        assert shown in lines and all(len(line.rstrip()) <= width for line in lines)
+    lines = ["".join(t for t, _ in line) for line in table(rows, "done", 28)]
+    assert "        ✗ differs at [0, 0]" in lines
+    assert f"  [0, 0] {theirs}" in lines and all(len(line.rstrip()) <= 28 for line in lines)
+    cells = ["·"] * len(rows), ["x"] * len(rows)
+    assert array_cells(rows, *cells, room=20, line=24)[1][1] == theirs  # W.grad's, index dropped
