@@ -1,6 +1,6 @@
 """How an array is written in the lecture's text: never a 759×6 dump.
 
-A small array (``SMALL`` entries or fewer) is written whole, each entry as ``fmt`` writes
+A small array (``SMALL`` entries or fewer, 8) is written whole, each entry as ``fmt`` writes
 a number (exact, or to ``--digits``): ``[[0.5], [-0.25]]``, so that a small run can be
 checked by hand. A larger one is its shape, its first few entries and its size:
 ``(759, 6) [[0.5243, 0.4921, 0.5102, …], …] ‖·‖ 13.6`` (the entries and the norm to
@@ -21,8 +21,9 @@ np: Any = LazyModule("numpy", globals(), "np")
 
 Value = Any
 
-SMALL = 6
-"""Arrays of at most this many entries are written whole."""
+SMALL = 8
+"""Arrays of at most this many entries are written whole: a bias of 6, a 2 × 3 weight,
+XOR's four points of 2 (a hand-checkable run stays hand-checkable)."""
 
 PREVIEW = 3
 """Entries a larger array's compact form shows (the first ones, row by row)."""

@@ -110,15 +110,15 @@ def test_a_small_array_run_reads_by_hand():
 
 
 def test_a_large_array_is_its_shape_first_entries_and_norm():
-    """More than 6 entries: shape, the first 3 entries row by row (4 digits), ‖·‖ the
-    Frobenius norm; equal entries say so; 6 or fewer are written whole and exact."""
+    """More than 8 entries: shape, the first 3 entries row by row (4 digits), ‖·‖ the
+    Frobenius norm; equal entries say so; 8 or fewer are written whole and exact."""
     m = np.arange(12.0).reshape(4, 3) / 8  # norm √(506)/8 = 2.8117...
     assert fmt(m) == "(4, 3) [[0.0, 0.125, 0.25], …] ‖·‖ 2.812"
     assert fmt(np.arange(12.0).reshape(3, 4) / 3) == "(3, 4) [[0.0, 0.3333, 0.6667, …], …] ‖·‖ 7.498"
-    assert fmt(np.array([[1.5], [-2.0], [0.25], [4.0], [0.0], [1.0], [2.0]])) == (
-        "(7, 1) [[1.5], [-2.0], [0.25], …] ‖·‖ 5.226"  # √27.3125
+    assert fmt(np.array([[1.5], [-2.0], [0.25], [4.0], [0.0], [1.0], [2.0], [0.0], [0.0]])) == (
+        "(9, 1) [[1.5], [-2.0], [0.25], …] ‖·‖ 5.226"  # √27.3125
     )
-    assert fmt(np.arange(8.0)) == "(8,) [0.0, 1.0, 2.0, …] ‖·‖ 11.83"
+    assert fmt(np.arange(9.0)) == "(9,) [0.0, 1.0, 2.0, …] ‖·‖ 14.28"  # √204
     assert fmt(np.ones((759, 6), dtype=np.float32)) == "(759, 6) all 1.0"
     assert fmt(np.array([[0.1, 0.2, 0.30000000000000004], [1.0, 2.0, 3.0]])) == (
         "[[0.1, 0.2, 0.30000000000000004], [1.0, 2.0, 3.0]]"
@@ -127,7 +127,7 @@ def test_a_large_array_is_its_shape_first_entries_and_norm():
     big = fmt(np.random.default_rng(0).normal(size=(759, 6)))
     assert big.startswith("(759, 6) [[0.1257, -0.1321, 0.6404, …], …] ‖·‖ ") and len(big) < 60
     # NaN shows, in the entries or the norm.
-    assert fmt(np.array([np.nan] + [1.0] * 7)).endswith("‖·‖ nan")
+    assert fmt(np.array([np.nan] + [1.0] * 8)).endswith("‖·‖ nan")
     # --digits: small arrays to those digits, large ones never more than 4.
     set_digits(3)
     assert fmt(np.array([[0.30000000000000004], [2 / 3]])) == "[[0.3], [0.667]]"
@@ -159,7 +159,7 @@ def test_a_large_run_writes_shapes_in_its_middle_terms():
     assert end.kind == "backward_end"
     w_grad = dict(end.grads)["W"]
     assert chain_w.endswith(" = " + fmt(w_grad)) and fmt(w_grad).startswith("[[")
-    # No dump: at most 6 numbers of an array in a row, the preview ends a row or an array with …
+    # No dump: at most 8 numbers of an array in a row, the preview ends a row or an array with …
     assert lines[1] == "y_hat = z + b = (40, 2) + [0.05, -0.05] = (40, 2) [[0.1, 0.0], …] ‖·‖ 1.072"
     assert max(map(len, lines)) < 300
 
