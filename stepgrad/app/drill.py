@@ -202,6 +202,11 @@ class Driller:
             other = node.args[1 - ev.arg]
             name = self.graph.nodes[other].name if isinstance(other, int) else "the other side"
             return self._plain(name, ev.value, at, f"∂{ev.node}/∂{ev.wrt} = {ev.formula}: {name} itself")
+        if node.rule.shape is not None:
+            # Softmax, a reduction: what the rule multiplies upstream by, as the rule says,
+            # not an entry of a Jacobian.
+            note = f"in the rule ∂{ev.node}/∂{ev.wrt} = {ev.formula}"
+            return self._plain(f"local {ev.node}", ev.value, at, note)
         return self._plain(d(ev.node, ev.wrt), ev.value, at, f"= {ev.formula}")
 
     def _forward(self, ev: Forward, at: tuple[int, ...] | None) -> Drill:
@@ -218,6 +223,10 @@ class Driller:
             rule = f"Σₘ {_sub(names[0], (i, 'm'))} × {_sub(names[1], ('m', j))}"
             labels = [f"m={m}" for m in range(len(terms))]
             return Drill(ev.node, shape, k, self._terms(_sub(ev.node, k), rule, terms, labels, value[k]))
+        if node.rule.shape is not None:
+            # Not elementwise (softmax, a sum over an axis): the entry reads a whole row or
+            # more, so no one entry of each argument makes it.
+            return self._plain(ev.node, value, at, f"= {g.expression(node)}")
         # Elementwise (and broadcast) ops: the arguments' entries that make this one.
         lines: list[Line] = [[(f"{_sub(ev.node, k)} = ", "formula"), (g.expression(node), "formula")]]
         np = _np()

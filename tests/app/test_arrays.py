@@ -324,3 +324,22 @@ def test_params_panel_torch_element_fits_a_narrow_panel() -> None:
     assert f"  [0, 0] {theirs}" in lines and all(len(line.rstrip()) <= 28 for line in lines)
     cells = ["·"] * len(rows), ["x"] * len(rows)
     assert array_cells(rows, *cells, room=20, line=24)[1][1] == theirs  # W.grad's, index dropped
+
+
+def test_drill_never_writes_a_sum_of_products_for_softmax() -> None:
+    """tiny-softmax: z = [[1, 2, 3]] (x @ identity), p = softmax(z) reads the whole row: its
+    entry is given alone, its local is named as the rule uses it, and its chain event says
+    the rule mixes the entries; the matmul after it is a sum of products again."""
+    tr = Trace(scenario("tiny-softmax").program)
+    d = Driller(tr)
+
+    def text(seq: int) -> str:
+        drill = d.at(seq, tr.state(seq), (0, 2))
+        assert drill is not None
+        return plain(section(drill))
+
+    # e^3 / (e^1 + e^2 + e^3) = 0.66524095577482..., given alone with its rule.
+    assert "\np[0, 2] = 0.66524095577482" in text(1) and text(1).endswith("  = softmax(z)")
+    assert "local p[0, 2] = " in text(7) and "in the rule ∂p/∂z = " in text(7)
+    assert "this rule mixes the entries of upstream" in text(14)
+    assert "∂loss/∂W[0, 2] = Σₖ x[k, 0] × ∂loss/∂z[k, 2]" in text(15)
