@@ -41,10 +41,16 @@ def array_local(
     edge = edge_of(graph, ev.node, ev.arg)
     rule_text = graph[ev.node].rule.formulas[ev.arg]
     if "upstream" not in rule_text:
-        value = fmt(ev.value)
-        return Equation(
-            head, " = ", ((formula, "formula"),), (num(ev.value),) if numbers and formula != value else ()
-        )
+        terms: Row = ()
+        if numbers:
+            counted = _counted(graph, ev, args)
+            if counted is not None:  # a mean's n, as the numbers show it: 2*(y_hat-y)/n = 2*(y_hat-y)/759
+                terms = ((counted, "num"), _EQ)
+            if formula != fmt(ev.value):
+                terms += (num(ev.value),)
+            elif terms:
+                terms = terms[:1]
+        return Equation(head, " = ", ((formula, "formula"),), terms)
     nums: Row = ()
     if numbers and args is not None:
         up = shape_text(shape_of(out))
@@ -59,6 +65,26 @@ def array_local(
             worked = f"upstream {up}"
         nums = ((f"{worked} → {shape_text(shape_of(args[ev.arg]))}", "num"),)
     return Equation(head, ": ", ((formula, "formula"),), nums, sep=", ")
+
+
+def _counted(graph: Graph, ev: LocalGrad, args: tuple[Value, ...] | None) -> str | None:
+    """A mean's local gradient with its count written in: ``1/n`` -> ``1/759``,
+    ``2*(y_hat-y)/n`` -> ``2*(y_hat-y)/759`` (mse and bce divide by every element,
+    cross_entropy by the rows N, mean by what it averages); None for any other."""
+    n = graph[ev.node]
+    if args is None or ev.arg != 0 or not ev.formula.endswith(("/n", "/N", ")")):
+        return None
+    x = args[0]
+    shape = shape_of(x)
+    if n.op == "mean":
+        axis = dict(n.attrs).get("axis")
+        count = int(getattr(x, "size", 1)) if axis is None else shape[int(axis)]
+        return f"1/{count}"
+    if n.op in ("mse", "bce") and ev.formula.endswith("/n"):
+        return f"{ev.formula[:-2]}/{int(getattr(x, 'size', 1))}"
+    if n.op == "cross_entropy" and ev.formula.endswith("/N"):
+        return f"{ev.formula[:-2]}/{shape[0] if len(shape) == 2 else 1}"
+    return None
 
 
 def array_chain(graph: Graph, ev: Chain, numbers: bool, loss: str) -> Equation:

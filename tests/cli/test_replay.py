@@ -397,6 +397,10 @@ def test_lecture7_text_names_shapes_never_a_dump():
     assert lines[0].startswith("h1₁ = x @ W1 = (759, 8) @ (8, 6) = (759, 6) [[") and " ‖·‖ " in lines[0]
     assert "local ∂h1₁/∂W1: xᵀ · upstream, (759, 8)ᵀ · (759, 6) → (8, 6)" in lines
     assert "local ∂h1₂/∂b1 = 1 = (759, 6) all 1.0" in lines
+    # bce's mean divides by its 759 elements: the count written in.
+    assert lines[10].startswith(
+        "local ∂loss/∂y_hat = (y_hat-y)/(y_hat*(1-y_hat))/n = (y_hat-y)/(y_hat*(1-y_hat))/759 = (759, 1) [["
+    )
     b1 = next(line for line in lines if line.startswith("∂loss/∂b1 (6,)"))
     assert "= (759, 6) × (759, 6), summed over axis 0: broadcasting undone = [" in b1
     w1 = next(line for line in lines if line.startswith("∂loss/∂W1"))
