@@ -358,7 +358,7 @@ def edge_label(ev: LocalGrad | Chain, r: Callable[[Value], str] = fmt) -> tuple[
         from stepgrad.explain.array_lines import array_label
 
         return array_label(ev.product)
-    if isinstance(ev, LocalGrad) and is_array(ev.value):  # the rule, not its array
+    if isinstance(ev, LocalGrad) and (is_array(ev.value) or "upstream" in ev.formula):  # the rule
         head = local(ev.node, ev.wrt)
         return (f"{head}{': ' if 'upstream' in ev.formula else ' = '}{ev.formula}", ev.formula)
     if isinstance(ev, Chain):

@@ -275,3 +275,12 @@ def test_softmax_transpose_and_means_over_an_axis_read_as_rules():
     assert any(line.startswith("∂loss/∂W (2, 3) via q₁ = ∂loss/∂q₁ᵀ = [[") for line in lines)
     assert any(line.startswith("∂loss/∂p₁ (2, 3) = p·(∂loss/∂p − Σ ∂loss/∂p·p) = [[") for line in lines)
     assert any(line.startswith("∂loss/∂W += [[") for line in lines)
+
+
+def test_an_edge_of_a_transpose_shows_its_rule():
+    """Wᵀ's local value is the number 1 (nothing multiplies): the edge still shows the rule."""
+    from stepgrad.scenario import loads
+
+    t = Timeline(loads(SOFT, "soft.yaml").program)
+    ev = next(e for e in t.events_of_step(0) if isinstance(e, LocalGrad) and e.node == "q₁")
+    assert edge_label(ev) == ("local ∂q₁/∂W: upstreamᵀ", "upstreamᵀ")
