@@ -343,3 +343,13 @@ def test_drill_never_writes_a_sum_of_products_for_softmax() -> None:
     assert "local p[0, 2] = " in text(7) and "in the rule ∂p/∂z = " in text(7)
     assert "this rule mixes the entries of upstream" in text(14)
     assert "∂loss/∂W[0, 2] = Σₖ x[k, 0] × ∂loss/∂z[k, 2]" in text(15)
+
+
+def test_compare_table_lists_fewer_steps_of_matrices() -> None:
+    """lecture7's steps have 13 rows (loss, 6 gradients, 6 updated params), each a matrix
+    compared element by element: the c table lists 100 // 13 = 7 steps around the cursor,
+    where a scalar lecture's lists 300 rows' worth (lecture4: 300 // 3 = 100 steps)."""
+    from stepgrad.app.screens.compare import CompareModel
+
+    assert CompareModel(Trace(scenario("lecture7").program)).most == 7
+    assert CompareModel(Trace(scenario("lecture4").program)).most == 100
