@@ -48,11 +48,12 @@ ARRAY_KEYS: tuple[tuple[str, str], ...] = (
 """The tensor lectures' own keys, listed after ``c`` where the run has matrices."""
 
 ARRAY_READING: tuple[str | tuple[str, str], ...] = (
-    "a box says its shape after the op (h1 σ 759×6) and writes its matrix as its norm ",
+    "a box says its shape in its bottom border (└── 759×6 ┘) and writes its matrix as its norm ",
     ("‖33.7‖", "bold"),
     " (the square root of the sum of its squared entries), a single entry as [0.04]. "
     "Panels write a matrix as its shape, first entries and norm (‖·‖); m shows it whole. "
     "torch is compared element by element: the largest difference and where (≈ 3e-08 at [2, 3]). "
+    "] [ o: one element of the event's matrix, as the sum of products that forms it. "
     "The three roads are for the scalar lectures.",
 )
 """What a tensor lecture's screen adds, under ``graph``."""
