@@ -4,7 +4,7 @@ Textual).
 A scalar lecture's node holds one number and its box shows it. A tensor lecture's node
 holds a matrix (``h1`` is 759×6 in lecture 7): a box has room for about eight cells, so it
 shows the array's norm between double bars (``‖33.7‖``), or its one entry in brackets
-(``[0.038]``), and its title says the shape (``h1 σ 759×6``). Every entry is in the
+(``[0.038]``), and its bottom border says the shape (``└── 759×6 ┘``). Every entry is in the
 inspector (one element drilled into) and behind the params panel's whole-matrix key.
 
 Shapes are known before anything is computed (``node_shapes``: the leaves' shapes as
