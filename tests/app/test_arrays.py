@@ -353,3 +353,17 @@ def test_compare_table_lists_fewer_steps_of_matrices() -> None:
 
     assert CompareModel(Trace(scenario("lecture7").program)).most == 7
     assert CompareModel(Trace(scenario("lecture4").program)).most == 100
+
+
+async def test_boxes_say_their_shape_in_their_bottom_border() -> None:
+    """tiny-matmul: x is 3×2, W 2×1, b (1,), y_hat 3×1; the loss, a number, says none."""
+    from stepgrad.app.widgets import GraphView
+
+    app = make_app(scenario("tiny-matmul"), oracle=mirror)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.settle()
+        await pilot.pause()
+        rows = "\n".join(app.screen.query_one(GraphView).text_rows())
+        for shape in (" 3×2 ─┘", " 2×1 ─┘", " (1,) ─┘", " 3×1 ─┘"):
+            assert shape in rows
+        assert "loss MSE" in rows and "‖" in rows
