@@ -322,6 +322,7 @@ def test_params_panel_torch_element_fits_a_narrow_panel() -> None:
     lines = ["".join(t for t, _ in line) for line in table(rows, "done", 28)]
     assert "        ✗ differs at [0, 0]" in lines
     assert f"  [0, 0] {theirs}" in lines and all(len(line.rstrip()) <= 28 for line in lines)
+    assert lines[1].startswith("W       2×3 ‖1.06982‖")  # a param's value row says its shape
     cells = ["·"] * len(rows), ["x"] * len(rows)
     assert array_cells(rows, *cells, room=20, line=24)[1][1] == theirs  # W.grad's, index dropped
 

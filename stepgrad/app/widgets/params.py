@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from stepgrad.app.arrays import PREVIEW_ENTRIES, index_text, is_array, preview
+from stepgrad.app.arrays import PREVIEW_ENTRIES, dims, index_text, is_array, preview
 from stepgrad.app.comparison import PENDING, WAITING, Row
 from stepgrad.app.widgets.graph_sizing import compact
 from stepgrad.app.widgets.text_lines import Line, TextLines
@@ -197,9 +197,11 @@ def array_cells(
             theirs[k] = ""
     for k, r in enumerate(rows):
         if is_array(r.ours):
+            # A param's value row says its shape first (its .grad row has the same one).
+            shape = "" if "." in r.label or "∂" in r.label else dims(r.ours.shape) + " "
             # Room for the mark beside it: torch's number then goes under where they differ.
             for entries in range(PREVIEW_ENTRIES, -1, -1):
-                ours[k] = cell(r.ours, entries)
+                ours[k] = shape + cell(r.ours, entries)
                 if len(ours[k]) + 2 <= room:
                     break
     return ours, theirs
