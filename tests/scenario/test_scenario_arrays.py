@@ -79,7 +79,9 @@ class TestProgram:
         text = "params: {w: 1.0}\ndata: {x: [1.0, 2.0], y: [2.0, 4.0]}\nmodel:\n  loss: (x * w - y) ** 2\n"
         p = loads(text + "train: {lr: 0.01, optimizer: sgd}\n").program
         assert p.optimizer == Optimizer(name="sgd") and p.batch_size is None
-        p = loads(text + "train: {lr: 0.01, batch_size: 2, shuffle: {seed: 3}}\n").program
+        # Batched, the loss of a batch is the mean of its samples' (one number, as torch needs).
+        batched = text.replace("loss: (x * w - y) ** 2", "loss: mean((x * w - y) ** 2)")
+        p = loads(batched + "train: {lr: 0.01, batch_size: 2, shuffle: {seed: 3}}\n").program
         assert (p.batch_size, p.shuffle_seed, p.n_samples, p.arrays) == (2, 3, 1, True)
 
     @pytest.mark.parametrize(
