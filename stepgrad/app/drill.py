@@ -7,10 +7,10 @@ sum of products that forms it, each product with its numbers, as the lecture doe
 blackboard::
 
     ∂loss/∂W1[2, 3] = Σₖ x[k, 2] × ∂loss/∂h1₁[k, 3]   (759 terms)
+      = -5.28e-05   the sum of
       k=0  0.04389 × 6.436e-06 = 2.825e-07
       k=1  …
       … 756 more terms
-      sum  -5.28e-05
 
 The products are recomputed from the event's own arrays (upstream and local gradient, or
 the forward arguments) and summed in float64 for the check; the event's number is the one
@@ -346,11 +346,14 @@ class Driller:
         labels: Sequence[str],
         value: Any,
     ) -> list[Line]:
-        """``lhs = rule (n terms)``, the first products with their numbers, the count of the
-        rest, and the sum (the event's own number)."""
+        """``lhs = rule (n terms)``, its value (the event's own number: first, where a small
+        panel still shows it), then the first products with their numbers and the count of
+        the rest."""
         n = len(terms)
         count = f"   ({n} term{'s' if n != 1 else ''})" if n > 1 else ""
         lines: list[Line] = [[(f"{lhs} = ", "formula"), (rule, "formula"), (count, "dim")]]
+        total: Line = [("  = ", "dim"), num(value)]
+        lines.append([*total, ("   the sum of", "dim")] if n > 1 else total)
         width = max((len(lb) for lb in labels[:TERMS]), default=0)
         for (a, b), label in list(zip(terms, labels, strict=True))[:TERMS]:
             # In the run's dtype, as the engine multiplied them (float32 products round).
@@ -360,11 +363,6 @@ class Driller:
             )  # fmt: skip
         if n > TERMS:
             lines.append([(f"  … {n - TERMS} more term{'s' if n - TERMS != 1 else ''}", "dim")])
-        if n > 1:
-            tail: Line = [("  sum ", "dim"), num(value)]
-        else:
-            tail = [("  = ", "dim"), num(value)]
-        lines.append(tail)
         return lines
 
     def _sum(self, what: str, before: Any, add: Any, after: Any, at: tuple[int, ...] | None) -> Drill:

@@ -79,7 +79,7 @@ def test_drill_chain_into_W_is_the_sum_of_products() -> None:
     assert "k=0  2.0 × (-5.0) = (-10.0)" in text
     assert "k=1  4.0 × (-9.0) = (-36.0)" in text
     assert "k=2  6.0 × (-13.0) = (-78.0)" in text
-    assert text.rstrip().endswith("sum -124.0")
+    assert "(3 terms)\n  = -124.0   the sum of\n  k=0" in text
 
 
 def test_drill_bias_is_summed_over_the_rows() -> None:
@@ -89,7 +89,7 @@ def test_drill_bias_is_summed_over_the_rows() -> None:
     assert drill is not None
     text = plain(section(drill))
     assert "∂loss/∂b[0] = Σᵣ ∂loss/∂y_hat[r, 0] × ∂y_hat/∂b[r, 0]   (3 terms)" in text
-    assert "sum -27.0" in text
+    assert "  = -27.0   the sum of" in text
     assert "summed over the rows" in text
 
 
@@ -101,7 +101,7 @@ def test_drill_forward_matmul_and_update() -> None:
     assert fwd is not None
     text = plain(section(fwd))
     assert "y_hat₁[2, 0] = Σₘ x[2, m] × W[m, 0]   (2 terms)" in text
-    assert "sum -3.5" in text
+    assert "  = -3.5   the sum of" in text
     upd = d.at(13, tr.state(13), (1, 0))
     assert upd is not None
     assert "W[1, 0] ← -1.0 − 0.01 × (-124.0) = 0.24" in plain(section(upd))
@@ -112,7 +112,7 @@ def test_drill_at_the_end_of_backward_follows_the_param_to_its_chain_event() -> 
     drill = Driller(tr).at(12, tr.state(12), (1, 0))
     assert drill is not None
     text = plain(section(drill))
-    assert "from #11:" in text and "sum -124.0" in text
+    assert "from #11:" in text and "  = -124.0   the sum of" in text
 
 
 def test_element_index_typed_and_stepped() -> None:
