@@ -1,6 +1,7 @@
 """Optimizers other than the lecture's ``w.data = w.data - lr * w.grad.data``: torch's SGD
-with momentum and Adam, with torch's formulas in torch's order, so that float32 and
-float64 runs agree with ``torch.optim`` as closely as their kernels allow.
+(its step a fused multiply-add), with momentum, and Adam, with torch's formulas in torch's
+order, so that float32 and float64 runs agree with ``torch.optim`` as closely as their
+kernels allow.
 
 An update takes a param's value, its gradient, the learning rate and what the optimizer
 kept for that param after the previous step (``()`` before the first), and gives the new
@@ -14,6 +15,9 @@ from collections.abc import Callable
 from typing import Any
 
 from stepgrad.engine.program import Optimizer
+from stepgrad.lazy import LazyModule
+
+np: Any = LazyModule("numpy", globals(), "np")
 
 Value = Any
 
@@ -29,13 +33,47 @@ UpdateRule = Callable[[int, Value, Value, Value, Kept], Updated]
 
 def make_update(opt: Optimizer, dtype: Any) -> UpdateRule | None:
     """The update of ``opt`` for values of ``dtype``; None when it is ``before − lr · grad``
-    (the lecture's loop, and torch's SGD without momentum: ``p.add_(g, alpha=-lr)``)."""
+    rounded twice (the lecture's loop: ``w.data - lr * w.grad.data``, a product then a
+    difference)."""
     dt = dtype.type
     if opt.name == "adam":
         return _adam(opt, dt)
-    if opt.name == "sgd" and opt.momentum:
-        return _momentum(opt, dt)
+    if opt.name == "sgd":
+        return _momentum(opt, dt) if opt.momentum else _sgd(dt)
     return None
+
+
+def fused_step(before: Value, grad: Value, lr: Value) -> Value:
+    """``before − lr · grad`` rounded once, as torch's ``p.add_(g, alpha=-lr)`` computes it
+    (a fused multiply-add on CPU): float32 through float64, where the product is exact;
+    float64 with the product's rounding error carried (Dekker's split) and added back."""
+    if before.dtype == np.float32:
+        wide = before.astype(np.float64) - np.float64(lr) * grad.astype(np.float64)
+        return wide.astype(np.float32)
+    product = lr * grad
+    lr_hi, lr_lo = _split(lr)
+    g_hi, g_lo = _split(grad)
+    error = ((lr_hi * g_hi - product) + lr_hi * g_lo + lr_lo * g_hi) + lr_lo * g_lo
+    diff = before - product
+    z = diff - before
+    rest = (before - (diff - z)) + (-product - z)  # diff + rest = before - product exactly
+    out = diff + (rest - error)
+    # The split overflows near the largest doubles: there, the two roundings.
+    return np.where(np.isfinite(out), out, diff) if np.ndim(out) else (out if np.isfinite(out) else diff)
+
+
+def _split(a: Value) -> tuple[Value, Value]:
+    """``a`` as hi + lo, each with half of a double's digits (so hi · hi is exact)."""
+    c = 134217729.0 * a  # 2**27 + 1
+    hi = c - (c - a)
+    return hi, a - hi
+
+
+def _sgd(dt: Any) -> UpdateRule:
+    def update(step: int, before: Value, grad: Value, lr: Value, kept: Kept) -> Updated:
+        return fused_step(before, grad, lr), (), ()
+
+    return update
 
 
 def _momentum(opt: Optimizer, dt: Any) -> UpdateRule:
@@ -44,7 +82,7 @@ def _momentum(opt: Optimizer, dt: Any) -> UpdateRule:
     def update(step: int, before: Value, grad: Value, lr: Value, kept: Kept) -> Updated:
         # torch: the buffer starts as a copy of the first gradient, then buf·momentum + grad.
         velocity = grad if not kept else kept[0] * momentum + grad
-        after = before - lr * velocity
+        after = fused_step(before, velocity, lr)
         return after, (velocity,), (velocity,)
 
     return update
