@@ -197,3 +197,16 @@ def test_a_nonfinite_array_is_named_by_its_first_bad_element() -> None:
     assert line == (
         "non-finite value inf first appears at event 7 (forward r, value[1, 0] of (2, 2); step 0, epoch 0)"
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgds_step_is_torchs_fused_multiply_add(dtype: Any) -> None:
+    from stepgrad.engine.optimizers import fused_step
+
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        before = rng.normal(size=64).astype(dtype)
+        grad = (rng.normal(size=64) * 10.0 ** rng.integers(-3, 3)).astype(dtype)
+        want = torch.tensor(before)
+        want.add_(torch.tensor(grad), alpha=-0.01)  # torch.optim.SGD's step
+        np.testing.assert_array_equal(fused_step(before, grad, dtype(0.01)), want.numpy())
