@@ -51,8 +51,14 @@ def _equation(lhs: str, rows: Sequence[Line]) -> list[Line]:
     out: list[Line] = []
     for k, row in enumerate(rows):
         head: Line = [(lhs, "formula")] if k == 0 else [(pad, "")]
-        out.append([*head, (" = ", "dim"), *row])
+        # A note (what an optimizer keeps) is no further form of the value: no "=".
+        joiner = ("   ", "note") if row[:1] == [_NOTE] else (" = ", "dim")
+        out.append([*head, joiner, *row])
     return out
+
+
+_NOTE = ("", "note")
+"""Leads a row that is a note under an equation, not another form of its value."""
 
 
 def _rows(eq: Equation) -> list[Line]:
@@ -60,6 +66,8 @@ def _rows(eq: Equation) -> list[Line]:
     rows: list[Line] = [list(eq.names)]
     if eq.numbers:
         rows.append(list(eq.numbers))
+        if eq.note:  # an optimizer's state (velocity; Adam's m, v, m̂, v̂), a row of its own
+            rows.append([_NOTE, *eq.note])
     return rows
 
 

@@ -368,3 +368,18 @@ async def test_boxes_say_their_shape_in_their_bottom_border() -> None:
         for shape in (" 3×2 ─┘", " 2×1 ─┘", " (1,) ─┘", " 3×1 ─┘"):
             assert shape in rows
         assert "loss MSE" in rows and "‖" in rows
+
+
+def test_an_adam_update_shows_what_the_optimizer_keeps() -> None:
+    """The inspector writes Adam's m, v and bias corrections under the update, each row
+    hanging under the equation (it showed the update alone)."""
+    from stepgrad.app.explainer import Explainer
+    from stepgrad.engine.events import Update
+    from stepgrad.scenario import load
+
+    tr = Trace(load("adam").program)
+    pos = next(e.seq for e in tr.timeline.events_of_step(0) if isinstance(e, Update))
+    text = plain(Explainer(tr, "adam", "").event(pos, tr.state(pos)))
+    assert "W1 ← W1 − lr·m̂/(√v̂ + ε)" in text
+    assert "   m ← β1·m + (1 − β1)·∂loss/∂W1: (8, 6)" in text
+    assert "m̂ ← m/(1 − β1ᵗ), 1 − β1ᵗ: 0.09999999999999998" in text

@@ -24,8 +24,9 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
             out.append(line)
             continue
         indent, col = 0, 0
-        for text, _ in line:
-            if text.strip() == "=" and col <= width // 2:
+        for text, role in line:
+            # A note's row hangs where an equation's "=" would be (its blank lead, a note).
+            if (text.strip() == "=" or (role == "note" and text and not text.strip())) and col <= width // 2:
                 indent = col + len(text)
                 break
             col += len(text)
