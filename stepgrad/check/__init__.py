@@ -60,6 +60,15 @@ def run_check(spec: str, as_json: bool = False, *, out: TextIO | None = None) ->
     if not torch_available():
         print("stepgrad check: torch is not installed (pip install torch)", file=sys.stderr)
         return 2
+    if sys.stderr.isatty():
+        # Loading torch takes seconds (more with its optimizers): say what the wait is for.
+        steps = scenario.program.n_steps
+        print(
+            f"stepgrad check: running {steps:,} step{'s' if steps != 1 else ''} in torch beside stepgrad "
+            "(loading torch takes a few seconds)…",
+            file=sys.stderr,
+            flush=True,
+        )
     report = check(scenario, steps=torch_steps, predictions=torch_predictions)
     # Names come from the scenario: nothing in them may act on the terminal (streams.visible).
     if as_json:

@@ -188,3 +188,22 @@ def test_array_json_names_shapes_and_state(tmp_path):
     velocity = next(r for r in rows if r["node"] == "W velocity")
     assert velocity["kind"] == "update" and velocity["verdict"] in ("equal", "close")
     assert obj["roads"]["note"].startswith("closed forms and hand derivations: not comparable")
+
+
+def test_a_terminal_is_told_what_the_wait_is_for(monkeypatch, capsys) -> None:
+    """On a terminal, check says first that it runs torch (seconds pass before its table)."""
+    import io
+    import sys
+
+    from stepgrad.check import run_check
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    err = Tty()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert run_check("lecture4", out=io.StringIO()) == 0
+    assert err.getvalue().splitlines()[0] == (
+        "stepgrad check: running 1 step in torch beside stepgrad (loading torch takes a few seconds)…"
+    )
