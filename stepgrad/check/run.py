@@ -42,10 +42,7 @@ from stepgrad.scenario.nonfinite import nonfinite_error
 from stepgrad.symbolic import TIMEOUT_S, Derivation, TooLarge, derive
 
 #: Why an array model has no closed form and no hand derivation to compare: one line.
-ARRAYS_NOT_COMPARABLE = (
-    "closed forms and hand derivations: not comparable for an array model "
-    "(sympy derives them for scalar models only)"
-)
+ARRAYS_NOT_COMPARABLE = "an array model; closed forms and hand derivations are for the scalar lectures"
 
 # ----- running the comparison ----------------------------------------------------------
 

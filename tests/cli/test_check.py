@@ -156,8 +156,8 @@ def test_array_scenario_reads_one_line_per_array():
         "100 steps, 300 values, 500 grads and 200 updates compared with torch "
         "(1,000 arrays of 74,000 numbers)"
     )
-    assert lines[-2] == ("three roads: no closed form (closed forms and hand derivations: not comparable "
-                         "for an array model (sympy derives them for scalar models only))")
+    assert lines[-2] == ("three roads: no closed form (an array model; closed forms and hand derivations "
+                         "are for the scalar lectures)")
     assert lines[-1] == "ok: stepgrad and torch agree"
 
 
@@ -187,7 +187,7 @@ def test_array_json_names_shapes_and_state(tmp_path):
     assert w["shape"] == [2, 2] and set(w) >= {"at", "diff", "verdict"}
     velocity = next(r for r in rows if r["node"] == "W velocity")
     assert velocity["kind"] == "update" and velocity["verdict"] in ("equal", "close")
-    assert obj["roads"]["note"].startswith("closed forms and hand derivations: not comparable")
+    assert obj["roads"]["note"].startswith("an array model; closed forms and hand derivations are for the scalar lectures")
 
 
 def test_a_terminal_is_told_what_the_wait_is_for(monkeypatch, capsys) -> None:
