@@ -447,7 +447,12 @@ class Explainer:
         lines.append([(f"{p} = ", "formula"), _num(ev.before), ("  ", ""), *self._value_from(step, p)])
         g_seq = tr.grad_origin(step, p, ev.seq)
         lines.append([(f"{gname} = ", "formula"), _num(ev.grad), ("  ", ""), _from(g_seq)])
-        lines.append([("lr = ", "formula"), _num(ev.lr), ("  ", ""), ("from the scenario", "origin")])
+        written = self.trace.timeline.program.lr
+        # float32 stores 0.01 as 0.009999999776482582: say which number the file wrote.
+        source = "from the scenario" if written is None or float(ev.lr) == written else (
+            f"the scenario's {written:g} in {self.trace.timeline.program.dtype}"
+        )
+        lines.append([("lr = ", "formula"), _num(ev.lr), ("  ", ""), (source, "origin")])
         lines.append([])
         if self._carries(step):
             # The trap the no-zero-grad scenario shows: the step follows the running sum.

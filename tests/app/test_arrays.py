@@ -383,3 +383,15 @@ def test_an_adam_update_shows_what_the_optimizer_keeps() -> None:
     assert "W1 ← W1 − lr·m̂/(√v̂ + ε)" in text
     assert "   m ← β1·m + (1 − β1)·∂loss/∂W1: (8, 6)" in text
     assert "m̂ ← m/(1 − β1ᵗ), 1 − β1ᵗ: 0.09999999999999998" in text
+
+
+def test_a_float32_lr_says_which_number_the_file_wrote() -> None:
+    """lecture5 (float32) stores lr 0.01 as 0.009999999776482582: the inspector says so."""
+    from stepgrad.app.explainer import Explainer
+    from stepgrad.engine.events import Update
+    from stepgrad.scenario import load
+
+    tr = Trace(load("lecture5").program)
+    pos = next(e.seq for e in tr.timeline.events_of_step(0) if isinstance(e, Update))
+    text = plain(Explainer(tr, "lecture5", "").event(pos, tr.state(pos)))
+    assert "lr = 0.009999999776482582  the scenario's 0.01 in float32" in text
