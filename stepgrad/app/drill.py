@@ -52,13 +52,14 @@ TERM_DIGITS = 4
 matrix's entries); the sum, the event's own number, is written as every number is."""
 
 
-def _t(v: Any) -> Piece:
+def _t(v: Any, *, factor: bool = True) -> Piece:
     """A factor or product to ``TERM_DIGITS`` significant digits (fewer with the d key),
-    in parentheses when negative."""
+    in parentheses when negative and a factor (a result after ``=`` stands bare)."""
     n = digits()
     x = float(v)
     text = rounded(x, TERM_DIGITS if n is None else min(n, TERM_DIGITS))
-    return (f"({text})" if text.startswith("-") else text, "num" if math.isfinite(x) else "bad")
+    bare = not factor or not text.startswith("-")
+    return (text if bare else f"({text})", "num" if math.isfinite(x) else "bad")
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,7 +360,7 @@ class Driller:
             # In the run's dtype, as the engine multiplied them (float32 products round).
             lines.append(
                 [(f"  {label.ljust(width)}  " if width else "  ", "dim"), _t(a), (" × ", "dim"), _t(b),
-                 (" = ", "dim"), _t(a * b)]
+                 (" = ", "dim"), _t(a * b, factor=False)]
             )  # fmt: skip
         if n > TERMS:
             lines.append([(f"  … {n - TERMS} more term{'s' if n - TERMS != 1 else ''}", "dim")])

@@ -76,9 +76,9 @@ def test_drill_chain_into_W_is_the_sum_of_products() -> None:
     assert (drill.what, drill.shape, drill.at) == ("∂loss/∂W", (2, 1), (1, 0))
     text = plain(section(drill))
     assert "∂loss/∂W[1, 0] = Σₖ x[k, 1] × ∂loss/∂y_hat₁[k, 0]   (3 terms)" in text
-    assert "k=0  2.0 × (-5.0) = (-10.0)" in text
-    assert "k=1  4.0 × (-9.0) = (-36.0)" in text
-    assert "k=2  6.0 × (-13.0) = (-78.0)" in text
+    assert "k=0  2.0 × (-5.0) = -10.0" in text
+    assert "k=1  4.0 × (-9.0) = -36.0" in text
+    assert "k=2  6.0 × (-13.0) = -78.0" in text
     assert "(3 terms)\n  = -124.0   the sum of\n  k=0" in text
 
 
@@ -163,7 +163,7 @@ async def test_keys_pick_an_element_and_the_inspector_drills_into_it() -> None:
             await pilot.press(k)
         await pilot.pause()
         assert app.element == (0, 0)
-        assert "k=0  1.0 × (-5.0) = (-5.0)" in inspector.plain
+        assert "k=0  1.0 × (-5.0) = -5.0" in inspector.plain
         await pilot.press("escape")
         assert app.element is None
 
