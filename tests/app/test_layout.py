@@ -155,3 +155,53 @@ def test_crossings_are_counted_as_pairs_in_opposite_order() -> None:
     assert _inversions([(1, 0), (0, 0), (2, 1), (0, 1)]) == 3
     seq = [((7 * i) % 11, i % 3) for i in range(40)]
     assert _inversions(seq) == sum(1 for j, k in combinations(range(40), 2) if seq[j] > seq[k])
+
+
+@pytest.mark.parametrize("name", ["lecture7", "ex4-5", "mlp60"])
+def test_folded_in_two_rows(name: str) -> None:
+    """A graph folded in two rows of layers (``Spacing.fold``, at every split): the second
+    row below the first, no box overlapping another or a wire, every wire a connected run
+    of cells from its source's value row to the arrow at its argument row, and the width
+    ``total_width`` counts."""
+    g = scenario(name).program.graph
+    frame = lay.arrange(lay.rank(g))
+    widths = tuple(12 for _ in frame.ranking.layers)
+    for k in range(1, len(widths)):
+        spacing = lay.Spacing(gap=2, turn=2, fold=k)
+        L = lay.place(frame, widths, spacing)
+        assert L.width == lay.total_width(frame, widths, spacing)
+        first = [b for b in L.boxes.values() if frame.ranking.layer_of[b.node] < k]
+        second = [b for b in L.boxes.values() if frame.ranking.layer_of[b.node] >= k]
+        assert max(b.y + b.height for b in first) < min(b.y for b in second)
+        for b in L.boxes.values():
+            assert b.x >= 0 and b.x + b.width <= L.width and b.y + b.height <= L.height
+        cells: set[tuple[int, int]] = set()
+        for b in L.boxes.values():
+            mine = {(b.x + dx, b.y + dy) for dx in range(b.width) for dy in range(b.height)}
+            assert not (mine & cells)
+            cells |= mine
+        for (node, arg), wire in L.wires.items():
+            assert all((x, y) not in cells for x, y, _ in wire.cells), (k, wire.edge)
+            for (x0, y0, _), (x1, y1, _) in pairwise(wire.cells):
+                assert abs(x1 - x0) + abs(y1 - y0) == 1, (k, wire.edge, (x0, y0), (x1, y1))
+            box = L.boxes[node]
+            assert wire.arrow == (box.x - 1, box.y + 1 + arg)
+            src = L.boxes[wire.source]
+            assert wire.cells[0][:2] == (src.x + src.width, src.y + 1)
+
+
+def test_lecture7_folds_at_120_columns() -> None:
+    """lecture7's 11 layers of 12-column boxes need 172 columns in one row (10 gaps of 4),
+    more than a 120x40 terminal's 116-column graph panel; folded after h2₂ (the sixth
+    layer) the first row is 6 boxes, 5 gaps of 4 and the wire's stub and track down (94
+    columns), the second 3 columns for the wire coming in (its track down, a stub, the
+    arrow), 5 boxes and 4 gaps (79), and the two rows with the wire's row between them are
+    9 + 3 + 9 = 21 rows, within the panel's 22."""
+    g = scenario("lecture7").program.graph
+    frame = lay.arrange(lay.rank(g))
+    widths = (12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12)
+    assert lay.total_width(frame, widths) == 172
+    L = lay.place(frame, widths, lay.Spacing(fold=6))
+    assert (L.width, L.height) == (94, 21)
+    assert max(b.x + b.width for b in L.boxes.values() if b.y > 9) == 79
+    assert L.boxes[g.by_name["h2"]].x < L.boxes[g.by_name["h2₂"]].x

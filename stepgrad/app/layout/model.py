@@ -68,6 +68,8 @@ class Spacing:
         pad_rows: blank rows inside a box above its value and below its gradient (the
             frame's ``pad``: a spacing with other rows needs a frame arranged for them).
         row_gap: blank rows between two items of a layer (the frame's ``row_gap``).
+        fold: the first layer of a second row of layers drawn below the first (0: one
+            row), for a graph wider than its panel at every spacing (a 3-layer network).
     """
 
     gap: int = MIN_GAP
@@ -76,6 +78,7 @@ class Spacing:
     pad_right: int = 1
     pad_rows: int = 0
     row_gap: int = ROW_GAP
+    fold: int = 0
 
 
 SPACINGS = (

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from stepgrad.app import layout as lay
@@ -135,7 +136,7 @@ class GraphSizing:
     _frame: lay.Frame
     _title_len: dict[int, int]
     _run_nodes: dict[int, tuple[int, int]] | None
-    _fit_cache: OrderedDict[tuple[int, int, bool], _Fit]
+    _fit_cache: OrderedDict[tuple[int, int, int, bool], _Fit]
     _frames: dict[tuple[int, int], lay.Frame]
 
     def _fmt(self, v: Any) -> str:
@@ -296,7 +297,9 @@ class GraphSizing:
         per = {i: (min(v, CAP_MIN), min(gr, CAP_MIN)) for i, (v, gr) in self.structural_widths().items()}
         return lay.total_width(self._frame, self.layer_widths(per, TIGHTEST), TIGHTEST)
 
-    def fit_for(self, state: State, step: int | None, view_w: int, view_h: int = 0) -> _Fit:
+    def fit_for(
+        self, state: State, step: int | None, view_w: int, view_h: int = 0, rows_at_most: int = 0
+    ) -> _Fit:
         """The spacing, box widths and number cap to draw with: the roomiest spacing in
         which the graph fits the panel's width with numbers as long as ``NUM_MAX``, else
         numbers in fewer cells, down to ``CAP_MIN``; then, with room to spare, a larger
@@ -308,12 +311,14 @@ class GraphSizing:
             step: the step of ``state`` (unused: the sizes hold for the whole run).
             view_w: the panel's width (0 before the first layout).
             view_h: the panel's height, when the graph may grow into it (0: it may not).
+            rows_at_most: the most rows the panel can show (0: no limit), the height a
+                graph folded in two rows of layers must fit (``_fold_in``).
 
         Returns:
             The spacing, one box width per layer, the number cap.
         """
         run = self.run_node_widths()
-        key = (view_w, view_h, run is not None)
+        key = (view_w, view_h, rows_at_most, run is not None)
         if run is not None:
             got = self._fit_cache.get(key)
             if got is not None:
@@ -321,7 +326,7 @@ class GraphSizing:
         per = run if run is not None else self._node_widths(state, ())
         choice: _Fit = (lay.ROOMY, self.layer_widths(self._capped(per, NUM_MAX), lay.ROOMY), NUM_MAX)
         if view_w > 0:  # before the first layout nothing is known: roomy until the resize
-            choice = self._fit_in(per, view_w, view_h)
+            choice = self._fit_in(per, view_w, view_h, rows_at_most)
         if run is not None:
             self._fit_cache[key] = choice
             if len(self._fit_cache) > 64:
@@ -332,7 +337,9 @@ class GraphSizing:
     def _capped(per: dict[int, tuple[int, int]], cap: int) -> dict[int, tuple[int, int]]:
         return {i: (min(v, cap), min(gr, cap)) for i, (v, gr) in per.items()}
 
-    def _fit_in(self, per: dict[int, tuple[int, int]], view_w: int, view_h: int) -> _Fit:
+    def _fit_in(
+        self, per: dict[int, tuple[int, int]], view_w: int, view_h: int, rows_at_most: int = 0
+    ) -> _Fit:
         """Numbers in as many cells as fit (``NUM_MAX`` down to ``CAP_MIN``), each at the
         roomiest spacing that fits; else the tightest, and the panel scrolls."""
         longest = min(max((max(w) for w in per.values()), default=1), NUM_MAX)
@@ -342,8 +349,31 @@ class GraphSizing:
                 widths = self.layer_widths(sized, spacing)
                 if lay.total_width(self._frame, widths, spacing) <= view_w:
                     return self.grow(spacing, widths, cap, view_w, view_h)
+        folded = self._fold_in(per, longest, view_w, rows_at_most)
+        if folded is not None:
+            return folded
         cap = min(CAP_MIN, longest)
         return (TIGHTEST, self.layer_widths(self._capped(per, cap), TIGHTEST), cap)
+
+    def _fold_in(self, per: dict[int, tuple[int, int]], longest: int, view_w: int, rows: int) -> _Fit | None:
+        """A graph too wide for the panel at every spacing in two rows of layers, the second
+        below the first (``Spacing.fold``): the most cells for the numbers, then the roomiest
+        spacing, then the narrowest split that fits the panel, in at most ``rows`` rows
+        (0: any). None when no split fits: the graph scrolls, as it did."""
+        n = len(self._frame.ranking.layers)
+        for cap in range(longest, min(CAP_MIN, longest) - 1, -1):
+            sized = self._capped(per, cap)
+            for spacing in lay.SPACINGS:
+                widths = self.layer_widths(sized, spacing)
+                frame = self.frame_for(spacing)
+                splits = [replace(spacing, fold=k) for k in range(1, n)]
+                fits = [s for s in splits if lay.total_width(frame, widths, s) <= view_w]
+                if rows > 0:
+                    fits = [s for s in fits if lay.place(frame, widths, s).height <= rows]
+                if fits:
+                    best = min(fits, key=lambda s: (lay.total_width(frame, widths, s), s.fold))
+                    return (best, widths, cap)
+        return None
 
     def frame_for(self, spacing: lay.Spacing) -> lay.Frame:
         """The rows for a spacing's box padding and row gap (arranged once each)."""

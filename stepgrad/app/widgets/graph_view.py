@@ -22,6 +22,7 @@ from textual import events
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.strip import Strip
+from textual.widget import Widget
 
 from stepgrad.app import layout as lay
 from stepgrad.app.arrays import as_written, dims, node_shapes
@@ -102,7 +103,7 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         self._run_nodes: dict[int, tuple[int, int]] | None = None
         self._cap = NUM_MAX
         self._styles: list[Style] = []
-        self._fit_cache: OrderedDict[tuple[int, int, bool], _Fit] = OrderedDict()
+        self._fit_cache: OrderedDict[tuple[int, int, int, bool], _Fit] = OrderedDict()
         self._scroll_cache: dict[tuple[tuple[int, ...], tuple[int, ...], int, int], tuple[int, int]] = {}
         self._cuts: dict[int, tuple[list[int], list[int]]] = {}
         self._last_show: tuple[Any, ...] | None = None
@@ -159,7 +160,21 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
     def fit(self, state: State, step: int | None) -> _Fit:
         """The spacing and box widths to draw ``state`` with in the panel's width (``fit_for``)."""
         region = self.scrollable_content_region
-        return self.fit_for(state, step, region.width, region.height if self._grows() else 0)
+        grows = self._grows()
+        rows = self._rows_at_most(grows)
+        return self.fit_for(state, step, region.width, region.height if grows else 0, rows)
+
+    def _rows_at_most(self, grows: bool) -> int:
+        """The most rows the graph can have in view: the panel's own height, else its
+        ``max-height`` less the border (0: no limit). A graph folded in two rows of layers
+        must fit them, or it is not folded."""
+        if grows:
+            return self.scrollable_content_region.height
+        mh = self.styles.max_height
+        if mh is None:
+            return 0
+        parent = self.parent.size if isinstance(self.parent, Widget) else self.app.size
+        return max(int(mh.resolve(parent, self.app.size)) - self.gutter.height, 1)
 
     # ----- geometry --------------------------------------------------------------------
 
