@@ -26,6 +26,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -268,13 +269,29 @@ def _torch_loop(program: Program, steps: int) -> float:
                 w.data = w.data - lr * w.grad.data
                 w.grad.data.zero_()
 
-    run(50)
+    return per_step(run, steps, warm=50)
+
+
+def per_step(run: Callable[[int], None], steps: int, *, warm: int) -> float:
+    """Seconds per step of ``run(steps)``, best of 3, after ``run(warm)`` warms it up."""
+    run(warm)
     best = float("inf")
     for _ in range(3):
         start = time.perf_counter()
         run(steps)
         best = min(best, (time.perf_counter() - start) / steps)
     return best
+
+
+def seek_latencies(t: Timeline, rng: random.Random, seeks: int) -> list[float]:
+    """Seconds to reach the state at each of ``seeks`` random events of ``t``."""
+    lat = []
+    for _ in range(seeks):
+        i = rng.randrange(len(t))
+        s = time.perf_counter()
+        t.state_at(i)
+        lat.append(time.perf_counter() - s)
+    return lat
 
 
 def as_training(program: Program, steps: int) -> Program:

@@ -20,7 +20,7 @@ import time
 import tracemalloc
 from typing import Any
 
-from bench_core import _stepgrad_loop
+from bench_core import _stepgrad_loop, per_step, seek_latencies
 
 from stepgrad.engine import Program, Timeline
 from stepgrad.engine.batches import batch_rows
@@ -71,13 +71,7 @@ def torch_loop(program: Program, steps: int) -> float:
             env[g.loss].backward()
             optimizer.step()
 
-    run(20)
-    best = float("inf")
-    for _ in range(3):
-        start = time.perf_counter()
-        run(steps)
-        best = min(best, (time.perf_counter() - start) / steps)
-    return best
+    return per_step(run, steps, warm=20)
 
 
 def stepgrad_loop(program: Program, steps: int) -> float:
@@ -112,23 +106,12 @@ def bench_long(steps: int, seeks: int) -> None:
     m.ensure(m.n_steps)
     computed = time.perf_counter() - start
     rng = random.Random(0)
-    lat = []
-    for _ in range(seeks):
-        i = rng.randrange(len(m))
-        s = time.perf_counter()
-        m.state_at(i)
-        lat.append(time.perf_counter() - s)
+    seek_latencies(m, rng, seeks)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     # Seek latency again without tracemalloc (it slows what it watches).
     t.ensure(t.n_steps)
-    lat = []
-    for _ in range(seeks):
-        i = rng.randrange(len(t))
-        s = time.perf_counter()
-        t.state_at(i)
-        lat.append(time.perf_counter() - s)
-    lat.sort()
+    lat = sorted(seek_latencies(t, rng, seeks))
     print(
         f"  lecture7 x {program.n_steps:,} steps ({len(t):,} events): open + first step "
         f"{opened * 1e3:.1f} ms; every step computed in {computed:.1f} s (traced)"
