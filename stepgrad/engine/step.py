@@ -151,12 +151,11 @@ class StepRunner:
         """Every node's value for a prediction on ``inputs`` with the params' values ``row``;
         a node that needs an input not given stays None."""
         g = self.graph
-        dt = self._dt
         values = self._template.copy()
         for i, v in self._fixed.items():
             values[i] = v
         for k, v in inputs.items():
-            values[g.by_name[k]] = np.asarray(v, dtype=self.dtype) if isinstance(v, (list, tuple)) else dt(v)
+            values[g.by_name[k]] = self._value(v)
         for j, p in enumerate(self._params):
             values[p] = row[j]
         with np.errstate(all="ignore"):
