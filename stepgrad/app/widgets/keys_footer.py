@@ -58,6 +58,11 @@ class KeysFooter(Footer):
                 shown += 1
                 if shown > fit:
                     continue
+                # A FooterKey starts compact and is made like its footer after it mounts: a
+                # class added and taken away again, each restyling the key (13 keys: about 6 ms
+                # of the first frame). Made like the footer now, it mounts with its own style.
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
             yield widget
 
     def on_resize(self, event: events.Resize) -> None:
