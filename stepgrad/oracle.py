@@ -25,6 +25,15 @@ torch's own optimizer when the scenario names one: ``torch.optim.SGD(lr, momentu
 as floats of the dtype like every value, are made int64 where ``cross_entropy`` takes
 them, as torch requires.
 
+``stepgrad check`` starts each training step from stepgrad's own numbers (``starts``, a
+``StepStart`` per step): torch's params, their carried ``.grad`` and its optimizer's state
+are set to what stepgrad holds at the start of step k, then torch runs step k's forward,
+backward and update. A difference at step k is then step k's arithmetic, not a drift
+inherited from earlier steps: two float32 runs, each on its own from step 0, drift apart
+(an ulp's difference in step k's params is many ulps by step k + 3 where a value is a small
+difference of large terms), though each step agrees. Without ``starts`` torch trains on its
+own from step 0 (the app's torch column: torch's run beside stepgrad's).
+
 A run without ``train`` updates nothing: every sample is evaluated with the initial
 params and its own backward pass, starting from no gradient (``w.grad = None`` before
 each pass), so ``w.grad`` after step k is that sample's gradient alone. Without this a
@@ -84,6 +93,36 @@ class TorchStep:
     params_after: dict[str, Any]
     state: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+
+#: The optimizer's state by the ``update`` event's names, and torch.optim's key for each
+#: (Adam's bias corrections are not kept: torch computes them from its step count).
+TORCH_STATE_KEYS: dict[str, str] = {"velocity": "momentum_buffer", "m": "exp_avg", "v": "exp_avg_sq"}
+
+
+@dataclass(frozen=True, slots=True)
+class StepStart:
+    """What stepgrad holds at the start of one training step, for torch to start it from.
+
+    Values are of the program's dtype (NumPy arrays or scalars, or Python floats); torch
+    copies them, so that its in-place updates never touch stepgrad's numbers.
+
+    Attributes:
+        params: each param's value by name.
+        grads: each param's ``.grad`` carried into the step (a run without ``zero_grad``);
+            empty when the step starts from no gradient.
+        state: what the optimizer kept for each param after the previous step, by the
+            ``update`` event's names (``velocity``; ``m``, ``v``); empty before the first
+            step and for an optimizer that keeps nothing. Adam's step count is the step's
+            index, as stepgrad counts it (``t = step + 1`` in the step's update).
+    """
+
+    params: dict[str, Any]
+    grads: dict[str, Any] = field(default_factory=dict)
+    state: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+Starts = Callable[[int], StepStart | None]
+"""step -> what torch starts that step from (None: torch goes on from its own numbers)."""
 
 _available: bool | None = None
 
@@ -192,14 +231,46 @@ def _state(program: Program, torch_state: dict[str, Any], value: Callable[[Any],
     return {}
 
 
-def torch_steps(program: Program) -> Iterator[TorchStep]:
-    """Run ``program`` in torch from step 0, yielding one ``TorchStep`` per step, lazily.
+def _start_from(
+    torch: Any, program: Program, leaves: dict[str, Any], optimizer: Any, begin: StepStart, step: int
+) -> None:
+    """Set torch's params, their ``.grad`` and its optimizer's state to ``begin``."""
+
+    def tensor(v: Any) -> Any:
+        # A copy in the dtype: torch changes params, grads and state in place.
+        return torch.tensor(np.asarray(v, dtype=program.dtype))
+
+    with torch.no_grad():
+        for name, w in leaves.items():
+            if name in begin.params:
+                w.copy_(tensor(begin.params[name]))
+            if name in begin.grads:
+                g = begin.grads[name]
+                w.grad = None if g is None else tensor(g)
+            kept = begin.state.get(name)
+            if optimizer is None or not kept:
+                continue
+            st = optimizer.state[w]
+            for ours, key in TORCH_STATE_KEYS.items():
+                if ours in kept:
+                    st[key] = tensor(kept[ours])
+            if "exp_avg" in st:
+                # Adam's count of steps taken, in the dtype torch keeps it in (its default).
+                st["step"] = torch.tensor(float(step))
+
+
+def torch_steps(program: Program, starts: Starts | None = None) -> Iterator[TorchStep]:
+    """Run ``program`` in torch, yielding one ``TorchStep`` per step, lazily.
 
     torch is imported on the first ``next()``. A program without training gives a
     single step.
 
     Args:
         program: the compiled scenario, as the engine runs it.
+        starts: what each training step starts from (``stepgrad check``: stepgrad's
+            params, carried ``.grad`` and optimizer state at the start of that step, asked
+            for when torch reaches the step); None, or a None answer, for torch's own
+            numbers from the step before. Ignored without training.
 
     Yields:
         What torch holds after each step's forward, backward and update.
@@ -234,8 +305,12 @@ def torch_steps(program: Program) -> Iterator[TorchStep]:
             p: torch.tensor(program.params[name], dtype=dt, requires_grad=True) for p, name in params
         }
     optimizer = _optimizer(torch, program, list(leaves.values())) if training else None
+    by_name = {name: leaves[p] for p, name in params}
 
     for step in range(program.n_steps):
+        begin = starts(step) if starts is not None and training else None
+        if begin is not None:
+            _start_from(torch, program, by_name, optimizer, begin, step)
         with torch.enable_grad():
             env: list[Any] = [None] * len(g.nodes)
             for i, t in fixed.items():

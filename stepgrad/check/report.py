@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from stepgrad.compare import Verdict
 from stepgrad.engine.events import json_number
@@ -13,7 +13,7 @@ from stepgrad.engine.program import Program
 from stepgrad.manual import (
     ManualCheck,
 )
-from stepgrad.oracle import TorchStep
+from stepgrad.oracle import Starts, TorchStep
 from stepgrad.scenario.load import Scenario
 from stepgrad.symbolic import NOT_COMPARABLE
 
@@ -26,7 +26,15 @@ FD_TOLERANCES: dict[str, tuple[float, float]] = {
     "float32": (1e-3, 1e-4),
 }
 
-StepsFn = Callable[[Program], Iterable[TorchStep]]
+
+
+class StepsFn(Protocol):
+    """The torch oracle as ``check`` calls it (``oracle.torch_steps``, or a test double):
+    one ``TorchStep`` per step, each training step started from ``starts(step)``."""
+
+    def __call__(self, program: Program, *, starts: Starts | None = None) -> Iterable[TorchStep]: ...
+
+
 PredictFn = Callable[..., dict[str, float]]
 
 

@@ -115,8 +115,8 @@ def test_small_array_model_checks_green_with_one_line_per_array():
 def _perturbed(name: str, step: int, at: tuple[int, ...], by: float):
     """torch's steps with one element of ``name``'s gradient moved by ``by`` at ``step``."""
 
-    def steps(program):
-        for ts in torch_steps(program):
+    def steps(program, starts=None):
+        for ts in torch_steps(program, starts=starts):
             if ts.step == step:
                 g = ts.grads[name].copy()
                 g[at] += by
@@ -201,8 +201,8 @@ def test_an_array_models_hand_derivation_is_not_checked_nor_claimed():
 
 @needs_torch
 def test_a_gradient_torch_lacks_is_missing_and_says_whose():
-    def steps(program):
-        for ts in torch_steps(program):
+    def steps(program, starts=None):
+        for ts in torch_steps(program, starts=starts):
             yield TorchStep(ts.step, ts.loss, ts.values, {**ts.grads, "b": None}, ts.params_after)
 
     report = check(scenario(), steps=steps)

@@ -107,8 +107,8 @@ def test_every_op_agrees_within_tolerance(dtype):
 def _broken(step: int, node: str, delta: float = 0.5):
     """A torch oracle that is wrong about one gradient at one step."""
 
-    def steps(program):
-        for ts in torch_steps(program):
+    def steps(program, starts=None):
+        for ts in torch_steps(program, starts=starts):
             if ts.step == step:
                 grads = dict(ts.grads)
                 grads[node] += delta
@@ -145,8 +145,8 @@ def test_wrong_intermediate_grad_names_the_chain_event():
 
 
 def test_oracle_that_stops_early_is_missing():
-    def short(program):
-        yield from list(torch_steps(program))[:2]
+    def short(program, starts=None):
+        yield from list(torch_steps(program, starts=starts))[:2]
 
     report = check(load("ex4-3"), steps=short)
     assert report.exit_code == 1
