@@ -310,6 +310,13 @@ def _manual_json(m: ManualCheck) -> dict[str, Any]:
     }
 
 
+#: How torch runs a training, said under the header: why a figure is that step's alone.
+RESYNC_NOTE = (
+    "torch starts each step from stepgrad's params and optimizer state: "
+    "a difference is that step's own arithmetic"
+)
+
+
 def render_text(report: Report) -> str:
     """The report as the readable text ``stepgrad check`` prints."""
     sc = report.scenario
@@ -317,7 +324,10 @@ def render_text(report: Report) -> str:
     rtol, atol = tolerance(p.dtype)
     lines = [f"{sc.name}  ({sc.path})",
              f"{p.dtype}, {_plural(report.n_steps, 'step')}; tolerance for 'close': "
-             f"|a-b| <= {atol:g} + {rtol:g}·max(|a|,|b|)", ""]
+             f"|a-b| <= {atol:g} + {rtol:g}·max(|a|,|b|)"]
+    if p.training and report.n_steps > 1:
+        lines.append(RESYNC_NOTE)
+    lines.append("")
     for tab in report.tables:
         where = f"step {tab.step} (epoch {tab.epoch}"
         where += f", {_unit(report)} {tab.sample})" if tab.sample is not None else ")"
