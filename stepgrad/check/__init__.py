@@ -1,7 +1,12 @@
 """``stepgrad check``: the engine against PyTorch, event by event, plus ``expect``.
 
 The engine's timeline and the torch oracle run in lock-step, one training step at a
-time. Per step this compares every forward value, every gradient-carrying node's
+time, torch starting each step from stepgrad's params, carried ``.grad`` and optimizer
+state at its start (``oracle.StepStart``): a difference is that step's own arithmetic,
+never a drift carried from earlier steps (float32 runs each on their own drift apart by
+many ulps within a few steps where a value is a small difference of large terms). One
+rule for every dtype: in float64 the drift is negligible, and one rule is one to explain.
+Per step this compares every forward value, every gradient-carrying node's
 gradient once the backward pass has delivered it (the loss, each intermediate, each
 param's ``w.grad`` at ``backward_end``) and every param after its update; then the
 predictions before and after training. Single-step scenarios are also checked against
