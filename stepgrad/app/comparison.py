@@ -21,6 +21,7 @@ from typing import Any
 from stepgrad.app.arrays import is_array
 from stepgrad.app.trace import START, Trace
 from stepgrad.compare import Verdict, compare
+from stepgrad.engine.events import Forward
 from stepgrad.engine.state import State
 
 PENDING = "pending"
@@ -167,8 +168,15 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
         out.append(
             verdict(loss, ours_loss, torch[step].loss, step) if have > step else wait(loss, ours_loss, step)
         )
-    else:
+    elif after_training:
+        # Predictions after training: no loss to compare (the row says "-").
         out.append(Row(loss, None, None, PENDING, 0.0, step))
+    else:
+        # Not computed yet: the row says at which event it will be (from the plan: at the
+        # start, asking computes nothing and loads no NumPy).
+        outline = trace.plan.outline_of_step(step)
+        at = next(e.seq for e in outline if isinstance(e, Forward) and e.node == loss)
+        out.append(Row(loss, None, None, PENDING, 0.0, step, at))
     return out
 
 
