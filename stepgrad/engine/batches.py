@@ -10,6 +10,7 @@ timeline seeks anywhere, and the torch oracle takes the very same rows.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from stepgrad.engine.program import Program
@@ -23,6 +24,15 @@ def epoch_order(seed: int, epoch: int, n_rows: int) -> Any:
     return np.random.default_rng([seed, epoch]).permutation(n_rows)
 
 
+@lru_cache(maxsize=4)
+def _kept_order(seed: int, epoch: int, n_rows: int) -> Any:
+    """``epoch_order``, drawn once for all the steps of the epoch (drawing it took 12 µs of
+    every lecture8 step), read-only."""
+    order = epoch_order(seed, epoch, n_rows)
+    order.flags.writeable = False
+    return order
+
+
 def batch_rows(program: Program, step: int) -> Any:
     """The rows of ``data`` that ``step`` takes, in order (an int64 array), or the one
     sample's index as an int when steps are not batched (``batch_size`` None)."""
@@ -33,7 +43,8 @@ def batch_rows(program: Program, step: int) -> Any:
     bs = program.batch_size
     n = program.n_rows
     if program.shuffle_seed is not None:
-        return epoch_order(program.shuffle_seed, epoch, n)[k * bs : (k + 1) * bs]
+        # A copy: the caller may keep or change its rows, never the epoch's order.
+        return _kept_order(program.shuffle_seed, epoch, n)[k * bs : (k + 1) * bs].copy()
     return np.arange(k * bs, min((k + 1) * bs, n))
 
 
