@@ -133,16 +133,31 @@ def blocked_cells(L: lay.Layout) -> Room:
 
 
 def _runs(wire: lay.Wire) -> list[tuple[int, int, int]]:
-    """The wire's horizontal runs as (row, first column, last column), source first."""
+    """The wire's horizontal runs as (row, first column, last column), source first.
+
+    A run may go right to left: a folded graph's wire from the end of its first row of
+    layers runs back along the row between them (its cells come in falling columns), and
+    is one run, not a run per cell (a label was placed by its last cell, under the first
+    layer's box, far from the wire's way into its node)."""
     runs: list[tuple[int, int, int]] = []
     for x, y, m in wire.cells:
         if m != lay.LEFT | lay.RIGHT:
             continue
-        if runs and runs[-1][0] == y and runs[-1][2] == x - 1:
-            runs[-1] = (y, runs[-1][1], x)
+        if runs and runs[-1][0] == y and x in (runs[-1][1] - 1, runs[-1][2] + 1):
+            runs[-1] = (y, min(runs[-1][1], x), max(runs[-1][2], x))
         else:
             runs.append((y, x, x))
     return runs
+
+
+def _back_rows(wire: lay.Wire) -> frozenset[int]:
+    """The rows where the wire runs right to left: a folded graph's wire back from the end
+    of its first row of layers to the start of the second, its node below the run."""
+    xs: dict[int, list[int]] = {}
+    for x, y, m in wire.cells:
+        if m == lay.LEFT | lay.RIGHT:
+            xs.setdefault(y, []).append(x)
+    return frozenset(y for y, row in xs.items() if len(row) > 1 and row[0] > row[-1])
 
 
 def shown_forms(label: EdgeLabel, mark: str) -> list[tuple[tuple[str, ...], bool]]:
@@ -216,7 +231,7 @@ def place_labels(
             if with_mark and used >= max_marks:
                 continue
             if len(texts) == 1:
-                spot = _find(L, blocked, cells, order, len(texts[0]))
+                spot = _find(L, blocked, cells, order, len(texts[0]), _back_rows(wire), label.chain)
                 rows = [(0, texts[0])]
             else:
                 spot = _find_stacked(L, blocked, cells, order, texts)
@@ -363,13 +378,26 @@ def _find(
     taken: dict[tuple[int, int], tuple[str, bool]],
     runs: list[tuple[int, int, int]],
     n: int,
+    back: frozenset[int] = frozenset(),
+    chain: bool = False,
 ) -> tuple[int, int] | None:
-    """The first (column, row) where ``n`` cells fit next to or on one of ``runs``."""
+    """The first (column, row) where ``n`` cells fit next to or on one of ``runs``.
+
+    A run on a row of ``back`` (a folded graph's wire back to the second row of layers,
+    a hundred columns long) is read from the end of the label's node: a local gradient
+    from the left end, where the wire turns down into its consumer, on the row under the
+    run; a product (``chain``) from the right end, where the wire turns up to the source
+    it arrives at, on the row above. There the label sits where its wire meets its node,
+    not in the middle of the screen or under another node's box."""
     straight = lay.LEFT | lay.RIGHT
     for y, a, b in runs:
         centre = (a + b + 1) // 2 - n // 2
+        rows = (y - 1, y + 1)
+        if y in back:
+            centre = b - n if chain else a + 1
+            rows = (y - 1, y + 1) if chain else (y + 1, y - 1)
         starts = sorted(range(a - n + 1, b + 1), key=lambda x: (abs(x - centre), x))
-        for row in (y - 1, y + 1):
+        for row in rows:
             if not 0 <= row < L.height or max(room.free[row][max(a - n + 1, 0) : b + 1], default=0) < n:
                 continue  # no room that long on this row near the run (checked at C speed)
             for x0 in starts:
