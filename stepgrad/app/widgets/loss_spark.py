@@ -22,6 +22,35 @@ VALUE_WIDTH = 24
 the plot's width never depends on the number after it."""
 
 
+RANGE_WIDTH = 15
+"""Room kept for ``range_text`` (``0.6652→0.6532``), whatever the numbers, so that the
+plot's width does not change as the cursor moves."""
+
+
+def range_text(losses: Sequence[float] | np.ndarray, width: int = RANGE_WIDTH) -> str:
+    """``0.6652→0.6532``: the first step's loss and the latest, so that the size of the drop
+    is read in numbers beside the bars (the first alone while there is one, ``·`` before).
+    4 significant digits as the progress line prints them, more (up to 6) where those would
+    read the same, fewer where too wide; a whole number as a float (``1.0``)."""
+    if len(losses) == 0:
+        return "·"
+    first, last = float(losses[0]), float(losses[-1])
+
+    def num(v: float, d: int) -> str:
+        t = f"{v:.{d}g}"
+        return t + ".0" if t.lstrip("-").isdigit() else t
+
+    def text(d: int) -> str:
+        return num(first, d) if len(losses) == 1 else f"{num(first, d)}→{num(last, d)}"
+
+    d = 4
+    while d < 6 and first != last and num(first, d) == num(last, d) and len(text(d + 1)) <= width:
+        d += 1
+    while d > 1 and len(text(d)) > width:
+        d -= 1
+    return text(d)
+
+
 def log_scale(values: list[float]) -> bool:
     """True when the losses span more than three decades (all positive): a log scale shows
     a training's progress where a linear one shows a cliff and then nothing."""
@@ -35,9 +64,12 @@ def spark(
     whether the scale is logarithmic.
 
     Steps are grouped into cells (the mean of each group); a step not computed yet is a
-    dot, a non-finite loss is ``!``. Heights are linear between the smallest and the
-    largest finite loss so far, or logarithmic when they span more than three decades
-    (``log``: the caller's choice, from ``losses_span_decades``).
+    dot, a non-finite loss is ``!``. Heights are in proportion to the loss, from 0 to the
+    largest finite loss so far (bars between the smallest and the largest made lecture7's
+    drop from 0.665 to 0.653 look as steep as a collapse), or logarithmic when the losses
+    span more than three decades (``log``: the caller's choice, from
+    ``losses_span_decades``); linear between the smallest and the largest when one is
+    negative. Losses all equal (one step) stand at mid height.
     """
     if width <= 0 or n_steps <= 0:
         return "", None, False
@@ -55,18 +87,21 @@ def spark(
             vals.append(m)
     finite = [v for v in vals if v is not None and math.isfinite(v)]
     lo_v, hi_v = (min(finite), max(finite)) if finite else (0.0, 0.0)
+    flat = hi_v == lo_v
     if log is None:
         log = log_scale(finite)
     if log and finite and min(finite) > 0:
         vals = [math.log10(v) if v is not None and math.isfinite(v) else v for v in vals]
         lo_v, hi_v = math.log10(lo_v), math.log10(hi_v)
+    elif lo_v >= 0:
+        lo_v = 0.0
     out = []
     for v in vals:
         if v is None:
             out.append("·")
         elif not math.isfinite(v):
             out.append("!")
-        elif hi_v == lo_v:
+        elif flat or hi_v == lo_v:
             out.append(BARS[len(BARS) // 2])
         else:
             out.append(BARS[round((v - lo_v) / (hi_v - lo_v) * (len(BARS) - 1))])
@@ -234,7 +269,7 @@ class LossSpark(Widget):
         # Bars, the value and the step if they fit; then drop the step; then the bars.
         # The value only where the plot keeps a bar a step (up to 20 steps) beside it.
         want = min(self._n_steps, 20)
-        options = (
+        options: tuple[tuple[str, int, int], ...] = (
             (f"  {value}{where}", 2 + value_w + where_w, want),
             (f"  {value}", 2 + value_w, want),
             # Narrow: the bars alone (the params panel has the loss beside torch's); then
@@ -243,6 +278,12 @@ class LossSpark(Widget):
             (f"  {value}", 2 + len(value), 4),
             (f" {value}", 1 + len(value), 0),
         )
+        if self._n_steps >= 2:
+            # A run of several steps: the first loss and the latest in numbers in place of
+            # the value (bars from 0 show the drop's shape, the numbers its size: lecture7's
+            # 0.6652→0.6532), in room kept from the first step on; then the bars alone.
+            rng = range_text(self._losses).ljust(RANGE_WIDTH)
+            options = ((f"  {rng}", 2 + RANGE_WIDTH, min(want, 8)), *options[2:])
         # The heights are on a log scale when the losses so far span three decades (the
         # same losses, the same answer: a step's losses never change once computed).
         if self._log[0] != len(self._losses):
