@@ -93,6 +93,47 @@ def node_shapes(program: Program) -> tuple[Shape, ...] | None:
         return None
 
 
+def predict_shapes(program: Program, node: str) -> dict[int, Shape]:
+    """The shapes of a prediction of ``node`` (``predict: {x: [[4.0]]}`` in lecture5): its
+    inputs' own, then through the ops to ``node`` (x 1×1, y_hat₁ and y_hat 1×1 where the
+    batch's are 3×1). Only ``node`` and the nodes it is computed from; an input the
+    prediction does not give (the target ``y``) is left out. Empty for a scalar lecture or
+    shapes that cannot be worked out."""
+    g = program.graph
+    if not program.arrays or node not in g.by_name:
+        return {}
+    try:
+        from stepgrad.engine.shapes import ShapeError, infer_shapes
+    except ImportError:  # pragma: no cover - the engine always has its shapes
+        return {}
+    given = program.predict or {}
+    leaves = leaf_shapes(program)
+    ours = {g.by_name[k]: shape_of(v) for k, v in given.items() if k in g.by_name}
+    # An input the prediction does not give (the target) is only there for the shapes to
+    # be worked out to the end: its rows as many as the prediction's.
+    rows = next((s[0] for i, s in ours.items() if s and leaves.get(i)), None)
+    for i, s in leaves.items():
+        if g.nodes[i].op == "input" and i not in ours and s and rows is not None:
+            leaves[i] = (rows, *s[1:])
+    leaves.update(ours)
+    try:
+        shapes = infer_shapes(g, leaves)
+    except (ShapeError, KeyError, TypeError, ValueError):
+        return {}
+    out: dict[int, Shape] = {}
+    todo = [g.by_name[node]]
+    while todo:
+        i = todo.pop()
+        if i in out:
+            continue
+        n = g.nodes[i]
+        if n.op == "input" and n.name not in given:
+            continue
+        out[i] = tuple(shapes[i])
+        todo.extend(n.inputs)
+    return out
+
+
 _STATS: dict[int, tuple[Any, float, bool]] = {}
 """Per array (by identity, the array kept alive with its entry): its norm and whether it
 is all finite. A state's arrays are the same objects from key to key: each box and table
@@ -127,6 +168,51 @@ def box_text(v: Any, number: Callable[[Any], str]) -> str:
     if v.size == 0:
         return "[]"
     return NORM_OPEN + number(norm(v)) + NORM_CLOSE
+
+
+LABEL_OPS = ("cross_entropy",)
+"""Ops whose second argument holds class labels (integers ``0…classes-1``)."""
+
+
+def label_nodes(graph: Any) -> frozenset[int]:
+    """The nodes that hold class labels: the second argument of a cross entropy (lecture9's
+    ``y``). Their values are stored as floats (the run's dtype); a box writes them as the
+    labels they are (``label_text``), not as a norm."""
+    out = set()
+    for n in graph.nodes:
+        if n.op in LABEL_OPS and len(n.args) > 1 and isinstance(n.args[1], int):
+            out.add(n.args[1])
+    return frozenset(out)
+
+
+LABELS_SHOWN = 3
+"""First labels a box writes (``[2, 1, 1, …]``); the shape is in its bottom border."""
+
+
+def label_text(v: Any, entries: int = LABELS_SHOWN) -> str:
+    """Class labels as the lecture writes them, the first few in brackets:
+    ``[2, 1, 1, …]`` (``…`` when there are more)."""
+    flat = v.reshape(-1) if is_array(v) else [v]
+    shown = [str(int(x)) for x in flat[:entries]]
+    if len(flat) > entries:
+        shown.append("…")
+    return "[" + ", ".join(shown) + "]"
+
+
+def fit_labels(text: str, cells: int) -> str:
+    """``label_text`` in at most ``cells`` cells: fewer labels, then no spaces
+    (``[2, 1, 1, …]`` in 8 cells: ``[2, 1, …]`` is 9, ``[2,1,1,…]`` 9, ``[2,1,…]``)."""
+    if len(text) <= cells:
+        return text
+    items = [t for t in text[1:-1].split(", ") if t != "…"]
+    more = text.endswith("…]")
+    for k in range(len(items), 0, -1):
+        tail = ["…"] if (more or k < len(items)) else []
+        for sep in (", ", ","):
+            got = "[" + sep.join([*items[:k], *tail]) + "]"
+            if len(got) <= cells:
+                return got
+    return text
 
 
 def wrapped(text: str) -> tuple[str, str, str] | None:

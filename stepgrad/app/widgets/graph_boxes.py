@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from stepgrad.app.arrays import finite_all
+from stepgrad.app.arrays import dims, finite_all, is_array, shape_of
 from stepgrad.app.trace import Focus
 from stepgrad.engine.events import (
     Accumulate,
@@ -71,9 +71,12 @@ class BoxView:
         value_style: style slot of the value.
         grad_style: style slot of the gradient.
         border: style slot of the border.
-        heavy: draw the border in heavy lines (the current node).
-        double: draw the border in double lines (the selected node, when not current).
+        heavy: draw the border in heavy lines (a node the current event is about, unless
+            selected).
+        double: draw the border in double lines (the selected node, at every event).
         mark: a one-cell marker in the top border (``●`` for a breakpoint) or "".
+        shape: a shape to write in the bottom border instead of the layout's (a
+            prediction's own, ``1×1``), or "" for the layout's.
     """
 
     value: str
@@ -84,6 +87,7 @@ class BoxView:
     heavy: bool
     mark: str
     double: bool = False
+    shape: str = ""
 
 
 def box_view(
@@ -100,6 +104,7 @@ def box_view(
     requires_grad: Sequence[bool],
     text: Callable[[Any], str],
     stale: bool = False,
+    predict_shapes: dict[int, str] | None = None,
 ) -> BoxView:
     """What box ``i`` shows as of ``state``.
 
@@ -117,16 +122,21 @@ def box_view(
         text: a number as the box writes it (cut to the current cap).
         stale: the gradient is the last backward pass's, zeroed since (cleared to ``·``
             and dim, never shown as current).
+        predict_shapes: at a prediction, the shapes of the nodes it computes (the
+            layout's are a batch's).
 
     Returns:
         The box's texts and looks.
     """
     node = graph.nodes[i]
     v = state.values[i]
+    predicted = False
     if v is None and node.name in state.predictions:
         v = state.predictions[node.name]
+        predicted = True
     if isinstance(ev, Predict) and i in predict_inputs:
         v = predict_inputs[i]
+        predicted = True
     gv = state.grads[i]
     hot = bool(focus.nodes) and i in focus.nodes
     value_style = S_UNKNOWN if v is None else (S_BAD if _bad(v) else S_NUM)
@@ -140,12 +150,24 @@ def box_view(
         grad_style = phase_slot
     if stale and gv is not None and not hot:
         grad_style = S_STALE
-    border = phase_slot if hot else (S_SELECT if i == selected else S_BORDER)
+    # The selected node keeps its own look at every event: double lines in the selection's
+    # colour, even when the event lights it (the end of the backward pass draws every param
+    # heavy; a selection drawn heavy too could not be told from them). Its numbers keep the
+    # phase colour, which says the event is about it.
+    border = S_SELECT if i == selected else (phase_slot if hot else S_BORDER)
     value_text = text(v)
     grad_text = text(gv) if (requires_grad[i] or gv is not None) else ""
     if stale and gv is not None and not hot:
         # Cleared, not struck through: a terminal without strikethrough would show the last
         # pass's number as current.
         grad_text = "·"
-    double = i == selected and not hot
-    return BoxView(value_text, grad_text, value_style, grad_style, border, hot, marks.get(i, ""), double)
+    double = i == selected
+    # A prediction's box says the prediction's own shape (lecture5's x is 1×1 for
+    # predict: {x: [[4.0]]}), not the batch's that the border says from the layout.
+    shape = dims(shape_of(v)) if predicted and is_array(v) else ""
+    if isinstance(ev, Predict) and predict_shapes and i in predict_shapes:
+        shape = predict_shapes[i]
+    return BoxView(
+        value_text, grad_text, value_style, grad_style, border, hot and not double, marks.get(i, ""),
+        double, shape,
+    )

@@ -106,6 +106,16 @@ def compose_row(
         inner = box.width - 2 - sp.pad_left - sp.pad_right
         text_x = bx0 + 1 + sp.pad_left
         lo, hi = max(bx0, 0), min(bx1, width - 1)
+        if v.shape and dy == box.height - 1:
+            # Another shape than the layout's (a prediction's): the bottom border redrawn.
+            shape = f" {v.shape} "
+            if len(shape) + 3 <= box.width:
+                at = bx1 - 1 - len(shape)
+                for x in range(max(bx0 + 1, 0), min(bx1, width)):
+                    k = x - at
+                    inside = 0 <= k < len(shape)
+                    chars[x] = shape[k] if inside else "─"
+                    styles[x] = S_LABEL if inside else S_BORDER
         if v.heavy or v.double:
             border_of = HEAVY_BORDER if v.heavy else DOUBLE_BORDER
             for x in range(lo, hi + 1):

@@ -25,7 +25,16 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from stepgrad.app import layout as lay
-from stepgrad.app.arrays import as_written, dims, node_shapes
+from stepgrad.app.arrays import (
+    as_written,
+    dims,
+    fit_labels,
+    is_array,
+    label_nodes,
+    label_text,
+    node_shapes,
+    predict_shapes,
+)
 from stepgrad.app.trace import START, Focus, Trace
 from stepgrad.app.widgets.graph_boxes import (
     _ROLES,
@@ -56,6 +65,7 @@ from stepgrad.app.widgets.graph_sizing import (
     graph_fmt,
 )
 from stepgrad.app.widgets.palette import Palette
+from stepgrad.engine.events import Predict
 from stepgrad.engine.state import State
 
 __all__ = [
@@ -92,6 +102,8 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         # A tensor lecture's box says its shape in its bottom border (``└── 759×6 ┘``).
         self._shapes = {i: dims(shape) for i, shape in enumerate(node_shapes(trace.program) or ())}
         self._req = graph.requires_grad
+        self._label_nodes = label_nodes(graph)
+        self._predict_dims: dict[str, dict[int, str]] = {}
         program = trace.program
         self._f32 = program.dtype == "float32"
         # At a prediction the inputs hold the prediction's values, not a sample's (as written:
@@ -233,12 +245,24 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         def text(v: Any) -> str:
             return compact(self._fmt(v), cap)
 
+        def labels_in(i: int) -> Any:
+            # Class labels (lecture9's y) as the labels they are, in the box's own cells.
+            sp = L.spacing
+            cells = max(cap, L.boxes[i].width - 2 - sp.pad_left - sp.pad_right)
+
+            def write(v: Any) -> str:
+                return fit_labels(label_text(v), cells) if is_array(v) else text(v)
+
+            return write
+
         stale = zeroed(self.trace, pos, state)
+        predict_shapes = self._predict_shapes(ev.node) if isinstance(ev, Predict) else None
         views = {
             i: box_view(
                 g, i, state, focus, phase_slot, marks, selected, ev,
-                predict_inputs=self._predict_inputs, requires_grad=self._req, text=text,
-                stale=stale and not g.nodes[i].is_leaf,
+                predict_inputs=self._predict_inputs, requires_grad=self._req,
+                text=labels_in(i) if i in self._label_nodes else text,
+                stale=stale and not g.nodes[i].is_leaf, predict_shapes=predict_shapes,
             )
             for i in L.boxes
         }
@@ -315,6 +339,14 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
             regions.append(Region(0, top, w, max(self.size.height - top, 0)))
         if regions:
             self.refresh(*regions)
+
+    def _predict_shapes(self, node: str) -> dict[int, str]:
+        """The shapes a prediction of ``node`` writes in its boxes' borders (worked out once)."""
+        got = self._predict_dims.get(node)
+        if got is None:
+            shapes = predict_shapes(self.trace.program, node)
+            got = self._predict_dims[node] = {i: dims(s) for i, s in shapes.items()}
+        return got
 
     def _set_legend(self, rows: list[tuple[str, int]]) -> bool:
         """The legend's lines (and style slots) under the graph; True when they changed."""
