@@ -152,3 +152,36 @@ def test_predict_shapes_follow_the_prediction_inputs() -> None:
     got = {g.nodes[i].name: s for i, s in predict_shapes(program, "y_hat").items()}
     assert got == {"x": (2, 1), "w": (1, 1), "b": (1,), "y_hat₁": (2, 1), "y_hat₂": (2, 1), "y_hat": (2, 1)}
     assert predict_shapes(scenario("lecture4").program, "y_hat") == {}
+
+
+def test_the_selection_is_double_lined_at_every_event_kind() -> None:
+    """lecture5, w selected, at every event of the first step and both predictions
+    (forward, local ∂, chain rule, backward end, update, zero_grad, predict): w's box is
+    double-lined in the selection's colour, never heavy, whether the event lights it or
+    not; an unselected box the event is about is heavy."""
+    from stepgrad.app.trace import Trace
+    from stepgrad.app.widgets.graph_boxes import S_PHASE, box_view
+
+    program = scenario("lecture5").program
+    trace = Trace(program)
+    g = trace.graph
+    w = g.by_name["w"]
+    t = trace.timeline
+    kinds = set()
+    heavy_seen = 0
+    for pos in [*range(0, 20), len(t) - 1]:
+        state = trace.state(pos)
+        focus = trace.focus(pos)
+        kinds.add(type(state.event).__name__)
+        for i in range(len(g.nodes)):
+            v = box_view(
+                g, i, state, focus, S_PHASE, {}, w, state.event,
+                predict_inputs={}, requires_grad=g.requires_grad, text=str,
+            )  # fmt: skip
+            if i == w:
+                assert v.double and not v.heavy and v.border == S_SELECT, (pos, state.event)
+            elif focus.nodes and i == focus.nodes[0]:
+                assert v.heavy and not v.double, (pos, i)
+                heavy_seen += 1
+    assert {"Forward", "LocalGrad", "Chain", "BackwardEnd", "Update", "ZeroGrad", "Predict"} <= kinds, kinds
+    assert heavy_seen > 10
