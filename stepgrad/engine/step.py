@@ -19,6 +19,7 @@ from typing import Any, cast
 
 import numpy as np
 
+from stepgrad.engine import rules
 from stepgrad.engine.batches import batch_rows
 from stepgrad.engine.events import (
     Accumulate,
@@ -102,6 +103,12 @@ class StepRunner:
         # a plain upstream × local: / and log divide (grad / b), relu and pow's masks give
         # +0.0 whatever the upstream's sign, sigmoid and softplus group their factors.
         self._vjps = [g.nodes[e.node].rule.vjp for e in g.edges]
+        # What the chain rule does on each edge, looked up once: (edge, node, arg, wrt, vjp,
+        # the node's arguments, whether the local is a 1 (+, −'s left side, =)).
+        self._chain_plan = [
+            (k, e.node, e.arg, e.wrt, self._vjps[k], getters[e.node], _by_one(g.nodes[e.node], e.arg))
+            for k, e in enumerate(g.edges)
+        ]
         self._fixed = {g.by_name[k]: self._value(v) for k, v in program.inputs.items()}
         self._data = {g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()}
         self._arity = {n.name: len(n.args) for n in g.nodes}
@@ -221,28 +228,38 @@ class StepRunner:
         grads[g.loss] = self._one
         if rec:
             keep(self._one)  # backward_start
-        vjps = self._vjps
-        edge_plan = self._edge_plan
-        for k, (e, lv) in enumerate(zip(g.edges, local, strict=True)):
-            up = grads[e.node]
-            vjp = vjps[k]
-            prod = up * lv if vjp is None else vjp(e.arg, edge_plan[k][2](values), values[e.node], up)
+        ndarray = np.ndarray
+        for k, node, arg, wrt, vjp, get, by_one in self._chain_plan:
+            up = grads[node]
+            lv = local[k]
+            if vjp is not None:
+                prod = vjp(arg, get(values), values[node], up)
+            elif by_one and arrays and type(up) is ndarray and up.shape == lv.shape and up.dtype == lv.dtype:
+                # upstream × 1 is the upstream, every number of it (-0.0, NaN and ∞ too):
+                # not multiplied (0.8 µs for 759 × 6, six times a lecture7 step).
+                prod = up
+            else:
+                prod = up * lv
             if arrays:
                 # Broadcasting undone: summed back to the shape of what it is the gradient of.
-                prod = unbroadcast(prod, np.shape(cast(Value, values[e.wrt])))
-            check += prod
-            before = grads[e.wrt]
+                w = values[wrt]
+                shape = getattr(w, "shape", None)
+                if shape is None or getattr(prod, "shape", None) != shape:
+                    prod = unbroadcast(prod, np.shape(cast(Value, w)))
+            else:
+                check += prod
+            before = grads[wrt]
             if rec:
                 keep_all((up, lv, prod))  # chain
             if before is None:
-                grads[e.wrt] = prod
+                grads[wrt] = prod
             else:
                 after = before + prod
-                grads[e.wrt] = after
+                grads[wrt] = after
                 if rec:
                     keep_all((before, prod, after))  # accumulate
             if k in last_edge:
-                p = e.wrt
+                p = wrt
                 old = held_grad[p]
                 this_pass = grads[p]
                 total = old + this_pass
@@ -497,6 +514,13 @@ def _finite(x: Value) -> bool:
         return math.isfinite(x)
     except TypeError:  # an array
         return bool(np.all(np.isfinite(x)))
+
+
+def _by_one(node: Node, arg: int) -> bool:
+    """Whether the local of ``node`` with respect to its argument ``arg`` is a 1 (a number,
+    or ``rules.one_like``'s ones in the output's shape)."""
+    local = node.rule.local
+    return local is rules.add_local or local is rules.id_local or (local is rules.sub_local and arg == 0)
 
 
 def _local_fn(node: Node, dt: Any) -> Callable[..., Value]:
