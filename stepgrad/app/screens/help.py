@@ -100,7 +100,9 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
         "stepgrad's numbers beside PyTorch's for the same point:\n"
         "✓ equal (the same number), ≈ (within rounding), ",
         ("✗ differs", "bold $error"),
-        ".",
+        ".\nnone yet: neither has a .grad (torch's is None); …: comes later (at #N), or torch "
+        "is still loading; -: nothing to compare (a prediction). A tensor lecture too tall "
+        "for the panel writes one line a param (value · torch  .grad · torch); c lists all.",
     )),
     ("roads", "bold $text", (
         "∂loss/∂w three ways: chain rule, closed form (sympy), torch, a hand formula.\n"
@@ -113,9 +115,10 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
     )),
     ("loss", "bold $text", (
         "one bar per step (loss per step), or the mean of a few steps a bar (loss per 2 "
-        "steps) when the run is longer than the plot; the current step's bar in its phase's "
-        "colour; (log scale), short (log): bar heights by the logarithm of the loss, when "
-        "the losses span more than 1000×.\nprogress: 0 7.316  1 · is each epoch's last loss "
+        "steps) when the run is longer than the plot; bars stand from 0, in proportion to "
+        "the loss, and beside them the first loss → the latest (0.6652→0.6532); the current "
+        "step's bar in its phase's colour; (log scale), short (log): bar heights by the "
+        "logarithm of the loss, when the losses span more than 1000×.\nprogress: 0 7.316  1 · is each epoch's last loss "
         "(its last sample's, not a mean), as the lecture's loop prints progress: epoch "
         "l.data[0]; · an epoch still running.",
     )),
