@@ -32,7 +32,9 @@ backward and update. A difference at step k is then step k's arithmetic, not a d
 inherited from earlier steps: two float32 runs, each on its own from step 0, drift apart
 (an ulp's difference in step k's params is many ulps by step k + 3 where a value is a small
 difference of large terms), though each step agrees. Without ``starts`` torch trains on its
-own from step 0 (the app's torch column: torch's run beside stepgrad's).
+own from step 0. ``stepgrad_start`` builds a step's start from a ``Timeline``, and the app's
+torch column runs ``torch_steps_from_stepgrad`` (a timeline of its own, in torch's thread), so
+that the app and ``check`` judge the same numbers.
 
 A run without ``train`` updates nothing: every sample is evaluated with the initial
 params and its own backward pass, starting from no gradient (``w.grad = None`` before
@@ -45,15 +47,21 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepgrad.engine.batches import batch_rows
+from stepgrad.engine.events import Event, Update
 from stepgrad.engine.graph import Const, Graph, Node
 from stepgrad.engine.ops import RULES
 from stepgrad.engine.program import Program
 from stepgrad.lazy import LazyModule
+
+if TYPE_CHECKING:
+    # The timeline loads NumPy: imported where a timeline is made, so the oracle stays cheap.
+    from stepgrad.engine.fold import Scratch
+    from stepgrad.engine.timeline import Timeline
 
 # NumPy only for array programs' data and results: importing the oracle stays cheap.
 np: Any = LazyModule("numpy", globals(), "np")
@@ -123,6 +131,79 @@ class StepStart:
 
 Starts = Callable[[int], StepStart | None]
 """step -> what torch starts that step from (None: torch goes on from its own numbers)."""
+
+Kept = dict[str, dict[str, Any]]
+"""The optimizer's state after a step, by param and by the ``update`` event's names."""
+
+
+def stepgrad_start(t: Timeline, start: Scratch, kept: Kept) -> StepStart:
+    """What stepgrad holds at the start of a step (``start``, before its events): the params'
+    values, their ``.grad`` when carried over (no ``zero_grad``), and the optimizer's state
+    after the step before (``kept``, from its ``update`` events: ``keep_state``)."""
+    g = t.graph
+    names = [g.nodes[p].name for p in g.params]
+    params = {n: start.values[p] for n, p in zip(names, g.params, strict=True)}
+    grads: dict[str, Any] = {}
+    if not t.program.zero_grad:
+        grads = {n: start.grads[p] for n, p in zip(names, g.params, strict=True)}
+    return StepStart(params, grads, {n: dict(s) for n, s in kept.items()})
+
+
+def keep_state(kept: Kept, events: Iterable[Event]) -> None:
+    """Take into ``kept`` the optimizer's state that a step's ``update`` events show."""
+    for ev in events:
+        if isinstance(ev, Update) and ev.state:
+            kept[ev.param] = dict(ev.state)
+
+
+def torch_steps_from_stepgrad(
+    program: Program, steps: Callable[..., Iterable[TorchStep]] | None = None
+) -> Iterator[TorchStep]:
+    """torch's steps of ``program``, each training step started from stepgrad's numbers at
+    its start (``stepgrad_start``), as ``stepgrad check`` runs them, lazily.
+
+    stepgrad's numbers come from a ``Timeline`` of this iterator's own, advanced in step
+    with torch: the engine is deterministic, so they are the numbers of any other timeline
+    of ``program`` to the bit, and the iterator can run on a thread of its own (the app's
+    torch worker) without touching the app's timeline. Without training torch has nothing
+    to start from: its steps as they come.
+
+    Args:
+        program: the compiled scenario.
+        steps: the oracle (``torch_steps``), called as ``steps(program, starts=...)``.
+
+    Yields:
+        What torch holds after each step.
+    """
+    steps = steps or torch_steps
+    if not program.training:
+        yield from steps(program)
+        return
+    from stepgrad.engine.timeline import Timeline
+
+    t = Timeline(program)
+    # Only an optimizer that keeps a state (momentum, Adam) needs a step's events; for the
+    # others advancing the checkpoints is enough, and cheaper (no event is made).
+    keeps = bool(program.optimizer.state_names)
+    kept: Kept = {}
+    begins: dict[int, StepStart] = {}
+    it = iter(steps(program, starts=begins.get))
+    try:
+        for step in range(t.n_steps):
+            t.ensure(step)  # the start of ``step`` is known (step ``step - 1`` computed)
+            begins.clear()
+            begins[step] = stepgrad_start(t, t.scratch(step), kept)
+            ts = next(it, None)
+            if ts is None:
+                return
+            if keeps:
+                keep_state(kept, t.events_of_step(step))
+            yield ts
+    finally:
+        close = getattr(it, "close", None)
+        if close is not None:
+            close()
+
 
 _available: bool | None = None
 

@@ -5,7 +5,9 @@
   a few milliseconds on the event loop, with progress in the header; no other thread
   ever touches the app's timeline.
 - torch runs in a thread worker, one ``TorchStep`` at a time and only as far as the step
-  being viewed, so the app opens and steps before torch is even imported.
+  being viewed, so the app opens and steps before torch is even imported. Each training
+  step starts from stepgrad's numbers at its start, as ``stepgrad check`` runs it, taken
+  from a timeline of the worker's own (``oracle.torch_steps_from_stepgrad``).
 - sympy derives the closed forms (the three roads panel) in another thread worker; until
   it answers the panel says "deriving…". The same worker then checks a scenario's hand
   derivation over the whole run, on a timeline of its own.
@@ -29,7 +31,7 @@ from stepgrad.app import comparison
 from stepgrad.app.host import AppHost
 
 Oracle = Callable[[Any], Iterable[Any]]
-"""program -> TorchStep per step (``stepgrad.oracle.torch_steps`` or a test double)."""
+"""program -> TorchStep per step (``default_oracle``, or a test double)."""
 
 Deriver = Callable[[Any], Any]
 """graph -> ``symbolic.Derivation`` or ``symbolic.TooLarge`` (``symbolic.derive`` or a test double)."""
@@ -47,13 +49,19 @@ torch then fails with "partially initialized module"."""
 
 
 def default_oracle(program: Any) -> Iterator[Any]:
-    """Torch's steps of ``program`` (``stepgrad.oracle.torch_steps``, imported on first use)."""
+    """Torch's steps of ``program``, each training step from stepgrad's numbers at its start
+    (``stepgrad.oracle.torch_steps_from_stepgrad``, imported on first use), so that the torch
+    column says what ``stepgrad check`` says: a float32 run on its own drifts from torch's by
+    an ulp a step, and showed ✗ a few steps in where each step agrees.
+
+    Called on the torch worker's thread: the steps' starts come from a timeline of their
+    own, never the app's (which belongs to the UI thread)."""
     with _HEAVY_IMPORTS:
         import torch  # noqa: F401
 
-        from stepgrad.oracle import torch_steps
+        from stepgrad.oracle import torch_steps_from_stepgrad
 
-    return torch_steps(program)
+    return torch_steps_from_stepgrad(program)
 
 
 def default_deriver(graph: Any) -> Any:

@@ -36,7 +36,15 @@ from stepgrad.manual import (
     iter_roads,
     manual_problems,
 )
-from stepgrad.oracle import StepStart, TorchStep, torch_predictions, torch_steps
+from stepgrad.oracle import (
+    Kept,
+    StepStart,
+    TorchStep,
+    keep_state,
+    stepgrad_start,
+    torch_predictions,
+    torch_steps,
+)
 from stepgrad.scenario.load import Scenario
 from stepgrad.scenario.nonfinite import nonfinite_error
 from stepgrad.symbolic import TIMEOUT_S, Derivation, TooLarge, derive
@@ -99,19 +107,17 @@ def check(
     # when it reaches the step): a difference is that step's arithmetic, never a drift
     # carried from earlier steps, which float32 runs each on their own show after a few steps.
     begins: dict[int, StepStart] = {}
-    kept: dict[str, dict[str, Any]] = {}
+    kept: Kept = {}
     oracle: Iterator[TorchStep] = iter(steps(program, starts=begins.get))
     for step in range(t.n_steps):
         start = t.scratch(step)  # before the step's events: no step is run twice
         begins.clear()
         if program.training:
-            begins[step] = _stepgrad_start(t, start, kept)
+            begins[step] = stepgrad_start(t, start, kept)
         ts = next(oracle, None)
         events = t.events_of_step(step)
         rows = _step_rows(t, start, events, ts, dtype, arrays)
-        for ev in events:
-            if isinstance(ev, Update) and ev.state:
-                kept[ev.param] = dict(ev.state)
+        keep_state(kept, events)
         report.steps_compared += 1
         for what, row in rows:
             report.count(what, row)
@@ -146,19 +152,6 @@ def check(
             d = derivation if derivation is not None else _derive(program.graph, timeout_s)
             _walk_roads(report, report.roads, t, scenario, d)
     return report
-
-
-def _stepgrad_start(t: Timeline, start: Scratch, kept: dict[str, dict[str, Any]]) -> StepStart:
-    """What stepgrad holds at the start of a step (``start``, before its events): the params'
-    values, their ``.grad`` when carried over (no ``zero_grad``), and the optimizer's state
-    after the step before (``kept``, from its ``update`` events)."""
-    g = t.graph
-    names = [g.nodes[p].name for p in g.params]
-    params = {n: start.values[p] for n, p in zip(names, g.params, strict=True)}
-    grads: dict[str, Any] = {}
-    if not t.program.zero_grad:
-        grads = {n: start.grads[p] for n, p in zip(names, g.params, strict=True)}
-    return StepStart(params, grads, {n: dict(s) for n, s in kept.items()})
 
 
 def _arrays_not_comparable(report: Report, roads: Roads, scenario: Scenario) -> None:
