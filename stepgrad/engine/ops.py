@@ -119,6 +119,9 @@ class OpRule:
         arrays_only: True for an op that only makes sense on arrays (``@``, ``softmax``,
             the losses): its vjp is its backward, and its local value is what the vjp
             multiplies by, never a full Jacobian.
+        local_is_vjp_at_one: the local value is ``vjp(k, args, out, 1)`` (the losses): at
+            the loss, whose upstream is that 1, the chain's product is the local itself,
+            not computed a second time.
     """
 
     name: str
@@ -142,6 +145,7 @@ class OpRule:
     keywords: Mapping[str, tuple[int | str, ...]] | None = None
     specialize: Callable[[tuple[tuple[str, int | str], ...]], OpRule] | None = None
     arrays_only: bool = False
+    local_is_vjp_at_one: bool = False
 
     def local_text(self, k: int, texts: list[str], out: str) -> str:
         """The text of ∂out/∂arg_k with ``texts`` for the arguments and ``out`` for the output."""
@@ -405,7 +409,7 @@ def _loss_rule(name: str, reduction: str) -> OpRule:
         name, symbol, 2, forward, local, texts, f"{name}({{0}}, {{1}}{keyword})", role=FUNCTION, vjp=vjp,
         torch=fm.torch_loss(torch_name, reduction), shape=shape, keywords={"reduction": _REDUCTIONS},
         specialize=lambda attrs: _loss_rule(name, str(dict(attrs).get("reduction", "mean"))),
-        arrays_only=True,
+        arrays_only=True, local_is_vjp_at_one=True,
     )
 
 

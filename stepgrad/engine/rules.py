@@ -198,7 +198,8 @@ def wide(f: Callable[[Value], Value], a: Value) -> Value:
     torch's float32 exp, log, log1p, tanh, sin and cos are (nearly) correctly rounded;
     NumPy's own float32 versions are not: on 3,000 random arguments they agreed with torch
     61% of the time for exp and 67% for tanh, against 99% and 99.8% this way."""
-    if getattr(a, "dtype", None) == np.float32:
+    dtype = getattr(a, "dtype", None)
+    if dtype is not None and dtype.char == "f":  # float32 (its char: == np.float32 costs 0.3 µs)
         return f(a.astype(np.float64)).astype(np.float32)[()]
     return f(a)
 

@@ -109,6 +109,10 @@ class StepRunner:
             (k, e.node, e.arg, e.wrt, self._vjps[k], getters[e.node], _by_one(g.nodes[e.node], e.arg))
             for k, e in enumerate(g.edges)
         ]
+        # The edges out of a loss whose local is its vjp at an upstream of 1 (OpRule.local_is_vjp_at_one).
+        self._local_is_product = {
+            k for k, e in enumerate(g.edges) if e.node == g.loss and g.nodes[e.node].rule.local_is_vjp_at_one
+        }
         self._fixed = {g.by_name[k]: self._value(v) for k, v in program.inputs.items()}
         self._data = {g.by_name[k]: np.asarray(v, dtype=self.dtype) for k, v in (program.data or {}).items()}
         self._arity = {n.name: len(n.args) for n in g.nodes}
@@ -229,10 +233,16 @@ class StepRunner:
         if rec:
             keep(self._one)  # backward_start
         ndarray = np.ndarray
+        one = self._one
+        local_is_product = self._local_is_product
         for k, node, arg, wrt, vjp, get, by_one in self._chain_plan:
             up = grads[node]
             lv = local[k]
-            if vjp is not None:
+            if up is one and k in local_is_product:
+                # The loss's vjp at its upstream, this very 1: the same computation as its
+                # local (bce: 4 µs for 759 rows), so the same numbers.
+                prod = lv
+            elif vjp is not None:
                 prod = vjp(arg, get(values), values[node], up)
             elif by_one and arrays and type(up) is ndarray and up.shape == lv.shape and up.dtype == lv.dtype:
                 # upstream × 1 is the upstream, every number of it (-0.0, NaN and ∞ too):
