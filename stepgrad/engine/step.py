@@ -439,8 +439,13 @@ def _maker(ev: Event, i: int, width: int, state_names: tuple[str, ...] = ()) -> 
             return local_grad
         case BackwardStart(node=node):
 
+            nd, va = _setters(BackwardStart, "node", "value")
+
             def backward_start(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
-                return BackwardStart(q, s, e, m, node, r[i])
+                ev = _new(BackwardStart)
+                _seq(ev, q), _step(ev, s), _epoch(ev, e), _sample(ev, m)
+                nd(ev, node), va(ev, r[i])
+                return ev
 
             return backward_start
         case Chain(node=node, wrt=wrt, arg=arg):
@@ -483,14 +488,24 @@ def _maker(ev: Event, i: int, width: int, state_names: tuple[str, ...] = ()) -> 
 
                 return update_with_state
 
+            pa, be, gr, lr, af, st = _setters(Update, "param", "before", "grad", "lr", "after", "state")
+
             def update(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
-                return Update(q, s, e, m, param, r[i], r[i + 1], r[i + 2], r[i + 3])
+                ev = _new(Update)
+                _seq(ev, q), _step(ev, s), _epoch(ev, e), _sample(ev, m)
+                pa(ev, param), be(ev, r[i]), gr(ev, r[i + 1]), lr(ev, r[i + 2]), af(ev, r[i + 3]), st(ev, ())
+                return ev
 
             return update
         case ZeroGrad(param=param):
 
+            pa, bf = _setters(ZeroGrad, "param", "before")
+
             def zero_grad(q: int, s: int, e: int, m: int | None, r: list[Value]) -> Event:
-                return ZeroGrad(q, s, e, m, param, r[i])
+                ev = _new(ZeroGrad)
+                _seq(ev, q), _step(ev, s), _epoch(ev, e), _sample(ev, m)
+                pa(ev, param), bf(ev, r[i])
+                return ev
 
             return zero_grad
     raise TypeError(f"not an event of a step: {ev!r}")  # pragma: no cover - predictions
