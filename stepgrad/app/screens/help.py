@@ -97,7 +97,9 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
         "  what torch's .grad holds: without zero_grad, the running sum of every pass so far",
     )),
     ("params", "bold $text", (
-        "stepgrad's numbers beside PyTorch's for the same point:\n"
+        "stepgrad's numbers beside PyTorch's for the same point (torch starts each "
+        "training step from stepgrad's params and optimizer state, as check does: a "
+        "difference is that step's own arithmetic):\n"
         "✓ equal (the same number), ≈ (within rounding), ",
         ("✗ differs", "bold $error"),
         ".\nnone yet: neither has a .grad (torch's is None); …: comes later (at #N), or torch "
