@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from small_model import small_model
 
 from stepgrad.check import check, first_failure
 from stepgrad.oracle import StepStart, torch_available, torch_steps, torch_steps_from_stepgrad
@@ -13,20 +14,7 @@ from stepgrad.scenario import load, loads
 
 pytestmark = pytest.mark.skipif(not torch_available(), reason="torch is not installed")
 
-SMALL = """
-name: small arrays
-dtype: float32
-params:
-  W: [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]
-  b: [0.01, -0.02]
-data:
-  x: [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [-1.5, 0.0, 1.0], [2.0, 1.0, -0.5], [0.3, 0.2, 0.1]]
-  y: [[0.5, -0.5], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.5], [0.2, 0.2]]
-model:
-  z: x @ W + b
-  h: tanh(z)
-  loss: mse(h, y)
-"""
+SMALL = small_model("float32")
 
 MOMENTUM = "train: {epochs: 3, lr: 0.05, batch_size: 2, optimizer: {name: sgd, momentum: 0.9}}\n"
 ADAM = "train: {epochs: 3, lr: 0.05, batch_size: 2, optimizer: adam}\n"

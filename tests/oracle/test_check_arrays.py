@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+from small_model import small_model
 
 from stepgrad.check import check, first_failure, render_json, render_text, summary
 from stepgrad.check.run import ARRAYS_NOT_COMPARABLE
@@ -17,20 +18,7 @@ from stepgrad.scenario import loads
 
 needs_torch = pytest.mark.skipif(not torch_available(), reason="torch is not installed")
 
-SMALL = """
-name: small arrays
-dtype: float64
-params:
-  W: [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]
-  b: [0.01, -0.02]
-data:
-  x: [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [-1.5, 0.0, 1.0], [2.0, 1.0, -0.5], [0.3, 0.2, 0.1]]
-  y: [[0.5, -0.5], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.5], [0.2, 0.2]]
-model:
-  z: x @ W + b
-  h: tanh(z)
-  loss: mse(h, y)
-"""
+SMALL = small_model("float64")
 
 
 def scenario(train: str = "{epochs: 2, lr: 0.1, batch_size: 2, shuffle: {seed: 3}}"):

@@ -9,6 +9,7 @@ import io
 
 import numpy as np
 import pytest
+from small_model import small_model
 
 from stepgrad.check import check, first_failure, render_text, run_check
 from stepgrad.check.render import RESYNC_NOTE
@@ -212,20 +213,7 @@ def test_starting_from_torchs_own_numbers_changes_nothing(spec, train):
         assert a.loss == b.loss
 
 
-SMALL = """
-name: small arrays
-dtype: float32
-params:
-  W: [[0.1, -0.2], [0.3, 0.4], [-0.5, 0.6]]
-  b: [0.01, -0.02]
-data:
-  x: [[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [-1.5, 0.0, 1.0], [2.0, 1.0, -0.5], [0.3, 0.2, 0.1]]
-  y: [[0.5, -0.5], [1.0, 0.0], [0.0, 1.0], [-1.0, 0.5], [0.2, 0.2]]
-model:
-  z: x @ W + b
-  h: tanh(z)
-  loss: mse(h, y)
-"""
+SMALL = small_model("float32")
 
 
 def test_check_hands_torch_stepgrads_start_of_every_step():
