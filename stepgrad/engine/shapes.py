@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from stepgrad.engine.reduce import torch_sum
 from stepgrad.lazy import LazyModule
 
 if TYPE_CHECKING:
@@ -136,14 +137,21 @@ def unbroadcast(grad: Any, shape: Shape) -> Any:
     lead = len(gshape) - len(shape)
     if lead < 0:  # never from broadcasting (it only adds axes): the same numbers, reshaped
         return np.reshape(grad, shape)
-    axes = tuple(range(lead)) + tuple(
-        i for i in range(lead, len(gshape)) if shape[i - lead] == 1 and gshape[i] != 1
-    )
-    from stepgrad.engine.reduce import torch_sum
-
+    key = (gshape, shape)
+    axes = _SUMMED_AXES.get(key)
+    if axes is None:
+        if len(_SUMMED_AXES) >= 256:
+            _SUMMED_AXES.clear()
+        axes = _SUMMED_AXES[key] = tuple(range(lead)) + tuple(
+            i for i in range(lead, len(gshape)) if shape[i - lead] == 1 and gshape[i] != 1
+        )
     summed = torch_sum(np.asarray(grad), axes, keepdims=True) if axes else np.asarray(grad)
     out = summed.reshape(shape)
     return out[()] if shape == () else out
+
+
+_SUMMED_AXES: dict[tuple[Shape, Shape], tuple[int, ...]] = {}
+"""The axes ``unbroadcast`` sums, by (the gradient's shape, the argument's), worked out once."""
 
 
 # ----- the array ops' shape rules (OpRule.shape) ---------------------------------------

@@ -98,7 +98,7 @@ class StepRunner:
         self._template: list[Value | None] = [None] * n_nodes + consts
         getters = [_getter(ix) for ix in slots]
         self._forward_plan = [(i, _forward_fn(g.nodes[i]), getters[i]) for i in g.order]
-        self._edge_plan = [(e, _local_fn(g.nodes[e.node], dt), getters[e.node]) for e in g.edges]
+        self._local_plan = [(e.arg, e.node, _local_fn(g.nodes[e.node], dt), getters[e.node]) for e in g.edges]
         # The chain product as torch's backward forms it, for the ops whose backward is not
         # a plain upstream × local: / and log divide (grad / b), relu and pow's masks give
         # +0.0 whatever the upstream's sign, sigmoid and softplus group their factors.
@@ -199,20 +199,23 @@ class StepRunner:
         # A running sum tells a finite step at once (scalars; arrays: see _Unchecked).
         check: Any = _UNCHECKED if arrays else 0.0
 
+        scalars = not arrays  # (an array step adds nothing to check: _Unchecked)
         for i, fn, get in self._forward_plan:
             a = get(values)
             v = fn(*a)
             values[i] = v
-            check += v
+            if scalars:
+                check += v
             if rec:
                 keep_all(a)
                 keep(v)
 
         local: list[Value] = []
-        for e, fn, get in self._edge_plan:
-            lv = fn(e.arg, get(values), values[e.node], dt)
+        for arg, node, fn, get in self._local_plan:
+            lv = fn(arg, get(values), values[node], dt)
             local.append(lv)
-            check += lv
+            if scalars:
+                check += lv
         if rec:
             keep_all(local)
 
@@ -309,16 +312,18 @@ class StepRunner:
                     new_state[j] = kept
                     if rec:
                         keep_all((before, gr, lr, after, *shown))  # update with its state
-                check += after
+                if scalars:
+                    check += after
                 new_values[j] = after
-            for j, p in enumerate(self._params):
-                gr = grads[p]
-                if self.program.zero_grad:
-                    new_grads[j] = self.zeros[j]
+            if self.program.zero_grad:
+                zeros = self.zeros
+                for j, p in enumerate(self._params):
+                    new_grads[j] = zeros[j]
                     if rec:
-                        keep(gr)  # zero_grad
-                else:
-                    new_grads[j] = gr
+                        keep(grads[p])  # zero_grad
+            else:
+                for j, p in enumerate(self._params):
+                    new_grads[j] = grads[p]
         if arrays:
             # NaN and infinity carry through a sum: one reduction per array left.
             left: list[Value] = [values[g.loss], *(grads[p] for p in self._params)]
