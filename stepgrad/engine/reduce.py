@@ -249,7 +249,7 @@ class _Plan:
     makes +0.0 anyway: the plan's numbers are ``_direct``'s to the bit.
     """
 
-    __slots__ = ("dtype", "levels", "n", "out_shape", "roots", "size", "zero")
+    __slots__ = ("dtype", "levels", "n", "out_shape", "roots", "tail", "zero")
 
     def __init__(self, shape: tuple[int, ...], dtype: Any, kinds: Kinds, out_shape: tuple[int, ...]):
         n = 1
@@ -264,14 +264,14 @@ class _Plan:
         self.dtype = dtype
         self.out_shape = out_shape
         self.zero = np.zeros((), dtype=dtype)
-        self.levels, slots, self.size = _levels(list(roots.ravel()), n)
+        self.levels, slots, size = _levels(list(roots.ravel()), n)
+        self.tail = np.zeros(size - n, dtype=dtype)
         self.roots = np.array(slots, dtype=np.intp).reshape(out_shape)
 
     def __call__(self, x: Any) -> Any:
-        buf = np.empty(self.size, dtype=self.dtype)
-        n = self.n
-        buf[:n] = x.reshape(-1)
-        buf[n] = 0
+        # The elements, then zeros: the 0 and the sums' places (one call: 1.2 µs for 759 × 6,
+        # where np.empty and two assignments took 2.1).
+        buf = np.concatenate((x.reshape(-1), self.tail))
         add = np.add.reduce
         for terms, lo, hi in self.levels:
             add(buf.take(terms), axis=0, out=buf[lo:hi])
