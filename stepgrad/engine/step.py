@@ -13,6 +13,7 @@ their arguments' slots, the texts of the events) is prepared once, when the runn
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterator
 from operator import itemgetter
 from typing import Any, cast
@@ -81,6 +82,10 @@ class StepRunner:
         self.no_state: list[tuple[Value, ...]] = [()] * len(self._params)
         self._update = make_update(program.optimizer, self.dtype)
         self._zeroed_in_place = program.optimizer.name == "lecture"
+        # Below this, n numbers of magnitude M with n·M under it sum to a finite number in
+        # the dtype and as Python floats (StepRunner._left_sum).
+        top = min(float(np.finfo(self.dtype).max), sys.float_info.max) if self.dtype.kind == "f" else 0.0
+        self._sum_bound = top / 4
         # Constants live in extra slots after the nodes, so that every argument is an index
         # into one list and an itemgetter fetches a node's arguments in one call.
         n_nodes = len(g.nodes)
@@ -329,9 +334,7 @@ class StepRunner:
             left: list[Value] = [values[g.loss], *(grads[p] for p in self._params)]
             if following is not None:
                 left.extend(following[0])
-            check = 0.0
-            for v in left:
-                check += float(_add_reduce(v, axis=None))
+            check = self._left_sum(left)
         finite = _finite(check)
         if not finite:
             # The running sum can overflow on finite numbers; look at each one to be sure.
@@ -340,6 +343,29 @@ class StepRunner:
                 numbers.extend(following[0])
             finite = all(bool(np.all(np.isfinite(v))) for v in numbers if v is not None)
         return values, grads, finite, following
+
+    def _left_sum(self, left: list[Value]) -> float:
+        """The running check of an array step: the sum of each array's sum (in the dtype,
+        NumPy's order), or 0.0 where that sum is surely finite, told in four NumPy calls
+        instead of one a array (4 µs a lecture7 step, not 8.5): every number finite and
+        none larger than ``M``, no sum of ``n ≤ 2**20`` of them, in any order, goes past
+        ``2·n·M``, below the largest number when ``n·M`` is below a quarter of it. Otherwise
+        the sums themselves, so the step's verdict is theirs in every case."""
+        try:
+            flat = np.concatenate([v.reshape(-1) for v in left])
+        except (AttributeError, TypeError, ValueError):  # not all arrays of one kind: the sums say
+            flat = None
+        surely = (
+            flat is not None
+            and 0 < flat.size <= 2**20
+            and float(np.abs(flat).max()) * flat.size < self._sum_bound  # (never for NaN and ∞)
+        )
+        if surely:
+            return 0.0
+        check = 0.0
+        for v in left:
+            check += float(_add_reduce(v, axis=None))
+        return check
 
     def events(self, step: int, record: list[Value]) -> list[Event]:
         """The events of ``step`` from its numbers (``run``'s ``record``): its outline with
