@@ -224,6 +224,18 @@ class TestReplayRoads:
         events = [o for o in objs if o["kind"] != "roads"]
         assert [o["seq"] for o in events] == list(range(len(events)))
 
+    @pytest.mark.parametrize("name", ["xor", "lecture5"])
+    def test_array_model_refused_in_one_line(self, name):
+        """An array param has no closed form: --roads on it is refused, exit 2, one line, no
+        traceback (xor's 2x2 W1 raised ValueError on an array's truth value)."""
+        r = run("replay", name, "--roads")
+        assert r.returncode == 2
+        assert r.stdout == ""
+        assert r.stderr.splitlines() == [
+            f"stepgrad replay: --roads compares a scalar param's three roads, and {name}'s params are "
+            "arrays (leave out --roads; stepgrad check compares every element with torch)"
+        ]
+
     def test_ex4_4_wrong_text_marks_step_1(self):
         r = run("replay", "ex4-4-wrong", "--roads")
         assert r.returncode == 0, r.stderr
