@@ -352,9 +352,12 @@ def render_text(report: Report) -> str:
     lines.append(summary(report))
     fail = first_failure(report)
     if report.finite_diffs is not None and report.fd_ok:
-        n = len(report.finite_diffs)
-        lines.append(f"finite differences: {_plural(n, 'gradient')} "
-                     f"{'agrees' if n == 1 else 'agree'}")
+        n = sum(1 for r in report.finite_diffs if r.verdict.ok)
+        skipped = len(report.finite_diffs) - n
+        said = f"finite differences: {_plural(n, 'gradient')} {'agrees' if n == 1 else 'agree'}"
+        if skipped:
+            said += f", {skipped} skipped (see the table)"
+        lines.append(said)
     if report.expect and report.expect_ok:
         n = len(report.expect)
         lines.append(f"expect: {_plural(n, 'value')} {'holds' if n == 1 else 'hold'}")
