@@ -130,7 +130,7 @@ def unbroadcast(grad: Any, shape: Shape) -> Any:
     axes ``shape`` lacks, and over the axes where ``shape`` has 1 and ``grad`` does not
     (kept, size 1); one sum over all of them, in torch's order. ``grad`` itself when its
     shape is already ``shape``."""
-    gshape = np.shape(grad)
+    gshape = grad.shape if isinstance(grad, np.ndarray) else np.shape(grad)
     shape = tuple(shape)
     if gshape == shape:
         return grad

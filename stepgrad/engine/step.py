@@ -262,8 +262,10 @@ class StepRunner:
                 # Broadcasting undone: summed back to the shape of what it is the gradient of.
                 w = values[wrt]
                 shape = getattr(w, "shape", None)
-                if shape is None or getattr(prod, "shape", None) != shape:
+                if shape is None:
                     prod = unbroadcast(prod, np.shape(cast(Value, w)))
+                elif getattr(prod, "shape", None) != shape:
+                    prod = unbroadcast(prod, shape)
             else:
                 check += prod
             before = grads[wrt]
