@@ -35,7 +35,7 @@ from stepgrad.engine.events import (
     ZeroGrad,
 )
 from stepgrad.engine.graph import Const, Node
-from stepgrad.engine.optimizers import make_update
+from stepgrad.engine.optimizers import fused_steps, make_update
 from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Program
 from stepgrad.engine.shapes import unbroadcast
@@ -82,6 +82,15 @@ class StepRunner:
         self.no_state: list[tuple[Value, ...]] = [()] * len(self._params)
         self._update = make_update(program.optimizer, self.dtype)
         self._zeroed_in_place = program.optimizer.name == "lecture"
+        # torch's plain SGD on float32 array params: every param's step in one go
+        # (optimizers.fused_steps, the same numbers as param by param).
+        opt = program.optimizer
+        self._sgd_at_once = (
+            opt.name == "sgd"
+            and not opt.momentum
+            and self.dtype == np.float32
+            and all(isinstance(v, np.ndarray) and v.ndim > 0 for v in self.initial_params())
+        )
         # Below this, n numbers of magnitude M with n·M under it sum to a finite number in
         # the dtype and as Python floats (StepRunner._left_sum).
         top = min(float(np.finfo(self.dtype).max), sys.float_info.max) if self.dtype.kind == "f" else 0.0
@@ -307,10 +316,20 @@ class StepRunner:
             state = start[2]
             new_state = list(self.no_state) if update is None else list(state)
             following = (new_values, new_grads, new_state)
-            for j, p in enumerate(self._params):
+            params = self._params
+            afters = (
+                fused_steps([values[p] for p in params], [grads[p] for p in params], lr)
+                if self._sgd_at_once
+                else None
+            )
+            for j, p in enumerate(params):
                 before = values[p]
                 gr = grads[p]
-                if update is None:  # the lecture's update and plain SGD: no state kept
+                if afters is not None:  # torch's SGD, every param's step at once
+                    after = afters[j]
+                    if rec:
+                        keep_all((before, gr, lr, after))  # update
+                elif update is None:  # the lecture's update and plain SGD: no state kept
                     after = before - lr * gr
                     if rec:
                         keep_all((before, gr, lr, after))  # update
