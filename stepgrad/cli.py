@@ -18,9 +18,14 @@ DEFAULT_SCENARIO = "lecture4"
 
 
 class _Parser(argparse.ArgumentParser):
+    #: The command the arguments are for (``stepgrad replay ...``): argparse reports an
+    #: unknown option of a command as the top parser's, whose help does not list it.
+    command: str | None = None
+
     def error(self, message: str) -> NoReturn:
         # One line and exit 2, like every other mistake.
-        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+        prog = f"{self.prog} {self.command}" if self.command and " " not in self.prog else self.prog
+        self.exit(2, f"{prog}: {message} (see {prog} --help)\n")
 
 
 def _event_number(text: str) -> int:
@@ -47,7 +52,7 @@ def _digits(text: str) -> int:
 _DIGITS_HELP = "show numbers to N significant digits (1e-09 stays 1e-09, never 0.000); exact when left out"
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _Parser:
     """The argument parser for every subcommand."""
     p = _Parser(
         prog="stepgrad",
@@ -143,8 +148,11 @@ def _main(argv: Sequence[str] | None) -> int:
             )
             return 2
         args = ["open", *args]
+    parser = build_parser()
+    if args[0] in commands - {"-h", "--help", "--version"}:
+        parser.command = args[0]
     try:
-        ns = build_parser().parse_args(args)
+        ns = parser.parse_args(args)
     except SystemExit as e:  # --help, --version, or a usage error (already said)
         sys.stdout.flush()
         return e.code if isinstance(e.code, int) else 0

@@ -126,11 +126,23 @@ USAGE = [
     ),
     (["replay", "lecture4", "--format", "xml"], "stepgrad replay: argument --format: invalid choice: 'xml'"),
     (["replay"], "stepgrad replay: the following arguments are required: scenario"),
-    (["replay", "lecture4", "--bogus"], "stepgrad: unrecognized arguments: --bogus"),
-    (["check", "lecture4", "--bogus"], "stepgrad: unrecognized arguments: --bogus"),
-    (["open", "lecture4", "--bogus"], "stepgrad: unrecognized arguments: --bogus"),
-    (["--bogus"], "stepgrad: unrecognized arguments: --bogus"),
-    (["list", "extra"], "stepgrad: unrecognized arguments: extra"),
+    # An unknown option of a command is the command's, and its own help lists its options
+    # (`stepgrad --help` does not): a newcomer's `replay --steps 0` was sent to the wrong help.
+    (
+        ["replay", "lecture4", "--bogus"],
+        "stepgrad replay: unrecognized arguments: --bogus (see stepgrad replay --help)",
+    ),
+    (
+        ["check", "lecture4", "--bogus"],
+        "stepgrad check: unrecognized arguments: --bogus (see stepgrad check --help)",
+    ),
+    (
+        ["open", "lecture4", "--bogus"],
+        "stepgrad open: unrecognized arguments: --bogus (see stepgrad open --help)",
+    ),
+    (["lecture4", "--bogus"], "stepgrad open: unrecognized arguments: --bogus (see stepgrad open --help)"),
+    (["--bogus"], "stepgrad: unrecognized arguments: --bogus (see stepgrad --help)"),
+    (["list", "extra"], "stepgrad list: unrecognized arguments: extra (see stepgrad list --help)"),
     # Not a command, so a scenario for `open`: and there is no such file.
     (
         ["frobnicate"],
@@ -363,7 +375,9 @@ def test_hostile_but_valid_file_every_command(tmp_path: Path) -> None:
 
     def run(args: list[str]) -> subprocess.CompletedProcess[bytes]:
         return subprocess.run(
-            [sys.executable, "-m", "stepgrad", *args], capture_output=True, timeout=120,
+            [sys.executable, "-m", "stepgrad", *args],
+            capture_output=True,
+            timeout=120,
             env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "default"},
         )
 
