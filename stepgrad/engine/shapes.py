@@ -241,7 +241,12 @@ def cross_entropy_shape(shapes: tuple[Shape, ...]) -> Shape:
     a, b = shapes
     if len(a) == 2:
         if b != (a[0],):
-            raise ShapeError("labels must be (N,) for logits (N, C)")
+            # Labels written as rows ([[0], [2], [1]], or a CSV column in a list) is the usual
+            # slip: say what the file should hold, not only the shapes.
+            raise ShapeError(
+                f"{{1}} is {shape_text(b)}, but the labels of {{0}} {shape_text(a)} are "
+                f"({a[0]},): one class number a sample (y: [2, 0, 1]; from a CSV, one column: y: 2)"
+            )
         return ()
     if len(a) == 1:
         if b != ():

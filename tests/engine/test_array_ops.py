@@ -450,7 +450,8 @@ def test_shape_errors_say_what_the_lecture_would():
     assert str(_error(mean, {0: (4,)})) == "mean(h, axis=2): h has 1 axis (0)"
     ce = _graph(("loss", "cross_entropy", [0, 1], ()), leaves=[("z", "input"), ("y", "input")])
     assert str(_error(ce, {0: (4, 3), 1: (4, 1)})) == (
-        "cross_entropy(z, y): labels must be (N,) for logits (N, C)"
+        "cross_entropy(z, y): y is (4, 1), but the labels of z (4, 3) are (4,): one class number a "
+        "sample (y: [2, 0, 1]; from a CSV, one column: y: 2)"
     )
     summed = (("reduction", "sum"),)
     mse = _graph(("loss", "mse", [0, 1], summed), leaves=[("y_hat", "input"), ("y", "input")])
