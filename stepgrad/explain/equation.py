@@ -15,6 +15,7 @@ The notation keeps apart what a student must not mix up (the help's legend says 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -379,9 +380,13 @@ def edge_label(ev: LocalGrad | Chain, r: Callable[[Value], str] = fmt) -> tuple[
 def fit(line: str, width: int) -> str:
     """``line`` made to fit ``width`` cells (the timeline panel's rows).
 
-    An equation ``a = b = c = d`` first loses its middle terms from the left (``a = c = d``,
-    then ``a = d``): what remains is still true and keeps the result, the number the event
-    is about. Otherwise it is cut at a space, never inside a number, marked with ``…``.
+    An equation on arrays ``a = rule = shapes = result`` first loses its substituted
+    shapes and keeps the rule (``a = rule = result``: every chain row names what it
+    multiplied), then its result's first entries (``(759, 4) ‖·‖ 0.0085``: shape and norm),
+    then the entries are cut. Any other equation ``a = b = c = d`` loses its middle terms
+    from the left (``a = c = d``, then ``a = d``): what remains is still true and keeps the
+    result, the number the event is about. Otherwise it is cut at a space, never inside a
+    number, marked with ``…``.
     """
     if len(line) <= width:
         return line
@@ -389,13 +394,34 @@ def fit(line: str, width: int) -> str:
     # A list ("grads: ∂loss/∂w1 = 8.0, ∂loss/∂w2 = 16.0") is several equations, not one
     # chain (an array's commas are not a list's).
     chain = not line.startswith("grads: ")
+    result = terms[-1]
+    short = _ENTRIES.sub(" ", result)
+    array = result[:1] in "[("  # an array's substituted terms are mostly shapes
+    if chain and array and len(terms) > 3:
+        for end in (result, short):
+            ruled = " = ".join([terms[0], terms[1], end])
+            if len(ruled) <= width:
+                return ruled
+        # Its rule says more than a cut list of entries, so the rule stays and the entries
+        # are cut (never inside a number).
+        cut = ruled.rfind(" ", 0, width - 1)
+        if cut >= len(terms[0]) + len(terms[1]) + 5:
+            return ruled[:cut].rstrip() + " …"
     for drop in range(1, len(terms) - 1 if chain else 1):
         shorter = " = ".join([terms[0], *terms[1 + drop :]])
         if len(shorter) <= width:
             return shorter
+    if chain and len(terms) > 2 and short != result and len(f"{terms[0]} = {short}") <= width:
+        return f"{terms[0]} = {short}"
     if width <= 1:
         return "…"[:width]
+    if chain and array and len(terms) > 3:
+        line = " = ".join([terms[0], terms[1], short])
     cut = line.rfind(" ", 0, width - 1)
     if cut <= 0:
         return "…"
     return line[:cut].rstrip() + " …"
+
+
+_ENTRIES = re.compile(r" \[.*\] (?=‖·‖ )")
+"""An array's first entries in its one-line form, between its shape and its norm."""
