@@ -293,6 +293,7 @@ class StepgradApp(Cursor, Workers, Elements, App[int]):
         rows = comparison.rows(trace, pos, state, self.torch)
         screen.query_one(ParamsPanel).show(rows, self.torch_state, keep, len(self.torch))
         screen.set_class(self.roads_pick is not None, "-roads")
+        screen.arrange_rows()
         screen.query_one(RoadsPanel).show(
             self.roads.view(
                 pos,
@@ -396,8 +397,10 @@ class StepgradApp(Cursor, Workers, Elements, App[int]):
         self.redraw()
 
     def action_toggle_timeline(self) -> None:
-        """Show or hide the timeline (on a narrow screen, in place of the inspector)."""
+        """Show or hide the timeline (on a narrow screen, in place of the inspector and
+        params; on a tall one, of the params only, under the inspector)."""
         self._main.toggle_class("-timeline-toggled")
+        self._main.arrange_rows()
         self._forget_message()
 
     def _forget_message(self) -> None:

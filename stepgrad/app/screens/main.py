@@ -34,6 +34,15 @@ COMPACT_BELOW = 120
 WIDE_FROM = 100
 """The side-by-side arrangement needs at least this many columns."""
 
+TIMELINE_ROWS = 8
+"""The fewest rows worth giving the timeline under the inspector (its border and six events)."""
+
+LEGEND_ROWS = 4
+"""Rows kept for the graph's legend of local gradients when the timeline joins the panels."""
+
+INSPECTOR_ROWS = 10
+"""The fewest rows the inspector keeps beside the params when the timeline joins them."""
+
 
 def side_by_side_from(graph_width: int) -> int:
     """The narrowest terminal whose left side holds a graph ``graph_width`` columns wide
@@ -114,6 +123,11 @@ class MainScreen(Screen[None]):
         self.composed = False
         """True once the widgets exist (from the screen's mount on)."""
         self._drawn_narrow = False
+        n_params = len(app.trace.graph.params)
+        self._side_rows = max(INSPECTOR_ROWS, n_params + 2 + 2 + 2)
+        """The rows inspector and params need on a narrow screen: a line a param, the
+        header and the loss, the border, and the loss plot's two lines."""
+        self._arranged: tuple[int, ...] = ()
 
     def set_breakpoints(self, size: Size) -> None:
         """Take the breakpoint classes of ``size`` now (the first resize event would, later)."""
@@ -158,8 +172,52 @@ class MainScreen(Screen[None]):
         self._drawn_narrow = self.has_class("-narrow")
         self.stepgrad.redraw()
 
+    def graph_rows(self) -> int:
+        """The rows the graph panel takes on a narrow screen without its legend (whose
+        lines come and go with the events): as tall as its graph, at most its
+        ``max-height``."""
+        graph = self.graph
+        rows = graph.virtual_size.height - len(graph.legend) + graph.gutter.height
+        cap = graph.styles.max_height
+        if cap is not None:
+            rows = min(rows, int(cap.resolve(self.size, self.app.size)))
+        return rows
+
+    def arrange_rows(self) -> None:
+        """On a tall narrow screen (a graph too wide to sit beside the inspector: lecture7
+        at 200x60), give the rows under the graph to the inspector and params AND the
+        timeline when both fit (class ``-room``), so a lecturer sees an event's explanation
+        and the timeline at once; with ``t`` where they do not both fit (lecture7 at
+        120x40), the timeline takes the params' place under the inspector (``-share``).
+        The split is the graph's without its legend, so it stays put from event to event
+        (the timeline gives the legend its rows). Called on a resize and each redraw: it
+        compares a few numbers and restyles only on a change."""
+        if not self.composed:
+            return
+        free = self.size.height - 2 - self.graph_rows()  # less the status and key lines
+        narrow_tall = self.has_class("-narrow") and self.has_class("-tall") and not self.has_class("-roads")
+        toggled = self.has_class("-timeline-toggled")
+        room = narrow_tall and free >= self._side_rows + TIMELINE_ROWS + LEGEND_ROWS
+        # Without room, t keeps the inspector over the timeline (the params give way).
+        share = narrow_tall and not room and toggled
+        key = (int(room), int(share), free if room or share else 0)
+        if key == self._arranged:
+            return
+        self._arranged = key
+        self.set_class(room, "-room")
+        self.set_class(share, "-share")
+        side = self.query_one("#side")
+        if room:
+            # The inspector and params keep two fifths of the rows, at least the params' need.
+            side.styles.height = max(self._side_rows, free * 2 // 5)
+        elif share:
+            side.styles.height = free // 2
+        else:
+            side.styles.height = None
+
     def on_resize(self, event: events.Resize) -> None:
         self.query_one(KeysFooter).compact = event.size.width < COMPACT_BELOW
+        self.arrange_rows()
         narrow = self.has_class("-narrow")
         if self.composed and narrow != self._drawn_narrow:
             # The header names the scenario in full or by its short name, by the width.
