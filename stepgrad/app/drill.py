@@ -47,17 +47,14 @@ Line = list[Piece]
 TERMS = 3
 """Products written out one per line; the rest are counted."""
 
-TERM_DIGITS = 4
-"""Significant digits of the factors and products written out (as the inspector writes a
-matrix's entries); the sum, the event's own number, is written as every number is."""
-
-
 def _t(v: Any, *, factor: bool = True) -> Piece:
-    """A factor or product to ``TERM_DIGITS`` significant digits (fewer with the d key),
-    in parentheses when negative and a factor (a result after ``=`` stands bare)."""
+    """A factor or product as every number is written: exactly in exact mode, else to the
+    d key's significant digits (the terms were cut to 4 digits even in exact mode, so a
+    product did not read back to its factors); in parentheses when negative and a factor
+    (a result after ``=`` stands bare)."""
     n = digits()
     x = float(v)
-    text = rounded(x, TERM_DIGITS if n is None else min(n, TERM_DIGITS))
+    text = repr(x) if n is None else rounded(x, n)
     bare = not factor or not text.startswith("-")
     return (text if bare else f"({text})", "num" if math.isfinite(x) else "bad")
 
@@ -203,12 +200,56 @@ class Driller:
             other = node.args[1 - ev.arg]
             name = self.graph.nodes[other].name if isinstance(other, int) else "the other side"
             return self._plain(name, ev.value, at, f"∂{ev.node}/∂{ev.wrt} = {ev.formula}: {name} itself")
+        what = f"local ∂{ev.node}/∂{ev.wrt}"
+        if node.op == "cross_entropy" and ev.arg == 0:
+            drill = self._cross_entropy(ev, what, at)
+            if drill is not None:
+                return drill
         if node.rule.shape is not None:
             # Softmax, a reduction: what the rule multiplies upstream by, as the rule says,
             # not an entry of a Jacobian.
             note = f"in the rule ∂{ev.node}/∂{ev.wrt} = {ev.formula}"
-            return self._plain(f"local {ev.node}", ev.value, at, note)
-        return self._plain(d(ev.node, ev.wrt), ev.value, at, f"= {ev.formula}")
+            return self._plain(what, ev.value, at, note)
+        return self._plain(what, ev.value, at, f"= {ev.formula}")
+
+    def _cross_entropy(self, ev: LocalGrad, what: str, at: tuple[int, ...] | None) -> Drill | None:
+        """``local ∂loss/∂logits[i, j] = (softmax(logits)[i, j] − onehot(y)[i, j]) / N``
+        with the numbers of that one element: row i's softmax at class j, and 1 or 0 as
+        y[i] is j or not."""
+        step = ev.step
+        fwd = self.trace.index(step).forward.get(ev.node) if step is not None else None
+        value = ev.value
+        if not isinstance(fwd, Forward) or len(fwd.args) != 2 or not is_array(value):
+            return None
+        np = _np()
+        logits, labels = (np.asarray(a) for a in fwd.args)
+        if logits.shape != value.shape or logits.ndim not in (1, 2):
+            return None
+        shape = tuple(value.shape)
+        k = clamp(at, shape)
+        row = logits if logits.ndim == 1 else logits[k[0]]
+        label = int(labels) if labels.ndim == 0 else int(labels[k[0]])
+        z = row.astype(np.float64)
+        e = np.exp(z - z.max())
+        p = e[k[-1]] / e.sum()
+        hot = 1 if label == k[-1] else 0
+        g = self.graph
+        node = g[ev.node]
+        names = [g.nodes[a].name if isinstance(a, int) else "y" for a in node.args]
+        zn, yn = names[0], names[1]
+        mean = ev.formula.endswith("/N")
+        n = 1 if logits.ndim == 1 else logits.shape[0]
+        per = f" / {n}" if mean else ""
+        rule = f"(softmax({zn}){index_text(k)} − onehot({yn}){index_text(k)}){per}"
+        lines: list[Line] = [[(f"{_sub(what, k)} = ", "formula"), (rule, "formula")]]
+        lines.append([("  = (", "dim"), _t(p, factor=False), (f" − {hot}){per}", "dim")])
+        lines.append([("  = ", "dim"), num(value[k])])
+        row_at = "" if logits.ndim == 1 else f"{k[0]}, "
+        soft = f"  softmax({zn}){index_text(k)} = e^{zn}{index_text(k)} / Σⱼ e^{zn}[{row_at}j]"
+        lines.append([(soft, "note")])
+        said = f"{yn}[{k[0]}] = {label}" if logits.ndim == 2 else f"{yn} = {label}"
+        lines.append([(f"  {said}, so onehot({yn}){index_text(k)} = {hot}", "note")])
+        return Drill(what, shape, k, lines)
 
     def _forward(self, ev: Forward, at: tuple[int, ...] | None) -> Drill:
         g = self.graph
@@ -274,12 +315,16 @@ class Driller:
                 return Drill(what, shape, k, self._terms(lhs, rule, terms, labels, product[k]))
         terms_at = self._elementwise(up, loc, shape, k)
         if terms_at is not None and self._matches([t for t, _ in terms_at], product[k]):
-            local_name = f"∂{ev.node}/∂{ev.wrt}"
             positions = [p for _, p in terms_at]
             summed = len(terms_at) > 1
             free = [ax for ax in range(len(positions[0])) if len({p[ax] for p in positions}) > 1]
             idx = tuple("r" if ax in free else i for ax, i in enumerate(positions[0]))
-            rule = f"{_factor(up_name, up, idx)} × {_factor(local_name, loc, idx)}"
+            # The local factor is one entry of the node over one entry of wrt, each at its
+            # own index (b (3,) is b[0], never b[r, 0]), and is called local: at the loss
+            # ∂loss/∂logits[0, 0] would otherwise be defined by itself.
+            node_entry = _factor(ev.node, up, idx)
+            local_name = f"local ∂{node_entry}/∂{_sub(ev.wrt, k)}"
+            rule = f"{_factor(up_name, up, idx)} × {local_name}"
             if summed:
                 rule = "Σᵣ " + rule
                 note = "summed over the rows it was broadcast to on the way forward"
@@ -354,7 +399,8 @@ class Driller:
         count = f"   ({n} term{'s' if n != 1 else ''})" if n > 1 else ""
         lines: list[Line] = [[(f"{lhs} = ", "formula"), (rule, "formula"), (count, "dim")]]
         total: Line = [("  = ", "dim"), num(value)]
-        lines.append([*total, ("   the sum of", "dim")] if n > 1 else total)
+        # Said in full: "the sum of" alone ended the line with nothing after it.
+        lines.append([*total, (f"   the sum of the {n} products below", "dim")] if n > 1 else total)
         width = max((len(lb) for lb in labels[:TERMS]), default=0)
         for (a, b), label in list(zip(terms, labels, strict=True))[:TERMS]:
             # In the run's dtype, as the engine multiplied them (float32 products round).

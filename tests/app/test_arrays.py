@@ -79,7 +79,7 @@ def test_drill_chain_into_W_is_the_sum_of_products() -> None:
     assert "k=0  2.0 × (-5.0) = -10.0" in text
     assert "k=1  4.0 × (-9.0) = -36.0" in text
     assert "k=2  6.0 × (-13.0) = -78.0" in text
-    assert "(3 terms)\n  = -124.0   the sum of\n  k=0" in text
+    assert "(3 terms)\n  = -124.0   the sum of the 3 products below\n  k=0" in text
 
 
 def test_drill_bias_is_summed_over_the_rows() -> None:
@@ -88,7 +88,7 @@ def test_drill_bias_is_summed_over_the_rows() -> None:
     drill = Driller(tr).at(10, tr.state(10), None)
     assert drill is not None
     text = plain(section(drill))
-    assert "∂loss/∂b[0] = Σᵣ ∂loss/∂y_hat[r, 0] × ∂y_hat/∂b[r, 0]   (3 terms)" in text
+    assert "∂loss/∂b[0] = Σᵣ ∂loss/∂y_hat[r, 0] × local ∂y_hat[r, 0]/∂b[0]   (3 terms)" in text
     assert "  = -27.0   the sum of" in text
     assert "summed over the rows" in text
 
@@ -341,7 +341,7 @@ def test_drill_never_writes_a_sum_of_products_for_softmax() -> None:
 
     # e^3 / (e^1 + e^2 + e^3) = 0.66524095577482..., given alone with its rule.
     assert "\np[0, 2] = 0.66524095577482" in text(1) and text(1).endswith("  = softmax(z)")
-    assert "local p[0, 2] = " in text(7) and "in the rule ∂p/∂z = " in text(7)
+    assert "local ∂p/∂z[0, 2] = " in text(7) and "in the rule ∂p/∂z = " in text(7)
     assert "this rule mixes the entries of upstream" in text(14)
     assert "∂loss/∂W[0, 2] = Σₖ x[k, 0] × ∂loss/∂z[k, 2]" in text(15)
 
