@@ -35,8 +35,9 @@ def grid(name: str, v: Any, float32: bool, width: int) -> list[Line]:
                         (rounded(norm(v), 4), "num")]]  # fmt: skip
     for start in range(0, cols, per):
         stop = min(start + per, cols)
-        if cols > per:
-            out.append([(f"columns {start}–{stop - 1}", "dim")])
+        if cols > per:  # one column is "column 5", never "columns 5–5"
+            head = f"column {start}" if stop - start == 1 else f"columns {start}–{stop - 1}"
+            out.append([(head, "dim")])
         out.append([(" " * label, ""), ("".join(str(j).rjust(cell) for j in range(start, stop)), "dim")])
         for i in range(rows):
             head = str(i).rjust(label - 2) + "  " if v.ndim >= 2 else " " * label

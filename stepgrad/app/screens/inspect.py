@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -56,18 +57,25 @@ class InspectScreen(Dialog[None]):
         self._title = title
         self._wrap = wrap
         """False for lines laid out already (a matrix's columns): never folded."""
+        self._toggle = "i" if wrap else "m"
+        """The key that opened the box closes it too (m opened a matrix and did not close it)."""
 
     def compose(self) -> ComposeResult:
         yield Palette()
         with VerticalScroll(id="inspect-box", classes="dialog-box") as box:
             box.border_title = self._title
-            box.border_subtitle = "↑↓ scroll · Esc, q or i closes"
+            box.border_subtitle = f"↑↓ scroll · Esc, q or {self._toggle} closes"
             yield AllLines(self._lines, self._phase, self._wrap)
 
     def on_mount(self) -> None:
         lines = wrap(self._lines, max(self.app.size.width - 6, 20)) if self._wrap else list(self._lines)
         self.query_one(AllLines).set_lines(lines)
         self.query_one(VerticalScroll).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        if event.key == self._toggle:
+            event.stop()
+            self.dismiss(None)
 
     def action_close(self) -> None:
         """Back to the main screen."""
