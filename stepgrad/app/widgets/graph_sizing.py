@@ -39,19 +39,35 @@ TIGHTEST = lay.SPACINGS[-1]
 as much as it can around the current node."""
 
 
-def graph_fmt(v: Any, float32: bool) -> str:
+def graph_fmt(v: Any, float32: bool, exact: bool = False) -> str:
     """A number as a box shows it: the shortest text that reads back in the scenario's dtype.
 
     For float32 that is NumPy's text of the float32 value (``1.02``, still exact as a
     float32), not the widened float64 (``1.0199999809265137``) that the inspector prints
-    the way torch's ``.item()`` does; for float64 it is ``fmt``.
+    the way torch's ``.item()`` does; for float64 it is ``fmt``. ``exact``: the stored number even under
+    ``--digits`` (a box that must cut it cuts the exact number, once).
     """
     if getattr(v, "ndim", 0) > 0:
         # A tensor lecture's matrix: its norm, or its one entry (``arrays.box_text``).
-        return box_text(v, lambda x: graph_fmt(x, float32))
-    if v is None or not float32 or digits_shown() is not None:  # rounded (--digits): fmt rounds
+        return box_text(v, lambda x: graph_fmt(x, float32, exact))
+    if v is None:
+        return fmt(v)
+    if exact and digits_shown() is not None:
+        return str(np.float32(v)) if float32 else repr(float(v))
+    if not float32 or digits_shown() is not None:  # rounded (--digits): fmt rounds
         return fmt(v)
     return str(np.float32(v))
+
+
+def box_number(v: Any, float32: bool, cap: int | None) -> str:
+    """A number as a box writes it in ``cap`` cells, rounded once: under ``--digits`` the
+    rounded text when it fits, else the exact number cut to the cells (lecture7's h1₁ norm
+    20.567505… in 6 cells is ``20.568``; cutting the 6-digit ``20.5675`` again gave
+    ``20.567``)."""
+    text = graph_fmt(v, float32)
+    if cap is None or digits_shown() is None or len(text) <= cap:
+        return compact(text, cap)
+    return compact(graph_fmt(v, float32, exact=True), cap)
 
 
 def compact(text: str, cap: int | None) -> str:

@@ -61,6 +61,7 @@ from stepgrad.app.widgets.graph_sizing import (
     TIGHTEST,
     GraphSizing,
     _Fit,
+    box_number,
     compact,
     graph_fmt,
 )
@@ -243,7 +244,7 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         cap = self._cap
 
         def text(v: Any) -> str:
-            return compact(self._fmt(v), cap)
+            return box_number(v, self._f32, cap)
 
         def labels_in(i: int) -> Any:
             # Class labels (lecture9's y) as the labels they are, in the box's own cells.
