@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import Any
 
-from stepgrad.app.arrays import as_written, batch_words
+from stepgrad.app.arrays import as_written, batch_words, is_array, label_nodes, label_text
 from stepgrad.app.trace import START, Trace
 from stepgrad.engine.events import (
     Accumulate,
@@ -103,6 +104,15 @@ class Explainer:
         self.name = name
         self.description = description
         self.loss = self.graph.nodes[self.graph.loss].name
+        self._labels = {self.graph.nodes[i].name for i in label_nodes(self.graph)}
+        """Nodes holding class labels (lecture9's y): stored as floats, written as labels."""
+
+    def _value(self, name: str, v: Any) -> Piece:
+        """A node's value; class labels as the labels they are (``(60,) labels [2, 1, 1,
+        2, 0, …]``, was ``[2.0, 1.0, 1.0, …] ‖·‖ 10.0``: a norm of labels means nothing)."""
+        if name in self._labels and is_array(v):
+            return (f"{tuple(v.shape)} labels {label_text(v, 5)}", "num")
+        return _num(v)
 
     # ----- events ------------------------------------------------------------------------
 
@@ -193,7 +203,8 @@ class Explainer:
                 continue
             src = g.nodes[a]
             lines.append(
-                [(f"{src.name} = ", "formula"), _num(v), ("  ", ""), *self._value_from(ev.step, src.name)]
+                [(f"{src.name} = ", "formula"), self._value(src.name, v), ("  ", ""),
+                 *self._value_from(ev.step, src.name)]
             )
         return lines
 
@@ -241,7 +252,7 @@ class Explainer:
                 lines.append(
                     [
                         (f"{name} = ", "formula"),
-                        _num(fwd.args[k]),
+                        self._value(name, fwd.args[k]),
                         ("  ", ""),
                         *self._value_from(ev.step, name),
                     ]
@@ -512,7 +523,7 @@ class Explainer:
         # A param's gradient is w.grad where it holds earlier passes too (no zero_grad).
         gname = self._grad_name(node.name, step) if node.op == "param" else d(self.loss, node.name)
         label_w = max(len("value"), len(gname)) + 2 if g.requires_grad[node_id] else 11
-        lines.append([("value".ljust(label_w), "dim"), _num(v), ("  ", ""), *v_from])
+        lines.append([("value".ljust(label_w), "dim"), self._value(node.name, v), ("  ", ""), *v_from])
         if g.requires_grad[node_id]:
             gv = state.grads[node_id]
             g_from: Line = []
