@@ -19,6 +19,7 @@ from stepgrad.check.report import (
 from stepgrad.compare import Verdict, tolerance
 from stepgrad.engine.events import Predict, json_number
 from stepgrad.explain import fmt
+from stepgrad.explain.steps import step_unit
 from stepgrad.manual import (
     ManualCheck,
 )
@@ -155,7 +156,7 @@ def first_failure(report: Report) -> str | None:
             sc = report.scenario.program
             epoch = r.step // sc.n_samples
             where = f"step {r.step}, epoch {epoch}"
-            if sc.data:
+            if sc.data and _unit(report) is not None:
                 where += f", {_unit(report)} {r.step % sc.n_samples}"
         else:
             where = f"prediction {r.note}"
@@ -185,9 +186,11 @@ def first_failure(report: Report) -> str | None:
     return None
 
 
-def _unit(report: Report) -> str:
-    """What a step takes from the data: a sample, or a batch of rows."""
-    return "sample" if report.scenario.program.batch_size is None else "batch"
+def _unit(report: Report) -> str | None:
+    """What a step takes from the data: a sample, a batch of rows, or None: all the rows
+    (a full-batch step is named by its step alone, ``explain.steps``)."""
+    p = report.scenario.program
+    return step_unit(p.batch_size, p.n_samples)
 
 
 def _d(report: Report, param: str) -> str:
@@ -330,7 +333,8 @@ def render_text(report: Report) -> str:
     lines.append("")
     for tab in report.tables:
         where = f"step {tab.step} (epoch {tab.epoch}"
-        where += f", {_unit(report)} {tab.sample})" if tab.sample is not None else ")"
+        unit = _unit(report)
+        where += f", {unit} {tab.sample})" if tab.sample is not None and unit is not None else ")"
         lines.append(f"stepgrad vs torch, {where}")
         lines.extend(_table(tab.rows, "torch"))
         lines.append("")

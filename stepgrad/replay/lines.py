@@ -41,6 +41,7 @@ from stepgrad.engine.events import (
 from stepgrad.engine.events import numbers as numbers_of
 from stepgrad.engine.timeline import Timeline
 from stepgrad.explain import Describer, describe, digits, rounded
+from stepgrad.explain.steps import step_unit
 from stepgrad.streams import visible
 
 Value = Any
@@ -52,17 +53,20 @@ def text_line(timeline: Timeline, ev: Event, forward_args: dict[str, tuple[Any, 
         forward_args[ev.node] = (ev.args, ev.value)
     args, out = forward_args.get(getattr(ev, "node", ""), (None, None))
     where = "" if ev.step is None else f"step {ev.step:<3} epoch {ev.epoch:<3}"
-    if ev.sample is not None:
-        where += f" {sample_word(timeline)} {ev.sample}"
+    word = sample_word(timeline)
+    if ev.sample is not None and word is not None:
+        where += f" {word} {ev.sample}"
     carried = ev.step is not None and timeline.plan.holding(ev.step)
     body = describe(timeline.graph, ev, args if isinstance(ev, LocalGrad) else None, out, carried=carried)
     return f"#{ev.seq:<5} {where:<28} {ev.kind.ljust(kind_width(timeline))} {body}".rstrip()
 
 
-def sample_word(timeline: Timeline) -> str:
+def sample_word(timeline: Timeline) -> str | None:
     """What a step feeds, as the text names it: ``sample`` (one row, the scalar lectures),
-    or ``batch`` (rows stacked, the tensor lectures; JSON keeps the key ``sample``)."""
-    return "batch" if timeline.program.batch_size is not None else "sample"
+    ``batch`` (a DataLoader's rows), or None: a full-batch run's step is all samples, named
+    by its step alone (``explain.steps``; JSON keeps the key ``sample``)."""
+    p = timeline.program
+    return step_unit(p.batch_size, p.n_samples)
 
 
 def kind_width(timeline: Timeline) -> int:
@@ -77,10 +81,10 @@ _SEQ = "{:<5}".format
 """A seq as its column writes it (``#{seq:<5}``)."""
 
 
-def _where(step: int | None, epoch: int | None, sample: int | None, word: str = "sample") -> str:
+def _where(step: int | None, epoch: int | None, sample: int | None, word: str | None = "sample") -> str:
     """Where in training, padded as ``text_line`` pads it, with the spaces around it."""
     where = "" if step is None else f"step {step:<3} epoch {epoch:<3}"
-    if sample is not None:
+    if sample is not None and word is not None:
         where += f" {word} {sample}"
     return f" {where:<28} "
 
@@ -336,7 +340,7 @@ class StepLines:
         # Each line is "#", its seq, where in training, its head, its numbers, "\n".
         lines = pieces.copy()
         lines[1::6] = map(_SEQ, range(seq, seq + count))
-        lines[2::6] = [_where(step, epoch, sample)] * count
+        lines[2::6] = [_where(step, epoch, sample, sample_word(self.timeline))] * count
         lines[4::6] = numbers
         return "".join(lines)
 

@@ -147,7 +147,7 @@ def test_array_scenario_reads_one_line_per_array():
     out = io.StringIO()
     assert run_check("lecture9", out=out) == 0
     lines = out.getvalue().splitlines()
-    assert "stepgrad vs torch, step 0 (epoch 0, batch 0)" in lines
+    assert "stepgrad vs torch, step 0 (epoch 0)" in lines  # full batch: no "batch 0"
     row = next(line for line in lines if "backward_end" in line and "W.grad (2, 3):" in line)
     assert re.search(r"W\.grad \(2, 3\): (✓ equal|≈ close, largest difference \S+ at \[\d, \d\])$", row)
     assert re.search(r"#\d+ +forward +loss: (✓ equal|≈ close, difference) ", next(

@@ -377,7 +377,7 @@ def test_lecture5_text_matches_golden():
     lines = r.stdout.splitlines()
     assert lines[7].endswith("local_grad     local ∂y_hat₁/∂w: xᵀ · upstream, (3, 1)ᵀ · (3, 1) → (1, 1)")
     assert lines[1].startswith(
-        "#1     step 0   epoch 0   batch 0   forward        y_hat₁ = x @ w = [[1.0], [2.0], [3.0]] @ "
+        "#1     step 0   epoch 0             forward        y_hat₁ = x @ w = [[1.0], [2.0], [3.0]] @ "
     )
     # ∂loss/∂w = Σ x·∂loss/∂y_hat₁ = 1·(-2.627...) + 2·(-5.407...) + 3·(-8.187...) = -38.0039
     assert lines[12].endswith(
