@@ -60,7 +60,8 @@ def test_a_box_writes_a_matrix_as_its_norm_cut_to_its_cells() -> None:
     assert graph_fmt(np.array([[3.0], [4.0]]), False) == "‖5.0‖"
     assert graph_fmt(np.array([0.25]), False) == "[0.25]"
     small = np.full((759, 6), 1e-5, dtype=np.float32)  # norm 0.00067483...
-    assert compact(graph_fmt(small, True), 8) == "‖0.0007‖"
+    # Two digits with an exponent, not one in fixed point (‖0.0007‖ until round 2, item 18).
+    assert compact(graph_fmt(small, True), 8) == "‖6.7e-4‖"
     assert compact(graph_fmt(small, True), 6) == "‖7e-4‖"
 
 

@@ -100,8 +100,13 @@ def compact(text: str, cap: int | None) -> str:
             got = f"{v:.{decimals}f}"
             if len(got) <= cap and float(got) != 0.0:
                 # 22.879999999999995 in 6 cells is 22.88, not 22.880: a zero is no digit kept.
+                # A small number keeps more digits with an exponent: 0.000226 in 6 cells is
+                # 2.3e-4, not 0.0002 (one digit; 4 cells gave 2e-4, an exponent too). The
+                # digits are counted before the zeros go: 0.0500 keeps three.
+                kept = _significant(got)
                 got = got.rstrip("0")
-                return got + "0" if got.endswith(".") else got
+                got = got + "0" if got.endswith(".") else got
+                return _more_digits(v, got, cap, kept)
         best = f"{v:.1f}"
     # An exponent form with a short exponent: 2.46e-05.
     for digits in range(cap, -1, -1):
@@ -110,6 +115,28 @@ def compact(text: str, cap: int | None) -> str:
             return got
         best = got if len(got) < len(best) else best
     return best
+
+
+def _significant(text: str) -> int:
+    """The significant digits a fixed-point text keeps (``0.0002``: 1, ``0.0500``: 3)."""
+    return len(text.lstrip("-").replace(".", "").lstrip("0"))
+
+
+def _more_digits(v: float, fixed: str, cap: int, kept: int) -> str:
+    """``fixed``, or when it keeps a single significant digit, an exponent form of ``v`` in
+    ``cap`` cells that keeps more (Python's ``2.26e-04``, else a bare exponent ``2.3e-4``,
+    as ``arrays.tight``). ``kept``: the digits ``fixed`` keeps, its zeros counted."""
+    if kept > 1:
+        return fixed
+    for digits in range(cap, kept - 1, -1):
+        if digits + 1 <= kept:
+            break
+        python = f"{v:.{digits}e}"
+        mantissa, exponent = python.split("e")
+        for got in (python, f"{mantissa}e{int(exponent)}"):
+            if len(got) <= cap:
+                return got
+    return fixed
 
 
 NUM_MAX = 8
