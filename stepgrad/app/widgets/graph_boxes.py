@@ -105,6 +105,7 @@ def box_view(
     text: Callable[[Any], str],
     stale: bool = False,
     predict_shapes: dict[int, str] | None = None,
+    step_shapes: dict[int, str] | None = None,
 ) -> BoxView:
     """What box ``i`` shows as of ``state``.
 
@@ -124,6 +125,8 @@ def box_view(
             and dim, never shown as current).
         predict_shapes: at a prediction, the shapes of the nodes it computes (the
             layout's are a batch's).
+        step_shapes: the shapes of this step's nodes that are not the layout's (a short
+            last batch's, lecture8's 23 rows where the layout says the first batch's 32).
 
     Returns:
         The box's texts and looks.
@@ -165,6 +168,8 @@ def box_view(
     # A prediction's box says the prediction's own shape (lecture5's x is 1×1 for
     # predict: {x: [[4.0]]}), not the batch's that the border says from the layout.
     shape = dims(shape_of(v)) if predicted and is_array(v) else ""
+    if not predicted and step_shapes and i in step_shapes:
+        shape = step_shapes[i]
     if isinstance(ev, Predict) and predict_shapes and i in predict_shapes:
         shape = predict_shapes[i]
     return BoxView(

@@ -34,6 +34,7 @@ from stepgrad.app.arrays import (
     label_text,
     node_shapes,
     predict_shapes,
+    step_shapes,
 )
 from stepgrad.app.trace import START, Focus, Trace
 from stepgrad.app.widgets.graph_boxes import (
@@ -258,12 +259,17 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
 
         stale = zeroed(self.trace, pos, state)
         predict_shapes = self._predict_shapes(ev.node) if isinstance(ev, Predict) else None
+        # A short last batch (lecture8's 23 rows at step 23): its boxes say its own shapes.
+        step_dims = None
+        if pos != START and state.step is not None and self._shapes:
+            step_dims = {i: dims(s) for i, s in step_shapes(self.trace.program, state.step).items()}
         views = {
             i: box_view(
                 g, i, state, focus, phase_slot, marks, selected, ev,
                 predict_inputs=self._predict_inputs, requires_grad=self._req,
                 text=labels_in(i) if i in self._label_nodes else text,
                 stale=stale and not g.nodes[i].is_leaf, predict_shapes=predict_shapes,
+                step_shapes=step_dims,
             )
             for i in L.boxes
         }
