@@ -77,10 +77,20 @@ def labels_at(
         if key in done:
             continue
         if current is not None and (by[current.node], current.arg) == key:
-            out.append(EdgeLabel(key, edge_label(current, r), chain=True))
+            out.append(EdgeLabel(key, _chain_forms(current, r), chain=True))
         else:
             out.append(EdgeLabel(key, edge_label(lg, r), chain=False))
     return tuple(out)
+
+
+def _chain_forms(ev: Chain, r: Callable[[object], str]) -> tuple[str, ...]:
+    """``edge_label``'s forms of a product arriving, the shortest the number a box writes:
+    an array's shape alone (``= (8, 6)``, ``= (1, 1)`` for -38.0) read like a value; its
+    norm or its one entry, as its box says it, does not (``= ‖0.0013‖``, ``= [-38.0]``)."""
+    forms = edge_label(ev, r)
+    if getattr(ev.product, "ndim", 0) > 0:
+        return (*forms[:-1], r(ev.product))
+    return forms
 
 
 def labels_of(trace: Trace, pos: int, state: State, r: Callable[[object], str]) -> tuple[EdgeLabel, ...]:
