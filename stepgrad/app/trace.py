@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from stepgrad.engine.events import (
     Accumulate,
@@ -133,6 +133,7 @@ class Trace:
         self._made = threading.Lock()
         self._index: OrderedDict[int, StepIndex] = OrderedDict()
         self._start: State | None = None
+        self._predicted: dict[str, dict[int, Any]] = {}
 
     @property
     def timeline(self) -> Timeline:
@@ -146,6 +147,20 @@ class Trace:
 
                     t = self._timeline = Timeline(self.program)
         return t
+
+    def prediction_values(self, when: str) -> dict[int, Any]:
+        """Every node a prediction computes (``when``: before or after training), by id:
+        its events carry the predicted node's value only, and a box between the inputs and
+        it (lecture5's y_hat₁) would stay ``·``. Worked out once, as the timeline does."""
+        got = self._predicted.get(when)
+        if got is None:
+            t = self.timeline
+            with t._lock:
+                step = 0 if when == "before" else t.n_steps
+                t.ensure(step)
+                values = t._runner.predict(self.program.predict or {}, t._ck.start(step)[0])
+            got = self._predicted[when] = {i: v for i, v in enumerate(values) if v is not None}
+        return got
 
     @property
     def has_timeline(self) -> bool:

@@ -106,6 +106,7 @@ def box_view(
     stale: bool = False,
     predict_shapes: dict[int, str] | None = None,
     step_shapes: dict[int, str] | None = None,
+    predicted_values: dict[int, Any] | None = None,
 ) -> BoxView:
     """What box ``i`` shows as of ``state``.
 
@@ -127,6 +128,8 @@ def box_view(
             layout's are a batch's).
         step_shapes: the shapes of this step's nodes that are not the layout's (a short
             last batch's, lecture8's 23 rows where the layout says the first batch's 32).
+        predicted_values: at a prediction, the values of the nodes it computes (the
+            nodes between its inputs and its node: lecture5's y_hat₁).
 
     Returns:
         The box's texts and looks.
@@ -136,6 +139,9 @@ def box_view(
     predicted = False
     if v is None and node.name in state.predictions:
         v = state.predictions[node.name]
+        predicted = True
+    if v is None and isinstance(ev, Predict) and predicted_values and i in predicted_values:
+        v = predicted_values[i]
         predicted = True
     if isinstance(ev, Predict) and i in predict_inputs:
         v = predict_inputs[i]

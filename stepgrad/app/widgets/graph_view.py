@@ -259,6 +259,11 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
 
         stale = zeroed(self.trace, pos, state)
         predict_shapes = self._predict_shapes(ev.node) if isinstance(ev, Predict) else None
+        predicted = None
+        if isinstance(ev, Predict) and predict_shapes is not None:
+            # Only the nodes the prediction computes (not the target y nor the loss).
+            every = self.trace.prediction_values(ev.when)
+            predicted = {i: every[i] for i in predict_shapes if i in every}
         # A short last batch (lecture8's 23 rows at step 23): its boxes say its own shapes.
         step_dims = None
         if pos != START and state.step is not None and self._shapes:
@@ -269,7 +274,7 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
                 predict_inputs=self._predict_inputs, requires_grad=self._req,
                 text=labels_in(i) if i in self._label_nodes else text,
                 stale=stale and not g.nodes[i].is_leaf, predict_shapes=predict_shapes,
-                step_shapes=step_dims,
+                step_shapes=step_dims, predicted_values=predicted,
             )
             for i in L.boxes
         }
