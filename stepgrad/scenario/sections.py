@@ -10,6 +10,7 @@ from typing import Any
 from stepgrad.engine.graph import Graph, Node
 from stepgrad.engine.plan import Plan
 from stepgrad.engine.program import Optimizer, Program
+from stepgrad.engine.shapes import shape_text
 from stepgrad.errors import ScenarioError
 from stepgrad.language.expr import ExprError, ModelBuilder, line_of, parse_expression, referenced_names
 from stepgrad.language.formula import FormulaError, compile_formula
@@ -18,7 +19,7 @@ from stepgrad.scenario.fields import LARGEST
 from stepgrad.scenario.scenario import Expect, Scenario
 from stepgrad.scenario.shaped import ShapeCheck
 from stepgrad.scenario.training import Training, TrainSection
-from stepgrad.scenario.values import Shape
+from stepgrad.scenario.values import Shape, shape_of
 from stepgrad.scenario.words import article, hint, kind, shorten
 from stepgrad.scenario.yamlloc import Loc
 
@@ -259,9 +260,18 @@ class Checker(DataSection, TrainSection, ShapeCheck):
         values: dict[str, Any] = {}
         for key, target in (("grad", grad), ("params", values)):
             if key in m:
-                for k, (v, _, _) in self.named_values(m[key], key).items():
+                for k, (v, at, shape) in self.named_values(m[key], key).items():
                     if k not in params:
                         raise self.fail(m[key].keys[k], f"'{k}' is not a param{hint(k, params)}")
+                    # Said now, not after a whole run: check could only report a mismatch.
+                    own = program.params[k]
+                    own_shape = tuple(getattr(own, "shape", None) or shape_of(own))
+                    if tuple(shape) != own_shape:
+                        what = "value" if key == "params" else key
+                        said = shape_text(tuple(shape)) if shape else "a number"
+                        raise self.fail(
+                            at, f"expect {what} '{k}' is {said}, but {k} is {shape_text(own_shape)}"
+                        )
                     target[k] = v
         loss = self.number(m["loss"], "expect loss") if "loss" in m else None
         pred: dict[str, Any] = {}

@@ -945,6 +945,16 @@ CASES: list[tuple[str, str, str]] = [
         "5:13: data 'y' row 3: label 0.5 is not a whole number (a class is 0…1)",
     ),
     (
+        "expect grad of the wrong shape",
+        AW + AD + AM + "expect:\n  grad: {W: [1.0, 2.0]}\n",
+        "9:13: expect grad 'W' is (2,), but W is (2, 2)",
+    ),
+    (
+        "expect value a number for an array param",
+        AW + AD + AM + "expect:\n  params: {W: 1.0}\n",
+        "9:15: expect value 'W' is a number, but W is (2, 2)",
+    ),
+    (
         "batch_size zero",
         AW + AD + AM + "train: {lr: 0.1, batch_size: 0}\n",
         "8:30: batch_size must be at least 1, not 0",
