@@ -48,6 +48,7 @@ from stepgrad.app.widgets import (
     StatusBar,
     TimelineList,
 )
+from stepgrad.app.widgets.roads import ROADS_NONE
 from stepgrad.app.workers import GC_BATCH, SLICE, Deriver, Oracle, Workers, default_deriver, default_oracle
 from stepgrad.explain import DIGITS_CHOICES, digits, set_digits
 from stepgrad.scenario import Scenario
@@ -395,6 +396,15 @@ class StepgradApp(Cursor, Workers, Elements, App[int]):
         self._main.query_one(TimelineList).forget()
         self.message = "numbers exact, as stored" if n is None else f"numbers to {n} significant digits"
         self.redraw()
+
+    def action_roads(self) -> None:
+        """The three roads of the next param (``Cursor.action_roads``); a tensor lecture has
+        none, and r says why rather than show a panel of one note."""
+        if self.trace.program.arrays:
+            self.message = ROADS_NONE
+            self.redraw()
+            return
+        super().action_roads()
 
     def action_toggle_timeline(self) -> None:
         """Show or hide the timeline (on a narrow screen, in place of the inspector and

@@ -5,6 +5,7 @@ shows ✓ at every step where check is green (it showed ✗ from step 4 on)."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,9 @@ SEEDS = (17, 40, 76)
 def _random_model(seed: int) -> Any:
     """check's random float32 model of ``seed`` (tests/oracle/test_check_resync.py)."""
     path = Path(__file__).parents[1] / "oracle" / "test_check_resync.py"
+    # It imports its neighbour small_model, on the path only when pytest collected tests/oracle.
+    if str(path.parent) not in sys.path:
+        sys.path.append(str(path.parent))
     spec = importlib.util.spec_from_file_location("_check_resync_models", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)

@@ -120,7 +120,8 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
         "steps) when the run is longer than the plot; bars stand from 0, in proportion to "
         "the loss, and beside them the first loss → the latest (0.6652→0.6532); the current "
         "step's bar in its phase's colour; (log scale), short (log): bar heights by the "
-        "logarithm of the loss, when the losses span more than 1000×.\nprogress: 0 7.316  1 · is each epoch's last loss "
+        "logarithm of the loss, when the losses span more than 1000×.\n"
+        "progress: 0 7.316  1 · is each epoch's last loss "
         "(its last sample's, not a mean), as the lecture's loop prints progress: epoch "
         "l.data[0]; · an epoch still running.",
     )),
@@ -139,6 +140,15 @@ PHASES: tuple[str | tuple[str, str], ...] = (
 )
 
 
+ARRAY_ROADS: tuple[str, ...] = (
+    "none on a tensor lecture, and no panel for them (r says so): a closed form (sympy) and "
+    "a hand derivation are the scalar lectures' roads, a matrix's gradient has no one formula "
+    "to derive here. The chain rule is in the inspector (] and [ step through one element's "
+    "sum of products, o picks one), torch's .grad in the params panel (c: the whole table).",
+)
+"""The roads paragraph on a tensor lecture, in place of READING's."""
+
+
 def _hanging(label: Content, body: Content, indent: int, width: int) -> list[Content]:
     """``label`` then ``body`` wrapped to ``width``, every line after the first indented
     under the body's start (so a wrapped line never runs back under the label)."""
@@ -153,6 +163,8 @@ def help_content(width: int = 88, arrays: bool = False) -> Content:
     """The help text, wrapped for ``width`` cells; with ``arrays``, a tensor lecture's too."""
     lines: list[Content] = [Content.styled("How to read the screen", "bold")]
     for name, style, body in READING:
+        if arrays and name == "roads":
+            body = ARRAY_ROADS
         lines += _hanging(Content.styled(name, style), Content.assemble(*body), 11, width)
         if arrays and name == "graph":
             lines += _hanging(Content.styled("matrices", style), Content.assemble(*ARRAY_READING), 11, width)

@@ -120,6 +120,9 @@ class MainScreen(Screen[None]):
         # top, as on a narrow screen, rather than show part of itself.
         wide_from = side_by_side_from(self.graph.needed_width())
         self.HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (wide_from, "-wide")]
+        # A tensor lecture has no three roads: no panel under the graph for a note saying
+        # so (the help says it once, and r answers in the status line).
+        self.set_class(app.trace.program.arrays, "-arrays")
         self.composed = False
         """True once the widgets exist (from the screen's mount on)."""
         self._drawn_narrow = False

@@ -86,6 +86,9 @@ ARRAYS_ABSENT = (
 )
 """The panel on a tensor lecture."""
 
+ROADS_NONE = "no three roads for matrices (no one formula): see ] [ o and c"
+"""What r says on a tensor lecture, where the panel is not shown (the help says more)."""
+
 
 def _mark(agreement: Any) -> tuple[str, str, str]:
     """(long text, short text, role) of an agreement (None: nothing to compare)."""
