@@ -176,6 +176,15 @@ class Timeline:
             for k, i in enumerate(self._predict_nodes)
         )
 
+    def prediction_values(self, when: str) -> list[Value | None]:
+        """Every node's value in the scenario's prediction (``when``: "before" or "after"
+        training), by node id: None for a node the prediction does not compute (its
+        ``Predict`` events carry the predicted nodes' values only)."""
+        with self._lock:
+            step = 0 if when == "before" else self.n_steps
+            self.ensure(step)
+            return self._runner.predict(self.program.predict or {}, self._ck.start(step)[0])
+
     # ----- random access ---------------------------------------------------------------
 
     def __getitem__(self, seq: int) -> Event:
