@@ -154,11 +154,7 @@ class Trace:
         it (lecture5's y_hat₁) would stay ``·``. Worked out once, as the timeline does."""
         got = self._predicted.get(when)
         if got is None:
-            t = self.timeline
-            with t._lock:
-                step = 0 if when == "before" else t.n_steps
-                t.ensure(step)
-                values = t._runner.predict(self.program.predict or {}, t._ck.start(step)[0])
+            values = self.timeline.prediction_values(when)
             got = self._predicted[when] = {i: v for i, v in enumerate(values) if v is not None}
         return got
 
