@@ -109,10 +109,12 @@ def parse_keys(keys: str) -> list[str]:
 def where_it_ended(app: StepgradApp) -> str:
     """Where a headless run stopped, as the header and the timeline say it.
 
-    e.g. ``event #3 of 13 · step 0 · sample 0 · local ∂: ∂loss/∂s = 2*s = 2*(-1.0) = -2.0``,
+    e.g. ``event #3 of 13 · step 0 · sample 0 · local ∂: ∂loss/∂s = 2*s = 2*(-1.0) = -2.0``
+    (``batch 24`` in a batched run; a full-batch run's step, all the rows, is named alone),
     then the status message the last key left, if any (``— no update after this point``).
     """
     from stepgrad.app.trace import PHASE_LABEL, START
+    from stepgrad.explain.steps import step_unit
 
     trace = app.trace
     pos = app.position
@@ -129,8 +131,11 @@ def where_it_ended(app: StepgradApp) -> str:
             plan = trace.plan
             if plan.training and plan.program.epochs > 1:
                 parts.append(f"epoch {state.epoch}")
-            if state.sample is not None:
-                parts.append(f"sample {state.sample}")
+            # A step's data in replay's words: ``sample k``, ``batch k`` (lecture8), or
+            # nothing for a full-batch run, whose step is all the rows (lecture7).
+            unit = step_unit(plan.program.batch_size, plan.program.n_samples)
+            if state.sample is not None and unit is not None:
+                parts.append(f"{unit} {state.sample}")
             parts.append(PHASE_LABEL[state.phase])
         sep = " · " if state.step is None else ": "
         text = " · ".join(parts) + sep + trace.line(pos)

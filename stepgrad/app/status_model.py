@@ -11,6 +11,7 @@ from typing import Any
 
 from stepgrad.app.trace import PHASE_LABEL, START, Trace
 from stepgrad.explain import digits
+from stepgrad.explain.steps import step_unit
 from stepgrad.scenario import Scenario
 
 Span = tuple[str, str]
@@ -72,13 +73,11 @@ def status_line(
             right.append((f" in 0–{t.n_steps - 1:,}", "muted"))
         if t.training and t.program.epochs > 1:
             right += [(" · ep " if narrow else " · epoch ", "muted"), (str(state.epoch), "strong")]
-        if state.sample is not None and t.program.batch_size is not None:
-            # A tensor lecture's step takes a batch of rows (lecture 8's DataLoader), or the
-            # whole table at once (lecture 7): no one sample to name.
-            if t.n_samples > 1:
-                right += [(" · batch ", "muted"), (str(state.sample), "strong")]
-        elif state.sample is not None:
-            right += [(" · sample ", "muted"), (str(state.sample), "strong")]
+        # A tensor lecture's step takes a batch of rows (lecture 8's DataLoader), or the
+        # whole table at once (lecture 7): no one sample to name (``explain.steps``).
+        unit = step_unit(t.program.batch_size, t.program.n_samples)
+        if state.sample is not None and unit is not None:
+            right += [(f" · {unit} ", "muted"), (str(state.sample), "strong")]
         right += [sep, (PHASE_LABEL[state.phase], "phase"), sep, *event]
     room = width - 2 - sum(len(text) for text, _ in right)
     shown = digits()
