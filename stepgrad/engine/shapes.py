@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from stepgrad.engine.reduce import torch_sum
+from stepgrad.engine.reduce import torch_sum, torch_sums
 from stepgrad.lazy import LazyModule
 
 if TYPE_CHECKING:
@@ -134,20 +134,68 @@ def unbroadcast(grad: Any, shape: Shape) -> Any:
     shape = tuple(shape)
     if gshape == shape:
         return grad
-    lead = len(gshape) - len(shape)
-    if lead < 0:  # never from broadcasting (it only adds axes): the same numbers, reshaped
+    if len(gshape) < len(shape):  # never from broadcasting (it only adds axes): the same numbers, reshaped
         return np.reshape(grad, shape)
+    axes = _summed_axes(gshape, shape)
+    summed = torch_sum(np.asarray(grad), axes, keepdims=True) if axes else np.asarray(grad)
+    return _shaped(summed, shape)
+
+
+def unbroadcast_all(grads: list[Any], shapes: list[Shape]) -> list[Any]:
+    """``unbroadcast(g, s)`` for each gradient ``g`` of ``grads`` and shape ``s`` of
+    ``shapes``, the same numbers, the sums computed together (``reduce.torch_sums``: one
+    plan for lecture7's three bias gradients, not three).
+
+    Args:
+        grads: gradients, each of the shape its op's output has.
+        shapes: for each, the shape of what it is the gradient of.
+
+    Returns:
+        The gradients summed back to their shapes, in order.
+    """
+    out: list[Any] = list(grads)
+    at: list[int] = []
+    xs: list[Any] = []
+    axes: list[tuple[int, ...]] = []
+    for j, (grad, shape) in enumerate(zip(grads, shapes, strict=True)):
+        gshape = grad.shape if isinstance(grad, np.ndarray) else np.shape(grad)
+        shape = tuple(shape)
+        if gshape == shape or len(gshape) < len(shape):
+            out[j] = unbroadcast(grad, shape)
+            continue
+        summed = _summed_axes(gshape, shape)
+        if not summed:
+            out[j] = _shaped(np.asarray(grad), shape)
+            continue
+        at.append(j)
+        xs.append(np.asarray(grad))
+        axes.append(summed)
+    if xs:
+        sums = torch_sums(xs, list(axes), keepdims=True) if len(xs) > 1 else [torch_sum(xs[0], axes[0], True)]
+        for j, total in zip(at, sums, strict=True):
+            out[j] = _shaped(total, tuple(shapes[j]))
+    return out
+
+
+def _shaped(summed: Any, shape: Shape) -> Any:
+    out = summed.reshape(shape)
+    return out[()] if shape == () else out
+
+
+def _summed_axes(gshape: Shape, shape: Shape) -> tuple[int, ...]:
+    """The axes a gradient of shape ``gshape`` is summed over to ``shape``'s (worked out
+    once per pair): the leading axes ``shape`` lacks, and those where it has 1 and
+    ``gshape`` not."""
     key = (gshape, shape)
     axes = _SUMMED_AXES.get(key)
     if axes is None:
         if len(_SUMMED_AXES) >= 256:
             _SUMMED_AXES.clear()
+        lead = len(gshape) - len(shape)
         axes = _SUMMED_AXES[key] = tuple(range(lead)) + tuple(
             i for i in range(lead, len(gshape)) if shape[i - lead] == 1 and gshape[i] != 1
         )
-    summed = torch_sum(np.asarray(grad), axes, keepdims=True) if axes else np.asarray(grad)
-    out = summed.reshape(shape)
-    return out[()] if shape == () else out
+    return axes
 
 
 _SUMMED_AXES: dict[tuple[Shape, Shape], tuple[int, ...]] = {}
