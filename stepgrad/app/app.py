@@ -289,6 +289,11 @@ class StepgradApp(Cursor, Workers, Elements, App[int]):
         else:
             lines = self.explainer.event(pos, state)
         lines = self._with_drill(lines, pos, state)
+        overflow = screen.query_one(GraphView).overflow
+        if overflow:
+            # Marks on the graph's edges whose legend found no room under the graph.
+            head = [("marked on the graph's edges:", "muted")]
+            lines = [*lines, [], head, *([(e, "formula")] for e in overflow)]
         inspector.show(lines, phase)
         keep = frozenset(trace.graph.nodes[i].name for i in focus.nodes)
         rows = comparison.rows(trace, pos, state, self.torch)

@@ -9,7 +9,7 @@ from app_helpers import scenario
 from stepgrad.app import layout as lay
 from stepgrad.app.app import make_app
 from stepgrad.app.trace import Trace
-from stepgrad.app.widgets import GraphView
+from stepgrad.app.widgets import GraphView, Inspector
 from stepgrad.app.widgets.graph_labels import (
     MARKS,
     EdgeLabel,
@@ -149,7 +149,9 @@ def test_no_label_is_a_bare_number() -> None:
 async def test_every_mark_on_screen_is_explained_on_screen() -> None:
     """lecture4 and ex4-5 at 80x24, 120x40 and 200x60, every event of step 0: each mark
     drawn on an edge has its legend entry on the lines under the graph, inside the panel,
-    whole (wrapped, never cut with …); the newcomer saw '③ local ∂y_hat/∂w…' at 80x24."""
+    whole (wrapped, never cut with …); the newcomer saw '③ local ∂y_hat/∂w…' at 80x24.
+    Where the rows under the graph are full, the entries left over are in the inspector's
+    lines (ex4-5 at 80x24 #11: ④ on y_hat₄'s edge; such labels were not drawn at all)."""
     for name in ("lecture4", "ex4-5"):
         for size in ((80, 24), (120, 40), (200, 60)):
             app = make_app(scenario(name), oracle=lambda program: iter(()))
@@ -171,8 +173,15 @@ async def test_every_mark_on_screen_is_explained_on_screen() -> None:
                     assert shown == [r.rstrip() for r in rows], (name, size, pos)
                     assert all(len(r) <= width for r in rows)
                     joined = " ".join(r.strip() for r in rows)
+                    inspector = app.screen.query_one(Inspector).plain.splitlines()
                     for m in drawn:
-                        assert any(r.startswith(m + " ") for r in rows), (name, size, pos, m, rows)
+                        # Under the graph, or (no room left there) in the inspector's lines.
+                        assert any(r.startswith(m + " ") for r in rows) or any(
+                            r.startswith(m + " ") for r in inspector
+                        ), (name, size, pos, m, rows)
+                    assert not set(view.overflow) & set(view.legend)
+                    for entry in view.overflow:
+                        assert entry in inspector, (entry, inspector)
                     for entry in view.legend:  # each entry whole, across its wrapped lines
                         assert " ".join(entry.split()) in joined, (entry, rows)
                     assert "…" not in joined

@@ -148,6 +148,14 @@ class TestTensors:
         """lecture7 opened: every box's shape, the inputs' and params' norms, ops still ·."""
         assert snap_compare(app("lecture7"), terminal_size=WIDE, run_before=drive())
 
+    def test_lecture7_120x40_local_gradients(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
+        """lecture7 #24 at 120x40 (the newcomer's screen): the fifteen local gradients each
+        on or right beside its own edge: W1's, W2's and W3's rules under their consumers
+        beside their own wires (xᵀ · upstream), the constants after a mark (⑨1), a mark on a
+        short wire (④); ① explained under the graph, the other marks in the inspector."""
+        keys = ("g", "2", "4", "enter")
+        assert snap_compare(app("lecture7"), terminal_size=WIDE, run_before=drive(*keys))
+
     def test_lecture7_200x60_backward(self, snap_compare) -> None:  # type: ignore[no-untyped-def]
         """lecture7 after b at 200x60: the whole graph in view, every gradient's norm, every
         param ✓ equal beside torch (a mirror double), the hint for one element."""

@@ -5,8 +5,10 @@ After an edge's local-gradient event its local gradient waits on the edge
 chain event the edge carries the product arriving at the node (``(-2.0) × 1.0 = -2.0``);
 after it, nothing. The texts come from ``explain.edge_label`` (the one renderer); this
 module composes the forms the graph may show (``shown_forms``: never a bare number) and
-picks, per edge, the first that fits in the free cells beside or on the edge's wire, else
-a mark (``①``) on the wire keyed to a legend line under the graph.
+picks, per edge, the first that fits in the free cells beside or on the edge's wire and
+reads as that edge's (``near_own``: nearer its own wire than any other), else a mark
+(``①``) on the wire keyed to a legend line under the graph, or, when those lines are
+full, to a line at the end of the inspector.
 """
 
 from __future__ import annotations
@@ -122,6 +124,15 @@ class Room:
                     blocked.add((x, y))
         self.blocked = blocked
         """The cells a label may not cover."""
+        wire_at: dict[tuple[int, int], set[lay.EdgeKey]] = {}
+        for key, w in L.wires.items():
+            for x, y, _ in w.cells:
+                wire_at.setdefault((x, y), set()).add(key)
+            wire_at.setdefault(w.arrow, set()).add(key)
+        self.wire_at = wire_at
+        """The edges whose wires pass through each cell (several where wires share it)."""
+        self.cells = {key: [(x, y) for x, y, _ in w.cells] for key, w in L.wires.items()}
+        """Each edge's wire cells."""
         self.free: list[list[int]] = []
         """Per row, per column, how many free cells run from there to the right."""
         for y in range(L.height):
@@ -135,6 +146,56 @@ class Room:
         if x0 < 0 or not 0 <= y < len(self.free) or x0 >= len(self.free[y]) or self.free[y][x0] < n:
             return False
         return not taken or not any((x, y) in taken for x in range(x0, x0 + n))
+
+
+NEAR = 2
+"""How far (in cells, rows and columns alike) a label may sit from its own wire: on it
+(0), on the next row or column (1), or with one blank cell between (2)."""
+
+
+def near_own(
+    room: Room,
+    edge: lay.EdgeKey,
+    segments: Iterable[tuple[int, int, int]],
+    taken: dict[tuple[int, int], tuple[str, bool]] | None = None,
+) -> bool:
+    """True when a label drawn as ``segments`` (first column, row, length) reads as its own
+    edge's: within ``NEAR`` cells of its wire, no other edge's wire as near as that (a text
+    between two wires is read as either), its first cell nearer its own wire than any
+    other's on its rows, and a blank cell between it and any other label on its row.
+
+    Distances count rows and columns alike (a text on the row above a wire is 1 from it;
+    one blank cell from a wire's vertical stretch is 2)."""
+    segs = list(segments)
+    wire_at = room.wire_at
+    own_cells = room.cells.get(edge, ())
+    for xe, y0, _ in segs:
+        # Where the text starts, the reader looks for its wire: nearer its own than any
+        # other's on its rows (a text that ends at its wire's left but starts beside
+        # another's, under another node, is read as the other's).
+        d = min((max(abs(x - xe), abs(y - y0)) for x, y in own_cells), default=0)
+        for y in (y0 - 1, y0, y0 + 1):
+            for x in range(xe - d + 1, xe + d):
+                k = wire_at.get((x, y))
+                if k is not None and edge not in k:
+                    return False
+    for d in range(NEAR + 1):
+        window = [
+            (x, y) for x0, y0, n in segs for y in range(y0 - d, y0 + d + 1) for x in range(x0 - d, x0 + n + d)
+        ]
+        keys = [wire_at.get(c) for c in window]
+        if not any(k is not None and edge in k for k in keys):
+            continue
+        if any(k is not None and edge not in k for k in keys):
+            return False
+        if taken:
+            own = {(x0 + k, y) for x0, y, n in segs for k in range(n)}
+            for x0, y, n in segs:
+                for c in ((x0 - 1, y), (x0 + n, y)):
+                    if c in taken and c not in own:
+                        return False
+        return True
+    return False
 
 
 def blocked_cells(L: lay.Layout) -> Room:
@@ -190,7 +251,11 @@ def shown_forms(label: EdgeLabel, mark: str) -> list[tuple[tuple[str, ...], bool
         shorter = (f"= {prod}", f"={prod}")
         return [((whole,), False), *(((t,), False) for t in shorter), ((f"{mark}={prod}",), True)]
     out: list[tuple[tuple[str, ...], bool]] = [((whole,), False)]
-    if len(forms) == 2:  # a constant (1): a number alone on an edge is never shown bare
+    if len(forms) == 2:
+        # A constant (1): a number alone on an edge is never shown bare. An array's rule
+        # (h1ᵀ · upstream, h2*(1-h2)) is a formula: shown alone, as 2*s = -2.0 is.
+        if not _is_number(forms[1]):
+            out.append(((forms[1],), False))
         return [*out, ((mark + forms[1],), True)]
     out.append(((forms[1],), False))
     if len(forms) >= 3 and " = " in forms[1]:
@@ -199,6 +264,14 @@ def shown_forms(label: EdgeLabel, mark: str) -> list[tuple[tuple[str, ...], bool
         out.append(((formula, value), False))
         out.append(((mark + forms[-1],), True))
     return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def place_labels(
@@ -226,6 +299,7 @@ def place_labels(
         return got[1], list(got[2])
     cells: dict[tuple[int, int], tuple[str, bool]] = {}
     legend: list[str] = []
+    spans: dict[lay.EdgeKey, tuple[tuple[int, int, str], ...]] = {}
     used = 0
     for label in labels:
         wire = L.wires.get(label.edge)
@@ -241,10 +315,11 @@ def place_labels(
             if with_mark and used >= max_marks:
                 continue
             if len(texts) == 1:
-                spot = _find(L, blocked, cells, order, len(texts[0]), _back_rows(wire), label.chain)
+                back = _back_rows(wire)
+                spot = _find(L, blocked, cells, order, len(texts[0]), back, label.chain, label.edge)
                 rows = [(0, texts[0])]
             else:
-                spot = _find_stacked(L, blocked, cells, order, texts)
+                spot = _find_stacked(L, blocked, cells, order, texts, label.edge)
                 rows = [(-1, texts[0]), (1, texts[1])]
             if spot is None:
                 # Beside the wire's vertical stretch (a wire from a box lower down).
@@ -256,22 +331,35 @@ def place_labels(
                 for dy, text in rows:
                     for k, ch in enumerate(text):
                         cells[(x0 + k, y + dy)] = (ch, label.chain)
+                spans[label.edge] = tuple((x0, y + dy, text) for dy, text in rows)
                 break
         else:
             if used >= max_marks:
                 continue
-            cells[_mark_cell(L, blocked, cells, wire, order, label.chain)] = (mark, label.chain)
+            mx, my = _mark_cell(L, blocked, cells, wire, order, label.chain)
+            cells[(mx, my)] = (mark, label.chain)
+            spans[label.edge] = ((mx, my, mark),)
             marked = True
         if marked:
             used += 1
             legend.append(f"{mark} {label.forms[0]}")
     if len(_placed) >= 256:
         _placed.clear()
-    _placed[key] = (L, cells, tuple(legend))
+    _placed[key] = (L, cells, tuple(legend), spans)
     return cells, legend
 
 
-_Placed = tuple[lay.Layout, dict[tuple[int, int], tuple[str, bool]], tuple[str, ...]]
+def label_spans(
+    L: lay.Layout, room: Room, labels: tuple[EdgeLabel, ...]
+) -> dict[lay.EdgeKey, tuple[tuple[int, int, str], ...]]:
+    """Where ``place_labels`` drew each label: per edge, its texts as (first column, row,
+    text), one a row (a mark alone is one cell); an edge whose label is not drawn is absent."""
+    place_labels(L, room, labels)
+    return dict(_placed[(id(L), labels, len(MARKS))][3])
+
+
+_Spans = dict[lay.EdgeKey, tuple[tuple[int, int, str], ...]]
+_Placed = tuple[lay.Layout, dict[tuple[int, int], tuple[str, bool]], tuple[str, ...], _Spans]
 _placed: dict[tuple[int, tuple[EdgeLabel, ...], int], _Placed] = {}
 """Placements made (a redraw at the same position, or a step back, places nothing again)."""
 
@@ -290,19 +378,28 @@ def legend_lines(legend: list[str], labels: tuple[EdgeLabel, ...], width: int) -
 
 def fit_legend(
     L: lay.Layout, room: Room, labels: tuple[EdgeLabel, ...], width: int, rows: int | None
-) -> tuple[dict[tuple[int, int], tuple[str, bool]], list[str], list[tuple[str, bool]]]:
-    """``place_labels`` with a legend of at most ``rows`` lines (None: any): fewer marks
-    (the last first) until it fits, so that every mark drawn is explained on screen.
+) -> tuple[dict[tuple[int, int], tuple[str, bool]], list[str], list[tuple[str, bool]], list[str]]:
+    """``place_labels`` with a legend of at most ``rows`` lines (None: any): the entries
+    in mark order while they fit, the others handed to the inspector (``overflow``), so
+    that every label that does not fit on its edge still has its mark there and every mark
+    drawn is explained on screen (a folded lecture7 at 120x40 has one row under its graph
+    for the legend and up to fifteen labels waiting: they were not drawn at all).
 
     Returns:
-        The cells, the legend entries and the legend's lines (``legend_lines``).
+        The cells, the legend entries under the graph, the legend's lines
+        (``legend_lines``) and the entries left for the inspector.
     """
     cells, legend = place_labels(L, room, labels)
     lines = legend_lines(legend, labels, width)
-    while rows is not None and len(lines) > rows and legend:
-        cells, legend = place_labels(L, room, labels, len(legend) - 1)
-        lines = legend_lines(legend, labels, width)
-    return cells, legend, lines
+    if rows is None or len(lines) <= rows:
+        return cells, legend, lines, []
+    kept: list[str] = []
+    for k, entry in enumerate(legend):
+        more = legend_lines([*kept, entry], labels, width)
+        if len(more) > rows:
+            return cells, kept, legend_lines(kept, labels, width), legend[k:]
+        kept.append(entry)
+    return cells, legend, lines, []
 
 
 def _mark_cell(
@@ -328,7 +425,7 @@ def _mark_cell(
     for x, y, m in wire.cells:
         if m == lay.UP | lay.DOWN and (x, y) not in taken and L.masks.get((x, y)) == m:
             return (x, y)
-    spot = _find(L, blocked, taken, runs, 1)
+    spot = _find(L, blocked, taken, runs, 1, edge=wire.edge)
     if spot is not None and spot not in own:
         return spot
     # A wire of two cells: the end that shows nothing of its own (a local gradient's wire
@@ -342,9 +439,11 @@ def _find_stacked(
     taken: dict[tuple[int, int], tuple[str, bool]],
     runs: list[tuple[int, int, int]],
     texts: tuple[str, ...],
+    edge: lay.EdgeKey,
 ) -> tuple[int, int] | None:
     """The first (column, row of the wire) where ``texts[0]`` fits on the row above one of
-    ``runs`` and ``texts[1]`` on the row below, from the same column, within the run."""
+    ``runs`` and ``texts[1]`` on the row below, from the same column, within the run, and
+    reads as ``edge``'s (``near_own``)."""
     top, bottom = texts
     n = max(len(top), len(bottom))
     for y, a, b in runs:
@@ -352,7 +451,11 @@ def _find_stacked(
             continue
         centre = (a + b + 1) // 2 - n // 2
         for x0 in sorted(range(a, max(b - n + 2, a + 1)), key=lambda x: (abs(x - centre), x)):
-            if room.fits(x0, y - 1, len(top), taken) and room.fits(x0, y + 1, len(bottom), taken):
+            if (
+                room.fits(x0, y - 1, len(top), taken)
+                and room.fits(x0, y + 1, len(bottom), taken)
+                and near_own(room, edge, ((x0, y - 1, len(top)), (x0, y + 1, len(bottom))), taken)
+            ):
                 return (x0, y)
     return None
 
@@ -365,7 +468,8 @@ def _find_beside(
     texts: tuple[str, ...],
 ) -> tuple[int, int] | None:
     """The first (column, row) where ``texts`` fit, one a row, just right (else left) of
-    the wire's vertical stretch, beside its middle first."""
+    the wire's vertical stretch, beside its middle first, and read as its edge's
+    (``near_own``: a long text reaching from its wire to another's is not)."""
     vertical = [(x, y) for x, y, m in wire.cells if m == lay.UP | lay.DOWN]
     if not vertical:
         return None
@@ -377,7 +481,9 @@ def _find_beside(
             continue
         # A blank cell kept between the text and anything after it (another wire).
         for x0 in (x + 2, x + 1, x - n - 1, x - n):
-            if all(room.fits(x0, y + k, len(t) + 1, taken) for k, t in enumerate(texts)):
+            if all(room.fits(x0, y + k, len(t) + 1, taken) for k, t in enumerate(texts)) and near_own(
+                room, wire.edge, ((x0, y + k, len(t)) for k, t in enumerate(texts)), taken
+            ):
                 return (x0, y)
     return None
 
@@ -390,8 +496,10 @@ def _find(
     n: int,
     back: frozenset[int] = frozenset(),
     chain: bool = False,
+    edge: lay.EdgeKey | None = None,
 ) -> tuple[int, int] | None:
-    """The first (column, row) where ``n`` cells fit next to or on one of ``runs``.
+    """The first (column, row) where ``n`` cells fit next to or on one of ``runs`` (and,
+    given ``edge``, read as that edge's: ``near_own``).
 
     A run on a row of ``back`` (a folded graph's wire back to the second row of layers,
     a hundred columns long) is read from the end of the label's node: a local gradient
@@ -411,7 +519,9 @@ def _find(
             if not 0 <= row < L.height or max(room.free[row][max(a - n + 1, 0) : b + 1], default=0) < n:
                 continue  # no room that long on this row near the run (checked at C speed)
             for x0 in starts:
-                if room.fits(x0, row, n, taken):
+                if room.fits(x0, row, n, taken) and (
+                    edge is None or near_own(room, edge, ((x0, row, n),), taken)
+                ):
                     return (x0, row)
         # On the run, a wire cell left each side (the last is the arrow), where no other
         # wire crosses.
@@ -419,6 +529,8 @@ def _find(
             continue
         inner = {x for x in range(a + 1, b) if L.masks.get((x, y)) == straight and (x, y) not in taken}
         for x0 in sorted(inner, key=lambda x: (abs(x - centre), x)):
-            if all(x in inner for x in range(x0, x0 + n)):
+            if all(x in inner for x in range(x0, x0 + n)) and (
+                edge is None or near_own(room, edge, ((x0, y, n),), taken)
+            ):
                 return (x0, y)
     return None

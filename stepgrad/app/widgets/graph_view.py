@@ -51,6 +51,7 @@ from stepgrad.app.widgets.graph_labels import (
     Room,
     blocked_cells,
     fit_legend,
+    label_spans,
     labels_of,
     zeroed,
 )
@@ -144,6 +145,11 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         width, never cut), each with its style slot."""
         self.edge_labels: tuple[EdgeLabel, ...] = ()
         """The labels on the edges as last shown."""
+        self.label_spans: dict[lay.EdgeKey, tuple[tuple[int, int, str], ...]] = {}
+        """Where each label is drawn: per edge, (first column, row, text) a row."""
+        self.overflow: list[str] = []
+        """Marked labels whose legend entries find no room under the graph: the inspector
+        lists them (``① local ∂h2₁/∂h1: upstream · W2ᵀ``)."""
 
     # ----- styles ----------------------------------------------------------------------
 
@@ -301,7 +307,8 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         # The legend's lines go under the graph: in the rows it leaves free when it is
         # whole in view (it stays whole), else in up to a third of the panel.
         free = None if not vh else (vh - L.height if L.height <= vh else max(vh // 3, 1))
-        cells, self.legend, lines = fit_legend(L, self._room, labels, vw, free)
+        cells, self.legend, lines, self.overflow = fit_legend(L, self._room, labels, vw, free)
+        self.label_spans = label_spans(L, self._room, labels)
         for cell, (ch, chain) in cells.items():
             hot[cell] = (ch, _BACKWARD if chain else _LOCAL)
         legend_top = self.graph_height()
