@@ -8,6 +8,7 @@ quote the file), ``yamlloc`` (YAML with line and column). The names stay importa
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from stepgrad.errors import ScenarioError
 from stepgrad.language.suggest import closest
@@ -89,11 +90,17 @@ def load(spec: str) -> Scenario:
         raise printable(
             ScenarioError(spec, f"the file is not UTF-8 text (byte 0x{raw[e.start]:02x})", line, col)
         ) from None
-    return loads(text, shown, short=short)
+    return loads(text, shown, short=short, cached=path)
 
 
-def loads(text: str, path: str = "<scenario>", *, short: str | None = None) -> Scenario:
+def loads(
+    text: str, path: str = "<scenario>", *, short: str | None = None, cached: Path | None = None
+) -> Scenario:
     """Load a scenario from YAML text; ``path`` names it in errors.
+
+    Args:
+        cached: the file the text was read from, whose parsed tree may be kept and read
+            back (``treecache``); None: the text is parsed.
 
     Raises:
         ScenarioError: anything wrong with the text, as one line.
@@ -101,7 +108,7 @@ def loads(text: str, path: str = "<scenario>", *, short: str | None = None) -> S
     text = text.lstrip("\ufeff")
     try:
         try:
-            root = load_located(text, path)
+            root = load_located(text, path, cached)
         except ScenarioError as e:
             if e.message.startswith("invalid YAML") and not _names_a_top_key(text):
                 # Not YAML and not a scenario (a password file, say): quote none of it.
