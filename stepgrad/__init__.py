@@ -24,16 +24,13 @@ def _cpu_flags() -> frozenset[str]:
     return frozenset()
 
 
-# The same holds one level down, in the libraries that multiply matrices. On an AVX-512 CPU
-# OpenBLAS (NumPy's @) picks kernels that add a dot product's terms in another order than its
-# AVX2 one, and MKL (torch's sqrt, pow, exp on float64) returns results one unit in the last
-# place apart: on a Sapphire Rapids machine lecture7's first W1.grad element changed in its
-# last digits and torch's sqrt(2.0) was 1.414213562373095, not the 1.4142135623730951 every
-# other CPU (and the C library) gives. Both are pinned to their AVX2 code, which every x86-64
-# since 2013 runs: OpenBLAS only where the CPU has AVX2 and FMA (its Haswell kernels would
-# crash on one without), MKL always (its setting is a ceiling, never a demand).
+# The same holds one level down, in the BLAS that multiplies NumPy's matrices: on an
+# AVX-512 CPU OpenBLAS picks kernels that add a dot product's terms in another order than its
+# AVX2 ones (on a Sapphire Rapids machine lecture7's first W1.grad element changed in its last
+# digits). It is pinned to its Haswell (AVX2) kernels, only where the CPU has AVX2 and FMA:
+# they would crash on one without. (torch's MKL is left as it is: torch on this machine is the
+# reference, and MKL's AVX2 code rounds float32 exp less well than its AVX-512 code.)
 if {"avx2", "fma", "avx512f"} <= _cpu_flags():
     os.environ.setdefault("OPENBLAS_CORETYPE", "Haswell")
-os.environ.setdefault("MKL_ENABLE_INSTRUCTIONS", "AVX2")
 
 __version__ = "0.1.0"

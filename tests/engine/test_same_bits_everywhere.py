@@ -27,30 +27,16 @@ def test_set_before_numpy_loads_and_a_users_choice_kept():
     assert out.stdout.split() == ["AVX512_SPR"]
 
 
-def test_torchs_float64_sqrt_is_correctly_rounded_after_stepgrad():
-    # MKL's AVX-512 code gave 0x1.6a09e667f3bccp+0 on a Sapphire Rapids machine: one unit
-    # below sqrt(2.0), which IEEE (and the C library) rounds to ...bcdp+0.
-    probe = (
-        "import stepgrad, torch; t = torch.full((17,), 2.0, dtype=torch.float64);"
-        "print(torch.sqrt(t)[16].item().hex(), (t ** 0.5)[0].item().hex())"
-    )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == [math.sqrt(2.0).hex()] * 2 == ["0x1.6a09e667f3bcdp+0"] * 2
-
-
 def test_blas_pinned_to_avx2_only_where_the_cpu_runs_it_and_a_users_choice_kept():
     from stepgrad import _cpu_flags
 
-    probe = (
-        "import stepgrad, os;"
-        "print(os.environ.get('OPENBLAS_CORETYPE'), os.environ['MKL_ENABLE_INSTRUCTIONS'])"
-    )
+    probe = "import stepgrad, os; print(os.environ.get('OPENBLAS_CORETYPE'))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     pinned = "Haswell" if {"avx2", "fma", "avx512f"} <= _cpu_flags() else "None"
-    assert out.stdout.split() == [pinned, "AVX2"]
-    env = {"OPENBLAS_CORETYPE": "Zen", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2", "PATH": ""}
+    assert out.stdout.split() == [pinned]
+    env = {"OPENBLAS_CORETYPE": "Zen", "PATH": ""}
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env, check=True)
-    assert out.stdout.split() == ["Zen", "SSE4_2"]
+    assert out.stdout.split() == ["Zen"]
 
 
 def test_cpu_flags_read_from_linux():
