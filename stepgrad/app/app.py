@@ -30,7 +30,6 @@ from textual.screen import Screen
 
 from stepgrad.app import comparison
 from stepgrad.app.cursor import NEAR, SPEEDS, Cursor, Waiting
-from stepgrad.app.drill import Drill, Driller
 from stepgrad.app.elements import Elements
 from stepgrad.app.explainer import Explainer
 from stepgrad.app.roads_model import RoadsModel
@@ -54,6 +53,7 @@ from stepgrad.explain import DIGITS_CHOICES, digits, set_digits
 from stepgrad.scenario import Scenario
 
 if TYPE_CHECKING:
+    from stepgrad.app.drill import Drill, Driller
     from stepgrad.app.screens.compare import CompareScreen
 
 __all__ = [
@@ -81,6 +81,7 @@ PHASE_COLOR = {
 
 DEFAULT_THEME = "tokyo-night"
 """Its primary, secondary, warning and success colours are four distinct hues, one per phase."""
+
 
 class StepgradApp(Cursor, Workers, Elements, App[int]):
     """Step through backpropagation.
@@ -210,7 +211,8 @@ class StepgradApp(Cursor, Workers, Elements, App[int]):
         self.element: tuple[int, ...] | None = None
         """The matrix element the inspector drills into (``]``, ``[``, ``o``); None: none
         picked yet (a hint line says how)."""
-        self.driller = Driller(self.trace)
+        self.driller: Driller | None = None
+        """Builds the drill of a tensor lecture (made at its first matrix: a scalar run has none)."""
         self.drill: Drill | None = None
         """The element drilled into as last drawn (None where the event has no matrix)."""
         self.roads = RoadsModel(self.trace, scenario)

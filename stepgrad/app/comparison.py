@@ -16,13 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stepgrad.app.arrays import is_array
 from stepgrad.app.trace import START, Trace
-from stepgrad.compare import Verdict, compare
 from stepgrad.engine.events import Forward
 from stepgrad.engine.state import State
+
+if TYPE_CHECKING:
+    from stepgrad.compare import Verdict
 
 PENDING = "pending"
 """Status of a row whose torch number is not known at this point of the step."""
@@ -255,10 +257,12 @@ def judge(a: Any, b: Any, dtype: str) -> Judged:
     of the worst element, the largest difference and where it is (``[2, 3]``), as torch's
     ``(a - b).abs().max()`` would find it. A number against an array (``0.0`` after
     ``zero_grad``) stands for an array of it."""
+    # Imported at the first torch number, not before the first frame (two dataclasses).
+    from stepgrad.compare import compare, compare_elements
+
     if not (is_array(a) or is_array(b)):
         v: Verdict = compare(a, b, dtype)
         return v.status, v.diff, None, None, None
-    from stepgrad.compare import compare_elements
 
     if a is not None and b is not None and is_array(a) != is_array(b):
         import numpy as np

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from stepgrad.app.drill import hint, section, step_index
 from stepgrad.app.host import AppHost
 from stepgrad.app.trace import START
 
@@ -23,6 +22,11 @@ class Elements(AppHost):
         if not self.trace.program.arrays:
             self.drill = None
             return lines
+        # Imported by the first tensor lecture's redraw: a scalar run never needs it.
+        from stepgrad.app.drill import Driller, hint, section
+
+        if self.driller is None:
+            self.driller = Driller(self.trace)
         node = self.selected if self.inspecting else None
         self.drill = drill = self.driller.at(pos, state, self.element, node)
         if drill is None:
@@ -37,6 +41,8 @@ class Elements(AppHost):
         if drill is None:
             self._no_matrix("] and [")
             return
+        from stepgrad.app.drill import step_index
+
         self.element = step_index(drill.at, drill.shape, by) if self.element is not None else drill.at
         self.message = ""
         self.redraw()

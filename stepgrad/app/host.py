@@ -42,7 +42,7 @@ if TYPE_CHECKING:
         selected: int | None
         inspecting: bool
         element: tuple[int, ...] | None
-        driller: Driller
+        driller: Driller | None
         drill: Drill | None
         message: str
         playing: bool
