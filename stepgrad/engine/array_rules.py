@@ -50,7 +50,9 @@ def matmul_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
     # (grad * other); a row vector on the left is a (1, k) matrix.
     # The arguments are arrays (@ refuses numbers): their own .ndim and .swapaxes, without
     # np.ndim's and np.swapaxes's dispatch (a third of the time of a small product).
-    x, w = np.asarray(a[0]), np.asarray(a[1])
+    x, w = a
+    if type(x) is not np.ndarray or type(w) is not np.ndarray:
+        x, w = np.asarray(x), np.asarray(w)
     if k == 0:
         if w.ndim == 1:
             return np.outer(up, w) if x.ndim == 2 else up * w
@@ -231,6 +233,20 @@ def bce_rules(mean: bool) -> tuple[Rule, Rule, Rule]:
     def forward(a: Value, b: Value) -> Value:
         dt = dtype_of(a)
         floor = dt(BCE_LOG_FLOOR)
+        if _alike(a, b) and a.dtype.char == "f":
+            # float32 arrays: the same operations, each into an array an earlier one made
+            # (-a widened is a widened then negated, exactly).
+            with np.errstate(divide="ignore"):
+                wide_miss = np.negative(a, dtype=np.float64)
+                np.log1p(wide_miss, out=wide_miss)
+                log_miss = wide_miss.astype(np.float32)
+                np.maximum(log_miss, floor, out=log_miss)
+                log_hit = np.log(a, dtype=np.float64).astype(np.float32)
+                np.maximum(log_hit, floor, out=log_hit)
+            terms = np.subtract(b, dt(1))
+            np.multiply(terms, log_miss, out=terms)
+            np.multiply(b, log_hit, out=log_hit)
+            return _reduce(np.subtract(terms, log_hit, out=terms), mean)
         with np.errstate(divide="ignore"):
             log_miss = np.maximum(wide(np.log1p, -a), floor)
             log_hit = np.maximum(log(a), floor)
@@ -239,6 +255,15 @@ def bce_rules(mean: bool) -> tuple[Rule, Rule, Rule]:
     def vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
         x, y = a
         dt = dtype_of(out)
+        if k == 0 and _alike(x, y) and getattr(up, "dtype", None) == x.dtype and np.ndim(up) == 0:
+            # The same operations, each into an array an earlier one made.
+            grad = np.subtract(x, y)
+            np.multiply(up, grad, out=grad)
+            floor = np.subtract(dt(1), x)
+            np.multiply(floor, x, out=floor)
+            np.maximum(floor, dt(BCE_EPSILON), out=floor)
+            np.divide(grad, floor, out=grad)
+            return np.divide(grad, dt(x.size), out=grad) if mean else grad
         if k == 0:
             # torch: grad · (x − y) / max((1 − x) · x, 1e-12), then / n for the mean.
             grad = up * (x - y) / np.maximum((dt(1) - x) * x, dt(BCE_EPSILON))
@@ -252,6 +277,18 @@ def bce_rules(mean: bool) -> tuple[Rule, Rule, Rule]:
         return vjp(k, a, out, dt(1))
 
     return forward, local, vjp
+
+
+def _alike(a: Value, b: Value) -> bool:
+    """Both arrays (not 0-d) of one shape and dtype: an elementwise result can be written
+    into an array made from them."""
+    return (
+        type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.ndim > 0
+        and a.shape == b.shape
+        and a.dtype == b.dtype
+    )
 
 
 def _nll_sum(v: Value) -> Value:

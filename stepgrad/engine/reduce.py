@@ -21,6 +21,7 @@ on x86-64 without AVX-512).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from stepgrad.lazy import LazyModule
@@ -364,6 +365,39 @@ def torch_sums(
         plan = _PLANS[key] = _plans(xs, axes, keepdims)
     result: list[Any] = plan(xs)
     return result
+
+
+def sums_plan(
+    specs: list[tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]], dtype: Any
+) -> Callable[[list[Any]], list[Any]] | None:
+    """One plan for several sums of arrays of ``dtype``, each given as (its array's shape,
+    the axes summed, the shape its sum is given in, of as many numbers as ``keepdims``
+    keeps): called with the arrays, it returns their sums, each ``torch_sum(x, axes,
+    keepdims=True)`` to the bit, in its shape. None where one of them has no plan (as
+    ``torch_sum`` would sum it directly).
+    """
+    dtype = np.dtype(dtype)
+    planned = []
+    total = 0
+    for shape, axes, out_shape in specs:
+        _, kept, kinds = _layout(shape, axes, True)
+        size = 1
+        for d in shape:
+            size *= d
+        if not _traced(size, dtype, kinds) or _count(kept) != _count(out_shape):
+            return None
+        planned.append((shape, kinds, out_shape))
+        total += size
+    if not planned or total > _TRACE_LIMIT:
+        return None
+    return _Plans(planned, dtype)
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
 
 
 def _plans(xs: list[Any], axes: list[tuple[int, ...] | int | None], keepdims: bool) -> _Plans | _Each:

@@ -242,15 +242,31 @@ def sigmoid_forward(a: Value) -> Value:
     # torch: 1 / (1 + exp(-a)), its float32 exp nearly correctly rounded (NumPy's own float32
     # exp is not: on 100,000 arrays' entries 83% of sigmoids agreed with torch, 96% this way).
     one = a.dtype.type(1)
+    if type(a) is np.ndarray and a.dtype.char == "f" and a.ndim:
+        # The same operations on a float32 array, each into the array the one before made
+        # (-a widened is a widened then negated, exactly): three arrays fewer.
+        e = np.negative(a, dtype=np.float64)
+        np.exp(e, out=e)
+        t = e.astype(np.float32)
+        np.add(one, t, out=t)
+        return np.divide(one, t, out=t)
     return one / (one + wide(np.exp, -a))
 
 
 def sigmoid_local(k: int, a: tuple[Value, ...], out: Value, dt: Any) -> Value:
+    if type(out) is np.ndarray and out.ndim and out.dtype == dt:  # out · (1 − out), into one array
+        t = np.subtract(dt(1), out)
+        return np.multiply(out, t, out=t)
     return out * (one_like(dt, out) - out)
 
 
 def sigmoid_vjp(k: int, a: tuple[Value, ...], out: Value, up: Value) -> Value:
     # torch's sigmoid_backward: grad * (1 - y) * y.
+    arrays = type(up) is np.ndarray and type(out) is np.ndarray and up.ndim
+    if arrays and up.shape == out.shape and up.dtype == out.dtype:
+        t = np.subtract(up.dtype.type(1), out)  # the same products, into the one array
+        np.multiply(up, t, out=t)
+        return np.multiply(t, out, out=t)
     return up * (dtype_of(up)(1) - out) * out
 
 

@@ -13,9 +13,10 @@ Shape arithmetic is plain tuples: loading a scenario does not import NumPy.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from stepgrad.engine.reduce import torch_sum, torch_sums
+from stepgrad.engine.reduce import sums_plan, torch_sum, torch_sums
 from stepgrad.lazy import LazyModule
 
 if TYPE_CHECKING:
@@ -153,6 +154,18 @@ def unbroadcast_all(grads: list[Any], shapes: list[Shape]) -> list[Any]:
     Returns:
         The gradients summed back to their shapes, in order.
     """
+    try:  # arrays, as a step's are: their plan, worked out once per shapes
+        key = (*((g.shape, g.dtype.char) for g in grads), *shapes)
+        summed = _SUMS.get(key, _UNKNOWN)
+        if summed is _UNKNOWN:
+            if len(_SUMS) >= 256:
+                _SUMS.clear()
+            summed = _SUMS[key] = _sums_of(grads, shapes)
+    except (AttributeError, TypeError):  # a number among them, a shape as a list
+        summed = None
+    if summed is not None:
+        result: list[Any] = summed(grads)
+        return result
     out: list[Any] = list(grads)
     at: list[int] = []
     xs: list[Any] = []
@@ -175,6 +188,28 @@ def unbroadcast_all(grads: list[Any], shapes: list[Shape]) -> list[Any]:
         for j, total in zip(at, sums, strict=True):
             out[j] = _shaped(total, tuple(shapes[j]))
     return out
+
+
+def _sums_of(grads: list[Any], shapes: list[Shape]) -> Callable[[list[Any]], list[Any]] | None:
+    """The plan of ``unbroadcast_all(grads, shapes)`` where every gradient is summed (one
+    ``reduce.sums_plan``, its sums in the params' shapes); None otherwise."""
+    if len({g.dtype for g in grads}) != 1:
+        return None
+    specs = []
+    for g, shape in zip(grads, shapes, strict=True):
+        gshape, shape = g.shape, tuple(shape)
+        if len(gshape) < len(shape) or gshape == shape:
+            return None
+        axes = _summed_axes(gshape, shape)
+        if not axes:
+            return None
+        specs.append((gshape, axes, shape))
+    return sums_plan(specs, grads[0].dtype)
+
+
+_SUMS: dict[tuple[Any, ...], Any] = {}
+"""``_sums_of`` by the gradients' shapes and dtypes and the params' shapes."""
+_UNKNOWN = object()
 
 
 def _shaped(summed: Any, shape: Shape) -> Any:

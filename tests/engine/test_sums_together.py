@@ -103,3 +103,23 @@ def test_a_whole_batch_in_order_is_the_data_itself(name):
     for a, b in zip(whole.steps_numbers(0, 5), taken.steps_numbers(0, 5), strict=True):
         for u, v in zip(a, b, strict=True):
             assert np.shape(u) == np.shape(v) and np.array_equal(bits(u), bits(v))
+
+
+@pytest.mark.parametrize("dt", [np.float32, np.float64])
+@pytest.mark.parametrize("seed", range(20))
+def test_gradients_all_summed_share_one_plan(dt, seed):
+    """Every gradient summed (a step's biases): one plan, each result unbroadcast's."""
+    rng = np.random.default_rng(seed)
+    rows = int(rng.integers(1, 800))
+    shapes = [(int(rng.integers(1, 9)),) for _ in range(int(rng.integers(1, 4)))]
+    if seed % 4 == 0:
+        shapes.append(())  # a number's gradient over the batch
+    if seed % 4 == 1:
+        shapes.append((1, 3))
+    with np.errstate(all="ignore"):
+        grads = [numbers(rng, (rows, *(s[-1:] or (2,))), dt, seed % 3) for s in shapes]
+        got = unbroadcast_all(grads, shapes)
+        for g, x, s in zip(got, grads, shapes, strict=True):
+            want = unbroadcast(x, s)
+            assert type(g) is type(want) and np.shape(g) == np.shape(want) == s
+            assert np.array_equal(bits(g), bits(want)), (x.shape, s)
