@@ -15,7 +15,6 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import fields
 from operator import itemgetter
 from typing import Any, cast
 
@@ -156,7 +155,7 @@ class StepRunner:
                 self._whole[i] = whole
         self._arity = {n.name: len(n.args) for n in g.nodes}
         # Per shape of step (params holding earlier grads or not), how to make each event.
-        self._makers: dict[bool, StepMaker] = {}
+        self._makers: dict[bool, list[Callable[..., Event]]] = {}
 
     def _value(self, v: Any) -> Value:
         """A number of the dtype, or an array of it for a nested list."""
@@ -434,69 +433,22 @@ class StepRunner:
         """The events of ``step`` from its numbers (``run``'s ``record``): its outline with
         the numbers filled in, field by field."""
         holding = self.plan.holding(step)
-        make = self._makers.get(holding)
-        if make is None:
-            make = self._makers[holding] = self._one_by_one(holding)
+        makers = self._makers.get(holding)
+        if makers is None:
+            makers = self._makers[holding] = [
+                *_makers(
+                    self.plan.outline_of_step(1 if holding else 0),
+                    self._arity,
+                    self.program.optimizer.state_names,
+                )
+            ]
+        seq = self.plan.step_start(step)
+        epoch = step // self.n_samples
         sample = step % self.n_samples if self._data else None
-        return make(self.plan.step_start(step), step, step // self.n_samples, sample, record)
-
-    def _one_by_one(self, holding: bool) -> StepMaker:
-        """The events of a step of this shape made one maker an event (``_maker``), until
-        ``_WRITE_AFTER`` steps have been made so: then written out as one function."""
-        outline = self.plan.outline_of_step(1 if holding else 0)
-        names = self.program.optimizer.state_names
-        key = _outline_key(outline, self._arity, names)
-        written = _WRITTEN.get(key)
-        if written is not None:  # written out already, for another timeline of the same model
-            return written
-        makers = [*_makers(outline, self._arity, names)]
-        made = 0
-
-        def make(q: int, s: int, e: int, m: int | None, r: list[Value]) -> list[Event]:
-            nonlocal made
-            made += 1
-            if made == _WRITE_AFTER:
-                if len(_WRITTEN) >= 64:
-                    _WRITTEN.clear()
-                self._makers[holding] = _WRITTEN[key] = _step_maker(outline, self._arity, names)
-            return [mk(q + k, s, e, m, r) for k, mk in enumerate(makers)]
-
-        return make
+        return [make(seq + k, step, epoch, sample, record) for k, make in enumerate(makers)]
 
 
 _add_reduce = np.add.reduce
-
-StepMaker = Callable[[int, int, int, "int | None", list[Value]], list[Event]]
-"""Makes a step's events from the seq of its first, its step, epoch, sample and record."""
-
-_WRITE_AFTER = 256
-"""Steps of a shape whose events are made one maker an event before the step's are
-written out as one function (``_step_maker``). Writing it out takes 3.8 ms for lecture7
-(54 events; 0.14 ms one by one) and then saves about 13 µs a step: worth it for a long
-run only, never for a seek or a first frame. Kept for every timeline of the same model
-(``_WRITTEN``)."""
-
-_WRITTEN: dict[tuple[Any, ...], StepMaker] = {}
-"""The step makers written out, by ``_outline_key``."""
-
-
-def _outline_key(
-    outline: tuple[Event, ...], arity: dict[str, int], state_names: tuple[str, ...]
-) -> tuple[Any, ...]:
-    """What a step maker is made from: each event's class and fields past seq, step,
-    epoch and sample (the outline's numbers are None), a forward's arity, the state's names."""
-    return (
-        state_names,
-        *(
-            (type(ev), arity.get(ev.node, 0) if isinstance(ev, Forward) else -1, *_fields_of(ev))
-            for ev in outline
-        ),
-    )
-
-
-def _fields_of(ev: Event) -> tuple[Any, ...]:
-    return tuple(getattr(ev, f.name) for f in fields(ev)[4:])
-
 
 Maker = Callable[[int, int, int, "int | None", list[Value]], Event]
 """Makes one event of a step from its seq, step, epoch, sample and the step's record."""
@@ -650,91 +602,6 @@ def _maker(ev: Event, i: int, width: int, state_names: tuple[str, ...] = ()) -> 
 
             return zero_grad
     raise TypeError(f"not an event of a step: {ev!r}")  # pragma: no cover - predictions
-
-
-
-_NUMBER_FIELDS: dict[type, tuple[str, ...]] = {
-    LocalGrad: ("value",),
-    BackwardStart: ("value",),
-    Chain: ("upstream", "local", "product"),
-    Accumulate: ("before", "add", "after"),
-    AccumulateGrad: ("before", "add", "after"),
-    Update: ("before", "grad", "lr", "after"),
-    ZeroGrad: ("before",),
-}
-"""The fields each event takes from the record, in the record's order (``events.numbers``)."""
-
-
-def _step_maker(outline: tuple[Event, ...], arity: dict[str, int], state_names: tuple[str, ...]) -> StepMaker:
-    """How to make a step's events from its record: one function for the whole step,
-    written out event by event from its ``outline`` (as ``dataclasses`` writes an
-    ``__init__``), each event made by setting its slots.
-
-    An event is made as its frozen dataclass's ``__init__`` makes it (same fields, same
-    values, same frozen object), through its slots' own setters but without
-    ``object.__setattr__(self, name, value)``, which looks each name up again for every
-    event: half the time to make one. Written out for the whole step, the events cost no
-    call of their own either (lecture7's 54 events: 33 µs, 47 with a function each).
-    The outline's names, formulas and the like are the function's constants, never
-    written into its text: only slots (``r[i]``) and constant names are.
-    """
-    env: dict[str, Any] = {"new": _new}
-    setters: dict[tuple[type, str], str] = {}
-
-    def setter(cls: type, name: str) -> str:
-        key = setters.get((cls, name))
-        if key is None:
-            key = setters[(cls, name)] = f"set{len(setters)}"
-            env[key] = getattr(cls, name).__set__
-        return key
-
-    def const(value: object) -> str:
-        key = f"c{len(env)}"
-        env[key] = value
-        return key
-
-    def pairs(names: list[str], first: int) -> str:
-        return "(" + "".join(f"({const(n)}, r[{first + j}]), " for j, n in enumerate(names)) + ")"
-
-    lines: list[str] = []
-    made: list[str] = []
-    i = 0  # where the event's numbers start in the record
-    for k, ev in enumerate(outline):
-        cls = type(ev)
-        numbers: dict[str, str]
-        if isinstance(ev, Forward):
-            width = arity[ev.node] + 1
-            args = "".join(f"r[{i + j}], " for j in range(width - 1))
-            numbers = {"args": f"({args})", "value": f"r[{i + width - 1}]"}
-        elif isinstance(ev, BackwardEnd):
-            width = len(ev.grads)
-            numbers = {"grads": pairs([p for p, _ in ev.grads], i)}
-        elif cls in _WIDTHS:
-            width = _WIDTHS[cls]
-            numbers = {f: f"r[{i + j}]" for j, f in enumerate(_NUMBER_FIELDS[cls])}
-            if isinstance(ev, Update):
-                numbers["state"] = pairs(list(state_names), i + width)
-                width += len(state_names)
-        else:  # pragma: no cover - predictions
-            raise TypeError(f"not an event of a step: {ev!r}")
-        v = f"e{k}"
-        lines.append(f"{v} = new({const(cls)})")
-        lines.append(f"{setter(cls, 'seq')}({v}, q + {k})")
-        lines.append(f"{setter(cls, 'step')}({v}, s)")
-        lines.append(f"{setter(cls, 'epoch')}({v}, e)")
-        lines.append(f"{setter(cls, 'sample')}({v}, m)")
-        for f in fields(cls)[4:]:
-            value = numbers.get(f.name)
-            if value is None:  # a name, a formula: the outline's own
-                value = const(getattr(ev, f.name))
-            lines.append(f"{setter(cls, f.name)}({v}, {value})")
-        made.append(v)
-        i += width
-    body = "".join(f"    {line}\n" for line in lines)
-    source = f"def make_step(q, s, e, m, r):\n{body}    return [{', '.join(made)}]\n"
-    exec(compile(source, "<stepgrad step events>", "exec"), env)
-    maker: StepMaker = env["make_step"]
-    return maker
 
 
 def _getter(idx: tuple[int, ...]) -> Callable[[list[Value | None]], tuple[Value, ...]]:
