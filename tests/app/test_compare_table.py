@@ -148,3 +148,40 @@ class TestLongRun:
             assert app.trace.step_of(app.position) == 99_998
             assert table.cursor_row == 294
             gate.set()
+
+
+class TestTorchRunning:
+    async def test_torchs_progress_is_counted_in_the_summary_not_in_every_row(self) -> None:
+        """At the last of 100,000 steps with torch still far behind, the 300 waiting rows say
+        'torch running…' and stay as they are while torch reports progress: only the summary
+        counts it. (A mark counting progress in every row cost 1.6 s a report, redrawing the
+        rows, and starved torch to 0.5 steps a second.)"""
+        from app_helpers import SCENARIOS
+
+        gate = threading.Event()
+
+        def held(program: Any) -> Iterator[Any]:
+            gate.wait(30)
+            return iter(())
+
+        app = make_app(scenario(str(SCENARIOS / "steps100k")), oracle=held)
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause()
+            app.action_end()
+            while app.position != app.trace.length - 1:
+                await pilot.pause(0.05)
+            await pilot.press("c")
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, CompareScreen)
+            need = app.trace.plan.n_steps - 1
+            screen.follow([None] * 1_000, "running", need, app.position)
+            await pilot.pause()
+            before = table_rows(app)
+            assert before[-1][3:] == ["…", "torch running…"]
+            assert "1,000 run by torch so far" in summary(app)
+            screen.follow([None] * 5_236, "running", need, app.position)
+            await pilot.pause()
+            assert table_rows(app) == before
+            assert "5,236 run by torch so far" in summary(app)
+            gate.set()

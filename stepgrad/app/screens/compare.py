@@ -34,6 +34,9 @@ more) in 27 ms or more, too slow to follow a key."""
 COLUMNS = ("step", "quantity", "stepgrad", "torch", "agree")
 """The table's columns (also their keys)."""
 
+FIXED_WIDTH = frozenset({"step", "agree"})
+"""Columns of a width set once (the others are as wide as their widest text)."""
+
 AGREE_WIDTH = len("torch at 100,000…")
 """The agree column's width: its cells are styled ``Content``, which DataTable does not
 measure (the plain cells are strings, measured)."""
@@ -146,7 +149,7 @@ class CompareModel:
             del self._steps[k]
         out: list[TableRow] = []
         counts: dict[str, int] = {}
-        waiting = _waiting(torch_state, len(torch))
+        waiting = _waiting(torch_state)
         for k in range(lo, hi):
             step_cell = (str(k), "bold $accent" if k == current else "")
             for r, at, known in self._rows_of(k, torch):
@@ -203,12 +206,14 @@ def _cell(cell: Cell) -> Content | str:
     return Content.styled(text, style) if style else escape(text)
 
 
-def _waiting(torch_state: str, progress: int) -> Cell:
+def _waiting(torch_state: str) -> Cell:
     """The mark of a row whose step torch has not run yet."""
     if torch_state == "loading":
         return ("loading…", "$text-muted")
     if torch_state == "running":
-        return (f"torch at {progress:,}…", "$text-muted")
+        # Not torch's progress (the summary line counts it): a mark that changed at every
+        # report would redraw every waiting row while torch runs.
+        return ("torch running…", "$text-muted")
     return ("no torch", "$text-muted")  # torch stopped short of this step, or failed
 
 
@@ -312,7 +317,12 @@ class CompareScreen(Dialog[int | None]):
             elif old != r.cells:
                 for column, was, now in zip(COLUMNS, old, r.cells, strict=True):
                     if was != now:
-                        table.update_cell(r.key, column, _cell(now), update_width=True)
+                        # A width update measures the whole column again at the next frame:
+                        # 300 waiting rows whose mark counts torch's progress took 1.6 s a
+                        # report, and torch, starved, ran 0.5 steps a second. So only a measured
+                        # column whose text grew asks for one (the fixed ones never).
+                        grew = column not in FIXED_WIDTH and len(now[0]) > len(was[0])
+                        table.update_cell(r.key, column, _cell(now), update_width=grew)
             self._cells[r.key] = r.cells
             self._seqs[r.key] = r.seq
         if view.current != self._current:
