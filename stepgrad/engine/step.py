@@ -414,7 +414,7 @@ class StepRunner:
         ``2·n·M``, below the largest number when ``n·M`` is below a quarter of it. Otherwise
         the sums themselves, so the step's verdict is theirs in every case."""
         try:
-            flat = np.concatenate([v.reshape(-1) for v in left])
+            flat = np.concatenate(left, axis=None)  # each flattened, laid end to end
         except (AttributeError, TypeError, ValueError):  # not all arrays of one kind: the sums say
             flat = None
         surely = (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -224,7 +224,7 @@ class Timeline:
         next_step = -1
         while seq < stop:
             step = self.locate(seq)
-            chunk: tuple[Event, ...]
+            chunk: Sequence[Event]  # a step's events (a list when just made)
             if step is None:
                 when = "before" if seq < self._pre else "after"
                 chunk = self._predict_events(when)
@@ -243,10 +243,13 @@ class Timeline:
                         ahead = self.steps_numbers(step, min(count, last - step + 1))[::-1]
                         if not self._ahead:
                             self._ahead = _ahead_for(ahead[-1])
-                    chunk = tuple(self._runner.events(step, ahead.pop()))
+                    chunk = self._runner.events(step, ahead.pop())
                     next_step = step + 1
                 first = self.step_start(step)
-            yield from chunk[seq - first : stop - first]
+            if seq == first and stop - first >= len(chunk):  # the whole step
+                yield from chunk
+            else:
+                yield from chunk[seq - first : stop - first]
             seq = first + len(chunk)
 
     def _compute(self, step: int) -> tuple[Event, ...]:
