@@ -16,7 +16,7 @@ from stepgrad.check.report import (
     index_text,
     place,
 )
-from stepgrad.compare import Verdict, tolerance
+from stepgrad.compare import ARRAY_ATOL, Verdict, tolerance
 from stepgrad.engine.events import Predict, json_number
 from stepgrad.explain import fmt
 from stepgrad.explain.steps import step_unit
@@ -327,7 +327,8 @@ def render_text(report: Report) -> str:
     rtol, atol = tolerance(p.dtype)
     lines = [f"{sc.name}  ({sc.path})",
              f"{p.dtype}, {_plural(report.n_steps, 'step')}; tolerance for 'close': "
-             f"|a-b| <= {atol:g} + {rtol:g}·max(|a|,|b|)"]
+             f"|a-b| <= {atol:g} + {rtol:g}·max(|a|,|b|)"
+             + (f" (an array's {atol:g} at most {ARRAY_ATOL:g}·its largest entry)" if p.arrays else "")]
     if p.training and report.n_steps > 1:
         lines.append(RESYNC_NOTE)
     lines.append("")

@@ -53,6 +53,19 @@ def test_differs_points_at_the_element_outside_the_tolerance():
     assert e.ours == float(np.float32(1e-3)) and e.theirs == float(np.float32(2e-3))
 
 
+def test_a_small_gradient_array_is_held_to_its_own_scale():
+    """lecture7's ∂loss/∂h1₁ has no entry above 8.3e-6: float32's absolute 1e-5 alone called an
+    array of zeros, and the right one times 1.5, close. At the array's own scale neither is,
+    while a float32 rounding of it (one ulp of each entry) still is."""
+    right = np.array([[8.3e-6, -2.1e-6], [4.0e-7, -6.6e-6]], dtype=np.float32)
+    assert compare_elements(np.zeros_like(right), right, "float32").verdict.status == "differs"
+    assert compare_elements(right * np.float32(1.5), right, "float32").verdict.status == "differs"
+    ulp_off = np.nextafter(right, np.float32(1.0))
+    assert compare_elements(ulp_off, right, "float32").verdict.status == "close"
+    # A scalar keeps the dtype's absolute tolerance (a loss of 0.0 against 1e-6 is close).
+    assert compare_elements(np.float32(0.0), np.float32(1e-6), "float32").verdict.status == "close"
+
+
 def test_nan_and_shapes():
     assert compare_elements([np.nan, 1.0], [np.nan, 1.0], "float64").verdict.status == "equal"
     e = compare_elements([np.nan, 1.0], [0.0, 1.0], "float64")
