@@ -99,8 +99,8 @@ class StepgradApp(Cursor, Workers, Elements, App[int]):
     TITLE = "stepgrad"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        # The footer shows these in this order and is cut at the right edge on narrow
-        # terminals: stepping, help and quit come first (every key is listed under ?).
+        # The footer shows the keys with show=True in its own order (keys_footer.ORDER, with
+        # the graph's keys of MainScreen), cut at the right edge (every key is under ?).
         # N and P too: caps lock on should not make the two main keys do nothing.
         Binding("n,right,N", "next", "next", id="step.next"),
         Binding("p,left,P", "prev", "prev", id="step.prev"),
@@ -109,19 +109,18 @@ class StepgradApp(Cursor, Workers, Elements, App[int]):
         Binding("f", "forward_end", "fwd", id="step.forward_end"),
         Binding("b", "backward_end", "bwd", id="step.backward_end"),
         Binding("space", "play", "play", id="play.toggle"),
-        # At 80 columns the footer ends here: t, r and c open what such a screen folds away.
         Binding("t", "toggle_timeline", "timeline", id="view.timeline"),
         Binding("r", "roads", "roads", id="roads.next"),
         Binding("c", "compare", "torch", id="torch.compare"),
         Binding("u", "next_update", "update", id="step.update"),
         Binding("e", "next_epoch", "epoch", id="step.epoch"),
         Binding("x", "breakpoint", "break", id="node.breakpoint"),
-        # Shown where the terminal is wide enough (200 columns), after the ones above.
         Binding("g", "goto", "go to", id="step.goto"),
         Binding("home", "home", "start", id="step.home"),
         Binding("end", "end", "last", id="step.end"),
-        Binding("plus,equals_sign", "faster", "faster", id="play.faster"),
-        Binding("minus", "slower", "slower", id="play.slower"),
+        # One place in the footer for both: "+ - speed".
+        Binding("plus,equals_sign", "faster", "speed", key_display="+ -", id="play.faster"),
+        Binding("minus", "slower", "slower", show=False, id="play.slower"),
         Binding("i", "inspect_all", "all lines", id="view.inspect"),
         Binding("a", "nonfinite", "NaN", id="step.nonfinite"),
         Binding("w", "first_wrong", "wrong hand formula", id="roads.first_wrong"),

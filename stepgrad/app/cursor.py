@@ -189,6 +189,8 @@ class Cursor(AppHost):
             if self.position >= self.trace.length - 1:
                 # Played to the end: space plays again from the start, as a player would.
                 self.go(START, "playing again from the start")
+            else:
+                self.message = ""  # the last key's answer: stale once play moves on
             self.playing = True
             self._timer = self.set_interval(1 / self.speed, self._tick)
         self.redraw()
@@ -249,6 +251,26 @@ class Cursor(AppHost):
             return self.selected
         focus = self.trace.focus(self.position)
         return focus.nodes[0] if focus.nodes else None
+
+    def select(self, node: int) -> None:
+        """Select a node (Tab, Shift+Tab): drawn in double lines; the status line says
+        which, and what x and Enter do with it."""
+        self.selected = node
+        name = self.trace.graph.nodes[node].name
+        self.message = f"{name} selected: x toggles its breakpoint, Enter inspects it"
+        self.redraw()
+
+    def say(self, message: str) -> None:
+        """Answer a key that changes no event (z, h j k l) in the status line; an empty
+        message clears the last key's, which would be stale. Only the status line is
+        drawn again: a redraw would scroll a panned graph back to the event."""
+        if message == self.message:
+            return
+        self.message = message
+        if self._main.composed:
+            pos = self.position
+            state = self.trace.state(pos)
+            self._draw_status(pos, state, "start" if pos == START else state.phase)
 
     def inspect_node(self, node: int) -> None:
         """Select a node and show it in the inspector."""

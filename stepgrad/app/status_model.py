@@ -93,3 +93,33 @@ def status_line(
         # next move, rather than being cut to make room for the position.
         right = [("#", "muted"), (str(pos), "strong"), (" ", "muted")] if pos != START else []
     return left, right
+
+
+NOTHING_SELECTED = "Enter inspects the selected node: Tab selects one (or click it)"
+"""The status line after Enter with no node selected."""
+
+
+def zoom_message(zoomed: bool) -> str:
+    """The status line after ``z``: what it did, and how to undo it; nothing once undone."""
+    return "the graph on the whole screen: z gives the panels back" if zoomed else ""
+
+
+def pan_message(dx: int, dy: int, moved: bool, room: tuple[int, int]) -> str:
+    """The status line after a pan key (h j k l): nothing when the graph moved, else why not.
+
+    Args:
+        dx: -1 left, 1 right, 0 neither.
+        dy: -1 up, 1 down, 0 neither.
+        moved: whether the graph scrolled.
+        room: how far the graph scrolls at most across and down (0: it fits that way).
+    """
+    if moved:
+        return ""
+    if room == (0, 0):
+        return "the graph fits: nothing to pan"
+    if dx and not room[0]:
+        return "the graph fits from left to right: nothing to pan that way (j k pan up and down)"
+    if dy and not room[1]:
+        return "the graph fits from top to bottom: nothing to pan that way (h l pan left and right)"
+    edge = {(-1, 0): "left edge", (1, 0): "right edge", (0, -1): "top", (0, 1): "bottom"}[(dx, dy)]
+    return f"at the graph's {edge}: nothing more that way"

@@ -1,8 +1,11 @@
-"""The footer shows whole keys only."""
+"""The footer shows whole keys only, in the order a student needs them (issue 11)."""
 
 from __future__ import annotations
 
-from stepgrad.app.widgets.keys_footer import key_cells, keys_that_fit
+from app_helpers import scenario
+
+from stepgrad.app.app import StepgradApp
+from stepgrad.app.widgets.keys_footer import ORDER, KeysFooter, in_order, key_cells, keys_that_fit
 
 
 def test_footer_keeps_only_whole_keys() -> None:
@@ -18,10 +21,6 @@ def test_footer_keeps_only_whole_keys() -> None:
 
 
 async def test_80_columns_end_on_a_whole_key() -> None:
-    from app_helpers import scenario
-
-    from stepgrad.app.app import StepgradApp
-
     app = StepgradApp(scenario("lecture4"), oracle=lambda program: iter(()))
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
@@ -32,7 +31,52 @@ async def test_80_columns_end_on_a_whole_key() -> None:
         await pilot.resize_terminal(130, 40)
         await pilot.pause()
         await pilot.pause()
-        # Padded from 120 columns: " n next " ... " c torch " is 116 cells, " g go to " ends
-        # at 125, " home start " would end at 137.
+        # Padded, " z graph " would end at 135; compact, "z graph" ends at 120: padding
+        # would hide a key, so the footer stays compact from 120 columns on too.
         keys = [k.key_display for k in app.screen.query("FooterKey")]
-        assert keys[-3:] == ["e", "x", "g"] and len(keys) == 14
+        assert keys[-3:] == ["u", "e", "z"] and len(keys) == 15
+        assert app.screen.query_one(KeysFooter).compact
+
+
+def _footer(app: StepgradApp) -> str:
+    return " ".join(f"{k.key_display} {k.description}" for k in app.screen.query("FooterKey"))
+
+
+async def test_footer_shows_the_graph_keys_where_there_is_room() -> None:
+    """Issue 11's keys in the footer (they were only under ?): at 200 columns Tab, z, h j k l,
+    d and w with the rest, in the order a student needs them; at 120 as many as fit, Tab
+    and z among them; 80 columns as before."""
+    app = StepgradApp(scenario("lecture4"), oracle=lambda program: iter(()))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        assert _footer(app) == (
+            "n next p prev ? help q quit f fwd b bwd space play t timeline r roads c torch "
+            "tab node x break u update e epoch z graph h j k l pan d digits g go to "
+            "w wrong hand formula a NaN i all lines + - speed"
+        )
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.pause()
+        assert _footer(app) == (
+            "n next p prev ? help q quit f fwd b bwd space play t timeline r roads c torch "
+            "tab node x break u update e epoch z graph"
+        )
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        await pilot.pause()
+        assert _footer(app).endswith("space play t timeline r roads c torch")
+        # Every shown key acts: the footer's pan key is h, + and - one key each.
+        await pilot.resize_terminal(250, 60)
+        await pilot.pause()
+        await pilot.pause()
+        shown = {k.key_display: k.key for k in app.screen.query("FooterKey")}
+        assert shown["h j k l"] == "h" and shown["+ -"] == "plus" and shown["tab"] == "tab"
+        assert _footer(app).endswith("+ - speed home start end last")
+        assert not app.screen.query_one(KeysFooter).compact  # all fit padded: 242 cells
+
+
+def test_footer_order() -> None:
+    """The order: stepping, help, quit, the panels' keys (80 columns end there), then a node by
+    the keyboard, the other steps, the graph's keys; keys not in ORDER after them."""
+    assert in_order(["zoom", "unknown", "select_node(1)", "next"]) == [3, 2, 0, 1]
+    assert ORDER[:3] == ("next", "prev", "help")

@@ -10,6 +10,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.screen import Screen
 
+from stepgrad.app.status_model import NOTHING_SELECTED, pan_message, zoom_message
 from stepgrad.app.widgets import (
     GraphView,
     Inspector,
@@ -79,6 +80,14 @@ class Stepper(Protocol):
         """Show node ``node`` in the inspector."""
         ...
 
+    def select(self, node: int) -> None:
+        """Select node ``node`` (outlined in the graph) and say so in the status line."""
+        ...
+
+    def say(self, message: str) -> None:
+        """Answer a key in the status line (an empty message clears the last one)."""
+        ...
+
     def compute_ahead(self, step: int) -> None:
         """Compute checkpoints up to ``step`` in the background."""
         ...
@@ -96,11 +105,12 @@ class MainScreen(Screen[None]):
     # The graph's keys: a screen's Tab would move the focus, and Enter belongs to the dialogs
     # when one is open; here they act on the graph's nodes.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("tab", "select_node(1)", "next node", show=False, id="graph.select_next"),
+        # The footer shows Tab, z and "h j k l pan" where there is room (keys_footer.ORDER).
+        Binding("tab", "select_node(1)", "node", id="graph.select_next"),
         Binding("shift+tab", "select_node(-1)", "previous node", show=False, id="graph.select_prev"),
         Binding("enter", "inspect_selected", "inspect", show=False, id="graph.inspect"),
-        Binding("z", "zoom", "zoom graph", show=False, id="graph.zoom"),
-        Binding("shift+left,h", "pan(-1, 0)", "pan left", show=False, id="graph.pan_left"),
+        Binding("z", "zoom", "graph", id="graph.zoom"),
+        Binding("h,shift+left", "pan(-1, 0)", "pan", key_display="h j k l", id="graph.pan_left"),
         Binding("shift+right,l", "pan(1, 0)", "pan right", show=False, id="graph.pan_right"),
         Binding("shift+up,k", "pan(0, -1)", "pan up", show=False, id="graph.pan_up"),
         Binding("shift+down,j", "pan(0, 1)", "pan down", show=False, id="graph.pan_down"),
@@ -234,26 +244,29 @@ class MainScreen(Screen[None]):
         order = self.graph.node_order()
         if not order:
             return
-        app = self.stepgrad
-        now = app.selected
+        now = self.stepgrad.selected
         if now in order:
-            app.selected = order[(order.index(now) + step) % len(order)]
+            self.stepgrad.select(order[(order.index(now) + step) % len(order)])
         else:
-            app.selected = order[0] if step > 0 else order[-1]
-        app.redraw()
+            self.stepgrad.select(order[0] if step > 0 else order[-1])
 
     def action_inspect_selected(self) -> None:
         """Show the selected node in the inspector (Esc returns to the event)."""
         if self.stepgrad.selected is not None:
             self.stepgrad.inspect_node(self.stepgrad.selected)
+        else:
+            self.stepgrad.say(NOTHING_SELECTED)
 
     def action_zoom(self) -> None:
         """Give the graph the whole screen, or give the panels back."""
         self.toggle_class("-zoom")
+        self.stepgrad.say(zoom_message(self.has_class("-zoom")))
 
     def action_pan(self, dx: int, dy: int) -> None:
         """Scroll the graph (until the next move brings the current event back into view)."""
-        self.graph.pan(dx, dy)
+        moved = self.graph.pan(dx, dy)
+        room = (self.graph.max_scroll_x, self.graph.max_scroll_y)
+        self.stepgrad.say(pan_message(dx, dy, moved, room))
 
     @on(GraphView.NodeClicked)
     def _node_clicked(self, message: GraphView.NodeClicked) -> None:
