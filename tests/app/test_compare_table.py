@@ -185,3 +185,29 @@ class TestTorchRunning:
             assert table_rows(app) == before
             assert "5,236 run by torch so far" in summary(app)
             gate.set()
+
+
+class TestMatrixRows:
+    async def test_a_matrix_row_sets_the_same_element_side_by_side(self) -> None:
+        """lecture7 with torch's W1.grad off at [4, 0] in step 0: at the end of its backward
+        pass the c table's W1.grad row shows stepgrad's [4, 0] beside torch's [4, 0] (it set
+        stepgrad's first entry, [0, 0], beside torch's [4, 0]: two numbers that never agree)."""
+        from app_helpers import mirror_steps
+
+        def off(program: Any) -> Iterator[Any]:
+            for k, step in enumerate(mirror_steps(program)):
+                if k == 0:
+                    step.grads["W1"] = step.grads["W1"].copy()
+                    step.grads["W1"][4, 0] += 1e-3
+                yield step
+
+        app = make_app(scenario("lecture7"), oracle=off)
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "b")
+            await app.settle()
+            await press(pilot, "c")
+            rows = [r for r in table_rows(app) if r[0] == "0" and "W1" in r[1]]
+            assert rows, table_rows(app)
+            (row,) = [r for r in rows if "grad" in r[1] or "∂" in r[1]]
+            assert row[2].startswith("[4, 0] ") and row[3].startswith("[4, 0] "), row
+            assert row[4].endswith("at [4, 0]"), row

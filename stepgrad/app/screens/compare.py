@@ -190,12 +190,14 @@ def _known_cells(r: Row) -> tuple[Cell, ...]:
     text, role = mark(r, "done")
     style = {"ok": "$success", "error": "bold $error"}.get(role, "$text-muted")
     if is_array(r.ours) or is_array(r.theirs):
-        # A matrix: its norm and first entry; where the two differ, torch's entry where
-        # they differ most (the mark says by how much: ≈ 2e-10 at [6, 0]).
-        theirs = cell(r.theirs, 1)
-        if r.where is not None and r.theirs_el is not None:
-            theirs = f"{index_text(r.where)} {fmt(r.theirs_el)}"
-        return ((cell(r.ours, 1), ""), (theirs, ""), (text, style))
+        # A matrix: its norm and first entry; where the two differ, both sides' entry where
+        # they differ most (the mark says by how much: ≈ 2e-10 at [6, 0]), so that a row
+        # sets one number beside the same element's other, never beside another element.
+        ours, theirs = cell(r.ours, 1), cell(r.theirs, 1)
+        if r.where is not None and r.theirs_el is not None and r.ours_el is not None:
+            at = index_text(r.where)
+            ours, theirs = f"{at} {fmt(r.ours_el)}", f"{at} {fmt(r.theirs_el)}"
+        return ((ours, ""), (theirs, ""), (text, style))
     return ((fmt(r.ours), ""), (fmt(r.theirs), ""), (text, style))
 
 
