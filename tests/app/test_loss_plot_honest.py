@@ -81,3 +81,17 @@ class TestLecture7:
             bars, numbers = plot.split()[-2], plot.split()[-1]
             assert bars[0] == "█" and bars[-1] == "▂"
             assert numbers == "1.253→0.2358"
+
+
+async def test_lecture5_at_the_end_keeps_its_numbers_beside_log_bars() -> None:
+    """lecture5 falls from 25.79 to 0.0001 (five decades): at End the bars go on a log scale,
+    whose longer label had left no room for the numbers (25 bars, no numbers, where there had
+    been 10 bars and 25.79). Fewer bars now, and the drop's size in numbers."""
+    app = make_app(scenario("lecture5"), oracle=mirror)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("end")
+        await app.settle()
+        await pilot.pause()
+        plot = app.screen.query_one(LossSpark).render().plain.split("\n")[0]
+        assert "(log)" in plot
+        assert plot.split()[-1] == "25.79→0.0001042"

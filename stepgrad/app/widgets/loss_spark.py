@@ -220,8 +220,15 @@ class LossSpark(Widget):
         self._log = (-1, False)
         self._key: tuple[object, ...] = ()
 
-    def show(self, losses: np.ndarray, n_steps: int, current: int | None, value: SupportsFloat | None,
-             color: str, per_epoch: int = 0) -> None:
+    def show(
+        self,
+        losses: np.ndarray,
+        n_steps: int,
+        current: int | None,
+        value: SupportsFloat | None,
+        color: str,
+        per_epoch: int = 0,
+    ) -> None:
         """Set the data and redraw.
 
         Args:
@@ -282,8 +289,14 @@ class LossSpark(Widget):
             # A run of several steps: the first loss and the latest in numbers in place of
             # the value (bars from 0 show the drop's shape, the numbers its size: lecture7's
             # 0.6652→0.6532), in room kept from the first step on; then the bars alone.
+            # Fewer bars before none: a log scale's longer label (lecture5 at End) dropped
+            # the numbers and took 25 bars where there had been 10 and the numbers.
             rng = range_text(self._losses).ljust(RANGE_WIDTH)
-            options = ((f"  {rng}", 2 + RANGE_WIDTH, min(want, 8)), *options[2:])
+            options = (
+                (f"  {rng}", 2 + RANGE_WIDTH, min(want, 8)),
+                (f"  {rng}", 2 + RANGE_WIDTH, 4),
+                *options[2:],
+            )
         # The heights are on a log scale when the losses so far span three decades (the
         # same losses, the same answer: a step's losses never change once computed).
         if self._log[0] != len(self._losses):
