@@ -16,6 +16,11 @@ from stepgrad.app.trace import START
 class Elements(AppHost):
     """The element and matrix keys of ``StepgradApp`` (the state is the app's)."""
 
+    element_shape: tuple[int, ...] | None = None
+    """The shape of the matrix the element was picked in: a matrix of another shape starts
+    from its first element again (W1[6, 0], feature 6's weight to unit 0, carried over to
+    h1₁[6, 0] read as sample 6: the same index, another meaning)."""
+
     def _with_drill(self, lines: list[Any], pos: int, state: Any) -> list[Any]:
         """A tensor lecture's inspector: the element picked, drilled into, under the title
         line; before one is picked, a line there saying how."""
@@ -31,6 +36,11 @@ class Elements(AppHost):
         self.drill = drill = self.driller.at(pos, state, self.element, node)
         if drill is None:
             return lines
+        if self.element is not None and drill.shape != self.element_shape:
+            self.drill = drill = self.driller.at(pos, state, None, node)
+            if drill is None:
+                return lines
+            return [lines[0], hint(drill), *lines[1:]]
         if self.element is None:
             return [lines[0], hint(drill), *lines[1:]]
         return [lines[0], *section(drill), [], *lines[1:]]
@@ -43,7 +53,9 @@ class Elements(AppHost):
             return
         from stepgrad.app.drill import step_index
 
-        self.element = step_index(drill.at, drill.shape, by) if self.element is not None else drill.at
+        picked = self.element is not None and drill.shape == self.element_shape
+        self.element = step_index(drill.at, drill.shape, by) if picked else drill.at
+        self.element_shape = drill.shape
         self.message = ""
         self.redraw()
 
@@ -58,7 +70,7 @@ class Elements(AppHost):
 
         def done(at: tuple[int, ...] | None) -> None:
             if at is not None:
-                self.element = at
+                self.element, self.element_shape = at, drill.shape
                 self.redraw()
 
         self._forget_message()

@@ -240,8 +240,8 @@ def test_help_says_how_matrices_are_shown_only_for_a_tensor_lecture() -> None:
 
 
 def test_compare_table_names_the_element_where_torch_differs() -> None:
-    """The c table's cells for lecture9's W.grad with torch off by 0.5 at [0, 0]: torch's
-    element there, and the mark naming the place."""
+    """The c table's cells for lecture9's W.grad with torch off by 0.5 at [0, 0]: both sides'
+    element there (never stepgrad's norm beside torch's element), and the mark naming the place."""
     import itertools
 
     from stepgrad.app import comparison
@@ -254,7 +254,7 @@ def test_compare_table_names_the_element_where_torch_differs() -> None:
     ours_el = float(tr.index(0).end.grads[0][1][0, 0])
     assert theirs[0] == f"[0, 0] {ours_el + 0.5!r}"
     assert agree[0] == "✗ differs at [0, 0]"
-    assert ours[0].startswith("‖0.71944‖")
+    assert ours[0] == f"[0, 0] {ours_el!r}"
 
 
 def test_inputs_named_by_their_batch() -> None:
@@ -396,3 +396,30 @@ def test_a_float32_lr_says_which_number_the_file_wrote() -> None:
     pos = next(e.seq for e in tr.timeline.events_of_step(0) if isinstance(e, Update))
     text = plain(Explainer(tr, "lecture5", "").event(pos, tr.state(pos)))
     assert "lr = 0.009999999776482582  the scenario's 0.01 in float32" in text
+
+
+async def test_an_element_is_not_carried_to_a_matrix_of_another_shape() -> None:
+    """lecture7: ∂loss/∂W1[6, 0] picked (feature 6's weight to unit 0, W1 is 8 × 6); at the
+    next step's forward h1₁ (759 × 6) the inspector does not drill into h1₁[6, 0] (sample 6,
+    another meaning) but says how to pick one; back at a W1-shaped matrix [6, 0] again."""
+    app = make_app(scenario("lecture7"), oracle=mirror)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.settle()
+        await pilot.press("b")
+        await app.settle()
+        await pilot.press("o")
+        await pilot.pause()
+        for k in ("6", "comma", "space", "0", "enter"):
+            await pilot.press(k)
+        await pilot.pause()
+        inspector = app.screen.query_one(Inspector)
+        assert app.element == (6, 0) and "[6, 0]" in inspector.plain.splitlines()[1]
+        await pilot.press("e")  # the next epoch's first event: h1₁ = x @ W1, 759 × 6
+        await app.settle()
+        await pilot.pause()
+        second = inspector.plain.splitlines()[1]
+        assert second.startswith("] [ o: one element of") and "(759, 6)" in second, second
+        await pilot.press("b")
+        await app.settle()
+        await pilot.pause()
+        assert "[6, 0]" in inspector.plain.splitlines()[1]
