@@ -233,8 +233,12 @@ class TestFit:
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot, "n")
             L = graph(app)._layout
-            # Roomy, and grown into the panel's spare columns and rows.
-            assert L is not None and L.spacing.gap > lay.ROOMY.gap and L.width == 65
+            # Roomy, and grown into the panel's 66 columns and spare rows: first the gaps
+            # where a chain event writes its product on a straight wire (y_hat → s,
+            # s → loss: ``= -2.0`` and a blank column each side, 8 columns).
+            assert L is not None and L.width == 66 and L.spacing.pad_rows == 1
+            gaps = [L.layer_x[i + 1] - L.layer_x[i] - L.layer_width[i] for i in range(3)]
+            assert gaps[1] >= 8 and gaps[2] >= 8 and gaps[0] >= lay.ROOMY.gap
         app = app_of("no-zero-grad")
         async with app.run_test(size=(120, 40)) as pilot:
             await settle(pilot, "n")

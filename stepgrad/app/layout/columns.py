@@ -30,7 +30,8 @@ from stepgrad.engine.graph import Graph
 
 def gap_width(frame: Frame, i: int, spacing: Spacing = ROOMY) -> int:
     """Columns between layer i and layer i + 1."""
-    return max(spacing.gap, frame.n_tracks[i] + spacing.turn)
+    more = spacing.extra[i] if i < len(spacing.extra) else 0
+    return max(spacing.gap, frame.n_tracks[i] + spacing.turn) + more
 
 
 def total_width(frame: Frame, widths: tuple[int, ...], spacing: Spacing = ROOMY) -> int:

@@ -70,6 +70,8 @@ class Spacing:
         row_gap: blank rows between two items of a layer (the frame's ``row_gap``).
         fold: the first layer of a second row of layers drawn below the first (0: one
             row), for a graph wider than its panel at every spacing (a 3-layer network).
+        extra: columns added to each gap (by gap index; missing: none), where a product
+            arriving on a straight wire needs room for its label (``= -2.0``).
     """
 
     gap: int = MIN_GAP
@@ -79,6 +81,7 @@ class Spacing:
     pad_rows: int = 0
     row_gap: int = ROW_GAP
     fold: int = 0
+    extra: tuple[int, ...] = ()
 
 
 SPACINGS = (

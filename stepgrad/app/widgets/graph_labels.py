@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from stepgrad.app import layout as lay
 from stepgrad.app.trace import START, Trace
-from stepgrad.engine.events import Chain, Event, LocalGrad
+from stepgrad.engine.events import BackwardStart, Chain, Event, LocalGrad
 from stepgrad.engine.graph import Graph
 from stepgrad.engine.state import State
 from stepgrad.explain import edge_label
@@ -83,6 +83,46 @@ def labels_at(
         else:
             out.append(EdgeLabel(key, edge_label(lg, r), chain=False))
     return tuple(out)
+
+
+def chain_path(graph: Graph, events: Iterable[Event], pos: int) -> tuple[lay.EdgeKey, ...]:
+    """At a chain event, the edges the chain rule has multiplied through on its way from
+    the loss to the node being multiplied (this backward pass's chain events before
+    ``pos`` whose products flowed into it), in the order they were multiplied; none at any
+    other event. lecture4 #9 (w ← y_hat): loss → s, s → y_hat (issue 11: "the chain event
+    lights the path"; only w ← y_hat was lit)."""
+    by = graph.by_name
+    done: list[tuple[int, int, int]] = []
+    current: Chain | None = None
+    for ev in events:
+        if ev.seq > pos:
+            break
+        match ev:
+            case BackwardStart():
+                done = []
+            case Chain(node=node, wrt=wrt, arg=arg):
+                if ev.seq == pos:
+                    current = ev
+                else:
+                    done.append((by[node], arg, by[wrt]))
+    if current is None:
+        return ()
+    reach = {by[current.node]}
+    grew = True
+    while grew:
+        grew = False
+        for consumer, _, source in done:
+            if source in reach and consumer not in reach:
+                reach.add(consumer)
+                grew = True
+    return tuple((consumer, arg) for consumer, arg, source in done if source in reach)
+
+
+def path_of(trace: Trace, pos: int, state: State) -> tuple[lay.EdgeKey, ...]:
+    """``chain_path`` at the position ``pos`` of a trace."""
+    if pos == START or not trace.has_timeline or state.step is None or trace.step_of(pos) is None:
+        return ()
+    return chain_path(trace.graph, trace.timeline.events_of_step(state.step), pos)
 
 
 def _chain_forms(ev: Chain, r: Callable[[object], str]) -> tuple[str, ...]:
@@ -239,8 +279,8 @@ def shown_forms(label: EdgeLabel, mark: str) -> list[tuple[tuple[str, ...], bool
 
     A local gradient (``explain.edge_label``'s forms, say ``local ∂loss/∂s = 2*s = -2.0``):
     the whole text; ``2*s = -2.0``; the formula over the wire and its value under it (two
-    texts, drawn on the rows above and below the wire); ``①-2.0``. A constant one
-    (``local ∂s/∂y_hat = 1``): the whole text; ``①1``. A product arriving at
+    texts, drawn on the rows above and below the wire); ``① -2.0``. A constant one
+    (``local ∂s/∂y_hat = 1``): the whole text; ``= 1``; the mark alone. A product arriving at
     a chain event (``(-2.0) × 1.0 = -2.0``): the whole text; ``= -2.0``; ``=-2.0``;
     ``①=-2.0`` (drawn in the backward colour, beside the ◀ at the node it arrives at).
     """
@@ -252,17 +292,20 @@ def shown_forms(label: EdgeLabel, mark: str) -> list[tuple[tuple[str, ...], bool
         return [((whole,), False), *(((t,), False) for t in shorter), ((f"{mark}={prod}",), True)]
     out: list[tuple[tuple[str, ...], bool]] = [((whole,), False)]
     if len(forms) == 2:
-        # A constant (1): a number alone on an edge is never shown bare. An array's rule
-        # (h1ᵀ · upstream, h2*(1-h2)) is a formula: shown alone, as 2*s = -2.0 is.
+        # A constant (1): a number alone on an edge is never shown bare: ``= 1`` says what
+        # it is, and a mark is never glued to a digit (``①1`` read as 11 on a projector).
+        # An array's rule (h1ᵀ · upstream, h2*(1-h2)) is a formula: shown alone, as
+        # 2*s = -2.0 is.
         if not _is_number(forms[1]):
-            out.append(((forms[1],), False))
-        return [*out, ((mark + forms[1],), True)]
+            return [*out, ((forms[1],), False), ((mark,), True)]
+        return [*out, ((f"= {forms[1]}",), False), ((mark,), True)]
     out.append(((forms[1],), False))
     if len(forms) >= 3 and " = " in forms[1]:
-        # formula = value: the formula over the wire, the value under it; else ①value.
+        # formula = value: the formula over the wire, the value under it; else
+        # ``① -2.0`` (a blank between the mark and the number).
         formula, value = forms[1].rsplit(" = ", 1)
         out.append(((formula, value), False))
-        out.append(((mark + forms[-1],), True))
+        out.append(((f"{mark} {forms[-1]}",), True))
     return out
 
 
@@ -311,19 +354,28 @@ def place_labels(
         order = runs if label.chain else runs[::-1]
         mark = MARKS[used] if used < len(MARKS) else "*"
         marked = False
-        for texts, with_mark in shown_forms(label, mark):
+        forms = shown_forms(label, mark)
+        # The texts first, each on or by a run of the wire or beside its vertical stretch
+        # with a blank cell between (``┃ = -2.0``); then, where none fits so, beside it
+        # with no blank or on its left; then the forms with a mark.
+        tries = [(f, True) for f in forms if not f[1]] + [(f, False) for f in forms]
+        for (texts, with_mark), strict in tries:
             if with_mark and used >= max_marks:
                 continue
-            if len(texts) == 1:
-                back = _back_rows(wire)
-                spot = _find(L, blocked, cells, order, len(texts[0]), back, label.chain, label.edge)
-                rows = [(0, texts[0])]
-            else:
-                spot = _find_stacked(L, blocked, cells, order, texts, label.edge)
-                rows = [(-1, texts[0]), (1, texts[1])]
+            spot = None
+            if strict or with_mark:
+                if len(texts) == 1:
+                    back = _back_rows(wire)
+                    spot = _find(L, blocked, cells, order, len(texts[0]), back, label.chain, label.edge)
+                    rows = [(0, texts[0])]
+                else:
+                    spot = _find_stacked(L, blocked, cells, order, texts, label.edge)
+                    rows = [(-1, texts[0]), (1, texts[1])]
             if spot is None:
                 # Beside the wire's vertical stretch (a wire from a box lower down).
-                spot = _find_beside(L, blocked, cells, wire, texts)
+                spot = _find_beside(L, blocked, cells, wire, texts, strict or with_mark)
+                if spot is None and with_mark:
+                    spot = _find_beside(L, blocked, cells, wire, texts, False)
                 rows = list(enumerate(texts))
             if spot is not None:
                 marked = with_mark
@@ -466,10 +518,12 @@ def _find_beside(
     taken: dict[tuple[int, int], tuple[str, bool]],
     wire: lay.Wire,
     texts: tuple[str, ...],
+    strict: bool = True,
 ) -> tuple[int, int] | None:
-    """The first (column, row) where ``texts`` fit, one a row, just right (else left) of
-    the wire's vertical stretch, beside its middle first, and read as its edge's
-    (``near_own``: a long text reaching from its wire to another's is not)."""
+    """The first (column, row) where ``texts`` fit, one a row, just right of the wire's
+    vertical stretch with a blank cell between (``strict``), else right of it with none or
+    left of it, beside its middle first, and read as its edge's (``near_own``: a long
+    text reaching from its wire to another's is not)."""
     vertical = [(x, y) for x, y, m in wire.cells if m == lay.UP | lay.DOWN]
     if not vertical:
         return None
@@ -479,8 +533,9 @@ def _find_beside(
     for x, y in sorted(vertical, key=lambda c: (abs(c[1] - mid), c[1])):
         if not all((x, y + k) in own for k in range(len(texts))):
             continue
-        # A blank cell kept between the text and anything after it (another wire).
-        for x0 in (x + 2, x + 1, x - n - 1, x - n):
+        # A blank cell kept between the text and anything after it (another wire), and
+        # where it can be, between the text and its wire (``┃(-2.0) × 1.0`` touched it).
+        for x0 in (x + 2,) if strict else (x + 1, x - n - 1, x - n):
             if all(room.fits(x0, y + k, len(t) + 1, taken) for k, t in enumerate(texts)) and near_own(
                 room, wire.edge, ((x0, y + k, len(t)) for k, t in enumerate(texts)), taken
             ):
@@ -519,9 +574,14 @@ def _find(
             if not 0 <= row < L.height or max(room.free[row][max(a - n + 1, 0) : b + 1], default=0) < n:
                 continue  # no room that long on this row near the run (checked at C speed)
             for x0 in starts:
-                if room.fits(x0, row, n, taken) and (
-                    edge is None or near_own(room, edge, ((x0, row, n),), taken)
+                if (
+                    room.fits(x0, row, n, taken)
+                    and (x0 - 1, row) not in room.wire_at
+                    and (x0 + n, row) not in room.wire_at
+                    and (edge is None or near_own(room, edge, ((x0, row, n),), taken))
                 ):
+                    # A blank cell between the text and a wire beside it on its row
+                    # (``┃= -2.0`` read as touching its wire's vertical stretch).
                     return (x0, row)
         # On the run, a wire cell left each side (the last is the arrow), where no other
         # wire crosses.

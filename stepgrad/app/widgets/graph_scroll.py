@@ -45,8 +45,14 @@ class GraphScrolling(ScrollView):
         L = self._layout
         if L is None:
             return (0, 0)
-        vw = self.scrollable_content_region.width
-        return (max(vw - L.width, 0) // 2, max(self.graph_height() - L.height, 0) // 2)
+        vw, vh = self.scrollable_content_region.size
+        below = max(self.graph_height() - L.height, 0)
+        # A panel whose height is its own: the graph centred in the whole panel, the
+        # legend's lines in the rows under it (``show`` gives it no more), so that a
+        # legend never moves the graph (lecture4 at 120x40 jumped a row at #4, where a
+        # legend line appeared). A panel as tall as its content grows with its legend.
+        top = min(max(vh - L.height, 0) // 2, below) if self._grows() else below // 2
+        return (max(vw - L.width, 0) // 2, top)
 
     def focus_scroll(self) -> tuple[int, int]:
         """Where to scroll: a function of the event's nodes only, so stepping back restores it.

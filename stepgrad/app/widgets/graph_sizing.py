@@ -7,6 +7,7 @@ in which the graph then fits its panel, cutting numbers only when nothing else f
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -309,12 +310,15 @@ class GraphSizing:
         self._run_nodes = self._node_widths(self.trace.start_state(), range(t.n_steps), per)
         return self._run_nodes
 
-    def layer_widths(self, per_node: dict[int, tuple[int, int]], spacing: lay.Spacing) -> tuple[int, ...]:
+    def layer_widths(
+        self, per_node: dict[int, tuple[int, int]], spacing: lay.Spacing, least: int = MIN_BOX
+    ) -> tuple[int, ...]:
         """Box width of each layer, borders included, so that every title and number fits whole.
 
         Args:
             per_node: each node's widest value and gradient text.
             spacing: the padding inside the boxes.
+            least: the narrowest box (less the padding given up).
 
         Returns:
             One width per layer.
@@ -322,7 +326,7 @@ class GraphSizing:
         pad = spacing.pad_left + spacing.pad_right
         out = []
         for items in self._frame.ranking.layers:
-            w = MIN_BOX - 2 + pad
+            w = least - 2 + pad
             for it in items:
                 if isinstance(it, lay.Dummy):
                     continue
@@ -391,7 +395,10 @@ class GraphSizing:
             for spacing in lay.SPACINGS:
                 widths = self.layer_widths(sized, spacing)
                 if lay.total_width(self._frame, widths, spacing) <= view_w:
-                    return self.grow(spacing, widths, cap, view_w, view_h)
+                    grown = self.grow(spacing, widths, cap, view_w, view_h)
+                    if spacing == lay.ROOMY:
+                        return self._label_room(grown, sized, cap, view_w, view_h)
+                    return grown
         folded = self._fold_in(per, longest, view_w, rows_at_most)
         if folded is not None:
             return folded
@@ -453,14 +460,7 @@ class GraphSizing:
         if more > 0:
             widths = tuple(w + 2 * more for w in widths)
             pad += more
-        pad_rows, row_gap = 0, spacing.row_gap
-        if view_h > 0:
-            # Taller boxes first (a blank row above the value, one below the gradient),
-            # then more rows between them (where the labels of turning wires go).
-            if self._height(1, row_gap) <= view_h * FILL:
-                pad_rows = 1
-            while row_gap < ROW_GAP_MAX and self._height(pad_rows, row_gap + 1) <= view_h * FILL:
-                row_gap += 1
+        pad_rows, row_gap = self._rows_for(spacing.row_gap, view_h)
         grown = lay.Spacing(
             gap=gap,
             turn=wider.turn,
@@ -470,6 +470,69 @@ class GraphSizing:
             row_gap=row_gap,
         )
         return (grown, widths, cap)
+
+    def _rows_for(self, row_gap: int, view_h: int) -> tuple[int, int]:
+        """Blank rows inside the boxes and between them, given the panel's height (0: none
+        more): taller boxes first (a blank row above the value, one below the gradient),
+        then more rows between them (where the labels of turning wires go)."""
+        pad_rows = 0
+        if view_h > 0:
+            if self._height(1, row_gap) <= view_h * FILL:
+                pad_rows = 1
+            while row_gap < ROW_GAP_MAX and self._height(pad_rows, row_gap + 1) <= view_h * FILL:
+                row_gap += 1
+        return pad_rows, row_gap
+
+    def label_gaps(self, per: dict[int, tuple[int, int]]) -> tuple[int, ...]:
+        """Per gap between two layers, the columns a chain event's product needs to be
+        written on a straight wire there (``= -2.0`` and a blank column each side, beside
+        the boxes' own blank column): the wire from a node with a gradient into the next
+        layer on the same row. A wire that turns has its label beside its vertical stretch
+        and asks for nothing (issue 11: lecture4 at 120x40 had 4 free cells between s and
+        loss, and its product ``= -2.0`` only as a mark and a footnote)."""
+        frame = self._frame
+        ranking = frame.ranking
+        req = self.trace.graph.requires_grad
+        layer_of = {it: i for i, items in enumerate(ranking.layers) for it in items}
+        want = [0] * max(len(ranking.layers) - 1, 0)
+        for key, chain in ranking.edges.items():
+            src = chain[0]
+            if len(chain) < 2 or not isinstance(src, int) or not req[src]:
+                continue
+            for a, b in itertools.pairwise(chain):
+                port = key[1] if b == key[0] else 0
+                if lay.exit_row(a, frame.top, frame.pad) != lay.entry_row(b, port, frame.top, frame.pad):
+                    continue
+                i = layer_of[a]
+                want[i] = max(want[i], len("= ") + per[src][1] + 2)
+        return tuple(want)
+
+    def _label_room(
+        self, grown: _Fit, per: dict[int, tuple[int, int]], cap: int, view_w: int, view_h: int
+    ) -> _Fit:
+        """``grown``, or when one of its gaps is too narrow for the product a chain event
+        writes on its straight wire (``label_gaps``), the roomy spacing with those gaps
+        widened first, in boxes no wider than their texts need where it takes that, the
+        rest of the room spread over every gap. Unchanged when nothing fits so."""
+        spacing, widths, _ = grown
+        frame = self._frame
+        want = self.label_gaps(per)
+        gaps = len(want)
+        if not gaps or all(lay.gap_width(frame, i, spacing) >= w for i, w in enumerate(want)):
+            return grown
+        base = lay.ROOMY
+        for least in (MIN_BOX, 0):
+            widths = self.layer_widths(per, base, least)
+            extra = tuple(max(w - lay.gap_width(frame, i, base), 0) for i, w in enumerate(want))
+            left = view_w - lay.total_width(frame, widths, replace(base, extra=extra))
+            if left < 0:
+                continue
+            more = min(left // gaps, GAP_MAX - base.gap)
+            wider = replace(base, gap=base.gap + more, turn=base.turn + more)
+            extra = tuple(max(w - lay.gap_width(frame, i, wider), 0) for i, w in enumerate(want))
+            pad_rows, row_gap = self._rows_for(base.row_gap, view_h)
+            return (replace(wider, extra=extra, pad_rows=pad_rows, row_gap=row_gap), widths, cap)
+        return grown
 
     def _height(self, pad_rows: int, row_gap: int) -> int:
         return self.frame_for(lay.Spacing(pad_rows=pad_rows, row_gap=row_gap)).height

@@ -53,6 +53,7 @@ from stepgrad.app.widgets.graph_labels import (
     fit_legend,
     label_spans,
     labels_of,
+    path_of,
     zeroed,
 )
 from stepgrad.app.widgets.graph_scroll import GraphScrolling
@@ -147,6 +148,8 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         """The labels on the edges as last shown."""
         self.label_spans: dict[lay.EdgeKey, tuple[tuple[int, int, str], ...]] = {}
         """Where each label is drawn: per edge, (first column, row, text) a row."""
+        self.path: tuple[lay.EdgeKey, ...] = ()
+        """At a chain event, the edges lit from the loss to it (``graph_labels.chain_path``)."""
         self.overflow: list[str] = []
         """Marked labels whose legend entries find no room under the graph: the inspector
         lists them (``① local ∂h2₁/∂h1: upstream · W2ᵀ``)."""
@@ -285,6 +288,16 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
             for i in L.boxes
         }
         hot: dict[tuple[int, int], tuple[str, int]] = {}
+        # A chain event lights the path the gradient came along from the loss (thin
+        # lines in the phase's colour); its own edge is drawn over it, heavy.
+        self.path = path_of(self.trace, pos, state) if focus.backward else ()
+        for key in self.path:
+            wire = L.wires.get(key)
+            if wire is None:
+                continue
+            for cx, cy, _ in wire.cells:
+                hot[(cx, cy)] = (lay.LIGHT[L.masks[(cx, cy)]], phase_slot)
+            hot[wire.arrow] = (lay.LIGHT[lay.LEFT | lay.RIGHT], phase_slot)
         for key in focus.edges:
             wire = L.wires.get(key)
             if wire is None:
@@ -304,9 +317,14 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         self.edge_labels = labels = labels_of(self.trace, pos, state, text)
         assert self._room is not None
         vw, vh = self._room_rows()
-        # The legend's lines go under the graph: in the rows it leaves free when it is
-        # whole in view (it stays whole), else in up to a third of the panel.
-        free = None if not vh else (vh - L.height if L.height <= vh else max(vh // 3, 1))
+        # The legend's lines go under the graph: in the rows under it when it is whole in
+        # view (it stays whole, and still: lecture4 at 120x40 jumped a row up at #4, where
+        # a legend line appeared), else in up to a third of the panel. The entries left
+        # over are in the inspector's lines.
+        free = None
+        if vh:
+            above = (vh - L.height) // 2 if self._grows() else 0
+            free = vh - L.height - above if L.height <= vh else max(vh // 3, 1)
         cells, self.legend, lines, self.overflow = fit_legend(L, self._room, labels, vw, free)
         self.label_spans = label_spans(L, self._room, labels)
         for cell, (ch, chain) in cells.items():
