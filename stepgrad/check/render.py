@@ -253,8 +253,11 @@ def roads_text(report: Report) -> list[str]:
     if roads is None:
         return []
     total = report.n_steps
+    closed = any(pr.closed is not None for pr in roads.params.values())
     lines = ["three roads to each gradient: closed form (sympy), chain rule (stepgrad), "
-             "w.grad (torch)"]
+             "w.grad (torch)" if closed else
+             # An array model has no closed form to show: the heading names the two roads it lists.
+             "two roads to each gradient: chain rule (stepgrad), w.grad (torch)"]
     if roads.note is not None:
         lines.append(f"  {roads.note}")
     if roads.accumulates:

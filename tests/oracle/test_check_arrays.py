@@ -110,6 +110,9 @@ def test_small_array_model_checks_green_with_one_line_per_array():
     # The closed-form road: one line, not comparable, never a failure.
     assert report.roads is not None and report.roads.note == ARRAYS_NOT_COMPARABLE
     assert f"three roads: no closed form ({ARRAYS_NOT_COMPARABLE})" in lines
+    # Its heading names the two roads it lists (it promised three, then listed two).
+    assert "two roads to each gradient: chain rule (stepgrad), w.grad (torch)" in lines
+    assert not any(line.startswith("three roads to each gradient") for line in lines)
     assert lines[-1] == "ok: stepgrad and torch agree"
 
 
