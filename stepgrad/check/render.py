@@ -253,10 +253,10 @@ def roads_text(report: Report) -> list[str]:
     if roads is None:
         return []
     total = report.n_steps
-    closed = any(pr.closed is not None for pr in roads.params.values())
     lines = ["three roads to each gradient: closed form (sympy), chain rule (stepgrad), "
-             "w.grad (torch)" if closed else
-             # An array model has no closed form to show: the heading names the two roads it lists.
+             "w.grad (torch)" if not report.scenario.program.arrays else
+             # An array model has no closed form at all: the heading names the two roads it lists
+             # (a scalar one too large for sympy keeps three, its note saying why one is missing).
              "two roads to each gradient: chain rule (stepgrad), w.grad (torch)"]
     if roads.note is not None:
         lines.append(f"  {roads.note}")
