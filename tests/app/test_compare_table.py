@@ -6,7 +6,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-from app_helpers import mirror, scenario
+from app_helpers import SCENARIOS, mirror, scenario
 from textual.widgets import DataTable
 
 from stepgrad.app.app import StepgradApp, make_app
@@ -23,6 +23,26 @@ def table_rows(app: StepgradApp) -> list[list[str]]:
 
 def summary(app: StepgradApp) -> str:
     return str(app.screen.query_one("#compare-summary").render())
+
+
+def held_until(gate: threading.Event) -> Any:
+    """A torch double that computes nothing until ``gate`` is set (at most 30 s)."""
+
+    def held(program: Any) -> Iterator[Any]:
+        gate.wait(30)
+        return iter(())
+
+    return held
+
+
+async def table_at_the_end(app: StepgradApp, pilot: Any) -> None:
+    """Go to the run's last event (End) and open the c table there."""
+    await pilot.pause()
+    app.action_end()
+    while app.position != app.trace.length - 1:
+        await pilot.pause(0.05)
+    await pilot.press("c")
+    await pilot.pause()
 
 
 async def press(pilot, *keys: str) -> None:  # type: ignore[no-untyped-def]
@@ -119,22 +139,10 @@ class TestLongRun:
         """At step 99,999 (End) with torch still loading, the table lists steps 99,900 to
         99,999 (100 steps of 3 rows), stepgrad's numbers known and torch's …; p back past the
         step's first event: the cursor moves to step 99,998's first row (row 294)."""
-        from app_helpers import SCENARIOS
-
         gate = threading.Event()
-
-        def held(program: Any) -> Iterator[Any]:
-            gate.wait(30)
-            return iter(())
-
-        app = make_app(scenario(str(SCENARIOS / "steps100k")), oracle=held)
+        app = make_app(scenario(str(SCENARIOS / "steps100k")), oracle=held_until(gate))
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            app.action_end()
-            while app.position != app.trace.length - 1:
-                await pilot.pause(0.05)
-            await pilot.press("c")
-            await pilot.pause()
+            await table_at_the_end(app, pilot)
             rows = table_rows(app)
             assert len(rows) == 300
             assert rows[0][:2] == ["99900", "loss"] and rows[-1][:2] == ["99999", "w after"]
@@ -156,22 +164,10 @@ class TestTorchRunning:
         'torch running…' and stay as they are while torch reports progress: only the summary
         counts it. (A mark counting progress in every row cost 1.6 s a report, redrawing the
         rows, and starved torch to 0.5 steps a second.)"""
-        from app_helpers import SCENARIOS
-
         gate = threading.Event()
-
-        def held(program: Any) -> Iterator[Any]:
-            gate.wait(30)
-            return iter(())
-
-        app = make_app(scenario(str(SCENARIOS / "steps100k")), oracle=held)
+        app = make_app(scenario(str(SCENARIOS / "steps100k")), oracle=held_until(gate))
         async with app.run_test(size=SIZE) as pilot:
-            await pilot.pause()
-            app.action_end()
-            while app.position != app.trace.length - 1:
-                await pilot.pause(0.05)
-            await pilot.press("c")
-            await pilot.pause()
+            await table_at_the_end(app, pilot)
             screen = app.screen
             assert isinstance(screen, CompareScreen)
             need = app.trace.plan.n_steps - 1
