@@ -207,3 +207,23 @@ class TestMatrixRows:
             (row,) = [r for r in rows if "grad" in r[1] or "∂" in r[1]]
             assert row[2].startswith("[4, 0] ") and row[3].startswith("[4, 0] "), row
             assert row[4].endswith("at [4, 0]"), row
+
+
+class TestNarrow:
+    async def test_below_100_cells_the_mark_comes_before_the_numbers(self) -> None:
+        """At 80x24 the table is wider than the screen: the mark comes third, so that the long
+        numbers run off the edge (← → scroll, as the box's foot says), never the mark."""
+        app = make_app(scenario("ex4-3"), oracle=mirror)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await app.settle()
+            await press(pilot, "b", "c")
+            table = app.screen.query_one(DataTable)
+            assert [str(c.label) for c in table.columns.values()] == [
+                "step",
+                "quantity",
+                "agree",
+                "stepgrad",
+                "torch",
+            ]
+            assert table_rows(app)[1][:3] == ["0", "∂loss/∂w", "✓ equal"]
+            assert "← →: scroll" in str(app.screen.query_one("#compare-box").border_subtitle)

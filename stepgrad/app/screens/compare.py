@@ -34,6 +34,10 @@ more) in 27 ms or more, too slow to follow a key."""
 COLUMNS = ("step", "quantity", "stepgrad", "torch", "agree")
 """The table's columns (also their keys)."""
 
+NARROW_ORDER = ("step", "quantity", "agree", "stepgrad", "torch")
+"""The columns' order below 100 cells: the mark before the numbers, whose long digits then
+run off the right edge (← → scroll), never the mark (``≈ 1e-10 at [4, 0]`` read ``≈ 1e-1``)."""
+
 FIXED_WIDTH = frozenset({"step", "agree"})
 """Columns of a width set once (the others are as wide as their widest text)."""
 
@@ -267,6 +271,8 @@ class CompareScreen(Dialog[int | None]):
         self._seqs: dict[str, int] = {}
         self._current: int | None = None
         self._ready = False
+        self._order: tuple[int, ...] = tuple(range(len(COLUMNS)))
+        """The model's cells (in ``COLUMNS`` order) in the table's column order."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="compare-box", classes="dialog-box") as box:
@@ -284,7 +290,11 @@ class CompareScreen(Dialog[int | None]):
         # A matrix's mark names where it differs most: ✗ differs at [758, 5].
         agree = AGREE_WIDTH + 5 if self.trace.program.arrays else AGREE_WIDTH
         widths = {"step": step_w, "agree": agree}
-        for label in COLUMNS:
+        if self.app.size.width < 100:
+            self._order = tuple(COLUMNS.index(c) for c in NARROW_ORDER)
+            self.query_one("#compare-box").border_subtitle = "n p: step · ← →: scroll · Enter: go · Esc"
+        for k in self._order:
+            label = COLUMNS[k]
             table.add_column(label, key=label, width=widths.get(label))
         self._ready = True
         self.follow(*self._args)
@@ -314,7 +324,7 @@ class CompareScreen(Dialog[int | None]):
         for r in view.rows:
             old = self._cells.get(r.key)
             if old is None:
-                table.add_row(*(_cell(c) for c in r.cells), key=r.key)
+                table.add_row(*(_cell(r.cells[k]) for k in self._order), key=r.key)
                 self._shown.append(r.key)
             elif old != r.cells:
                 for column, was, now in zip(COLUMNS, old, r.cells, strict=True):
