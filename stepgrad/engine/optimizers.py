@@ -67,9 +67,10 @@ def fused_steps(befores: list[Value], grads: list[Value], lr: Value) -> list[Val
     """``fused_step`` of float32 arrays, every param at once: their numbers laid end to
     end, one step, each param's part given back in its shape (6 µs for lecture7's six
     params, 9.9 one by one). Each number is computed as ``fused_step`` computes it."""
-    # Laid end to end straight into float64 (no float32 copy first), the product in place.
-    wide = np.concatenate([b.reshape(-1) for b in befores], dtype=np.float64)
-    product = np.concatenate([g.reshape(-1) for g in grads], dtype=np.float64)
+    # Each flattened and laid end to end straight into float64 (one call, no float32 copy
+    # first), the product in place.
+    wide = np.concatenate(befores, axis=None, dtype=np.float64)
+    product = np.concatenate(grads, axis=None, dtype=np.float64)
     product *= np.float64(lr)
     wide -= product
     out = wide.astype(np.float32)
@@ -77,7 +78,8 @@ def fused_steps(befores: list[Value], grads: list[Value], lr: Value) -> list[Val
     i = 0
     for b in befores:
         n = b.size
-        afters.append(out[i : i + n].reshape(b.shape))
+        part = out[i : i + n]
+        afters.append(part if b.ndim == 1 else part.reshape(b.shape))
         i += n
     return afters
 
