@@ -23,7 +23,11 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
         if sum(len(t) for t, _ in line) <= width:
             out.append(line)
             continue
-        indent, col = 0, 0
+        whole = "".join(t for t, _ in line)
+        # An indented line (a drill's "  k=0  1.0 × (-2.6) = -2.6") goes on two cells further
+        # in, under its own text, never at the left edge where it read as a line of its own.
+        lead = len(whole) - len(whole.lstrip(" "))
+        indent, col = lead + 2 if lead and lead + 2 <= width // 2 else 0, 0
         for text, role in line:
             # A note's row hangs where an equation's "=" would be (its blank lead, a note).
             if (text.strip() == "=" or (role == "note" and text and not text.strip())) and col <= width // 2:
