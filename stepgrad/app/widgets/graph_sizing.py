@@ -163,6 +163,11 @@ is computed anyway); longer runs by what each node can hold (the cap for any num
 changes), so that no step is computed to size a box."""
 
 
+PRODUCT_MIN = 4
+"""The fewest cells a product is given room for (``-2.0``): a one-step run's first frame,
+drawn before its numbers are known (its gradients ``·``), reserves what its settled frame
+does, and the graph does not move when the engine arrives."""
+
 _Fit = tuple[lay.Spacing, tuple[int, ...], int]
 """A spacing, the box width of each layer, and the most cells a number is given."""
 
@@ -504,7 +509,7 @@ class GraphSizing:
                 if lay.exit_row(a, frame.top, frame.pad) != lay.entry_row(b, port, frame.top, frame.pad):
                     continue
                 i = layer_of[a]
-                want[i] = max(want[i], len("= ") + per[src][1] + 2)
+                want[i] = max(want[i], len("= ") + max(per[src][1], PRODUCT_MIN) + 2)
         return tuple(want)
 
     def _label_room(
@@ -512,8 +517,10 @@ class GraphSizing:
     ) -> _Fit:
         """``grown``, or when one of its gaps is too narrow for the product a chain event
         writes on its straight wire (``label_gaps``), the roomy spacing with those gaps
-        widened first, in boxes no wider than their texts need where it takes that, the
-        rest of the room spread over every gap. Unchanged when nothing fits so."""
+        widened first, in boxes a column narrower than ``MIN_BOX`` where it takes that
+        (never narrower: a box sized by its texts would change width when a one-step run's
+        numbers arrive), the rest of the room spread over every gap. Unchanged when
+        nothing fits so."""
         spacing, widths, _ = grown
         frame = self._frame
         want = self.label_gaps(per)
@@ -521,7 +528,7 @@ class GraphSizing:
         if not gaps or all(lay.gap_width(frame, i, spacing) >= w for i, w in enumerate(want)):
             return grown
         base = lay.ROOMY
-        for least in (MIN_BOX, 0):
+        for least in (MIN_BOX, MIN_BOX - 1):
             widths = self.layer_widths(per, base, least)
             extra = tuple(max(w - lay.gap_width(frame, i, base), 0) for i, w in enumerate(want))
             left = view_w - lay.total_width(frame, widths, replace(base, extra=extra))
