@@ -71,7 +71,7 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
         "A box rounds a number to the digits that fit (0.2806 for 0.2806168405841364); "
         "the panels print it whole (d rounds them all: 6 or 3 digits, never a nonzero to 0).\n"
         "An edge carries its local gradient in the local colour, with its formula (2*s = -2.0, or 2*s over "
-        "the wire and -2.0 under it) or a mark (①-2.0) explained on the lines under the graph (when they "
+        "the wire and -2.0 under it) or a mark (① -2.0) explained on the lines under the graph (when they "
         "are full, at the end of the inspector: i), until the backward pass multiplies it in; then the "
         "product arriving, in the backward colour beside the ◀, "
         "after = (1.0 × (-2.0) = -2.0, or = -2.0). A number is never alone on an edge.\n"
