@@ -80,3 +80,21 @@ def test_footer_order() -> None:
     the keyboard, the other steps, the graph's keys; keys not in ORDER after them."""
     assert in_order(["zoom", "unknown", "select_node(1)", "next"]) == [3, 2, 0, 1]
     assert ORDER[:3] == ("next", "prev", "help")
+
+
+async def test_a_tensor_lecture_leaves_out_the_roads_keys() -> None:
+    """lecture7 has no three roads: r and w would only say so (a student's walk found r in
+    its footer). They are left out, and still answer when pressed; lecture4 keeps r."""
+    app = StepgradApp(scenario("lecture7"), oracle=lambda program: iter(()))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        actions = [k.action for k in app.screen.query("FooterKey")]
+        assert "roads" not in actions and "first_wrong" not in actions
+        assert "compare" in actions
+        await pilot.press("r")
+        await pilot.pause()
+        assert "no three roads" in app.message
+    app = StepgradApp(scenario("lecture4"), oracle=lambda program: iter(()))
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        assert "roads" in [k.action for k in app.screen.query("FooterKey")]

@@ -178,7 +178,9 @@ class MainScreen(Screen[None]):
         timeline = TimelineList(trace, id="timeline")
         timeline.border_title = "timeline"
         yield timeline
-        yield KeysFooter(id="footer", compact=self.app.size.width < COMPACT_BELOW)
+        # A tensor lecture has no three roads: r and w would only say so (they still do).
+        hidden = frozenset({"roads", "first_wrong"}) if self.stepgrad.trace.program.arrays else frozenset()
+        yield KeysFooter(id="footer", compact=self.app.size.width < COMPACT_BELOW, hidden=hidden)
 
     def on_mount(self) -> None:
         # Draw now, in the first frame: the screen counts as mounted only once this returns.

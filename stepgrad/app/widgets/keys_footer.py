@@ -80,8 +80,10 @@ class KeysFooter(Footer):
     Padded where the terminal is wide enough for that to hide no key; else compact, also
     from 120 columns on (the screen asks for compact below 120, ``compact``)."""
 
-    def __init__(self, *, id: str | None = None, compact: bool = False):
+    def __init__(self, *, id: str | None = None, compact: bool = False, hidden: frozenset[str] = frozenset()):
         super().__init__(id=id, compact=compact)
+        self.hidden = hidden
+        """Actions whose keys are left out (they still work; ``?`` lists them)."""
         # Footer waits for a "bindings changed" signal, one frame after the screen's first,
         # to show any key; the app's keys are known now.
         self.set_reactive(Footer._bindings_ready, True)
@@ -101,7 +103,8 @@ class KeysFooter(Footer):
         # them alive (stepgrad.app.watchers).
         forget_closed_watchers(self)
         self._width = self.app.size.width
-        made = list(super().compose())
+        # Keys that would only say "not here" on this run leave their room to keys that act.
+        made = [w for w in super().compose() if not (isinstance(w, FooterKey) and w.action in self.hidden)]
         keys_made = [w for w in made if isinstance(w, FooterKey)]
         widgets: list[Widget] = [keys_made[i] for i in in_order([w.action for w in keys_made])]
         widgets += [w for w in made if not isinstance(w, FooterKey)]
