@@ -80,6 +80,9 @@ def status_line(
             right += [(f" · {unit} ", "muted"), (str(state.sample), "strong")]
         right += [sep, (PHASE_LABEL[state.phase], "phase"), sep, *event]
     room = width - 2 - sum(len(text) for text, _ in right)
+    if not message and narrow and len(f" stepgrad · {scenario.name}") <= room:
+        # The graph on top (lecture7's at 200 columns) is no short line: the full name fits.
+        left = [(" stepgrad", "accent"), (" · ", "muted"), (scenario.name, "strong")]
     shown = digits()
     if shown is not None:
         # Numbers rounded (--digits, the d key): said wherever the line has room for it,

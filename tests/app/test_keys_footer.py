@@ -98,3 +98,19 @@ async def test_a_tensor_lecture_leaves_out_the_roads_keys() -> None:
     async with app.run_test(size=(200, 60)) as pilot:
         await pilot.pause()
         assert "roads" in [k.action for k in app.screen.query("FooterKey")]
+
+
+async def test_the_header_names_the_scenario_in_full_where_it_fits() -> None:
+    """lecture7's graph sits on top of the panels even at 200 columns, which used to give its
+    header the short name ('stepgrad · lecture7', where lecture5 read in full); the full name
+    fits there. lecture4 at 80 columns keeps the short one."""
+    from stepgrad.app.widgets import StatusBar
+
+    for name, size, shown in (
+        ("lecture7", (200, 60), "Lecture 7: wide and deep"),
+        ("lecture4", (80, 24), "lecture4"),
+    ):
+        app = StepgradApp(scenario(name), oracle=lambda program: iter(()))
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            assert app.screen.query_one(StatusBar).plain.startswith(f" stepgrad · {shown} ")
