@@ -80,8 +80,9 @@ def status_line(
             right += [(f" · {unit} ", "muted"), (str(state.sample), "strong")]
         right += [sep, (PHASE_LABEL[state.phase], "phase"), sep, *event]
     room = width - 2 - sum(len(text) for text, _ in right)
-    if not message and narrow and len(f" stepgrad · {scenario.name}") <= room:
-        # The graph on top (lecture7's at 200 columns) is no short line: the full name fits.
+    if not message and narrow and len(f" stepgrad · {scenario.name}") <= width - 2 - _longest_right(trace):
+        # The graph on top (lecture7's at 200 columns) is no short line: the full name fits,
+        # beside the longest position this run shows (so that it never changes while stepping).
         left = [(" stepgrad", "accent"), (" · ", "muted"), (scenario.name, "strong")]
     shown = digits()
     if shown is not None:
@@ -96,6 +97,15 @@ def status_line(
         # next move, rather than being cut to make room for the position.
         right = [("#", "muted"), (str(pos), "strong"), (" ", "muted")] if pos != START else []
     return left, right
+
+
+def _longest_right(trace: Trace) -> int:
+    """Cells of the longest right side of a narrow status line in this run (its last step,
+    epoch and sample, the longest phase name, its last event)."""
+    t = trace.plan
+    n, last = t.n_steps - 1, trace.length - 1
+    text = f"step {n} in 0–{n:,} · ep {t.program.epochs - 1} · sample {t.n_samples - 1} · "
+    return len(text) + max(map(len, PHASE_LABEL.values())) + len(f" · #{last}/{trace.length} ")
 
 
 NOTHING_SELECTED = "Enter inspects the selected node: Tab selects one (or click it)"
