@@ -7,27 +7,11 @@ import itertools
 
 import numpy as np
 import pytest
+from array_draws import bits, numbers
 
 from stepgrad.engine import Timeline, reduce
 from stepgrad.engine.shapes import unbroadcast, unbroadcast_all
 from stepgrad.scenario import load
-
-
-def bits(a):
-    a = np.asarray(a)
-    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
-
-
-def numbers(rng, shape, dt, kind):
-    """Random numbers over six decades; kind 1: mostly zeros of both signs; kind 2: with
-    infinities and NaN (as test_reduce_plans.py draws them)."""
-    x = (rng.standard_normal(shape) * 10 ** rng.uniform(-3, 3, shape)).astype(dt)
-    if kind == 1:
-        zeros = np.copysign(0.0, rng.standard_normal(shape)).astype(dt)
-        x = np.where(rng.random(shape) < 0.7, zeros, x)
-    if kind == 2:
-        x.ravel()[rng.integers(0, x.size, 2)] = rng.choice([np.inf, -np.inf, np.nan], 2)
-    return x
 
 
 def _axes_of(rng, shape):
