@@ -6,7 +6,8 @@ the points where both hold the same thing:
 - a param's value: its value at the start of the step until stepgrad's update of it,
   then the value after the update (``params_after``);
 - a param's gradient (``w.grad``): before this step's backward pass, what the last step
-  left (nothing at step 0, zero after ``zero_grad``, the running sum without it); after
+  left (nothing at step 0, zero after ``zero_grad``, None after an optimizer's, the
+  running sum without it); after
   the ``backward_end`` event, this step's ``w.grad``; in between, stepgrad is still adding
   it up, so the comparison waits for the end of the pass;
 - the loss, once stepgrad's forward pass has computed it.
@@ -110,6 +111,8 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
         return Row(label, ours, None, WAITING, 0.0, k)
 
     out: list[Row] = []
+    # What torch's zero_grad leaves in .grad: None from an optimizer, else zero.
+    cleared = None if t.program.grad_to_none else 0.0
     for p in g.params:
         name = g.nodes[p].name
         ours_v = state.values[p]
@@ -141,7 +144,7 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
         setters = idx.setters.get(name) if idx is not None else None
         final = setters[-1] if setters else (idx.end.seq if idx is not None else None)
         if zero is not None and seq >= zero:
-            out.append(verdict(label, ours_g, 0.0, step) if have > step else wait(label, ours_g, step))
+            out.append(verdict(label, ours_g, cleared, step) if have > step else wait(label, ours_g, step))
         elif final is not None and seq >= final:
             out.append(
                 verdict(label, ours_g, torch[step].grads.get(name), step)
@@ -153,7 +156,7 @@ def rows(trace: Trace, pos: int, state: State, torch: Sequence[TorchStep]) -> li
                 out.append(verdict(label, ours_g, None, None))
             elif t.program.zero_grad:
                 out.append(
-                    verdict(label, ours_g, 0.0, step - 1)
+                    verdict(label, ours_g, cleared, step - 1)
                     if have > step - 1
                     else wait(label, ours_g, step - 1)
                 )

@@ -479,12 +479,19 @@ class Explainer:
         return lines
 
     def _zero_grad(self, ev: ZeroGrad) -> list[Line]:
-        eq = equation(self.graph, ev)
+        to_none = self.trace.program.grad_to_none
+        eq = equation(self.graph, ev, to_none=to_none)
         assert eq.was is not None
+        why = (
+            "optimizer.zero_grad() sets .grad to None (torch ≥ 2.0): the next backward pass "
+            "starts afresh instead of adding to this one"
+            if to_none
+            else "so the next backward pass starts from zero instead of adding to this one"
+        )
         return [
             [(f"{eq.lhs}{eq.rel}{text(eq.names)}", "formula"), ("   was ", "dim"), eq.was],
             [],
-            [("so the next backward pass starts from zero instead of adding to this one", "note")],
+            [(why, "note")],
         ]
 
     def _predict(self, ev: Predict, state: State) -> list[Line]:

@@ -291,7 +291,8 @@ class Trace:
             fwd = self.index(ev.step).forward.get(ev.node)
             if isinstance(fwd, Forward):
                 args, out = fwd.args, fwd.value
-        line = describe(self.graph, ev, args, out, carried=self._carried(ev.step))
+        carried, to_none = self._carried(ev.step), self.program.grad_to_none
+        line = describe(self.graph, ev, args, out, carried=carried, to_none=to_none)
         return line if width is None else fit(line, width)
 
     def _carried(self, step: int | None) -> bool:
@@ -302,7 +303,7 @@ class Trace:
     def outline(self, seq: int, width: int | None = None) -> str:
         """The event without its numbers: what it will compute (for events still to come)."""
         ev = self.plan.outline(seq)
-        line = outline(self.graph, ev, carried=self._carried(ev.step))
+        line = outline(self.graph, ev, carried=self._carried(ev.step), to_none=self.program.grad_to_none)
         return line if width is None else fit(line, width)
 
     # ----- focus ---------------------------------------------------------------------

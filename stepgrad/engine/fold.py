@@ -111,10 +111,11 @@ class Fold:
 
     Args:
         graph: the run's graph (events name nodes; states index them by id).
-        zero: zero in the run's dtype (what ``zero_grad`` leaves in ``.grad``).
+        zero: zero in the run's dtype (what ``zero_grad`` leaves in ``.grad``), or None
+            where it leaves None (torch's optimizers, ``Program.grad_to_none``).
     """
 
-    def __init__(self, graph: Graph, zero: Value):
+    def __init__(self, graph: Graph, zero: Value | None):
         self.graph = graph
         self.zero = zero
         self._by = graph.by_name
@@ -200,7 +201,9 @@ class Fold:
     def _zero_grad(self, s: Scratch, ev: ZeroGrad) -> None:
         # An array's .grad is zeroed element by element: zeros of its shape.
         before = ev.before
-        zero = self.zero if getattr(before, "ndim", 0) == 0 else _np.zeros_like(before)
+        zero = self.zero
+        if zero is not None and getattr(before, "ndim", 0) != 0:
+            zero = _np.zeros_like(before)
         s.grads[self._by[ev.param]] = zero
 
     def _predict(self, s: Scratch, ev: Predict) -> None:

@@ -98,6 +98,13 @@ class Program:
         return any(isinstance(v, (list, tuple)) for v in values)
 
     @property
+    def grad_to_none(self) -> bool:
+        """True when ``zero_grad`` leaves each ``.grad`` None, not zeros: torch's optimizers
+        clear it so (``optimizer.zero_grad()``, ``set_to_none=True`` since torch 2.0), the
+        lecture's ``w.grad.data.zero_()`` writes zeros. The next pass starts afresh either way."""
+        return self.zero_grad and self.optimizer.name != "lecture"
+
+    @property
     def n_steps(self) -> int:
         """Forward/backward passes in the whole run."""
         return self.n_samples * self.epochs

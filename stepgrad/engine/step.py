@@ -197,9 +197,10 @@ class StepRunner:
 
     def initial_grads(self, step: int, row: list[Value] | None) -> list[Value | None]:
         """Every node's ``.grad`` at the start of ``step``: the params' ``row`` when a
-        training step after the first carries them over (``row`` is then required)."""
+        training step after the first carries them over (``row`` is then required), None
+        where the last step's ``zero_grad`` cleared them to None (``Program.grad_to_none``)."""
         grads: list[Value | None] = [None] * len(self.graph.nodes)
-        if self.training and step > 0:
+        if self.training and step > 0 and not self.program.grad_to_none:
             assert row is not None  # a training step after the first starts from its grads
             for j, p in enumerate(self._params):
                 grads[p] = row[j]

@@ -67,7 +67,7 @@ class Timeline:
         self.n_samples = program.n_samples
         self.n_steps = program.n_steps
         self.training = program.training
-        self.fold = Fold(self.graph, self.dtype.type(0))
+        self.fold = Fold(self.graph, None if program.grad_to_none else self.dtype.type(0))
         """How each event changes the state (``state_at`` folds a step's events with it)."""
         self._params = self.graph.params
         # One lock for checkpoints and cache: the app computes checkpoints on a worker thread.

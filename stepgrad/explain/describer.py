@@ -81,8 +81,11 @@ class Describer:
         track_forward: bool = False,
         frame: Callable[[Event, str], str] | None = None,
         holding: Callable[[int], bool] | None = None,
+        to_none: bool = False,
     ):
         self.graph = graph
+        self.to_none = to_none
+        """``zero_grad`` leaves ``.grad`` None, as torch's optimizers do (``Program.grad_to_none``)."""
         self.holding = holding
         """Whether a step's params hold earlier passes' gradients (``Plan.holding``, no
         zero_grad): its backward_end and updates then name them ``w.grad``, the running
@@ -134,7 +137,7 @@ class Describer:
             key = (*key, "carried")
         got = self._shapes.get(key)
         if got is None:
-            eq = equation(self.graph, ev, numbers=False, carried=carried)
+            eq = equation(self.graph, ev, numbers=False, carried=carried, to_none=self.to_none)
             head = f"{eq.context}{eq.lhs}{eq.rel}" + ("" if eq.replace else text(eq.names))
             if self.frame is not None:
                 head = self.frame(ev, head)
@@ -278,7 +281,7 @@ class Describer:
         """``line`` for an event on arrays (or with an optimizer's state): ``equation``'s
         line, made per event (its shapes may change from step to step: a last, smaller
         batch), split where its names end."""
-        eq = equation(self.graph, ev, args=args, out=out, carried=self._carried(ev))
+        eq = equation(self.graph, ev, args=args, out=out, carried=self._carried(ev), to_none=self.to_none)
         whole = eq.line()
         head = f"{eq.context}{eq.lhs}{eq.rel}" + ("" if eq.replace else text(eq.names))
         if whole.startswith(head):

@@ -195,6 +195,7 @@ def equation(
     out: Value | None = None,
     grad_name: str | None = None,
     carried: bool = False,
+    to_none: bool = False,
 ) -> Equation:
     """The event as an equation.
 
@@ -208,6 +209,8 @@ def equation(
         carried: for a ``BackwardEnd`` or an ``Update``, the params' gradients hold earlier
             passes too (no zero_grad, after the first step): they are named ``w.grad``, the
             running sum, not ``∂loss/∂w``, this pass's gradient.
+        to_none: for a ``ZeroGrad``, it leaves ``.grad`` None, as torch's optimizers do
+            (``Program.grad_to_none``), not zeros.
     """
     loss = graph.nodes[graph.loss].name
     match ev:
@@ -282,7 +285,9 @@ def equation(
                 )
             return Equation(p, " ← ", ((f"{p} − lr·{gname}", "formula"),), nums)
         case ZeroGrad(param=p):
-            return Equation(f"{p}.grad", " ← ", (("0", "formula"),), was=num(ev.before) if numbers else None)
+            cleared = "None" if to_none else "0"
+            was = num(ev.before) if numbers else None
+            return Equation(f"{p}.grad", " ← ", ((cleared, "formula"),), was=was)
         case Predict(node=node, when=when):
             return Equation(
                 node, " = ", (), (num(ev.value),) if numbers else (), context=f"{when} training: "
@@ -326,6 +331,7 @@ def describe(
     out: Value | None = None,
     *,
     carried: bool = False,
+    to_none: bool = False,
 ) -> str:
     """One line for an event, numbers substituted (``replay``'s text).
 
@@ -335,13 +341,14 @@ def describe(
         args: for a ``LocalGrad`` event, the node's argument values (from its forward event).
         out: for a ``LocalGrad`` event, the node's own value.
         carried: the params' gradients hold earlier passes too (see ``equation``).
+        to_none: ``zero_grad`` leaves ``.grad`` None (see ``equation``).
     """
-    return equation(graph, ev, args=args, out=out, carried=carried).line()
+    return equation(graph, ev, args=args, out=out, carried=carried, to_none=to_none).line()
 
 
-def outline(graph: Graph, ev: Event, *, carried: bool = False) -> str:
+def outline(graph: Graph, ev: Event, *, carried: bool = False, to_none: bool = False) -> str:
     """One line for an event in names: what it will compute (for events still to come)."""
-    return equation(graph, ev, numbers=False, carried=carried).line(numbers=False)
+    return equation(graph, ev, numbers=False, carried=carried, to_none=to_none).line(numbers=False)
 
 
 def edge_label(ev: LocalGrad | Chain, r: Callable[[Value], str] = fmt) -> tuple[str, ...]:

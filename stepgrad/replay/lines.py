@@ -57,7 +57,14 @@ def text_line(timeline: Timeline, ev: Event, forward_args: dict[str, tuple[Any, 
     if ev.sample is not None and word is not None:
         where += f" {word} {ev.sample}"
     carried = ev.step is not None and timeline.plan.holding(ev.step)
-    body = describe(timeline.graph, ev, args if isinstance(ev, LocalGrad) else None, out, carried=carried)
+    body = describe(
+        timeline.graph,
+        ev,
+        args if isinstance(ev, LocalGrad) else None,
+        out,
+        carried=carried,
+        to_none=timeline.program.grad_to_none,
+    )
     return f"#{ev.seq:<5} {where:<28} {ev.kind.ljust(kind_width(timeline))} {body}".rstrip()
 
 
@@ -102,7 +109,13 @@ class TextLines(Describer):
 
     def __init__(self, timeline: Timeline):
         self._kind_width = kind_width(timeline)
-        super().__init__(timeline.graph, track_forward=True, frame=self._frame, holding=timeline.plan.holding)
+        super().__init__(
+            timeline.graph,
+            track_forward=True,
+            frame=self._frame,
+            holding=timeline.plan.holding,
+            to_none=timeline.program.grad_to_none,
+        )
         self.timeline = timeline
         self._step: int | None = None
         self._where = _where(None, None, None)  # no step: a prediction

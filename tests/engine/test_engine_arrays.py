@@ -159,13 +159,29 @@ def test_any_step_is_reached_again_to_the_bit() -> None:
                 assert np.array_equal(x, y)
 
 
-def test_zero_grad_leaves_zeros_of_the_params_shape() -> None:
-    t = Timeline(linear_regression("float64", Optimizer("sgd")))
+def _grad_after_zero_grad(optimizer: Optimizer) -> tuple[Any, Any]:
+    """W's .grad just after step 0's zero_grad, and at the start of step 1 (seeked to)."""
+    t = Timeline(linear_regression("float64", optimizer))
     events = t.events_of_step(0)
     last = next(e for e in reversed(events) if isinstance(e, ZeroGrad))
-    state = t.state_at(last.seq)
     w = t.graph.by_name["W"]
-    np.testing.assert_array_equal(state.grads[w], np.zeros((2, 1)))
+    first = t.events_of_step(1)[0]
+    return t.state_at(last.seq).grads[w], Timeline(t.program).state_at(first.seq).grads[w]
+
+
+def test_zero_grad_leaves_zeros_of_the_params_shape() -> None:
+    # The lecture's own loop: w.grad.data.zero_() keeps a tensor of zeros.
+    after, next_step = _grad_after_zero_grad(Optimizer("lecture"))
+    np.testing.assert_array_equal(after, np.zeros((2, 1)))
+    np.testing.assert_array_equal(next_step, np.zeros((2, 1)))
+
+
+def test_an_optimizers_zero_grad_leaves_none() -> None:
+    # torch >= 2.0: optimizer.zero_grad() sets .grad to None (set_to_none=True), and the
+    # next step starts from None, whether reached by stepping or by a seek.
+    after, next_step = _grad_after_zero_grad(Optimizer("sgd"))
+    assert after is None
+    assert next_step is None
 
 
 def _numbers(ev: Any) -> list[Any]:

@@ -51,7 +51,7 @@ def mark(row: Row, torch_state: str, progress: int = 0) -> tuple[str, str]:
             return (f"at #{row.at}", "muted")
         return ("after backward" if row.ours is not None else PREDICTION, "muted")
     if row.status == "equal" and row.ours is None:
-        return (NONE_YET, "muted")
+        return MARK["equal"] if cleared(row) else (NONE_YET, "muted")
     if row.status == "equal" and not finite(row.ours):
         # The same bits, but not a green tick: both runs have broken down alike.
         return (f"= both {fmt(row.ours)}", "warn")
@@ -97,7 +97,7 @@ def table(
         progress: steps torch has run so far.
     """
     label_w = max(len(r.label) for r in rows) + 2
-    ours = [cell(r.ours) for r in rows]
+    ours = ["None" if cleared(r) else cell(r.ours) for r in rows]
     theirs = [torch_cell(r) for r in rows]
     arrays = any(is_array(r.ours) or is_array(r.theirs) for r in rows)
     if arrays:
@@ -243,7 +243,10 @@ def one_line_table(
     for shapes, digits in ((True, 7), (False, 7), (False, 5)):
         vals = [one_cell(v.ours, shapes, digits) for v, _ in pairs]
         # A gradient neither side has yet says so in its cell (torch's .grad is None).
-        grads = [NONE_YET if none_yet(g) else one_cell(g.ours, False, digits) for _, g in pairs]
+        grads = [
+            NONE_YET if none_yet(g) else "None" if cleared(g) else one_cell(g.ours, False, digits)
+            for _, g in pairs
+        ]
         loss_text = one_cell(loss.ours, False, digits)
         val_w = max(len(t) for t in vals) + 1 + mark_w + 2
         grad_w = max(len(t) + (1 + mark_w if m[0] else 0) for t, (_, m) in zip(grads, marks, strict=True))
@@ -318,7 +321,13 @@ def one_line_table(
 
 def none_yet(r: Row) -> bool:
     """A gradient row neither side has a number for (before the first backward pass)."""
-    return r.status == "equal" and r.ours is None and r.theirs is None
+    return r.status == "equal" and r.ours is None and r.theirs is None and r.torch_step is None
+
+
+def cleared(r: Row) -> bool:
+    """A gradient row a torch optimizer's ``zero_grad`` left None on both sides (torch's
+    word for it, where stepgrad's own ``·`` would read as not yet computed)."""
+    return r.status == "equal" and r.ours is None and r.theirs is None and r.torch_step is not None
 
 
 def one_cell(v: Any, shape: bool, digits: int) -> str:
