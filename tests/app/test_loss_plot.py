@@ -53,6 +53,14 @@ class TestBarLabel:
         assert bar_label(30, 1, log=True) == "loss per step (log scale) "
         assert bar_label(30, 1, short=True, log=True) == "loss/step (log) "
 
+    def test_bars_of_equal_steps_where_a_divisor_is_close(self) -> None:
+        """100 steps in 13 cells: 8 a bar would leave a last bar of 4 (``~8``); 10 divides
+        100 and is within half as many again, so 10 bars of 10. 31 steps (a prime) in 20
+        cells keep 2 a bar and the ``~``; 24 steps in 10 cells: 3 a bar, 8 bars."""
+        assert per_bar(100, 13) == 10 and bar_label(100, 10, short=True) == "loss/10 steps "
+        assert per_bar(31, 20) == 2
+        assert per_bar(24, 10) == 3
+
 
 class TestInTheApp:
     @pytest.mark.parametrize("size", [(80, 24), (120, 40)])

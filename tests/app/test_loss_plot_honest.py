@@ -64,14 +64,16 @@ class TestLecture7:
             spark_ = app.screen.query_one(LossSpark)
             plot, progress = spark_.render().plain.split("\n")
             label, bars, numbers = plot.split()[0:-2], plot.split()[-2], plot.split()[-1]
-            assert " ".join(label) in ("loss/~8 steps", "loss/4 steps")
+            # 100 steps: bars of equal steps (10 or 4), never ~8 and a last bar of 4.
+            assert " ".join(label) in ("loss/10 steps", "loss/4 steps")
             assert set(bars) == {"█"}
             assert numbers == "0.6652→0.6532"
             assert progress.startswith("progress: … ") and progress.endswith(" 99 0.6532")
 
     async def test_lecture9_falls_to_a_fifth(self) -> None:
-        """lecture9 falls from 1.253 to 0.2358 (19%): the first bar at the top, the last at
-        0.19 × 7 = 1.3 levels (▂), and 1.253→0.2358 beside them."""
+        """lecture9 falls from 1.253 to 0.2358 (19%) in 100 steps, drawn as 10 bars of 10:
+        the first bar (mean 1.0376) at the top, the last (mean 0.2419, 23% of it) at
+        0.233 × 7 = 1.6 levels, rounded to 2 (▃), and 1.253→0.2358 beside them."""
         app = make_app(scenario("lecture9"), oracle=mirror)
         async with app.run_test(size=(120, 40)) as pilot:
             await pilot.press("end")
@@ -79,7 +81,8 @@ class TestLecture7:
             await pilot.pause()
             plot = app.screen.query_one(LossSpark).render().plain.split("\n")[0]
             bars, numbers = plot.split()[-2], plot.split()[-1]
-            assert bars[0] == "█" and bars[-1] == "▂"
+            assert len(bars) == 10
+            assert bars[0] == "█" and bars[-1] == "▃"
             assert numbers == "1.253→0.2358"
 
 

@@ -177,11 +177,16 @@ def progress_text(epochs: Sequence[tuple[int, float]], current: int | None, widt
 
 def per_bar(n_steps: int, room: int) -> int:
     """Steps a bar stands for so that ``n_steps`` bars fit in ``room`` cells (1 if all do);
-    from 10 on a round number (1, 2 or 5 times a power of ten: ``loss per 5,000 steps``,
-    not ``per ~4,348``)."""
+    below 10 a divisor of ``n_steps`` where one is close (every bar the mean of as many
+    steps), from 10 on a round number (1, 2 or 5 times a power of ten: ``loss per 5,000
+    steps``, not ``per ~4,348``)."""
     per = max(1, math.ceil(n_steps / max(room, 1)))
     if per < 10:
-        return per
+        # Bars of equal steps where half as many again still fit the room: lecture7's 100
+        # steps in 13 cells are 10 bars of 10, not 13 of 8 and a last of 4 (``~8``, which
+        # a student read as a typo).
+        even = next((d for d in range(per, per + per // 2 + 1) if n_steps % d == 0), None)
+        return per if even is None else even
     power = 10 ** (len(str(per)) - 1)
     return next(k * power for k in (1, 2, 5, 10) if k * power >= per)
 
