@@ -225,6 +225,17 @@ class Explainer:
         seq = self.trace.value_origin(step or 0, name)
         return [_from(seq)]
 
+    def _array_rule(self, ev: LocalGrad) -> list[Piece] | None:
+        """An array rule's local gradient as its own event says it, with the shapes it works
+        on, after its name (``: xᵀ · upstream, (3, 1)ᵀ · (3, 1) → (1, 1)``); None for a
+        local gradient that is a value. What the rule multiplies the upstream by (x) is no
+        value of the local gradient: ``= xᵀ · upstream = x`` read as an equality."""
+        fwd = self._forward_of(ev)
+        eq = equation(self.graph, ev, args=fwd.args, out=fwd.value)
+        if eq.sep == " = ":
+            return None
+        return [(f": {text(eq.names)}", "formula"), (eq.sep, "dim"), *eq.numbers]
+
     def _forward_of(self, ev: LocalGrad) -> Forward:
         assert ev.step is not None
         fwd = self.trace.index(ev.step).forward[ev.node]
@@ -311,10 +322,15 @@ class Explainer:
         lines.append(
             [("upstream ", "dim"), (f"{up_name} = ", "formula"), _num(ev.upstream), ("  ", ""), _from(up_seq)]
         )
-        lines.append(
-            [("local    ", "dim"), (f"{loc_name} = {local_ev.formula} = ", "formula"),
-             _num(ev.local), ("  ", ""), _from(local_ev.seq)]
-        )  # fmt: skip
+        rule = self._array_rule(local_ev)
+        if rule is not None:
+            origin = _from(local_ev.seq)
+            lines.append([("local    ", "dim"), (loc_name, "formula"), *rule, ("  ", ""), origin])
+        else:
+            lines.append(
+                [("local    ", "dim"), (f"{loc_name} = {local_ev.formula} = ", "formula"),
+                 _num(ev.local), ("  ", ""), _from(local_ev.seq)]
+            )  # fmt: skip
         factors = self._factors(ev.seq)
         if factors is not None and 1 < len(factors) <= MAX_PATH:
             path = " → ".join([self.loss, *(f.wrt for f in factors)])
@@ -547,6 +563,11 @@ class Explainer:
                 lev = idx.local[(node.name, k)]
                 assert isinstance(lev, LocalGrad)
                 known = state.local.get((node_id, k))
+                rule = self._array_rule(lev) if known is not None else None
+                if rule is not None:
+                    name = local(node.name, g.nodes[a].name)
+                    lines.append([(name, "formula"), *rule, ("  ", ""), _from(lev.seq)])
+                    continue
                 lines.append(
                     [(f"{local(node.name, g.nodes[a].name)} = {lev.formula} = ", "formula"), _num(known),
                      ("  ", ""), _from(lev.seq) if known is not None else ("", "")]
