@@ -211,7 +211,8 @@ def _span(n: int, total: int) -> str:
 
 
 def _tally_line(tally: Tally, total: int, road: str, other: str) -> str:
-    """``closed form = chain rule at all 30 steps (all equal bit for bit)``, or the first miss."""
+    """``closed form = chain rule at all 30 steps (all equal bit for bit)``, ``≈`` where some
+    were only close, or the first miss."""
     if tally.steps == 0:
         return f"{road} vs {other}: no step compared"
     st = tally.statuses
@@ -229,7 +230,9 @@ def _tally_line(tally: Tally, total: int, road: str, other: str) -> str:
                else f"{_n(st['equal'])} equal bit for bit, {_n(st['close'])} close")
         if tally.note is not None:  # some steps needed a wider evaluation: say where and why
             how += f"; {tally.note}"
-        return f"{road} = {other} {_span(tally.steps, total)} ({how})"
+        # ≈ where some step was only close: "=" beside "0 equal bit for bit" read as a contradiction.
+        rel = "=" if st["close"] == 0 else "≈"
+        return f"{road} {rel} {other} {_span(tally.steps, total)} ({how})"
     m = tally.first
     at = "" if not m.at else f"{index_text(m.at)}"
     return (f"{road} ≠ {other} at {_n(tally.disagreeing)} of {_plural(tally.steps, 'step')}; "
