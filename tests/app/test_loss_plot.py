@@ -8,7 +8,7 @@ from app_helpers import mirror, scenario
 
 from stepgrad.app.app import make_app
 from stepgrad.app.widgets import LossSpark
-from stepgrad.app.widgets.loss_spark import bar_label, epoch_last_losses, per_bar, progress_text
+from stepgrad.app.widgets.loss_spark import BARS, bar_label, epoch_last_losses, per_bar, progress_text, spark
 
 # ex4-3's losses of epoch 0 (replay #3, #16, #29): (1 - 2)², (2.04 - 4)², (3.2952 - 6)².
 EPOCH0 = [1.0, 3.8415999999999997, 7.315943039999998]
@@ -118,3 +118,21 @@ class TestLogScale:
             assert ", log" not in line
             assert " (log) " in line or " (log scale) " in line
             assert any(bar in line for bar in "▁▂▃▄▅▆▇█")
+
+
+class TestCurrentBar:
+    def test_a_bar_of_several_steps_keeps_the_mean_of_those_computed(self) -> None:
+        """100 steps in 10 bars of 10. At step 11, before its loss is computed, bar 1 holds
+        step 10's loss (0.5) and is drawn (half of 1.0, the top: ▄ or ▅ of 8 levels), not
+        blanked to ·: a blank read as a loss fallen to zero at every step's start. At step
+        10 no loss of bar 1's steps is known: ·."""
+        losses = np.array([1.0] * 10 + [0.5])
+        bars, cur, _ = spark(losses, 100, 11, 10)
+        assert cur == 1 and bars[0] == "█" and bars[1] == BARS[round(0.5 * (len(BARS) - 1))]
+        bars, cur, _ = spark(losses[:10], 100, 10, 10)
+        assert cur == 1 and bars[1] == "·"
+
+    def test_a_bar_a_step_is_blank_until_its_loss_is_computed(self) -> None:
+        losses = np.array([1.0, 0.5])
+        bars, cur, _ = spark(losses, 30, 2, 30)
+        assert cur == 2 and bars[2] == "·"

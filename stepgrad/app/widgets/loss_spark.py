@@ -106,9 +106,10 @@ def spark(
         else:
             out.append(BARS[round((v - lo_v) / (hi_v - lo_v) * (len(BARS) - 1))])
     cur = None if current is None else min(int(current / per), cells - 1)
-    if cur is not None and current is not None and current >= len(losses):
-        # This step's loss is not computed yet: the cell may hold earlier steps' bar, which
-        # must not read as the current loss.
+    if cur is not None and current is not None and current >= len(losses) and int(cur * per) >= len(losses):
+        # No loss of this cell's steps is computed yet. A cell of several steps whose first
+        # ones are keeps their mean, as every bar is a mean: blanked, it read as a loss
+        # fallen to zero at the start of every step (a student's walk, lecture7 playing).
         out[cur] = "·"
     return "".join(out), cur, log
 
