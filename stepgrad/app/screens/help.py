@@ -118,7 +118,8 @@ READING: tuple[tuple[str, str, tuple[str | tuple[str, str], ...]], ...] = (
     )),
     ("loss", "bold $text", (
         "one bar per step (loss per step), or the mean of a few steps a bar (loss per 2 "
-        "steps) when the run is longer than the plot; bars stand from 0, in proportion to "
+        "steps; ~2: about 2, the last bar has fewer) when the run is longer than the plot; "
+        "bars stand from 0, in proportion to "
         "the loss, and beside them the first loss → the latest (0.6652→0.6532); the current "
         "step's bar in its phase's colour; (log scale), short (log): bar heights by the "
         "logarithm of the loss, when the losses span more than 1000×.\n"
