@@ -7,6 +7,7 @@ puts the drill into the inspector's lines at every redraw.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from stepgrad.app.host import AppHost
@@ -56,7 +57,9 @@ class Elements(AppHost):
         picked = self.element is not None and drill.shape == self.element_shape
         self.element = step_index(drill.at, drill.shape, by) if picked else drill.at
         self.element_shape = drill.shape
-        self.message = ""
+        # A one-element matrix has nowhere to go: say so, where a silent key read as broken.
+        alone = picked and math.prod(drill.shape) == 1
+        self.message = f"] and [: {drill.what} {drill.shape} has one element, shown" if alone else ""
         self.redraw()
 
     def action_pick_element(self) -> None:

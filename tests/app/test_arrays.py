@@ -423,3 +423,17 @@ async def test_an_element_is_not_carried_to_a_matrix_of_another_shape() -> None:
         await app.settle()
         await pilot.pause()
         assert "[6, 0]" in inspector.plain.splitlines()[1]
+
+
+async def test_a_one_element_matrix_says_so_when_stepped_past() -> None:
+    """lecture5 at #12 (∂loss/∂w, 1×1): ] drills into [0, 0]; ] again has nowhere to go
+    and says so in the header (it was silent, and read as a broken key)."""
+    app = make_app(scenario("lecture5"), oracle=mirror)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.settle()
+        for k in ("g", "1", "2", "enter", "right_square_bracket"):
+            await pilot.press(k)
+        assert app.element == (0, 0) and app.message == ""
+        await pilot.press("right_square_bracket")
+        assert app.element == (0, 0)
+        assert app.message == "] and [: ∂loss/∂w (1, 1) has one element, shown"
