@@ -4,8 +4,9 @@ Textual).
 A scalar lecture's node holds one number and its box shows it. A tensor lecture's node
 holds a matrix (``h1`` is 759×6 in lecture 7): a box has room for about eight cells, so it
 shows the array's norm between double bars (``‖33.7‖``), or its one entry in brackets
-(``[0.038]``), and its bottom border says the shape (``└── 759×6 ┘``). Every entry is in the
-inspector (one element drilled into) and behind the params panel's whole-matrix key.
+(``[0.038]``), under it its first entries (``0.126 0.045…``, ``entries_text``), and its
+bottom border says the shape (``└── 759×6 ┘``). Every entry is in the inspector (one
+element drilled into) and behind the params panel's whole-matrix key.
 
 Shapes are known before anything is computed (``node_shapes``: the leaves' shapes as
 written, a step's batch stacked in front, then the ops' shape rules), so the first frame
@@ -311,6 +312,54 @@ def _preview(v: Any, number: Callable[[Any], str], entries: int) -> str:
     if flat.size > entries:
         shown.append("…")
     return " ".join([f"{NORM_OPEN}{number(norm(v))}{NORM_CLOSE}", *shown])
+
+
+ENTRY_CELLS = (6, 5)
+"""Cells a box's row of entries gives each entry, the most first (``0.1264``, ``0.126``):
+the fewer are taken when they show more entries."""
+
+_ENTRIES: dict[tuple[int, int, Any], tuple[Any, str]] = {}
+"""``entries_text``'s texts by array identity, cells and digits shown (as ``_STATS``)."""
+
+
+def entries_text(v: Any, number: Callable[[Any, int], str], cells: int) -> str:
+    """A matrix's first entries in reading order (row-major), as many as fit in ``cells``,
+    a blank between two, ``…`` when more follow: lecture5's x ``[[1], [2], [3]]`` is
+    ``1.0 2.0 3.0``, lecture7's h1₁ in 12 cells ``0.126 0.045…``. Each is written by
+    ``number`` (a number and the most cells it may take) in ``ENTRY_CELLS`` cells, the
+    most that show as many entries. Only the first few entries are read, never the whole
+    array; the text is kept per array, cells and the digits shown (the same ``number`` for
+    an array each time)."""
+    from stepgrad.explain import digits
+
+    key = (id(v), cells, digits())
+    got = _ENTRIES.get(key)
+    if got is not None and got[0] is v:
+        return got[1]
+    text = _entries(v, number, cells)
+    if len(_ENTRIES) > 4096:
+        _ENTRIES.clear()
+    _ENTRIES[key] = (v, text)
+    return text
+
+
+def _entries(v: Any, number: Callable[[Any, int], str], cells: int) -> str:
+    size = int(v.size)
+    head = v.flat[: max(cells // 2, 1) + 1]  # an entry and a blank each, at the least
+    best: list[str] = []
+    for cap in ENTRY_CELLS:
+        shown: list[str] = []
+        for k, x in enumerate(head):
+            t = number(x, cap)
+            more = "…" if size > k + 1 else ""
+            if len(" ".join([*shown, t]) + more) > cells:
+                break
+            shown.append(t)
+        if len(shown) > len(best):
+            best = shown
+    if not best:
+        return "…"[:cells]
+    return " ".join(best) + ("…" if size > len(best) else "")
 
 
 def index_text(at: Sequence[int]) -> str:

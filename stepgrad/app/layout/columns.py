@@ -8,7 +8,6 @@ from itertools import pairwise
 from typing import cast
 
 from stepgrad.app.layout.model import (
-    BOX_HEIGHT,
     DOWN,
     LEFT,
     RIGHT,
@@ -57,8 +56,8 @@ class _Folded:
     """The first row under the first row of layers (the crossing wires run leftwards there)."""
 
 
-def _item_height(it: Item, pad: int) -> int:
-    return 1 if isinstance(it, Dummy) else BOX_HEIGHT + 2 * pad
+def _item_height(it: Item, frame: Frame) -> int:
+    return 1 if isinstance(it, Dummy) else frame.box_height + 2 * frame.pad
 
 
 def _fold(frame: Frame, widths: tuple[int, ...], spacing: Spacing) -> _Folded:
@@ -91,10 +90,10 @@ def _fold(frame: Frame, widths: tuple[int, ...], spacing: Spacing) -> _Folded:
             x += gap_width(frame, i, spacing)
     first = [it for lay in layers[:k] for it in lay]
     second = [it for lay in layers[k:] for it in lay]
-    below = max(frame.top[it] + _item_height(it, frame.pad) for it in first) + 1
+    below = max(frame.top[it] + _item_height(it, frame) for it in first) + 1
     shift = below + n + 1 - min(frame.top[it] for it in second)
     top = {it: frame.top[it] + (shift if lay_of[it] >= k else 0) for it in frame.top}
-    height = max(top[it] + _item_height(it, frame.pad) for it in second)
+    height = max(top[it] + _item_height(it, frame) for it in second)
     return _Folded(tuple(xs), top, max(first_w, x), height, tuple(crossing), below)
 
 
@@ -152,7 +151,7 @@ def place(frame: Frame, widths: tuple[int, ...], spacing: Spacing = ROOMY) -> La
         across = {}
     top = frame.top
     boxes = {
-        it: Box(it, xs[i], top[it], widths[i], BOX_HEIGHT + 2 * frame.pad)
+        it: Box(it, xs[i], top[it], widths[i], frame.box_height + 2 * frame.pad)
         for i, lay in enumerate(layers)
         for it in lay
         if not isinstance(it, Dummy)

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 
 BOX_HEIGHT = 4
 """Rows of a node's box: top border with the name, value row, gradient row, bottom border."""
+ENTRIES_BOX_HEIGHT = 5
+"""Rows of a tensor lecture's box: a row of the value's first entries under the value row
+(``1.0 2.0 3.0``); a frame says which (``Frame.box_height``)."""
 ROW_GAP = 1
 """Blank rows between two items of a layer."""
 MIN_GAP = 4
@@ -72,6 +75,9 @@ class Spacing:
             row), for a graph wider than its panel at every spacing (a 3-layer network).
         extra: columns added to each gap (by gap index; missing: none), where a product
             arriving on a straight wire needs room for its label (``= -2.0``).
+        entries: boxes a row taller, with their value's first entries under it (a
+            tensor lecture's, where the panel has the rows: the frame's ``box_height``
+            is ``ENTRIES_BOX_HEIGHT``).
     """
 
     gap: int = MIN_GAP
@@ -82,6 +88,7 @@ class Spacing:
     row_gap: int = ROW_GAP
     fold: int = 0
     extra: tuple[int, ...] = ()
+    entries: bool = False
 
 
 SPACINGS = (
@@ -128,6 +135,8 @@ class Frame:
         n_tracks: per gap, how many turning columns it needs.
         pad: blank rows inside each box above its value row and below its gradient row.
         row_gap: blank rows between two items of a layer.
+        box_height: rows of a box without its padding (``BOX_HEIGHT``, or
+            ``ENTRIES_BOX_HEIGHT`` with a row of entries).
     """
 
     ranking: Ranking
@@ -137,6 +146,7 @@ class Frame:
     n_tracks: tuple[int, ...]
     pad: int = 0
     row_gap: int = ROW_GAP
+    box_height: int = BOX_HEIGHT
 
 
 @dataclass(frozen=True, slots=True)

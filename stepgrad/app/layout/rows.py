@@ -8,8 +8,8 @@ from itertools import pairwise
 from stepgrad.app.layout.model import BOX_HEIGHT, ROW_GAP, Dummy, Frame, Item, Ranking, item_order
 
 
-def _height(item: Item, pad: int = 0) -> int:
-    return 1 if isinstance(item, Dummy) else BOX_HEIGHT + 2 * pad
+def _height(item: Item, pad: int = 0, box_height: int = BOX_HEIGHT) -> int:
+    return 1 if isinstance(item, Dummy) else box_height + 2 * pad
 
 
 def exit_row(item: Item, top: dict[Item, int], pad: int = 0) -> int:
@@ -18,14 +18,15 @@ def exit_row(item: Item, top: dict[Item, int], pad: int = 0) -> int:
 
 
 def entry_row(item: Item, port: int, top: dict[Item, int], pad: int = 0) -> int:
-    """The row a wire enters an item on: argument k of a box enters on row 1 + k (below
-    the ``pad`` blank rows a roomy box has above its value)."""
+    """The row a wire enters an item on: argument 0 of a box enters on its value row (row
+    1, below the ``pad`` blank rows a roomy box has above its value), every later one on
+    the row under it (a box with a row of entries has its wires where one without has)."""
     if isinstance(item, Dummy):
         return top[item]
-    return top[item] + 1 + pad + min(port, BOX_HEIGHT - 3)
+    return top[item] + 1 + pad + min(port, 1)
 
 
-def arrange(ranking: Ranking, pad: int = 0, row_gap: int = ROW_GAP) -> Frame:
+def arrange(ranking: Ranking, pad: int = 0, row_gap: int = ROW_GAP, box_height: int = BOX_HEIGHT) -> Frame:
     """Assign rows to items and turning tracks to the gaps between layers.
 
     Args:
@@ -33,6 +34,8 @@ def arrange(ranking: Ranking, pad: int = 0, row_gap: int = ROW_GAP) -> Frame:
         pad: blank rows inside each box above its value row and below its gradient row
             (a larger picture for a large panel).
         row_gap: blank rows between two items of a layer.
+        box_height: rows of a box without its padding (a tensor lecture's has a row of
+            entries, ``ENTRIES_BOX_HEIGHT``).
 
     Returns:
         The frame, from which ``place`` computes columns for any box widths.
@@ -59,7 +62,7 @@ def arrange(ranking: Ranking, pad: int = 0, row_gap: int = ROW_GAP) -> Frame:
                 want = exit_row(src, top, pad) - (entry_row(it, port, {it: 0}, pad))
             y = max(want, floor)
             top[it] = y
-            floor = y + _height(it, pad) + row_gap
+            floor = y + _height(it, pad, box_height) + row_gap
     # Right to left for items fed by nothing (leaves): slide toward the consumer's port,
     # within the room left by their neighbours.
     for lay in reversed(layers):
@@ -68,10 +71,10 @@ def arrange(ranking: Ranking, pad: int = 0, row_gap: int = ROW_GAP) -> Frame:
                 continue
             b, port = min(out_to[it], key=lambda bp: (top[bp[0]], bp[1]))
             want = entry_row(b, port, top, pad) - (exit_row(it, {it: 0}, pad))
-            lo = 0 if j == 0 else top[lay[j - 1]] + _height(lay[j - 1], pad) + row_gap
-            hi = top[lay[j + 1]] - row_gap - _height(it, pad) if j + 1 < len(lay) else want
+            lo = 0 if j == 0 else top[lay[j - 1]] + _height(lay[j - 1], pad, box_height) + row_gap
+            hi = top[lay[j + 1]] - row_gap - _height(it, pad, box_height) if j + 1 < len(lay) else want
             top[it] = max(lo, min(want, hi))
-    height = max((top[it] + _height(it, pad) for lay in layers for it in lay), default=0)
+    height = max((top[it] + _height(it, pad, box_height) for lay in layers for it in lay), default=0)
 
     tracks: list[dict[Item, int]] = []
     n_tracks: list[int] = []
@@ -84,7 +87,7 @@ def arrange(ranking: Ranking, pad: int = 0, row_gap: int = ROW_GAP) -> Frame:
         order = _track_order(turning, top, pad)
         tracks.append({a: c for c, a in enumerate(order)})
         n_tracks.append(len(order))
-    return Frame(ranking, top, height, tuple(tracks), tuple(n_tracks), pad, row_gap)
+    return Frame(ranking, top, height, tuple(tracks), tuple(n_tracks), pad, row_gap, box_height)
 
 
 def _track_order(turning: dict[Item, list[int]], top: dict[Item, int], pad: int) -> list[Item]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from stepgrad.app.layout.model import ARROW, LIGHT, Layout
 
 
-def box_lines(title: str, rows: tuple[str, str], width: int, pad: int = 0) -> list[str]:
-    """A box as lines of text: ``┌ title ──┐``, ``pad`` blank rows, two content rows,
-    ``pad`` blank rows, the bottom border."""
+def box_lines(title: str, rows: tuple[str, ...], width: int, pad: int = 0) -> list[str]:
+    """A box as lines of text: ``┌ title ──┐``, ``pad`` blank rows, the content rows (two,
+    or three with a row of entries), ``pad`` blank rows, the bottom border."""
     inner = width - 2
     head = f" {title} " if title else ""
     top = "┌" + head + "─" * max(inner - len(head), 0) + "┐"
@@ -16,12 +16,12 @@ def box_lines(title: str, rows: tuple[str, str], width: int, pad: int = 0) -> li
     return [top[:width], *blank, *body, *blank, "└" + "─" * inner + "┘"]
 
 
-def render_text(lay: Layout, contents: dict[int, tuple[str, tuple[str, str]]]) -> list[str]:
+def render_text(lay: Layout, contents: dict[int, tuple[str, tuple[str, ...]]]) -> list[str]:
     """The layout as lines of text.
 
     Args:
         lay: the layout.
-        contents: per node, its title and its two content rows.
+        contents: per node, its title and its content rows (as many as its box has).
 
     Returns:
         One string per row, right-trimmed.
@@ -35,7 +35,7 @@ def render_text(lay: Layout, contents: dict[int, tuple[str, tuple[str, str]]]) -
             grid[ay][ax] = ARROW
     for node, box in lay.boxes.items():
         title, rows = contents.get(node, ("", ("", "")))
-        for dy, line in enumerate(box_lines(title, rows, box.width, (box.height - 4) // 2)):
+        for dy, line in enumerate(box_lines(title, rows, box.width, (box.height - 2 - len(rows)) // 2)):
             for dx, ch in enumerate(line):
                 grid[box.y + dy][box.x + dx] = ch
     return ["".join(r).rstrip() for r in grid]

@@ -77,6 +77,9 @@ class BoxView:
         mark: a one-cell marker in the top border (``●`` for a breakpoint) or "".
         shape: a shape to write in the bottom border instead of the layout's (a
             prediction's own, ``1×1``), or "" for the layout's.
+        entries: a tensor lecture's row under the value: the value's first entries
+            (``1.0 2.0 3.0``, ``·`` before it is computed), drawn in ``value_style``; ""
+            for a number, an array of one entry, class labels, and a scalar lecture.
     """
 
     value: str
@@ -88,6 +91,7 @@ class BoxView:
     mark: str
     double: bool = False
     shape: str = ""
+    entries: str = ""
 
 
 def box_view(
@@ -107,6 +111,7 @@ def box_view(
     predict_shapes: dict[int, str] | None = None,
     step_shapes: dict[int, str] | None = None,
     predicted_values: dict[int, Any] | None = None,
+    entries: Callable[[Any], str] | None = None,
 ) -> BoxView:
     """What box ``i`` shows as of ``state``.
 
@@ -130,6 +135,7 @@ def box_view(
             last batch's, lecture8's 23 rows where the layout says the first batch's 32).
         predicted_values: at a prediction, the values of the nodes it computes (the
             nodes between its inputs and its node: lecture5's y_hat₁).
+        entries: the row of entries of the value shown (None: the box has none).
 
     Returns:
         The box's texts and looks.
@@ -180,5 +186,5 @@ def box_view(
         shape = predict_shapes[i]
     return BoxView(
         value_text, grad_text, value_style, grad_style, border, hot and not double, marks.get(i, ""),
-        double, shape,
+        double, shape, entries(v) if entries is not None else "",
     )

@@ -53,7 +53,8 @@ def base_grid(
             rows[box.y + dy].append(node)
         name = graph.nodes[node].name
         label = labels[node]
-        lines = lay.box_lines(f"{name} {label}", ("", ""), box.width, L.spacing.pad_rows)
+        body = ("",) * (box.height - 2 - 2 * L.spacing.pad_rows)
+        lines = lay.box_lines(f"{name} {label}", body, box.width, L.spacing.pad_rows)
         for dy, line in enumerate(lines):
             for dx, ch in enumerate(line):
                 chars[box.y + dy][box.x + dx] = ch
@@ -129,8 +130,12 @@ def compose_row(
             if 0 <= bx1 - 1 < width:
                 chars[bx1 - 1] = v.mark
                 styles[bx1 - 1] = S_BREAK
-        elif dy - sp.pad_rows in (1, 2):
-            first = dy - sp.pad_rows == 1
+            continue
+        row = dy - sp.pad_rows
+        # The value row, then (a tensor lecture's box) the row of entries, then the gradient.
+        grad_row = box.height - 2 * sp.pad_rows - 2
+        if row == 1 or row == grad_row:
+            first = row == 1
             label = "" if first else ("∂" if v.grad else "")
             num = v.value if first else v.grad
             num_style = v.value_style if first else v.grad_style
@@ -140,6 +145,17 @@ def compose_row(
                 if 0 <= x < width:
                     chars[x] = ch
                     styles[x] = S_LABEL if k < len(label) else num_style
+        elif row == 2:
+            # The row of entries: right under the value's digits, or, when it needs them,
+            # in the blank columns each side too (lecture5's x: ``1.0 2.0 3.0``).
+            full = box.width - 2
+            text = v.entries[:full]
+            end = bx1 - sp.pad_right if len(text) <= full - sp.pad_right else bx1
+            for k, ch in enumerate(text):
+                x = end - len(text) + k
+                if 0 <= x < width:
+                    chars[x] = ch
+                    styles[x] = v.value_style
     for x, (ch, st) in hot:
         if x0 <= x < x1:
             chars[x - x0] = ch

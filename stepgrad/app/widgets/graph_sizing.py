@@ -186,7 +186,7 @@ class GraphSizing:
     _title_len: dict[int, int]
     _run_nodes: dict[int, tuple[int, int]] | None
     _fit_cache: OrderedDict[tuple[int, int, int, bool], _Fit]
-    _frames: dict[tuple[int, int], lay.Frame]
+    _frames: dict[tuple[int, int, int], lay.Frame]
 
     def _fmt(self, v: Any) -> str:
         return graph_fmt(v, self._f32)
@@ -374,11 +374,13 @@ class GraphSizing:
         if run is not None:
             got = self._fit_cache.get(key)
             if got is not None:
+                self._boxes(got[0].entries)
                 return got
         per = run if run is not None else self._node_widths(state, ())
+        self._boxes(False)
         choice: _Fit = (lay.ROOMY, self.layer_widths(self._capped(per, NUM_MAX), lay.ROOMY), NUM_MAX)
         if view_w > 0:  # before the first layout nothing is known: roomy until the resize
-            choice = self._fit_in(per, view_w, view_h, rows_at_most)
+            choice = self._fit_boxes(per, view_w, view_h, rows_at_most)
         if run is not None:
             self._fit_cache[key] = choice
             if len(self._fit_cache) > 64:
@@ -431,12 +433,47 @@ class GraphSizing:
         return None
 
     def frame_for(self, spacing: lay.Spacing) -> lay.Frame:
-        """The rows for a spacing's box padding and row gap (arranged once each)."""
-        key = (spacing.pad_rows, spacing.row_gap)
+        """The rows for a spacing's box padding and row gap, in boxes of the height being
+        fitted (``_frame``'s; arranged once each)."""
+        key = (spacing.pad_rows, spacing.row_gap, self._frame.box_height)
         got = self._frames.get(key)
         if got is None:
             got = self._frames[key] = lay.arrange(self._frame.ranking, *key)
         return got
+
+    def _boxes(self, entries: bool) -> None:
+        """Fit and draw boxes with a row of entries (``entries``: a tensor lecture's) or
+        without: ``_frame`` becomes the arrangement in boxes of that height."""
+        height = lay.ENTRIES_BOX_HEIGHT if entries else lay.BOX_HEIGHT
+        if self._frame.box_height == height:
+            return
+        key = (0, lay.ROW_GAP, height)
+        got = self._frames.get(key)
+        if got is None:
+            got = self._frames[key] = lay.arrange(self._frame.ranking, *key)
+        self._frame = got
+
+    def _fit_boxes(self, per: dict[int, tuple[int, int]], view_w: int, view_h: int, rows: int) -> _Fit:
+        """``_fit_in``, for a tensor lecture in boxes with a row of their value's first
+        entries where the graph then fits the ``rows`` the panel has (0: any), as it is
+        otherwise laid out (lecture5 at 120x40, lecture7 at 200x60 or zoomed); else, the
+        boxes as a scalar lecture's, the graph as it was: never scrolled nor folded tighter
+        for them, nor its blank rows given up, which hold the labels on the edges (lecture7
+        folded at 120x40: 21 rows of the 22 it has, 25 with them; lecture5 at 80x24: 10 of
+        10, 11)."""
+        plain = self._fit_in(per, view_w, view_h, rows)
+        if not self.trace.program.arrays:
+            return plain
+        self._boxes(True)
+        spacing, widths, cap = self._fit_in(per, view_w, view_h, rows)
+        # The same columns and the same rows of layers (blank rows inside and between the
+        # boxes grow with the panel's height, so they may differ), in the rows there are.
+        ours = (replace(spacing, pad_rows=0, row_gap=0), widths, cap)
+        same = ours == (replace(plain[0], pad_rows=0, row_gap=0), *plain[1:])
+        if same and (rows <= 0 or lay.place(self.frame_for(spacing), widths, spacing).height <= rows):
+            return (replace(spacing, entries=True), widths, cap)
+        self._boxes(False)
+        return plain
 
     def grow(self, spacing: lay.Spacing, widths: tuple[int, ...], cap: int, view_w: int, view_h: int) -> _Fit:
         """A larger picture where the roomy spacing leaves room to spare: wider boxes (blank

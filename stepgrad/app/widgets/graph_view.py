@@ -12,6 +12,7 @@ version and refreshes just those; every other row's strip is reused from the cac
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Iterable
 from typing import Any
@@ -28,6 +29,7 @@ from stepgrad.app import layout as lay
 from stepgrad.app.arrays import (
     as_written,
     dims,
+    entries_text,
     fit_labels,
     is_array,
     label_nodes,
@@ -101,12 +103,18 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         self.trace = trace
         graph = trace.graph
         self._frame = lay.arrange(lay.rank(graph))
-        self._frames = {(0, lay.ROW_GAP): self._frame}
+        self._frames = {(0, lay.ROW_GAP, lay.BOX_HEIGHT): self._frame}
         self._labels = {n.id: op_label(n) for n in graph.nodes}
         # A tensor lecture's box says its shape in its bottom border (``└── 759×6 ┘``).
-        self._shapes = {i: dims(shape) for i, shape in enumerate(node_shapes(trace.program) or ())}
+        shapes = node_shapes(trace.program) or ()
+        self._shapes = {i: dims(shape) for i, shape in enumerate(shapes)}
         self._req = graph.requires_grad
         self._label_nodes = label_nodes(graph)
+        many = frozenset(i for i, shape in enumerate(shapes) if math.prod(shape) > 1)
+        self._many = many - self._label_nodes
+        """The nodes whose boxes write their first entries where the panel has the rows
+        (``GraphSizing._fit_boxes``): a matrix's, not a number, one entry, nor class labels,
+        which the value row writes already."""
         self._predict_dims: dict[str, dict[int, str]] = {}
         program = trace.program
         self._f32 = program.dtype == "float32"
@@ -202,6 +210,7 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
     # ----- geometry --------------------------------------------------------------------
 
     def _set_layout(self, spacing: lay.Spacing, widths: tuple[int, ...]) -> None:
+        self._boxes(spacing.entries)
         L = lay.place(self.frame_for(spacing), widths, spacing)
         self._layout = L
         self._scroll_cache.clear()
@@ -256,6 +265,20 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
         def text(v: Any) -> str:
             return box_number(v, self._f32, cap)
 
+        def number(v: Any, cells: int) -> str:
+            return box_number(v, self._f32, cells)
+
+        def entries_in(i: int) -> Any:
+            # The first entries of a matrix, in its box's inner width (blank columns too).
+            cells = L.boxes[i].width - 2
+
+            def write(v: Any) -> str:
+                if v is None:
+                    return "·"
+                return entries_text(v, number, cells) if is_array(v) and v.size > 1 else ""
+
+            return write
+
         def labels_in(i: int) -> Any:
             # Class labels (lecture9's y) as the labels they are, in the box's own cells.
             sp = L.spacing
@@ -284,6 +307,7 @@ class GraphView(GraphSizing, GraphScrolling, can_focus=False):
                 text=labels_in(i) if i in self._label_nodes else text,
                 stale=stale and not g.nodes[i].is_leaf, predict_shapes=predict_shapes,
                 step_shapes=step_dims, predicted_values=predicted,
+                entries=entries_in(i) if L.spacing.entries and i in self._many else None,
             )
             for i in L.boxes
         }
