@@ -65,7 +65,8 @@ def text_line(timeline: Timeline, ev: Event, forward_args: dict[str, tuple[Any, 
         carried=carried,
         to_none=timeline.program.grad_to_none,
     )
-    return f"#{ev.seq:<5} {where:<28} {ev.kind.ljust(kind_width(timeline))} {body}".rstrip()
+    width = where_width(timeline)
+    return f"#{ev.seq:<5} {where:<{width}} {ev.kind.ljust(kind_width(timeline))} {body}".rstrip()
 
 
 def sample_word(timeline: Timeline) -> str | None:
@@ -74,6 +75,16 @@ def sample_word(timeline: Timeline) -> str | None:
     by its step alone (``explain.steps``; JSON keeps the key ``sample``)."""
     p = timeline.program
     return step_unit(p.batch_size, p.n_samples)
+
+
+def where_width(timeline: Timeline) -> int:
+    """The where-in-training column's width: 28 where a step names its sample or batch
+    (``step 0   epoch 0   sample 0``), else as wide as its longest ``step … epoch …``
+    (a full-batch run had 12 blank columns for a sample it never names)."""
+    if sample_word(timeline) is not None:
+        return 28
+    p = timeline.program
+    return len(f"step {max(p.n_steps - 1, 0):<3} epoch {max(p.epochs - 1, 0):<3}")
 
 
 def kind_width(timeline: Timeline) -> int:
@@ -88,12 +99,14 @@ _SEQ = "{:<5}".format
 """A seq as its column writes it (``#{seq:<5}``)."""
 
 
-def _where(step: int | None, epoch: int | None, sample: int | None, word: str | None = "sample") -> str:
+def _where(
+    step: int | None, epoch: int | None, sample: int | None, word: str | None = "sample", width: int = 28
+) -> str:
     """Where in training, padded as ``text_line`` pads it, with the spaces around it."""
     where = "" if step is None else f"step {step:<3} epoch {epoch:<3}"
     if sample is not None and word is not None:
         where += f" {word} {sample}"
-    return f" {where:<28} "
+    return f" {where:<{width}} "
 
 
 class TextLines(Describer):
@@ -118,8 +131,9 @@ class TextLines(Describer):
         )
         self.timeline = timeline
         self._step: int | None = None
-        self._where = _where(None, None, None)  # no step: a prediction
         self._word = sample_word(timeline)
+        self._width = where_width(timeline)
+        self._where = _where(None, None, None, width=self._width)  # no step: a prediction
 
     def _frame(self, ev: Event, head: str) -> str:
         return visible(f"{ev.kind.ljust(self._kind_width)} {head}")
@@ -130,7 +144,7 @@ class TextLines(Describer):
         if not numbers:  # the line ends in names: stripped as text_line strips it
             return visible(text_line(self.timeline, ev, self.forwarded)) + "\n", suspect
         if ev.step != self._step:  # a step's epoch and sample are the step's own
-            self._step, self._where = ev.step, _where(ev.step, ev.epoch, ev.sample, self._word)
+            self._step, self._where = ev.step, _where(ev.step, ev.epoch, ev.sample, self._word, self._width)
         # str.ljust, not a format spec: a third of the time, once per event.
         return f"#{str(ev.seq).ljust(5)}{self._where}{shown}{numbers}\n", suspect
 
@@ -353,7 +367,8 @@ class StepLines:
         # Each line is "#", its seq, where in training, its head, its numbers, "\n".
         lines = pieces.copy()
         lines[1::6] = map(_SEQ, range(seq, seq + count))
-        lines[2::6] = [_where(step, epoch, sample, sample_word(self.timeline))] * count
+        where = _where(step, epoch, sample, sample_word(self.timeline), where_width(self.timeline))
+        lines[2::6] = [where] * count
         lines[4::6] = numbers
         return "".join(lines)
 
