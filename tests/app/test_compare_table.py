@@ -209,21 +209,67 @@ class TestMatrixRows:
             assert row[4].endswith("at [4, 0]"), row
 
 
-class TestNarrow:
-    async def test_below_100_cells_the_mark_comes_before_the_numbers(self) -> None:
-        """At 80x24 the table is wider than the screen: the mark comes third, so that the long
-        numbers run off the edge (← → scroll, as the box's foot says), never the mark."""
-        app = make_app(scenario("ex4-3"), oracle=mirror)
-        async with app.run_test(size=(80, 24)) as pilot:
-            await app.settle()
-            await press(pilot, "b", "c")
+def column_widths(app: StepgradApp) -> list[int]:
+    table = app.screen.query_one(DataTable)
+    return [c.width for c in table.columns.values()]
+
+
+def close_w1(program: Any) -> Iterator[Any]:
+    """Torch whose W1.grad at step 0 is 2e-10 off stepgrad's at [6, 0] (≈)."""
+    from app_helpers import mirror_steps
+
+    for k, step in enumerate(mirror_steps(program)):
+        if k == 0:
+            step.grads["W1"] = step.grads["W1"].copy()
+            step.grads["W1"][6, 0] += 2e-10
+        yield step
+
+
+class TestEveryCellWhole:
+    async def test_lecture7_at_120x40_the_agree_column_is_whole(self) -> None:
+        """lecture7 at 120x40, #40 (step 0's backward pass), c: the box grows to hold every
+        column (it was 100 cells, and the agree column lost its bracket: ≈ 2e-10 at [6, 0),
+        so W1.grad's mark reads ≈ 2e-10 at [6, 0] whole, beside both sides' [6, 0] whole;
+        every cell fits its column."""
+        app = make_app(scenario("lecture7"), oracle=close_w1)
+        async with app.run_test(size=SIZE) as pilot:
+            await press(pilot, "g", "4", "0", "enter", "c")
+            box = app.screen.query_one("#compare-box")
+            assert box.region.right <= SIZE[0]
+            (w1,) = [r for r in table_rows(app) if r[1] == "∂loss/∂W1"]
+            assert w1[4] == "≈ 2e-10 at [6, 0]"
+            assert w1[2].startswith("[6, 0] -0.000343604") and "…" not in w1[2] + w1[3]
+            widths = column_widths(app)
+            for r in table_rows(app):
+                assert all(len(text) <= w for text, w in zip(r, widths, strict=True)), r
             table = app.screen.query_one(DataTable)
-            assert [str(c.label) for c in table.columns.values()] == [
-                "step",
-                "quantity",
-                "agree",
-                "stepgrad",
-                "torch",
-            ]
-            assert table_rows(app)[1][:3] == ["0", "∂loss/∂w", "✓ equal"]
-            assert "← →: scroll" in str(app.screen.query_one("#compare-box").border_subtitle)
+            assert table.virtual_size.width <= table.size.width  # nothing to scroll sideways
+
+    async def test_lecture5_at_80x24_a_cut_number_says_so(self) -> None:
+        """lecture5 at 80x24 after 5 n, c: the loss's 18 digits do not fit beside the other
+        columns: stepgrad's and torch's both end in … (torch's read 25.793493270874 beside
+        stepgrad's 25.793493270874023 and ✓ equal, a different number to the eye)."""
+        app = make_app(scenario("lecture5"), oracle=mirror)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await press(pilot, "n", "n", "n", "n", "n", "c")
+            assert [str(c.label) for c in app.screen.query_one(DataTable).columns.values()] == [
+                "step", "quantity", "stepgrad", "torch", "agree"]  # fmt: skip
+            loss = table_rows(app)[0]
+            assert loss[1] == "loss" and loss[4] == "✓ equal"
+            assert loss[2] == loss[3] and loss[2].endswith("…")
+            assert "25.793493270874023".startswith(loss[2][:-1])
+            widths = column_widths(app)
+            for r in table_rows(app):
+                assert all(len(text) <= w for text, w in zip(r, widths, strict=True)), r
+            table = app.screen.query_one(DataTable)
+            assert table.virtual_size.width <= table.size.width
+            assert "scroll" not in str(app.screen.query_one("#compare-box").border_subtitle)
+
+
+def test_fit_number_keeps_an_exponent() -> None:
+    from stepgrad.app.screens.compare import fit_number
+
+    assert fit_number("-1.2345678901234567e-05", 12) == "-1.2345…e-05"
+    assert fit_number("25.793493270874023", 12) == "25.79349327…"
+    assert fit_number("[6, 0] -0.0003436040133237839", 22, placed=True) == "-0.0003436040133237839"
+    assert fit_number("1.0", 12) == "1.0"

@@ -1,9 +1,10 @@
-"""The params panel's table when not every row fits: what the inspector talks about stays."""
+"""The params panel's table: one layout per run and size; what the inspector talks about
+stays when not every row fits."""
 
 from __future__ import annotations
 
 from stepgrad.app.comparison import PENDING, Row
-from stepgrad.app.widgets.params import table
+from stepgrad.app.widgets.params import EXACT_W, table
 
 
 def _text(lines: list) -> list[str]:  # type: ignore[type-arg]
@@ -26,51 +27,50 @@ def test_everything_fits_in_order() -> None:
     assert [t.split()[0] for t in text[1:]] == ["w1", "∂loss/∂w1", "w2", "∂loss/∂w2", "b", "∂loss/∂b", "loss"]
 
 
-def test_the_current_params_gradient_comes_before_the_loss() -> None:
-    # 30 cells: each row takes two lines (number, then mark); 7 lines leave room for two rows.
-    text = _text(table(ROWS, "done", 30, 7, keep=frozenset({"w2"})))
-    assert text[1].startswith("w2") and "0.98" in text[1]
-    assert text[3].startswith("∂loss/∂w2") and "22.879999999999995" in text[3]
-    assert text[-1] == "+ 3 more (c: all)"  # w1, b and the loss
+def test_the_current_params_rows_are_kept_when_not_all_fit() -> None:
+    # 30 cells, 5 lines: the header, w2's two rows, the loss, and the "more" line.
+    text = _text(table(ROWS, "done", 30, 5, keep=frozenset({"w2"})))
+    assert [t.split()[0] for t in text[1:4]] == ["w2", "∂loss/∂w2", "loss"]
+    assert "22.879999999999995" in text[2]
+    assert text[-1] == "+ 2 more (c: all)"  # w1 and b
 
 
 def test_without_a_current_param_the_loss_comes_first() -> None:
-    text = _text(table(ROWS, "done", 30, 7))
+    text = _text(table(ROWS, "done", 30, 4))
     assert text[1].startswith("loss") and "8.179599999999997" in text[1]
     assert text[-1] == "+ 3 more (c: all)"
 
 
-def test_room_for_one_row_keeps_the_gradient() -> None:
-    text = _text(table(ROWS, "done", 30, 5, keep=frozenset({"w2"})))
-    assert text[1].startswith("∂loss/∂w2")
-    assert text[-1] == "+ 3 more (c: all)"  # w2's value row is shown in part only
+def test_the_form_follows_the_width_not_the_numbers() -> None:
+    """Torch's column where two numbers of 18 cells and marks in words fit (80 cells); a mark
+    per row under "stepgrad · torch" below that, in words at 60 cells, in one cell at 30. Short
+    numbers (1.0) get no other layout than long ones: the widths are the run's."""
+    assert _text(table(ROWS, "done", 80, 20))[0].split() == ["stepgrad", "torch"]
+    assert _text(table(ROWS, "done", 80, 20))[6].split() == ["∂loss/∂b", "·", "…", "compared", "at", "#60"]
+    at60 = _text(table(ROWS, "done", 60, 20))
+    assert at60[0].strip() == "stepgrad · torch"
+    assert at60[1].split() == ["w1", "1.0", "✓", "equal"]
+    at30 = _text(table(ROWS, "done", 30, 20))
+    assert at30[1].split() == ["w1", "1.0", "✓"] and at30[6].split() == ["∂loss/∂b", "·", "…"]
+    short = [Row("w", 1.0, 1.0, "equal"), Row("∂loss/∂w", -2.0, -2.0, "equal"),
+             Row("loss", 1.0, 1.0, "equal")]  # fmt: skip
+    long = [Row("w", 1.0, 1.0, "equal"), Row("∂loss/∂w", -7.840000152587891, -7.840000152587891, "equal"),
+            Row("loss", 1.0, 1.0, "equal")]  # fmt: skip
+    for width in (30, 46, 68):
+        a, b = _text(table(short, "done", width, 10)), _text(table(long, "done", width, 10))
+        assert a[0] == b[0] and a[1] == b[1]  # the header, w's row
+        assert a[2].index("✓") == b[2].index("✓")  # the mark in the same column
 
 
-def test_the_header_names_torch_once_whatever_the_width() -> None:
-    """Side by side (a torch column) or not (a mark per row), never a "torch" over the marks."""
-    # With one-cell marks, side by side takes 11 + 20 + 20 + 1 = 52 cells (label, stepgrad,
-    # torch, mark); with the marks' words, 11 + 20 + 20 + 16 = 67.
-    heads = {_text(table(ROWS, "done", w, 20))[0].strip() for w in range(30, 52)}
-    assert heads == {"stepgrad · torch"}
-    for w in (52, 67):
-        assert _text(table(ROWS, "done", w, 20))[0].split() == ["stepgrad", "torch"]
-
-
-def test_short_marks_make_room_for_torch_s_number() -> None:
-    """lecture4 at #9 in a 30-cell panel: w 1.0 1.0 ✓, ∂loss/∂w -2.0 -2.0 ✓, loss 1.0 1.0 ✓."""
-    rows = [
-        Row("w", 1.0, 1.0, "equal"),
-        Row("∂loss/∂w", -2.0, -2.0, "equal"),
-        Row("loss", 1.0, 1.0, "equal"),
-    ]
-    assert [line.split() for line in _text(table(rows, "done", 30, 10))] == [
-        ["stepgrad", "torch"],
-        ["w", "1.0", "1.0", "✓"],
-        ["∂loss/∂w", "-2.0", "-2.0", "✓"],
-        ["loss", "1.0", "1.0", "✓"],
-    ]
-    # Room for the words: they stay.
-    assert _text(table(rows, "done", 40, 10))[2].split() == ["∂loss/∂w", "-2.0", "-2.0", "✓", "equal"]
+def test_a_number_too_long_for_its_cell_ends_in_an_ellipsis() -> None:
+    """A number of 20 cells is whole (-0.09269886997481017); one with an exponent over 20 is
+    cut before its exponent, with …."""
+    big = -1.2345678901234567e-05
+    rows = [Row("w", -0.09269886997481017, -0.09269886997481017, "equal"), Row("∂loss/∂w", big, big, "equal"),
+            Row("loss", 1.0, 1.0, "equal")]  # fmt: skip
+    text = _text(table(rows, "done", 40, 10))
+    assert text[1].split()[1] == "-0.09269886997481017"
+    assert text[2].split()[1] == "-1.234567890123…e-05" and len(text[2].split()[1]) == EXACT_W
 
 
 def test_both_nan_is_not_a_green_tick() -> None:
@@ -78,5 +78,5 @@ def test_both_nan_is_not_a_green_tick() -> None:
     rows = [Row("w", 1.0, 1.0, "equal"), Row("∂loss/∂w", nan, nan, "equal"), Row("loss", nan, nan, "equal")]
     lines = table(rows, "done", 60, 10)
     text = _text(lines)
-    assert text[2].split() == ["∂loss/∂w", "nan", "nan", "=", "both", "nan"]
+    assert text[2].split() == ["∂loss/∂w", "nan", "=", "both", "nan"]
     assert [role for _, role in lines[2]][-1] == "warn"

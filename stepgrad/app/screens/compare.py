@@ -20,7 +20,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Static
 
 from stepgrad.app.arrays import index_text, is_array
-from stepgrad.app.comparison import WAITING, Row, step_row_seqs, step_rows
+from stepgrad.app.comparison import WAITING, Row, grad_label, step_row_seqs, step_rows
 from stepgrad.app.screens.dialog import Dialog
 from stepgrad.app.trace import START, Trace
 from stepgrad.app.widgets.params import cell, mark
@@ -34,16 +34,15 @@ more) in 27 ms or more, too slow to follow a key."""
 COLUMNS = ("step", "quantity", "stepgrad", "torch", "agree")
 """The table's columns (also their keys)."""
 
-NARROW_ORDER = ("step", "quantity", "agree", "stepgrad", "torch")
-"""The columns' order below 100 cells: the mark before the numbers, whose long digits then
-run off the right edge (← → scroll), never the mark (``≈ 1e-10 at [4, 0]`` read ``≈ 1e-1``)."""
+NUMBER_WIDTH = len("-1.2345678901234567e-05")
+"""The most cells a number written exactly takes (17 significant digits, a sign, an exponent)."""
 
-FIXED_WIDTH = frozenset({"step", "agree"})
-"""Columns of a width set once (the others are as wide as their widest text)."""
+MARKS = ("✓ equal", "✗ differs", "✗ missing", "≈ 1e-10", "torch running…", "loading…", "no torch",
+         "= both -inf")
+"""Every word the agree column can hold but ``at #N`` and a matrix's place."""
 
-AGREE_WIDTH = len("torch at 100,000…")
-"""The agree column's width: its cells are styled ``Content``, which DataTable does not
-measure (the plain cells are strings, measured)."""
+PADDING = 2
+"""Cells DataTable adds to each column (one each side)."""
 
 Cell = tuple[str, str]
 """A cell's text and style."""
@@ -205,6 +204,88 @@ def _known_cells(r: Row) -> tuple[Cell, ...]:
     return ((fmt(r.ours), ""), (fmt(r.theirs), ""), (text, style))
 
 
+@dataclass(frozen=True, slots=True)
+class Widths:
+    """The table's column widths, set once when it opens, so that every cell fits whole or
+    ends in ``…`` (DataTable would cut a longer text at its column's edge without a sign).
+
+    Attributes:
+        columns: each column's width, in ``COLUMNS`` order.
+        box: the box's width.
+    """
+
+    columns: tuple[int, ...]
+    box: int
+
+
+def widths(trace: Trace, screen_width: int) -> Widths:
+    """Column widths for ``trace`` on a screen ``screen_width`` cells wide: the numbers as
+    wide as the longest a row can show (an element's place, 17 digits and an exponent) where
+    the screen has room (the box grows past 100 cells to hold them, up to the screen's
+    width), else the room shared between stepgrad's and torch's (their text then ends in ``…``)."""
+    g = trace.graph
+    program = trace.program
+    names = [g.nodes[p].name for p in g.params]
+    labels = [g.nodes[g.loss].name, *(grad_label(trace, n) for n in names)]
+    labels += [f"{n} after" for n in names]
+    step_w = max(4, len(f"{trace.plan.n_steps - 1:,}"))
+    quantity_w = max(len("quantity"), *(len(label) for label in labels))
+    place = 0
+    if program.arrays:
+        shapes = [getattr(v, "shape", ()) or _list_shape(v) for v in program.params.values()]
+        place = max((len(index_text([max(n - 1, 0) for n in s])) + 1 for s in shapes if s), default=0)
+    agree_w = max(*(len(m) for m in MARKS), len(f"at #{trace.length - 1}"))
+    agree_w = max(agree_w, len("✗ differs at ") + place - 1 if place else 0)
+    number_w = NUMBER_WIDTH + place
+    frame = 2 + 2 + 2  # the box's border and padding, the table's scrollbar
+    fixed = step_w + quantity_w + agree_w + PADDING * len(COLUMNS) + frame
+    box = min(max(100, fixed + 2 * number_w), max(screen_width - 2, 20))
+    room = max((box - fixed) // 2, 8)
+    number_w = min(number_w, room)
+    cols = {"step": step_w, "quantity": quantity_w, "stepgrad": number_w, "torch": number_w, "agree": agree_w}
+    return Widths(tuple(cols[c] for c in COLUMNS), box)
+
+
+def _list_shape(v: Any) -> tuple[int, ...]:
+    """The shape of a param the scenario wrote as nested lists."""
+    out: list[int] = []
+    while isinstance(v, list):
+        out.append(len(v))
+        v = v[0] if v else None
+    return tuple(out)
+
+
+def fit_number(text: str, cells: int, placed: bool = False) -> str:
+    """A number cell in ``cells``: whole, or without its element's place where the agree
+    column names it (``placed``), or cut with ``…`` (an exponent kept: ``1.2345…e-05``)."""
+    if len(text) <= cells:
+        return text
+    if placed and text.startswith("[") and "] " in text:
+        text = text[text.index("] ") + 2 :]
+        if len(text) <= cells:
+            return text
+    if cells < 2:
+        return "…"
+    mantissa, e, exponent = text.partition("e")
+    if e and exponent[:1] in "+-" and len(exponent) + 3 < cells:
+        return mantissa[: cells - len(exponent) - 2] + "…e" + exponent
+    return text[: cells - 1] + "…"
+
+
+def fitted(cells: tuple[Cell, ...], widths: tuple[int, ...]) -> tuple[Cell, ...]:
+    """A row's cells (``COLUMNS`` order) fitted to the column widths: each whole or ending in ``…``."""
+    agree = cells[COLUMNS.index("agree")][0]
+    placed = " at [" in agree
+    out = []
+    for name, (text, style), w in zip(COLUMNS, cells, widths, strict=True):
+        if name in ("stepgrad", "torch"):
+            text = fit_number(text, w, placed)
+        elif len(text) > w:
+            text = text[: max(w - 1, 0)] + "…"
+        out.append((text, style))
+    return tuple(out)
+
+
 def _cell(cell: Cell) -> Content | str:
     """A cell for the DataTable: styled ``Content`` (theme colours), or a plain string
     (measured for the column's width; escaped, as DataTable reads a string as markup)."""
@@ -239,7 +320,7 @@ class CompareScreen(Dialog[int | None]):
     """
 
     DEFAULT_CSS = """
-    #compare-box { width: 100; height: 90%; }
+    #compare-box { width: 100; height: 90%; }  /* the width: ``widths`` */
     #compare-summary { height: auto; margin-bottom: 1; }
     /* The rest of the box: at DataTable's own max-height (100%) its last rows would
        fall below the box, under the summary's lines. */
@@ -271,8 +352,8 @@ class CompareScreen(Dialog[int | None]):
         self._seqs: dict[str, int] = {}
         self._current: int | None = None
         self._ready = False
-        self._order: tuple[int, ...] = tuple(range(len(COLUMNS)))
-        """The model's cells (in ``COLUMNS`` order) in the table's column order."""
+        self._widths = Widths(tuple(10 for _ in COLUMNS), 100)
+        """The columns' widths (set when the table opens)."""
 
     def compose(self) -> ComposeResult:
         with Vertical(id="compare-box", classes="dialog-box") as box:
@@ -284,18 +365,13 @@ class CompareScreen(Dialog[int | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        # The styled columns (the step, highlighted at the cursor, and the mark) at fixed
-        # widths; the others as wide as their numbers.
-        step_w = max(4, len(f"{self.trace.plan.n_steps - 1:,}"))
-        # A matrix's mark names where it differs most: ✗ differs at [758, 5].
-        agree = AGREE_WIDTH + 5 if self.trace.program.arrays else AGREE_WIDTH
-        widths = {"step": step_w, "agree": agree}
-        if self.app.size.width < 100:
-            self._order = tuple(COLUMNS.index(c) for c in NARROW_ORDER)
-            self.query_one("#compare-box").border_subtitle = "n p: step · ← →: scroll · Enter: go · Esc"
-        for k in self._order:
-            label = COLUMNS[k]
-            table.add_column(label, key=label, width=widths.get(label))
+        # Every column of a width set once, each cell fitted to it (``fitted``): DataTable
+        # cuts a longer text at the column's edge without a sign, and a box wider than the
+        # screen cut the last column (≈ 2e-10 at [6, 0 at 120x40, torch's loss at 80x24).
+        self._widths = widths(self.trace, self.app.size.width)
+        self.query_one("#compare-box").styles.width = self._widths.box
+        for label, w in zip(COLUMNS, self._widths.columns, strict=True):
+            table.add_column(label, key=label, width=w)
         self._ready = True
         self.follow(*self._args)
 
@@ -324,17 +400,15 @@ class CompareScreen(Dialog[int | None]):
         for r in view.rows:
             old = self._cells.get(r.key)
             if old is None:
-                table.add_row(*(_cell(r.cells[k]) for k in self._order), key=r.key)
+                table.add_row(*(_cell(c) for c in fitted(r.cells, self._widths.columns)), key=r.key)
                 self._shown.append(r.key)
             elif old != r.cells:
-                for column, was, now in zip(COLUMNS, old, r.cells, strict=True):
+                fit_old, fit_new = fitted(old, self._widths.columns), fitted(r.cells, self._widths.columns)
+                for column, was, now in zip(COLUMNS, fit_old, fit_new, strict=True):
                     if was != now:
-                        # A width update measures the whole column again at the next frame:
-                        # 300 waiting rows whose mark counts torch's progress took 1.6 s a
-                        # report, and torch, starved, ran 0.5 steps a second. So only a measured
-                        # column whose text grew asks for one (the fixed ones never).
-                        grew = column not in FIXED_WIDTH and len(now[0]) > len(was[0])
-                        table.update_cell(r.key, column, _cell(now), update_width=grew)
+                        # Widths are fixed: a width update would measure the whole column again
+                        # at the next frame (300 waiting rows took 1.6 s a report).
+                        table.update_cell(r.key, column, _cell(now), update_width=False)
             self._cells[r.key] = r.cells
             self._seqs[r.key] = r.seq
         if view.current != self._current:

@@ -14,7 +14,11 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
     """Fold lines longer than ``width`` between words, never inside a number.
 
     A continued line is indented under the text after its first ``=`` (so a long
-    equation keeps its shape); prose continues at the left edge.
+    equation keeps its shape); prose continues at the left edge. Where a word (an array's
+    entry, ``[[0.22272515296936035],``) would not fit after that indent, the equation's
+    ``=`` moves to two cells in and the line goes on under the text after it; a word wider
+    than the whole line ends in ``…`` (``i`` and the c table have it whole). No line is
+    ever wider than ``width``: the panel would cut it without a sign.
     """
     if width <= 8:
         return list(lines)
@@ -23,6 +27,7 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
         if sum(len(t) for t, _ in line) <= width:
             out.append(line)
             continue
+        line = _shifted(line, width)
         whole = "".join(t for t, _ in line)
         # An indented line (a drill's "  k=0  1.0 × (-2.6) = -2.6") goes on two cells further
         # in, under its own text, never at the left edge where it read as a line of its own.
@@ -34,19 +39,40 @@ def wrap(lines: Sequence[Line], width: int) -> list[Line]:
                 indent = col + len(text)
                 break
             col += len(text)
+        longest = max((len(t.rstrip()) for t, role in line for t in _tokens(t, role)), default=0)
+        if indent + longest > width:
+            # A word too wide to hang under the "=": the text goes on two cells in.
+            indent = min(indent, 2)
         cur: list[tuple[str, str]] = []
         used = 0
         for text, role in line:
-            # "← #53" names one event: never split between the arrow and the number.
-            for tok in ([text] if role == "origin" else _TOKEN.findall(text)) or [text]:
+            for tok in _tokens(text, role):
                 if used + len(tok) > width and used > indent and cur:
                     out.append(cur)
                     tok = tok.lstrip()
                     cur, used = [(" " * indent, "")], indent
+                if used + len(tok.rstrip()) > width:
+                    tok = tok[: max(width - used - 1, 0)] + "…"  # wider than the line itself
                 cur.append((tok, role))
                 used += len(tok)
         out.append(cur)
     return out
+
+
+def _tokens(text: str, role: str) -> list[str]:
+    """A piece's words with the spaces after them ("← #53" names one event: never split)."""
+    return ([text] if role == "origin" else _TOKEN.findall(text)) or [text]
+
+
+def _shifted(line: Line, width: int) -> Line:
+    """A line that lines up its ``=`` under the one above (a blank lead, then ``=``), moved
+    to two cells in where the first word after the ``=`` would not fit after it."""
+    if len(line) < 3 or line[0][0].strip() or line[1][0].strip() != "=":
+        return line
+    first = _tokens(line[2][0], line[2][1])[0].rstrip()
+    if len(line[0][0]) + len(line[1][0]) + len(first) <= width:
+        return line
+    return [("  ", line[0][1]), (line[1][0].lstrip(), line[1][1]), *line[2:]]
 
 
 class Inspector(TextLines):

@@ -1,9 +1,19 @@
 """Params beside torch: each param's value and gradient, torch's number for the same point,
-and whether they agree."""
+and whether they agree.
+
+The panel's layout (which form, each cell's width, a matrix's digits and first entries, the
+marks in words or in one cell) is picked once per run and panel size, from what the run can
+show (its params' shapes, the longest number a scalar can be written with, every mark a row
+can get), never from the numbers of the current event: stepping changes the numbers in their
+cells, never where a row or a column is. A number longer than its cell (rare: a scalar over
+``EXACT_W`` cells) ends in ``…``, never cut silently; the inspector and ``c`` give it whole.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from math import prod
 from typing import Any
 
 from stepgrad.app.arrays import PREVIEW_ENTRIES, box_text, dims, index_text, is_array, preview
@@ -31,15 +41,26 @@ shows ``·`` and torch's ``.grad`` is ``None``."""
 LATER = "…"
 """A one-cell mark (and torch's cell) for a number that comes later: torch still running,
 or a gradient the backward pass is still adding up (the long mark says until when)."""
+RUNNING = "torch running…"
+"""The mark of a row whose step torch has not run yet (the c table's word too)."""
+LOADING = "loading…"
+"""The mark of every row while torch is still being imported."""
+
+EXACT_W = 20
+"""Cells a number written exactly is given (``-0.09269886997481017``: 17 significant digits
+and a sign): the panel's layout counts on it for every scalar, whatever the event shows; a
+longer one (an exponent) ends in ``…`` before its exponent (the inspector and c give it whole)."""
+BIGGEST_EVENT = 999_999
+"""The largest event number a mark ``at #N`` is given room for."""
 
 
 def mark(row: Row, torch_state: str, progress: int = 0) -> tuple[str, str]:
     """The agree/disagree mark of a row, and its role; ``progress``: steps torch has run."""
     if row.status == WAITING:
         if torch_state == "loading":
-            return ("loading…", "muted")
-        return (f"torch {progress:,}/{(row.torch_step or 0) + 1:,}…", "muted")
-    where = "" if row.where is None else " at " + index_text(row.where)  # an array's worst element
+            return (LOADING, "muted")
+        return (RUNNING, "muted")
+    where = "" if row.where is None or _single(row) else " at " + index_text(row.where)
     if row.status == "close":
         return (f"≈ {row.diff:.0e}{where}", "ok")
     if row.status == "differs" and where:
@@ -58,19 +79,185 @@ def mark(row: Row, torch_state: str, progress: int = 0) -> tuple[str, str]:
     return MARK[row.status]
 
 
+def _single(row: Row) -> bool:
+    """An array of one entry: where it differs goes without saying."""
+    v = row.ours if row.ours is not None else row.theirs
+    return is_array(v) and v.size == 1
+
+
 SHORT = {"✓ equal": "✓", "✗ differs": "✗", "✗ missing": "✗", NONE_YET: NOTHING, PREDICTION: NOTHING,
-         "after backward": LATER}
+         "after backward": LATER, RUNNING: LATER, LOADING: LATER}
 """A mark in one cell, where the long one would leave no room for torch's number."""
 
 
 def short(text: str) -> str:
     """The one-cell form of a mark (``≈ 3e-14`` → ``≈``, ``at #41`` → ``…``, ``none yet`` →
-    ``-``); other marks as they are."""
+    ``-``, ``= both nan`` → ``=``)."""
     if text in SHORT:
         return SHORT[text]
     if text.startswith("at #"):
         return LATER
+    if text.startswith("= both"):
+        return "="
     return "≈" if text.startswith("≈") else "✗" if text.startswith("✗ ") else text
+
+
+COLUMNS, MARKS, ONE_LINE, PLAIN = "columns", "marks", "one-line", "plain"
+"""The panel's forms: torch's number in a column of its own; a mark per row (torch's number
+under a row that differs); a tensor lecture's param on one line, value and ``.grad`` side by
+side; no torch at all (it failed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How the panel writes a run at one size, picked once (``layout``).
+
+    Attributes:
+        form: ``COLUMNS``, ``MARKS``, ``ONE_LINE`` or ``PLAIN``.
+        label_w: the labels' cells, gap included.
+        num_w: stepgrad's cells (one-line: the value's).
+        their_w: torch's cells (columns), or the ``.grad``'s (one-line).
+        marks: ``full`` (words, and where a matrix differs most), ``words`` (no place), ``short``
+            (one cell).
+        entries: a matrix's first entries written after its norm.
+        digits: cells each of a matrix's numbers is cut to.
+        shapes: a param's value says its shape first.
+        compared: a pending row reads ``compared at #N``, not ``at #N``.
+    """
+
+    form: str
+    label_w: int
+    num_w: int
+    their_w: int = 0
+    marks: str = "short"
+    entries: int = 0
+    digits: int = 7
+    shapes: bool = True
+    compared: bool = False
+
+
+Shapes = tuple[tuple[int, ...] | None, ...]
+"""Each row's array shape (None: a number), in the rows' order."""
+
+
+def shapes_of(rows: Sequence[Row]) -> Shapes:
+    """What the run can show, row by row: a param's shape (its value's, for its ``.grad`` too)
+    or None for a number; the same at every event of the run."""
+    out: list[tuple[int, ...] | None] = []
+    for k, r in enumerate(rows):
+        src = rows[k - k % 2] if k < len(rows) - 1 else r
+        v = src.ours if src.ours is not None else src.theirs
+        out.append(tuple(v.shape) if is_array(v) else None)
+    return tuple(out)
+
+
+def _number_w(shape: tuple[int, ...] | None, entries: int, digits: int, with_shape: bool) -> int:
+    """The most cells a row's number can take: a scalar ``EXACT_W``; a matrix its norm (or
+    its one entry) in ``digits`` cells, ``entries`` first entries and ``…``, its shape first."""
+    if shape is None:
+        return EXACT_W
+    size = prod(shape)
+    w = digits + 2
+    if size > 1 and entries:
+        w += min(entries, size) * (1 + digits) + (2 if size > entries else 0)
+    if with_shape:
+        w += len(dims(shape)) + 1
+    return w
+
+
+def _marks_w(shapes: Shapes, level: str, compared: bool, loss_only: bool = False) -> int:
+    """The widest mark a row can get at ``level`` (``short``: one cell)."""
+    if level == "short":
+        return 1
+    at = 0
+    if level == "full" and not loss_only:
+        places = [index_text([n - 1 for n in s]) for s in shapes if s and prod(s) > 1]
+        at = max((len(" at " + p) for p in places), default=0)
+    pending = ("compared " if compared else "") + f"at #{BIGGEST_EVENT}"
+    words = ("✗ missing", NONE_YET, PREDICTION, RUNNING, LOADING, "= both -inf", "after backward")
+    return max(len("≈ 1e-10") + at, len("✗ differs") + at, len(pending), *(len(w) for w in words))
+
+
+def _marks_level(shapes: Shapes, room: int) -> tuple[str, bool]:
+    """The longest marks every row's fits in ``room`` cells: with where a matrix differs most
+    and ``compared at #N``, then without ``compared``, without the place, else one cell."""
+    for level, compared in (("full", True), ("full", False), ("words", False)):
+        if _marks_w(shapes, level, compared) <= room:
+            return level, compared
+    return "short", False
+
+
+def layout(shapes: Shapes, labels: Sequence[str], width: int, max_lines: int, unavailable: bool) -> Layout:
+    """The form and cell widths for a run (``shapes``, ``labels``) in ``width`` × ``max_lines``
+    cells: the first of torch's column, marks beside stepgrad's number, or (a tensor lecture
+    whose two rows a param do not fit) one line a param, that holds every row and every number
+    the run can show; where none does, the first that holds the widths (the rest of the rows
+    are counted, ``+ N more``), else a mark per row with stepgrad's numbers cut to the room.
+    """
+    label_w = max(len(s) for s in labels) + 2
+    n = len(labels)
+    arrays = any(s is not None for s in shapes)
+    if unavailable:
+        num_w = max(_number_w(s, 0, 7, True) for s in shapes)
+        return Layout(PLAIN, label_w, min(num_w, max(width - label_w - 1, 4)))
+    candidates: list[tuple[int, Layout]] = []  # (lines, layout)
+    entry_choices = range(PREVIEW_ENTRIES, -1, -1) if arrays else (0,)
+    # Torch's column only with the marks in words beside it (✓ equal, none yet), where a
+    # matrix differs most first: else a mark per row says more. Without torch's column, the
+    # most of a matrix's first entries, then the longest marks.
+    tries = ((COLUMNS, ("full",)), (COLUMNS, ("words",)), (MARKS, ("full", "words")), (MARKS, ("short",)))
+    found: dict[str, Layout] = {}
+    for form, levels in tries:
+        for gap in (2, 1):  # after the labels
+            for entries in entry_choices:
+                num_w = max(_number_w(s, entries, 7, k % 2 == 0) for k, s in enumerate(shapes))
+                their_w = max(_number_w(s, entries, 7, False) for s in shapes) if form == COLUMNS else 0
+                lw = label_w - 2 + gap
+                room = width - (lw + num_w + 1 + (their_w + 1 if form == COLUMNS else 0))
+                if form not in found and any(room >= _marks_w(shapes, least, False) for least in levels):
+                    level, compared = _marks_level(shapes, room)
+                    found[form] = Layout(form, lw, num_w, their_w, level, entries, 7, True, compared)
+        if form in found and (1 + n, found[form]) not in candidates:
+            candidates.append((1 + n, found[form]))
+    if arrays and n >= 3 and n % 2:
+        one = _one_line_layout(shapes, labels, width)
+        if one is not None:
+            candidates.append((1 + (n - 1) // 2 + 1, one))
+    for lines, lay in candidates:
+        if lines <= max_lines:
+            return lay
+    if candidates:
+        # Not every row fits: the most rows first (one line a param), then as found.
+        return min(candidates, key=lambda c: c[0])[1]
+    # Not even a mark beside stepgrad's number: its numbers cut to the room (… where they are).
+    return Layout(MARKS, label_w - 1, max(width - label_w - 1, 4), 0, "short", 0)
+
+
+def _one_line_layout(shapes: Shapes, labels: Sequence[str], width: int) -> Layout | None:
+    """One line a param, ``W1  8×6 ‖1.34863‖ ✓  ‖0.0013‖ ✓``, the loss last on its own."""
+    names = [labels[k] for k in range(0, len(labels) - 1, 2)] + [labels[-1]]
+    label_w = max(len(s) for s in names) + 2
+    values, loss = [shapes[k] for k in range(0, len(shapes) - 1, 2)], shapes[-1]
+    for with_shape, digits in ((True, 7), (False, 7), (False, 5)):
+        val_w = max(_number_w(s, 0, digits, with_shape) for s in values) + 2 + 2
+        grad_w = max(max(_number_w(s, 0, digits, False) for s in values), len(NONE_YET)) + 2
+        loss_w = _number_w(loss, 0, digits, False)
+        if label_w + val_w + grad_w <= width and label_w + loss_w + 2 <= width:
+            words = label_w + loss_w + 1 + _marks_w((loss,), "words", False, True) <= width
+            level = "words" if words else "short"
+            return Layout(ONE_LINE, label_w, val_w, grad_w, level, 0, digits, with_shape)
+    return None
+
+
+def fit(text: str, cells: int) -> str:
+    """``text`` in at most ``cells`` cells: whole, or cut with ``…`` (visibly), before its
+    exponent where it has one (``2.9112655574…e+19``)."""
+    if len(text) <= cells:
+        return text
+    mantissa, e, exponent = text.partition("e")
+    if e and exponent[:1] in "+-" and len(exponent) + 3 < cells:
+        return mantissa[: cells - len(exponent) - 2] + "…e" + exponent
+    return text[: max(cells - 1, 0)] + "…"
 
 
 def table(
@@ -80,12 +267,11 @@ def table(
     max_lines: int = 1000,
     keep: frozenset[str] = frozenset(),
     progress: int = 0,
+    lay: Layout | None = None,
 ) -> list[Line]:
     """The panel's lines for ``width`` cells and at most ``max_lines`` lines.
 
-    When stepgrad's and torch's numbers fit side by side, both are shown; otherwise
-    torch's number is written under stepgrad's, except where the two are the same bits
-    (the mark says ``✓ equal``, which is the whole story). When not every param fits,
+    The layout (``layout``) is the run's, whatever the event. When not every param fits,
     the loss and the params in ``keep`` are listed first and the rest counted.
 
     Args:
@@ -95,89 +281,60 @@ def table(
         max_lines: lines available.
         keep: params to show first (the current event's).
         progress: steps torch has run so far.
+        lay: the layout, when the caller keeps it (else made from the rows).
     """
-    label_w = max(len(r.label) for r in rows) + 2
-    ours = ["None" if cleared(r) else cell(r.ours) for r in rows]
-    theirs = [torch_cell(r) for r in rows]
-    arrays = any(is_array(r.ours) or is_array(r.theirs) for r in rows)
-    if arrays:
-        longest = max(len(mark(r, torch_state, progress)[0]) for r in rows)
-        ours, theirs = array_cells(rows, ours, theirs, width - label_w - longest, width - 2)
-    num_w = max(len("stepgrad"), *(len(s) for s in ours)) + 2
-    their_w = max(len("torch"), *(len(s) for s in theirs)) + 2
-    marks = [mark(r, torch_state, progress) for r in rows]
-    mark_w = max(len(m[0]) for m in marks) + (9 if any(r.status == PENDING for r in rows) else 0)
     unavailable = torch_state not in ("loading", "running", "done")
-    # A torch column holding no number of torch's (a tensor lecture's arrays that agree: the
-    # mark says so) would be a column of blanks: the marks alone then.
-    numbers = not arrays or any(t not in PLACEHOLDERS for t in theirs)
-    wide = numbers and not unavailable and label_w + num_w + their_w + mark_w <= width
-    if not wide and not unavailable:
-        # Torch's number beside stepgrad's matters more than the mark's words (✓ is "same
-        # bits", as the help says): shorten the marks if that makes room for its column.
-        # A row whose torch cell says why it holds no number (… later, None, -) needs no mark.
-        brief = [
-            ("", role) if r.status == PENDING or none_yet(r) else (short(t), role)
-            for r, (t, role) in zip(rows, marks, strict=True)
-        ]
-        brief_w = max(len(m[0]) for m in brief)
-        if numbers and brief_w <= 2 and label_w + num_w + their_w + brief_w <= width:
-            marks, mark_w, wide = brief, brief_w, True
-    head = " " * label_w + "stepgrad".ljust(num_w)
-    if not unavailable:
-        if wide:
-            head += "torch".ljust(their_w)
-        else:
-            # Torch's number has no column of its own (the mark says whether it agrees): a
-            # "torch" over the marks would read as its number, and flip with their widths.
-            head = " " * label_w + "stepgrad · torch"
+    if lay is None:
+        lay = layout(shapes_of(rows), [r.label for r in rows], width, max_lines, unavailable)
+    if lay.form == ONE_LINE:
+        got = one_line_table(rows, torch_state, width, max_lines, keep, progress, lay)
+        if got is not None:
+            return got
+    label_w, num_w, their_w = lay.label_w, lay.num_w, lay.their_w
 
-    def row_lines(r: Row, o: str, th: str, m: str, mr: str) -> list[Line]:
+    def ours(r: Row, k: int) -> str:
+        if cleared(r):
+            return "None"
+        with_shape = k % 2 == 0 and k < len(rows) - 1
+        return fit(cell(r.ours, lay.entries, shape=with_shape, digits=lay.digits), num_w)
+
+    def row_lines(k: int, r: Row) -> list[Line]:
         line: list[tuple[str, str]] = [
             (r.label.ljust(label_w), "text"),
-            (o.ljust(num_w), "muted" if r.ours is None else "strong"),
+            (ours(r, k).ljust(num_w + 1), "muted" if r.ours is None else "strong"),
         ]
-        if unavailable:
+        if lay.form == PLAIN:
             return [line]
-        if wide:
-            shown = "compared " + m if r.status == PENDING and m.startswith("at #") else m
-            return [[*line, (th.ljust(their_w), "text"), (shown, mr)]]
-        out: list[Line] = []
-        if label_w + len(o) > width:
-            # Not even the number fits beside its label: give it a line of its own.
-            out.append([line[0]])
-            line = [("  ", ""), (o, line[1][1])]
-            if 2 + len(o) + 1 + len(m) <= width:
-                out.append([*line, (" ", ""), (m, mr)])
-            else:
-                out += [line, [("  ", ""), (m, mr)]]
-        elif label_w + num_w + len(m) > width:
-            out.append(line)
-            out.append([(" " * label_w, ""), (m, mr)])
-        else:
-            out.append([*line, (m, mr)])
-        if r.status not in ("equal", WAITING, PENDING) and th not in PLACEHOLDERS:
-            role = "error" if r.status in ("differs", "missing") else "text"
-            if label_w + len(th) <= width:
-                out.append([("torch".rjust(label_w - 2).ljust(label_w), "muted"), (th, role)])
-            else:
-                out += [[("  torch", "muted")], [("  ", ""), (th, role)]]
+        text, role = mark_text(r, torch_state, progress, lay)
+        if lay.form == COLUMNS:
+            theirs = fit(torch_cell(r, lay.entries, lay.digits), their_w)
+            if lay.marks == "short" and (r.status in (PENDING, WAITING) or none_yet(r)):
+                text = ""  # torch's cell says why it holds no number (…, None, -)
+            return [[*line, (theirs.ljust(their_w + 1), "text"), (text, role)]]
+        out: list[Line] = [[*line, (text, role)]]
+        if r.status in ("differs", "missing") and r.theirs is not None:
+            # Torch's number where the two differ (≈ is within rounding: the mark is enough),
+            # on a line of its own under the row.
+            th = fmt(r.theirs_el) if r.where is not None else torch_cell(r, lay.entries, lay.digits)
+            if r.where is not None and label_w + len(index_text(r.where)) + 1 + len(th) <= width:
+                th = f"{index_text(r.where)} {th}"
+            who = ("torch".rjust(label_w - 2).ljust(label_w), "muted")
+            out.append([who, (fit(th, width - label_w), "error")])
         return out
 
-    per_row = [
-        row_lines(*args, *m) for args, m in zip(zip(rows, ours, theirs, strict=True), marks, strict=True)
-    ]
+    if lay.form == COLUMNS:
+        head = " " * label_w + "stepgrad".ljust(num_w + 1) + "torch"
+    elif lay.form == MARKS:
+        # Torch's number has no column of its own (the mark says whether it agrees).
+        head = " " * label_w + "stepgrad · torch"
+    else:
+        head = " " * label_w + "stepgrad"
+    per_row = [row_lines(k, r) for k, r in enumerate(rows)]
     # Each param owns two rows (value, gradient); the loss row comes last.
     owner = [rows[k - k % 2].label if k < len(rows) - 1 else None for k in range(len(rows))]
     tail: list[Line] = [[(f"torch: {torch_state}", "muted")]] if unavailable else []
     shown = set(range(len(rows)))
     if 1 + sum(len(p) for p in per_row) + len(tail) > max_lines:
-        # Two rows a param do not all fit (lecture7's six params at 120x40): one line a
-        # param, where that fits the width (a tensor lecture's: a scalar lecture's numbers
-        # are written exact, too wide for it).
-        one = one_line_table(rows, torch_state, width, max_lines, keep, progress) if arrays else None
-        if one is not None:
-            return one
         # Not all fit: the current event's params first (their gradient before their value,
         # as the gradient is what torch's w.grad checks), then the loss, then whole params
         # in order, so that what the inspector talks about is never the part left out.
@@ -202,7 +359,30 @@ def table(
     if len(shown) < len(rows):
         more = f"+ {len(hidden)} more" if hidden else "+ more"
         lines.append([(f"{more} (c: all)", "muted")])
+    elif lay.marks == "short" and not unavailable and len(lines) < max_lines:
+        lines += waiting_line(rows, torch_state, progress)
     return lines + tail
+
+
+def waiting_line(rows: Sequence[Row], torch_state: str, progress: int) -> list[Line]:
+    """The ``…`` of a row torch has not reached, in words, where the marks are one cell."""
+    if not any(r.status == WAITING for r in rows):
+        return []
+    doing = "torch is loading" if torch_state == "loading" else f"torch has run {progress:,} steps"
+    return [[(f"{LATER} {doing}", "muted")]]
+
+
+def mark_text(r: Row, torch_state: str, progress: int, lay: Layout) -> tuple[str, str]:
+    """A row's mark as the layout writes it: in words (``compared at #12``, with or without
+    where a matrix differs most), or in one cell."""
+    text, role = mark(r, torch_state, progress)
+    if lay.marks == "short":
+        return (short(text), role)
+    if lay.marks == "words" and " at [" in text:
+        text = text[: text.index(" at [")]
+    if lay.compared and r.status == PENDING and text.startswith("at #"):
+        text = "compared " + text
+    return (text, role)
 
 
 def one_line_table(
@@ -212,6 +392,7 @@ def one_line_table(
     max_lines: int,
     keep: frozenset[str] = frozenset(),
     progress: int = 0,
+    lay: Layout | None = None,
 ) -> list[Line] | None:
     """Each param on one line, its value and its ``.grad`` side by side, each followed by
     its one-cell mark (``W1  8×6 ‖1.34863‖ ✓  ‖0.0013‖ ✓``), the loss last; torch's number
@@ -222,44 +403,23 @@ def one_line_table(
     A matrix is its norm (its first entries are in the two-row form, the m key shows it
     whole), a number (the loss) exact.
     """
-    if len(rows) < 3 or len(rows) % 2 == 0:
-        return None  # not (value, gradient) pairs and the loss
+    if lay is None:
+        shapes = shapes_of(rows)
+        if len(rows) < 3 or len(rows) % 2 == 0:
+            return None
+        lay = _one_line_layout(shapes, [r.label for r in rows], width)
+        if lay is None:
+            return None
     unavailable = torch_state not in ("loading", "running", "done")
     pairs = [(rows[k], rows[k + 1]) for k in range(0, len(rows) - 1, 2)]
     loss = rows[-1]
+    label_w, val_w, grad_w = lay.label_w, lay.num_w, lay.their_w
 
     def brief(r: Row) -> tuple[str, str]:
         if unavailable or none_yet(r):
             return ("", "")
         text, role = mark(r, torch_state, progress)
-        return (LATER if r.status == WAITING else short(text), role)
-
-    marks = [(brief(v), brief(g)) for v, g in pairs]
-    loss_mark = brief(loss)
-    mark_w = max(len(m[0]) for pair in [*marks, (loss_mark, loss_mark)] for m in pair)
-    if mark_w > 2:
-        return None  # a mark with no one-cell form (= both nan)
-    label_w = max(len(r.label) for r in (*(v for v, _ in pairs), loss)) + 2
-    for shapes, digits in ((True, 7), (False, 7), (False, 5)):
-        vals = [one_cell(v.ours, shapes, digits) for v, _ in pairs]
-        # A gradient neither side has yet says so in its cell (torch's .grad is None).
-        grads = [
-            NONE_YET if none_yet(g) else "None" if cleared(g) else one_cell(g.ours, False, digits)
-            for _, g in pairs
-        ]
-        loss_text = one_cell(loss.ours, False, digits)
-        val_w = max(len(t) for t in vals) + 1 + mark_w + 2
-        grad_w = max(len(t) + (1 + mark_w if m[0] else 0) for t, (_, m) in zip(grads, marks, strict=True))
-        need = label_w + val_w + grad_w
-        if max(need, label_w + len(loss_text) + 1 + mark_w) <= width:
-            break
-    else:
-        return None
-    heads = ("value · torch", ".grad · torch") if not unavailable else ("value", ".grad")
-    if label_w + max(val_w, len(heads[0]) + 2) + len(heads[1]) > width:
-        heads = ("value", ".grad")
-    val_w = max(val_w, len(heads[0]) + 2)
-    head: Line = [(" " * label_w + heads[0].ljust(val_w) + heads[1], "muted")]
+        return (short(text), role)
 
     def num(text: str, r: Row) -> tuple[str, str]:
         return (text, "muted" if r.ours is None else "strong")
@@ -268,31 +428,46 @@ def one_line_table(
         """Torch's number where the two differ (≈ is within rounding: the mark is enough)."""
         if unavailable or r.status not in ("differs", "missing"):
             return []
-        theirs = fmt(r.theirs_el) if r.where is not None else one_cell(r.theirs, False, digits)
+        theirs = fmt(r.theirs_el) if r.where is not None else one_cell(r.theirs, False, lay.digits)
         at = index_text(r.where) + " " if r.where is not None else ""
+        who = ("torch".rjust(label_w - 2).ljust(label_w), "muted")
         text = f"{r.label} {at}{theirs}"
         if label_w + len(text) > width:
             text = f"{at}{theirs}"
-        return [[("torch".rjust(label_w - 2).ljust(label_w), "muted"), (text, "error")]]
+        if label_w + len(text) > width and at:
+            # The place on the line, torch's number whole under it.
+            under = [(" " * label_w, ""), (fit(theirs, width - label_w), "error")]
+            return [[who, (at.strip(), "error")], under]
+        return [[who, (fit(text, width - label_w), "error")]]
 
+    heads = ("value · torch", ".grad · torch") if not unavailable else ("value", ".grad")
+    if label_w + max(val_w, len(heads[0]) + 2) + len(heads[1]) > width:
+        heads = ("value", ".grad")
+    head: Line = [(" " * label_w + heads[0].ljust(val_w) + heads[1], "muted")]
     blocks: list[list[Line]] = []
-    for (v, g), text, grad, (vm, gm) in zip(pairs, vals, grads, marks, strict=True):
+    room = val_w - 4  # the value's cells: its mark and the gap after it take the rest
+    for v, g in pairs:
+        text = fit(one_cell(v.ours, lay.shapes, lay.digits), room)
+        # A gradient neither side has yet says so in its cell (torch's .grad is None).
+        grad = NONE_YET if none_yet(g) else "None" if cleared(g) else one_cell(g.ours, False, lay.digits)
+        grad = fit(grad, grad_w - 2)
+        vm, gm = brief(v), brief(g)
         line: Line = [
             (v.label.ljust(label_w), "text"),
-            num(text, v),
+            num(text.ljust(room), v),
             (" ", ""),
-            (vm[0], vm[1]),
-            (" " * (val_w - len(text) - 1 - len(vm[0])), ""),
-            num(grad, g),
+            (vm[0].ljust(1), vm[1]),
+            ("  ", ""),
+            num(grad.ljust(grad_w - 2), g),
             (" ", ""),
             (gm[0], gm[1]),
         ]
         blocks.append([line, *under(v), *under(g)])
-    # The loss has the line to itself: its mark in words where they fit (at #9, torch 3/10…).
-    long = ("", "") if unavailable else mark(loss, torch_state, progress)
-    if long[0] and label_w + len(loss_text) + 2 + len(long[0]) <= width:
-        loss_mark = long
-    loss_line: Line = [(loss.label.ljust(label_w), "text"), num(loss_text, loss), (" ", ""), loss_mark]
+    # The loss has the line to itself: its mark in words where they fit (at #9, torch running…).
+    loss_text = fit(one_cell(loss.ours, False, lay.digits), EXACT_W)
+    loss_mark = ("", "") if unavailable else mark_text(loss, torch_state, progress, lay)
+    loss_num = num(loss_text.ljust(EXACT_W), loss)
+    loss_line: Line = [(loss.label.ljust(label_w), "text"), loss_num, (" ", ""), loss_mark]
     blocks.append([loss_line, *under(loss)])
     tail: list[Line] = [[(f"torch: {torch_state}", "muted")]] if unavailable else []
     order = list(range(len(blocks)))
@@ -312,10 +487,8 @@ def one_line_table(
         out.extend(blocks[k])
     if len(order) < len(blocks):
         out.append([(f"+ {len(blocks) - len(order)} more (c: all)", "muted")])
-    elif not unavailable and any(r.status == WAITING for r in rows) and len(out) < max_lines:
-        # The … of a row torch has not reached, in words.
-        doing = "torch is loading" if torch_state == "loading" else f"torch has run {progress:,} steps"
-        out.append([(f"{LATER} {doing}", "muted")])
+    elif not unavailable and len(out) < max_lines:
+        out += waiting_line(rows, torch_state, progress)
     return out + tail
 
 
@@ -342,66 +515,34 @@ def one_cell(v: Any, shape: bool, digits: int) -> str:
     return fmt(v)
 
 
-def array_cells(
-    rows: Sequence[Row], ours: list[str], theirs: list[str], room: int, line: int = 1000
-) -> tuple[list[str], list[str]]:
-    """A tensor lecture's rows: torch's column only where the two differ, and then torch's
-    element where they differ most (``[2, 3] 0.1235``: the mark says how much); a
-    matrix's short form with as many first entries as fit in ``room`` beside them (the
-    panel's width less its labels and its longest mark). Torch's element goes without its
-    index where the two would not fit in ``line`` cells (the mark names the place)."""
-    ours, theirs = list(ours), list(theirs)
-    for k, r in enumerate(rows):
-        if not (is_array(r.ours) or is_array(r.theirs)):
-            continue
-        if r.where is not None and r.theirs_el is not None and theirs[k]:
-            theirs[k] = f"{index_text(r.where)} {fmt(r.theirs_el)}"
-            if len(theirs[k]) > line:
-                theirs[k] = fmt(r.theirs_el)
-        elif r.status in ("equal", "close"):
-            theirs[k] = SAME
-    for k, r in enumerate(rows):
-        if is_array(r.ours):
-            # A param's value row says its shape first (its .grad row has the same one).
-            shape = "" if "." in r.label or "∂" in r.label else dims(r.ours.shape) + " "
-            # Room for the mark beside it: torch's number then goes under where they differ.
-            for entries in range(PREVIEW_ENTRIES, -1, -1):
-                ours[k] = shape + cell(r.ours, entries)
-                if len(ours[k]) + 2 <= room:
-                    break
-    return ours, theirs
-
-
-SAME = "same"
-"""Torch's cell for an array equal to stepgrad's (the mark says how close)."""
-PLACEHOLDERS = frozenset({"", LATER, NOTHING, SAME, "None"})
-"""Torch's cells that hold no number of torch's."""
-
-
-def torch_cell(r: Row) -> str:
-    """Torch's number for a row, never a blank: ``…`` where it comes later (torch still
+def torch_cell(r: Row, entries: int = PREVIEW_ENTRIES, digits: int = 7) -> str:
+    """Torch's number for a row, written as stepgrad's is (a matrix: its norm and first
+    entries, without its shape), never a blank: ``…`` where it comes later (torch still
     running, or a number compared only later in the step: the mark says when), ``-`` where
-    there is none to compare (no loss after training), ``None`` for a ``.grad`` neither has
-    yet (torch's own word for it; stepgrad shows ``·``)."""
+    there is none to compare (no loss after training), ``None`` for a ``.grad`` torch holds
+    as None (before the first backward pass, after an optimizer's zero_grad)."""
     if r.status == WAITING:
         return LATER
     if r.status == PENDING:
         return LATER if r.at is not None or r.ours is not None else NOTHING
-    if r.ours is None and r.theirs is None:
+    if r.theirs is None:
         return "None"
-    return cell(r.theirs)
+    return cell(r.theirs, entries, digits=digits)
 
 
-def cell(v: object, entries: int = PREVIEW_ENTRIES) -> str:
+def cell(v: object, entries: int = PREVIEW_ENTRIES, *, shape: bool = False, digits: int = 7) -> str:
     """A number as the table writes it (``fmt``); a matrix in short (``arrays.preview``:
-    its norm and first ``entries``; the m key shows it whole)."""
+    its norm and first ``entries``, each in ``digits`` cells; ``shape``: its shape first,
+    ``8×6 ‖1.34837‖ …``; the m key shows it whole)."""
     if is_array(v):
-        return preview(v, lambda x: compact(fmt(x), 7), entries)
+        text = preview(v, lambda x: compact(fmt(x), digits), entries)
+        return f"{dims(getattr(v, 'shape', ()))} {text}" if shape else text
     return fmt(v)
 
 
 class ParamsPanel(TextLines):
-    """The table of ``table``; the screen passes the rows."""
+    """The table of ``table``; the screen passes the rows. The layout is made once per run
+    and size (and torch failing), and kept while stepping."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None):
         super().__init__(id=id, classes=classes)
@@ -409,6 +550,7 @@ class ParamsPanel(TextLines):
         self._torch_state = "loading"
         self._keep: frozenset[str] = frozenset()
         self._progress = 0
+        self._layouts: dict[tuple[Any, ...], Layout] = {}
 
     def show(
         self, rows: Sequence[Row], torch_state: str, keep: frozenset[str] = frozenset(), progress: int = 0
@@ -425,11 +567,25 @@ class ParamsPanel(TextLines):
             return max(self.size.height, 3)
         return max(self.screen.size.height // 3, 5)
 
+    def layout_for(self, width: int, max_lines: int) -> Layout:
+        """The run's layout at this size (made at the first event drawn at it, then kept)."""
+        rows = self._rows
+        unavailable = self._torch_state not in ("loading", "running", "done")
+        labels = tuple(r.label for r in rows)
+        key = (labels, width, max_lines, unavailable)
+        got = self._layouts.get(key)
+        if got is None:
+            got = layout(shapes_of(rows), labels, width, max_lines, unavailable)
+            self._layouts[key] = got
+        return got
+
     def _redraw(self) -> None:
         if self._rows:
             width = self.size.width or 60
+            max_lines = self.max_lines()
+            lay = self.layout_for(width, max_lines)
             self.set_lines(
-                table(self._rows, self._torch_state, width, self.max_lines(), self._keep, self._progress)
+                table(self._rows, self._torch_state, width, max_lines, self._keep, self._progress, lay)
             )
 
     def on_resize(self) -> None:
