@@ -145,7 +145,8 @@ async def test_labels_on_a_folded_graph_sit_on_their_own_wire() -> None:
         assert rows[fold].startswith("┏━━━")  # the lit wire
         above = rows[fold - 1].rstrip()
         assert above.endswith("‖·‖ 0.002113 ┃"), above
-        assert above.lstrip().startswith("(759, 4) [[")
+        # Named: what arrives, not a bare array (a student's walk).
+        assert above.lstrip().startswith("∂loss/∂h2₂ = (759, 4) [[")
 
 
 def test_predict_shapes_follow_the_prediction_inputs() -> None:

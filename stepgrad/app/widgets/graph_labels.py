@@ -22,7 +22,7 @@ from stepgrad.app.trace import START, Trace
 from stepgrad.engine.events import BackwardStart, Chain, Event, LocalGrad
 from stepgrad.engine.graph import Graph
 from stepgrad.engine.state import State
-from stepgrad.explain import edge_label
+from stepgrad.explain import d, edge_label
 
 MARKS = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
 """Marks for labels that do not fit, in the order of their local-gradient events."""
@@ -37,11 +37,16 @@ class EdgeLabel:
         forms: its texts, longest first.
         chain: True for the product arriving at the current chain event, False for a
             local gradient waiting on its edge.
+        number: the edge's place among the step's local gradients (0: the first), which
+            its mark says (``①`` for 0) at every event of the step: a mark numbered by the
+            labels in view moved from edge to edge between two keys (a student's walk).
+            None: numbered by the labels in view.
     """
 
     edge: lay.EdgeKey
     forms: tuple[str, ...]
     chain: bool
+    number: int | None = None
 
 
 def labels_at(
@@ -59,6 +64,7 @@ def labels_at(
         One label per edge whose local gradient has been computed and not yet multiplied
         in (or is being multiplied in at ``pos``), in the order of the local gradients.
     """
+    events = tuple(events)  # read twice (a tuple stays itself)
     by = graph.by_name
     local: dict[lay.EdgeKey, LocalGrad] = {}
     done: set[lay.EdgeKey] = set()
@@ -75,13 +81,17 @@ def labels_at(
                 else:
                     done.add((by[node], arg))
     out = []
-    for key, lg in local.items():
+    # Marks by the local gradients' order where the step has no more than there are marks
+    # (a 60-node network's 100 would run out: numbered by the labels in view there).
+    steady = sum(isinstance(ev, LocalGrad) for ev in events) <= len(MARKS)
+    for k, (key, lg) in enumerate(local.items()):
+        number = k if steady else None
         if key in done:
             continue
         if current is not None and (by[current.node], current.arg) == key:
-            out.append(EdgeLabel(key, _chain_forms(current, r), chain=True))
+            out.append(EdgeLabel(key, _chain_forms(graph, current, r), chain=True, number=number))
         else:
-            out.append(EdgeLabel(key, edge_label(lg, r), chain=False))
+            out.append(EdgeLabel(key, edge_label(lg, r), chain=False, number=number))
     return tuple(out)
 
 
@@ -125,13 +135,16 @@ def path_of(trace: Trace, pos: int, state: State) -> tuple[lay.EdgeKey, ...]:
     return chain_path(trace.graph, trace.timeline.events_of_step(state.step), pos)
 
 
-def _chain_forms(ev: Chain, r: Callable[[object], str]) -> tuple[str, ...]:
+def _chain_forms(graph: Graph, ev: Chain, r: Callable[[object], str]) -> tuple[str, ...]:
     """``edge_label``'s forms of a product arriving, the shortest the number a box writes:
     an array's shape alone (``= (8, 6)``, ``= (1, 1)`` for -38.0) read like a value; its
-    norm or its one entry, as its box says it, does not (``= ‖0.0013‖``, ``= [-38.0]``)."""
+    norm or its one entry, as its box says it, does not (``= ‖0.0013‖``, ``= [-38.0]``).
+    An array's longest form (a legend line's) names what arrives: ``∂loss/∂y_hat = [[…]]``,
+    where the bare array said nothing of what it was."""
     forms = edge_label(ev, r)
     if getattr(ev.product, "ndim", 0) > 0:
-        return (*forms[:-1], r(ev.product))
+        named = f"{d(graph.nodes[graph.loss].name, ev.wrt)} = {forms[0]}"
+        return (named, *forms[:-1], r(ev.product))
     return forms
 
 
@@ -352,7 +365,8 @@ def place_labels(
         # A local gradient sits near the node it belongs to (the consumer, at the wire's
         # end); the product of a chain event arrives at the source (the wire's start).
         order = runs if label.chain else runs[::-1]
-        mark = MARKS[used] if used < len(MARKS) else "*"
+        k = used if label.number is None else label.number
+        mark = MARKS[k] if k < len(MARKS) else "*"
         marked = False
         forms = shown_forms(label, mark)
         # The texts first, each on or by a run of the wire or beside its vertical stretch
