@@ -291,16 +291,26 @@ def preview(v: Any, number: Callable[[Any], str], entries: int = PREVIEW_ENTRIES
     ``‖1.52‖ 0.00836 0.3185 -0.2516 …`` (``…`` when there are more); ``number`` writes
     each number (cut to a few cells; the same ``number`` for an array each time: the text
     is kept per array, entries and the digits shown)."""
+    return _kept(_PREVIEWS, v, entries, lambda: _preview(v, number, entries))
+
+
+_Texts = dict[tuple[int, int, Any], tuple[Any, str]]
+
+
+def _kept(cache: _Texts, v: Any, size: int, make: Callable[[], str]) -> str:
+    """``make()``'s text for array ``v``, kept in ``cache`` by the array's identity, a
+    ``size`` (entries or cells) and the digits shown; the array is held with its text, so
+    that a new array at a reused address is never given an old text."""
     from stepgrad.explain import digits
 
-    key = (id(v), entries, digits())
-    got = _PREVIEWS.get(key)
+    key = (id(v), size, digits())
+    got = cache.get(key)
     if got is not None and got[0] is v:
         return got[1]
-    text = _preview(v, number, entries)
-    if len(_PREVIEWS) > 4096:
-        _PREVIEWS.clear()
-    _PREVIEWS[key] = (v, text)
+    text = make()
+    if len(cache) > 4096:
+        cache.clear()
+    cache[key] = (v, text)
     return text
 
 
@@ -330,17 +340,7 @@ def entries_text(v: Any, number: Callable[[Any, int], str], cells: int) -> str:
     most that show as many entries. Only the first few entries are read, never the whole
     array; the text is kept per array, cells and the digits shown (the same ``number`` for
     an array each time)."""
-    from stepgrad.explain import digits
-
-    key = (id(v), cells, digits())
-    got = _ENTRIES.get(key)
-    if got is not None and got[0] is v:
-        return got[1]
-    text = _entries(v, number, cells)
-    if len(_ENTRIES) > 4096:
-        _ENTRIES.clear()
-    _ENTRIES[key] = (v, text)
-    return text
+    return _kept(_ENTRIES, v, cells, lambda: _entries(v, number, cells))
 
 
 def _entries(v: Any, number: Callable[[Any, int], str], cells: int) -> str:

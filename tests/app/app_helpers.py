@@ -78,3 +78,18 @@ def scenario(spec: str) -> Any:
     """A bundled scenario by name, or a file under tests/app/scenarios."""
     local = SCENARIOS / f"{spec}.yaml"
     return load(str(local) if local.exists() else spec)
+
+
+def quiet_app(spec: str) -> Any:
+    """An app whose torch never answers (its column waits): for tests of the graph alone."""
+    from stepgrad.app.app import make_app
+
+    return make_app(scenario(spec), oracle=lambda program: iter(()))
+
+
+def box_rows(view: Any, node: int) -> list[str]:
+    """The rows of one node's box as a ``GraphView`` draws them."""
+    L = view._layout
+    assert L is not None
+    b = L.boxes[node]
+    return [row[b.x : b.x + b.width] for row in view.text_rows()[b.y : b.y + b.height]]

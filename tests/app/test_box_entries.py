@@ -8,26 +8,14 @@ import re
 from typing import Any
 
 import numpy as np
-from app_helpers import scenario
+from app_helpers import box_rows
+from app_helpers import quiet_app as app_of
 
-from stepgrad.app.app import make_app
 from stepgrad.app.arrays import entries_text
 from stepgrad.app.widgets import GraphView
 from stepgrad.app.widgets.graph_boxes import PHASES, S_PHASE, S_UNKNOWN
 from stepgrad.app.widgets.graph_draw import compose_row
 from stepgrad.app.widgets.graph_sizing import box_number
-
-
-def app_of(name: str) -> Any:
-    return make_app(scenario(name), oracle=lambda program: iter(()))
-
-
-def box_rows(view: GraphView, node: int) -> list[str]:
-    """The rows of one node's box as drawn."""
-    L = view._layout
-    assert L is not None
-    b = L.boxes[node]
-    return [row[b.x : b.x + b.width] for row in view.text_rows()[b.y : b.y + b.height]]
 
 
 def inner(row: str) -> str:

@@ -4,26 +4,12 @@ labels, the local gradients' labels in a folded graph."""
 
 from __future__ import annotations
 
-from typing import Any
+from app_helpers import box_rows, scenario
+from app_helpers import quiet_app as app_of
 
-from app_helpers import scenario
-
-from stepgrad.app.app import make_app
 from stepgrad.app.arrays import fit_labels, label_text
 from stepgrad.app.widgets import GraphView, TimelineList
 from stepgrad.app.widgets.graph_boxes import S_SELECT
-
-
-def app_of(name: str) -> Any:
-    return make_app(scenario(name), oracle=lambda program: iter(()))
-
-
-def box_rows(view: GraphView, node: int) -> list[str]:
-    """The rows of one node's box as drawn."""
-    L = view._layout
-    assert L is not None
-    b = L.boxes[node]
-    return [row[b.x : b.x + b.width] for row in view.text_rows()[b.y : b.y + b.height]]
 
 
 async def test_t_gives_the_rows_under_the_graph_to_the_timeline() -> None:
